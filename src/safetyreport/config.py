@@ -1,0 +1,197 @@
+"""Campaign configuration: the campaign, its roster (with aliases and e-mail), its deadlines.
+
+Read from `safetyreport.toml` (current folder, or `--config`). When there is none — a submitter
+checking a form on their own PC — the built-in 鲤城区 2021 configuration is used.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import sys
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+
+from .schema import norm_label
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+CONFIG_NAME = "safetyreport.toml"
+DEFAULT_CONFIG = Path(__file__).with_name("default_config.toml")
+
+
+class ConfigError(Exception):
+    """The configuration file is missing or wrong; the message is Chinese and names the file."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Campaign(_Model):
+    name: str
+    district: str = ""
+    office: str = ""
+    start: dt.date
+    end: dt.date
+    timezone: str = "Asia/Shanghai"
+    weekly_forms: list[str] = ["a3", "a4", "a5", "a6"]
+    schemas_dir: str | None = None
+
+
+class Deadlines(_Model):
+    weekly_weekday: int = 4
+    weekly_time: str = "12:00"
+    first_weekly: dt.date
+    monthly_day: int = 2
+    monthly_time: str = "18:00"
+    final: dt.date
+    final_time: str = "18:00"
+    grace_minutes: int = 0
+
+
+class OfficeContacts(_Model):
+    info_group_email: str = ""
+    coordination_group_email: str = ""
+
+
+class Submitter(_Model):
+    name: str
+    kind: Literal["street", "unit"]
+    aliases: list[str] = []
+    email: str = ""
+
+    @property
+    def kind_label(self) -> str:
+        return "街道" if self.kind == "street" else "成员单位"
+
+
+_NOISE = re.compile(r"^(福建省)?(泉州市)?(鲤城区)?")
+
+
+def _key(text: str) -> str:
+    """Normalised name for matching: half-width, no spaces, unified brackets."""
+    return norm_label(text).replace("(", "").replace(")", "")
+
+
+class Roster:
+    """The submitters, matched by name or alias as clerks actually write them."""
+
+    def __init__(self, submitters: list[Submitter]):
+        self.submitters = submitters
+        self._exact: dict[str, Submitter] = {}
+        for s in submitters:
+            for name in [s.name, *s.aliases]:
+                self._exact.setdefault(_key(name), s)
+                self._exact.setdefault(_NOISE.sub("", _key(name)), s)
+        # longest names first, so "区委统战部区民族宗教局" wins over "统战部"
+        self._by_length = sorted(self._exact.items(), key=lambda kv: -len(kv[0]))
+
+    def __iter__(self):
+        return iter(self.submitters)
+
+    def __len__(self) -> int:
+        return len(self.submitters)
+
+    def get(self, name: str) -> Submitter | None:
+        return next((s for s in self.submitters if s.name == name), None)
+
+    def match(self, text: str) -> Submitter | None:
+        """Exact name or alias (after normalising), else the one roster name the text contains."""
+        key = _key(text)
+        if not key:
+            return None
+        hit = self._exact.get(key) or self._exact.get(_NOISE.sub("", key))
+        if hit:
+            return hit
+        hits = [(k, s) for k, s in self._by_length if len(k) >= 2 and k in key]
+        if not hits:
+            return None
+        longest, chosen = hits[0]
+        # "鲤城区开元街道办事处" holds 开元街道办事处 and 开元: one submitter. Two different
+        # submitters only count if the shorter name is part of the longer one.
+        if all(s is chosen or k in longest for k, s in hits):
+            return chosen
+        return None
+
+    def names(self) -> str:
+        return "、".join(s.name for s in self.submitters)
+
+
+class Config(_Model):
+    campaign: Campaign
+    deadlines: Deadlines
+    office_contacts: OfficeContacts = OfficeContacts()
+    submitters: list[Submitter]
+    # where this configuration was read from (not in the file)
+    source: str = ""
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> "Config":
+        names = [s.name for s in self.submitters]
+        dup = {n for n in names if names.count(n) > 1}
+        if dup:
+            raise ValueError(f"报送名单中单位重复：{'、'.join(sorted(dup))}")
+        return self
+
+    @property
+    def roster(self) -> Roster:
+        return Roster(self.submitters)
+
+    def schema_dirs(self) -> tuple[Path, ...]:
+        """Built-in schemas, plus the campaign's own folder when configured."""
+        from .schema import builtin_schema_dir
+
+        dirs = [builtin_schema_dir()]
+        if self.campaign.schemas_dir:
+            extra = Path(self.campaign.schemas_dir)
+            if not extra.is_absolute() and self.source:
+                extra = Path(self.source).parent / extra
+            dirs.append(extra)
+        return tuple(dirs)
+
+
+def parse_config(text: str, source: str) -> Config:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"配置文件 {source} 不是有效的 TOML：{e}") from e
+    try:
+        return Config.model_validate({**data, "source": source})
+    except ValidationError as e:
+        lines = [f"  {'.'.join(map(str, err['loc'])) or '（顶层）'}：{err['msg'].removeprefix('Value error, ')}"
+                 for err in e.errors()]
+        raise ConfigError(f"配置文件 {source} 有误：\n" + "\n".join(lines)) from e
+
+
+def load_config(path: Path | None = None) -> Config:
+    """`path` if given; else ./safetyreport.toml if present; else the built-in campaign."""
+    if path is None:
+        local = Path.cwd() / CONFIG_NAME
+        if local.is_file():
+            path = local
+    if path is None:
+        return parse_config(DEFAULT_CONFIG.read_text(encoding="utf-8"), "")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"找不到配置文件：{path}（可先运行 safetyreport init 生成）") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"无法读取配置文件 {path}：{e}") from None
+    return parse_config(text, str(path))
+
+
+def write_default_config(folder: Path, force: bool = False) -> Path:
+    """`safetyreport init`: write the 鲤城区 2021 configuration; never overwrite silently."""
+    target = folder / CONFIG_NAME
+    if target.exists() and not force:
+        raise ConfigError(f"{target} 已存在。如要覆盖，请加 --force。")
+    from .atomic import write_text_atomic
+
+    write_text_atomic(target, DEFAULT_CONFIG.read_text(encoding="utf-8"))
+    return target

@@ -1,0 +1,179 @@
+"""File → grid: the cells of every sheet with their coordinates, whatever wrote the file.
+
+This is the only module that opens spreadsheet files. It never judges values; it only reports
+a file it cannot read as a `ReadError` carrying a catalog code and a Chinese reason. Inputs are
+opened read-only.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
+WPS_SUFFIXES = {".et", ".ett", ".dps", ".wps"}
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+# Bounds that keep a hostile or absurd file from eating the machine: no real form is this big.
+MAX_ROWS = 2000
+MAX_COLS = 200
+
+
+class ReadError(Exception):
+    def __init__(self, code: str, reason: str):
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+@dataclass
+class Sheet:
+    name: str
+    cells: dict[tuple[int, int], Any] = field(default_factory=dict)  # 0-based (row, col) → value
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # r1, c1, r2, c2 incl.
+    formulas: dict[tuple[int, int], str] = field(default_factory=dict)  # formulas with no value
+
+    def merged_area(self, r: int, c: int) -> tuple[int, int, int, int]:
+        for area in self.merged:
+            if area[0] <= r <= area[2] and area[1] <= c <= area[3]:
+                return area
+        return (r, c, r, c)
+
+
+def col_letter(c: int) -> str:
+    """0 → A, 25 → Z, 26 → AA."""
+    s = ""
+    c += 1
+    while c:
+        c, rem = divmod(c - 1, 26)
+        s = chr(65 + rem) + s
+    return s
+
+
+def a1(r: int, c: int) -> str:
+    return f"{col_letter(c)}{r + 1}"
+
+
+def is_lock_file(path: Path) -> bool:
+    return path.name.startswith("~$") or path.name.startswith(".~lock.")
+
+
+def read_grid(path: Path) -> list[Sheet]:
+    """All sheets of a workbook as grids. Raises ReadError with a clerk-readable reason."""
+    suffix = path.suffix.lower()
+    if suffix in WPS_SUFFIXES:
+        raise ReadError("unsupported-format",
+                        f"这是 WPS 专有格式（{suffix}），请在 WPS 中“另存为”Excel 格式（.xlsx）后再报送。")
+    if suffix not in SPREADSHEET_SUFFIXES:
+        raise ReadError("unsupported-format",
+                        f"不是电子表格文件（{suffix or '无扩展名'}），请报送 .xlsx 或 .xls 文件。")
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(8)
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise ReadError("file-not-found", f"找不到文件：{path}") from None
+    except OSError as e:
+        raise ReadError("unreadable-file", f"无法打开文件（{e.strerror}）。") from None
+    if size == 0:
+        raise ReadError("unreadable-file", "文件大小为 0 字节：可能还在写入、下载不完整或已损坏。")
+    if head.lstrip()[:1] == b"<":
+        raise ReadError("unsupported-format",
+                        "这是网页（HTML）格式另存的表格，不是真正的 Excel 文件。"
+                        "请在 Excel/WPS 中打开后“另存为”.xlsx 再报送。")
+    if suffix in (".xlsx", ".xlsm"):
+        if head == OLE_MAGIC:
+            raise ReadError("unreadable-file",
+                            "文件设置了打开密码（已加密）。请取消密码后另存为 .xlsx 再报送。")
+        if head[:2] != b"PK":
+            raise ReadError("unreadable-file", "文件已损坏或不是 Excel 文件（扩展名是 .xlsx，内容却不是）。")
+        return _read_openpyxl(path)
+    return _read_calamine(path)
+
+
+def _read_openpyxl(path: Path) -> list[Sheet]:
+    import openpyxl  # lazily: 160 ms that `--help` should not pay
+
+    try:
+        wb = openpyxl.load_workbook(path, data_only=True)
+    except zipfile.BadZipFile:
+        raise ReadError("unreadable-file", "文件已损坏（压缩结构不完整），请重新保存后报送。") from None
+    except Exception as e:  # openpyxl raises many kinds on a malformed package
+        raise ReadError("unreadable-file", f"文件已损坏或格式异常，无法读取（{type(e).__name__}）。") from None
+    sheets: list[Sheet] = []
+    try:
+        for ws in wb.worksheets:
+            sheet = Sheet(name=ws.title)
+            for r, row in enumerate(ws.iter_rows(max_row=min(ws.max_row, MAX_ROWS),
+                                                 max_col=min(ws.max_column, MAX_COLS),
+                                                 values_only=True)):
+                for c, v in enumerate(row):
+                    if v is not None and v != "":
+                        sheet.cells[(r, c)] = v
+            sheet.merged = [(m.min_row - 1, m.min_col - 1, m.max_row - 1, m.max_col - 1)
+                            for m in ws.merged_cells.ranges]
+            sheets.append(sheet)
+    finally:
+        wb.close()
+    if _has_formulas(path):
+        _find_formulas_without_values(path, sheets)
+    return sheets
+
+
+def _has_formulas(path: Path) -> bool:
+    """Cheap scan of the sheet XML for <f> elements, so the common case loads the file once."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            for name in zf.namelist():
+                if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                    with zf.open(name) as fh:
+                        if b"<f" in fh.read():
+                            return True
+    except (zipfile.BadZipFile, OSError):
+        return False
+    return False
+
+
+def _find_formulas_without_values(path: Path, sheets: list[Sheet]) -> None:
+    """A formula whose file holds no cached result (written by a program, never opened in Excel)
+    reads as empty: record it so the reader reports it instead of counting a silent 0."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path, data_only=False, read_only=True)
+    try:
+        for sheet, ws in zip(sheets, wb.worksheets):
+            for r, row in enumerate(ws.iter_rows(max_row=MAX_ROWS, max_col=MAX_COLS, values_only=True)):
+                for c, v in enumerate(row):
+                    if isinstance(v, str) and v.startswith("=") and (r, c) not in sheet.cells:
+                        sheet.formulas[(r, c)] = v
+    finally:
+        wb.close()
+
+
+def _read_calamine(path: Path) -> list[Sheet]:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        wb = CalamineWorkbook.from_path(str(path))
+    except Exception as e:  # calamine raises its own error types for each format
+        text = str(e).lower()
+        if "password" in text or "encrypt" in text:
+            raise ReadError("unreadable-file", "文件设置了打开密码（已加密）。请取消密码后另存为 .xlsx 再报送。") from None
+        raise ReadError("unreadable-file", "文件已损坏或格式异常，无法读取。请在 Excel/WPS 中打开后另存为 .xlsx。") from None
+    sheets: list[Sheet] = []
+    for name in wb.sheet_names:
+        try:
+            ws = wb.get_sheet_by_name(name)
+            rows = ws.to_python(skip_empty_area=False, nrows=MAX_ROWS)
+        except Exception:
+            raise ReadError("unreadable-file", f"工作表“{name}”无法读取，文件可能已损坏。") from None
+        sheet = Sheet(name=name)
+        for r, row in enumerate(rows):
+            for c, v in enumerate(row[:MAX_COLS]):
+                if v is not None and v != "":
+                    sheet.cells[(r, c)] = v
+        sheet.merged = [(a[0], a[1], b[0], b[1]) for a, b in (ws.merged_cell_ranges or [])]
+        sheets.append(sheet)
+    return sheets

@@ -1,0 +1,181 @@
+"""`validate`: files and folders in, a report of findings per file out. No printing here."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+from .config import Config
+from .findings import Finding, finding, has_errors
+from .grid import SPREADSHEET_SUFFIXES, WPS_SUFFIXES, is_lock_file
+from .model import FileRead, Submission
+from .reader import read_file
+from .rules import check_form, check_submission, check_submitter
+from .schema import SchemaSet, load_schemas
+
+
+@dataclass
+class Skipped:
+    path: str
+    reason: str
+
+
+@dataclass
+class FileReport:
+    path: str
+    submitter: str = ""
+    forms: list[str] = field(default_factory=list)  # schema ids found
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def unreadable(self) -> bool:
+        return any(f.unreadable for f in self.findings)
+
+    @property
+    def ok(self) -> bool:
+        return not has_errors(self.findings)
+
+    def to_dict(self) -> dict:
+        return {"path": self.path, "submitter": self.submitter, "forms": self.forms,
+                "ok": self.ok, "findings": [f.to_dict() for f in self.findings]}
+
+
+@dataclass
+class ValidationReport:
+    files: list[FileReport] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        """0 clean (warnings allowed), 1 errors in a filing, 2 an input could not be read."""
+        if any(f.unreadable for f in self.files):
+            return 2
+        return 1 if any(not f.ok for f in self.files) else 0
+
+    def to_dict(self) -> dict:
+        errors = sum(1 for f in self.files for x in f.findings if x.severity == "error")
+        warnings = sum(1 for f in self.files for x in f.findings if x.severity == "warning")
+        return {"files": [f.to_dict() for f in self.files],
+                "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
+                "summary": {"files": len(self.files), "errors": errors, "warnings": warnings,
+                            "exit_code": self.exit_code}}
+
+
+def collect_files(paths: Iterable[Path]) -> tuple[list[Path], list[Skipped]]:
+    """Files named, and spreadsheets in folders named (recursively). Lock files and other files
+    in a folder are skipped and listed; a file named explicitly is always tried."""
+    files: list[Path] = []
+    skipped: list[Skipped] = []
+    for p in paths:
+        if p.is_dir():
+            for child in sorted(x for x in p.rglob("*") if x.is_file()):
+                if any(part.startswith(".") for part in child.relative_to(p).parts):
+                    continue
+                suffix = child.suffix.lower()
+                if is_lock_file(child):
+                    skipped.append(Skipped(str(child), "Excel/WPS 打开文件时产生的临时锁文件，已跳过"))
+                elif suffix in SPREADSHEET_SUFFIXES or suffix in WPS_SUFFIXES:
+                    files.append(child)
+                else:
+                    skipped.append(Skipped(str(child), "不是电子表格文件，已跳过"))
+        else:
+            files.append(p)  # read_file reports a missing or unreadable one
+    return files, skipped
+
+
+def submissions_for(reads: list[FileRead]) -> dict[str, Submission]:
+    """The filing each file belongs to, for rules across forms (附件4/5 against 附件3).
+
+    A file's own forms come first. Forms it lacks are taken from files of the same submitter in
+    the same folder — one form per file is common — the most recently modified one winning.
+    Two copies of one form inside a file are reported; the first counts.
+    """
+    siblings: dict[tuple[str, str], list[FileRead]] = defaultdict(list)
+    for read in reads:
+        if read.submitter:
+            siblings[(str(Path(read.path).parent), read.submitter.name)].append(read)
+    result: dict[str, Submission] = {}
+    for read in reads:
+        sub = Submission(submitter=read.submitter, files=[read])
+        for form in read.forms:
+            kept = sub.forms.get(form.schema_id)
+            if kept is None:
+                sub.forms[form.schema_id] = form
+                continue
+            read.findings.append(finding(
+                "duplicate-form", path=form.path, sheet=form.sheet, cell=form.region,
+                form=form.schema_id, form_label=form.schema_id,
+                places=f"工作表“{kept.sheet}”和“{form.sheet}”", kept=f"工作表“{kept.sheet}”"))
+        if read.submitter:
+            others = sorted((r for r in siblings[(str(Path(read.path).parent), read.submitter.name)]
+                             if r is not read and r.sha256 != read.sha256),
+                            key=lambda r: (_mtime(r.path), r.path), reverse=True)
+            for other in others:
+                for form in other.forms:
+                    if form.schema_id not in sub.forms:
+                        sub.forms[form.schema_id] = form
+                        sub.files.append(other)
+        result[read.path] = sub
+    return result
+
+
+def _mark_duplicate_files(reads: list[FileRead]) -> None:
+    """The same bytes saved under two names: say so (merge counts them once)."""
+    seen: dict[str, FileRead] = {}
+    for read in sorted(reads, key=lambda r: r.path):
+        if not read.sha256:
+            continue
+        if read.sha256 in seen:
+            read.findings.append(finding("duplicate-file", path=read.path,
+                                         other=Path(seen[read.sha256].path).name))
+        else:
+            seen[read.sha256] = read
+
+
+def _mtime(path: str) -> float:
+    try:
+        return Path(path).stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def validate_paths(paths: Iterable[Path], config: Config, schemas: SchemaSet | None = None,
+                   progress: Callable[[Path], None] | None = None) -> ValidationReport:
+    """Read, group and check every file. `progress` is called once per file read."""
+    schemas = schemas or load_schemas(*config.schema_dirs())
+    roster = config.roster
+    files, skipped = collect_files(paths)
+    reads: list[FileRead] = []
+    for path in files:
+        reads.append(read_file(path, schemas, roster))
+        if progress:
+            progress(path)
+    for read in reads:
+        read.findings += check_submitter(read, roster)
+        for form in read.forms:
+            read.findings += check_form(form, schemas[form.schema_id])
+    _mark_duplicate_files(reads)
+    by_path = {r.path: r for r in reads}
+    for path, sub in submissions_for([r for r in reads if r.forms]).items():
+        # findings about a borrowed form belong to that form's own file, reported there
+        by_path[path].findings += [f for f in check_submission(sub, schemas) if f.path == path]
+    report = ValidationReport(skipped=skipped)
+    for read in reads:
+        report.files.append(FileReport(
+            path=read.path, submitter=read.submitter.name if read.submitter else "",
+            forms=[f.schema_id for f in read.forms], findings=_ordered(read.findings)))
+    return report
+
+
+def _ordered(findings: list[Finding]) -> list[Finding]:
+    """Stable order for reports and tests: by sheet, then reading order of the cell."""
+    import re
+
+    def key(f: Finding):
+        m = re.match(r"([A-Z]+)(\d+)", f.cell or "")
+        col = sum((ord(ch) - 64) * 26**i for i, ch in enumerate(reversed(m.group(1)))) if m else 0
+        return (f.sheet, int(m.group(2)) if m else 0, col, f.code)
+
+    return sorted(findings, key=key)

@@ -1,0 +1,140 @@
+"""Cell values the way a clerk means them.
+
+Pure functions from a raw cell value (str, int, float, datetime, None) to a typed value or a
+reason it is not one. They never raise on user input.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# what clerks type for "nothing here": counts as 0, noted once per form
+ZERO_WORDS = {"", "-", "--", "—", "——", "–", "/", "\\", "无", "没有", "/项", "·", "×", "空"}
+_UNIT_WORDS = ("万元", "人次", "元", "项", "家", "个", "处", "份", "次", "人", "架", "套", "台", "条", "%")
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
+_SEPARATORS = re.compile(r"[、，,；;\n\r]+")
+_DASHES = str.maketrans({"－": "-", "—": "-", "–": "-", "―": "-"})
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """Outcome of normalising one cell: a value, or a problem code (never both)."""
+
+    value: float | int | str | list[str] | None = None
+    problem: str = ""  # "blank", "not-a-number", "negative-number", "not-whole-number", "yuan"
+    text: str = ""  # the cell as typed, for messages
+
+
+def cell_text(raw: object) -> str:
+    """Display text of a raw cell value, normalised to half-width, trimmed."""
+    if raw is None:
+        return ""
+    if isinstance(raw, float) and raw.is_integer():
+        raw = int(raw)
+    if isinstance(raw, dt.datetime):
+        return raw.strftime("%Y-%m-%d") if raw.time() == dt.time() else raw.isoformat(sep=" ")
+    return unicodedata.normalize("NFKC", str(raw)).strip()
+
+
+def fmt_num(v: float | int | None) -> str:
+    """3.0 → '3', 0.25 → '0.25', None → '（无）'."""
+    if v is None:
+        return "（无）"
+    if isinstance(v, float):
+        if v.is_integer():
+            return str(int(v))
+        return f"{v:.4f}".rstrip("0").rstrip(".")
+    return str(v)
+
+
+def parse_number(raw: object, kind: str = "count") -> Parsed:
+    """Normalise a numeric cell. kind: count (whole, ≥0), amount (万元, ≥0), percent."""
+    if isinstance(raw, bool):
+        return Parsed(problem="not-a-number", text=str(raw))
+    if isinstance(raw, (int, float)):
+        return _check_number(float(raw), kind, cell_text(raw))
+    if isinstance(raw, (dt.date, dt.datetime)):
+        # Excel turned "9-16" or "3/4" into a date: certainly not what a count cell means
+        return Parsed(problem="not-a-number", text=cell_text(raw))
+    text = cell_text(raw)
+    s = text.translate(_DASHES).replace(" ", "").replace(",", "")
+    if s in ZERO_WORDS:
+        return Parsed(value=0, problem="blank", text=text)
+    yuan = False
+    for unit in _UNIT_WORDS:
+        if s.endswith(unit) and len(s) > len(unit):
+            yuan = unit == "元"
+            s = s[: -len(unit)]
+            break
+    if not _NUMBER.fullmatch(s):
+        return Parsed(problem="not-a-number", text=text)
+    value = float(s)
+    if yuan and kind == "amount":
+        checked = _check_number(value / 10000, kind, text)
+        return Parsed(value=checked.value, problem=checked.problem or "yuan", text=text)
+    return _check_number(value, kind, text)
+
+
+def _check_number(value: float, kind: str, text: str) -> Parsed:
+    if value != value or value in (float("inf"), float("-inf")):
+        return Parsed(problem="not-a-number", text=text)
+    if value < 0:
+        return Parsed(value=value, problem="negative-number", text=text)
+    if kind == "count":
+        if not value.is_integer():
+            return Parsed(value=value, problem="not-whole-number", text=text)
+        return Parsed(value=int(value), text=text)
+    return Parsed(value=round(value, 6), text=text)
+
+
+def split_names(raw: object) -> list[str]:
+    """'甲公司、乙公司\n丙店' → ['甲公司', '乙公司', '丙店']; blanks and dashes are no name."""
+    text = cell_text(raw)
+    names = [n.strip() for n in _SEPARATORS.split(text)]
+    return [n for n in names if n and n.translate(_DASHES) not in ZERO_WORDS]
+
+
+# --- people, phones, dates ---------------------------------------------------------------------
+
+_MOBILE = re.compile(r"1[3-9]\d{9}")
+_LANDLINE = re.compile(r"(\(?0\d{2,3}\)?-?)?[2-9]\d{6,7}(-\d{1,5})?")
+
+
+def valid_phone(text: str) -> bool:
+    """A Chinese mobile (11 digits, 1[3-9]…) or landline (0595-22123456, 22123456)."""
+    s = cell_text(text).translate(_DASHES).replace(" ", "").replace("(", "").replace(")", "")
+    parts = [p for p in re.split(r"[/、，,;；]", s) if p]  # "0595-22123456/13905951234"
+    return bool(parts) and all(_MOBILE.fullmatch(p) or _LANDLINE.fullmatch(p) for p in parts)
+
+
+_DATE_PATTERNS = (
+    re.compile(r"(?P<y>\d{4})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日?"),
+    re.compile(r"(?P<y>\d{4})\s*[-./]\s*(?P<m>\d{1,2})\s*[-./]\s*(?P<d>\d{1,2})"),
+    re.compile(r"(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})"),
+)
+
+
+def parse_date(raw: object) -> dt.date | None:
+    """2021年9月16日, 2021.9.16, 2021-09-16, 2021/9/16, 20210916, or an Excel date cell."""
+    if isinstance(raw, dt.datetime):
+        return raw.date()
+    if isinstance(raw, dt.date):
+        return raw
+    text = cell_text(raw)
+    for pat in _DATE_PATTERNS:
+        m = pat.search(text)
+        if m:
+            try:
+                return dt.date(int(m["y"]), int(m["m"]), int(m["d"]))
+            except ValueError:
+                return None
+    return None
+
+
+def looks_like_date_attempt(text: str) -> bool:
+    """The footer's date part has digits in it (not just the printed '2021年  月 日')."""
+    stripped = re.sub(r"\s", "", text)
+    return bool(re.search(r"\d", stripped.replace("2021年", "").replace("年月日", "")))
