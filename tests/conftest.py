@@ -1,0 +1,99 @@
+"""Test helpers: real workbooks written by openpyxl, xlsxwriter and xlwt, and the real CLI."""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import make_samples as ms  # noqa: E402  (the sample generator's layouts and writers)
+from safetyreport.cli import app  # noqa: E402
+from safetyreport.layout import footer_text, layout_form  # noqa: E402
+from safetyreport.schema import load_schemas  # noqa: E402
+
+SCHEMAS = load_schemas()
+WRITERS = {"openpyxl": (ms.write_openpyxl, ".xlsx"), "xlsxwriter": (ms.write_xlsxwriter, ".xlsx"),
+           "xlwt": (ms.write_xlwt, ".xls")}
+PERSON = ("张明", "李华", "13905951234")
+
+
+def cli(*args: str, cwd: Path | None = None) -> tuple[int, str]:
+    """The real typer app in-process (fast); returns exit code and stdout."""
+    import os
+
+    old = os.getcwd()
+    try:
+        if cwd:
+            os.chdir(cwd)
+        result = CliRunner().invoke(app, list(args), catch_exceptions=False)
+    finally:
+        os.chdir(old)
+    return result.exit_code, result.output
+
+
+def cli_json(*args: str, cwd: Path | None = None) -> tuple[int, dict]:
+    code, out = cli(*args, "--json", cwd=cwd)
+    return code, json.loads(out)
+
+
+def run_process(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """The installed console script as a separate process, as a clerk runs it."""
+    return subprocess.run([sys.executable, "-m", "safetyreport", *args], capture_output=True,
+                          text=True, cwd=cwd, timeout=120)
+
+
+def a3_layout(values: dict[tuple[str, str], object] | None = None, submitter: str = "开元街道",
+              footer: str | None = None):
+    """An 附件3 in the official layout, all zeros except `values` {(row, column): typed value}."""
+    lay = layout_form(SCHEMAS["a3"], submitter=submitter)
+    for (row, col), (r, c) in lay.data_cells.items():
+        lay.cells[(r, c)] = 0
+    for key, v in (values or {}).items():
+        lay.cells[lay.data_cells[key]] = v
+    lay.cells[(lay.footer_row, 0)] = footer if footer is not None else footer_text(*PERSON, date="2021年9月23日")
+    return lay
+
+
+def write(layouts, path: Path, writer: str = "openpyxl") -> Path:
+    fn, suffix = WRITERS[writer]
+    path = path.with_suffix(suffix)
+    fn(list(layouts), path)
+    return path
+
+
+def consistent_filing(name: str = "开元街道", weeks: int = 2, seed: str = "t"):
+    """A whole, consistent 附件3–6 filing (layouts) for `name` after `weeks` weeks."""
+    kind = "street" if name.endswith("街道") else "unit"
+    u = ms.Unit(name, kind, random.Random(seed))
+    for w in range(weeks):
+        fig, fac = ms.week_figures(u, w), ms.facilities(u, w)
+    style = ms.Style(header_name=name, date="2021年9月23日")
+    rng = random.Random(0)
+    return fig, fac, u, [ms.a3_layout(fig, style, PERSON, rng), ms.a4_layout(u, style, PERSON, rng),
+                         ms.a5_layout(u, style, PERSON, rng), ms.a6_layout(fac, style, PERSON, rng)]
+
+
+def filing_where(condition, name: str = "开元街道", weeks: int = 3):
+    """The first seeded filing whose figures and lists satisfy condition(fig, unit)."""
+    for seed in range(200):
+        filing = consistent_filing(name, weeks, seed=str(seed))
+        if condition(filing[0], filing[2]):
+            return filing
+    raise AssertionError("no seed gives such a filing")
+
+
+def codes(report: dict) -> list[tuple[str, str, str]]:
+    return sorted((f["code"], f["sheet"], f["cell"]) for file in report["files"] for f in file["findings"])
+
+
+@pytest.fixture(params=["openpyxl", "xlsxwriter", "xlwt"])
+def writer(request) -> str:
+    return request.param
