@@ -51,7 +51,7 @@ def print_validation(report: ValidationReport, console: Console) -> None:
         errors = sum(1 for f in item.findings if f.severity == "error")
         warnings = len(item.findings) - errors
         who = f"（{item.submitter}）" if item.submitter else ""
-        forms = "、".join(item.forms) if item.forms else "无"
+        forms = "、".join(report.form_labels.get(f, f) for f in item.forms) if item.forms else "无"
         if item.unreadable:
             verdict = "[bold red]✘ 无法读取[/]"
         elif errors:

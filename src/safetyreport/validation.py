@@ -46,6 +46,7 @@ class FileReport:
 class ValidationReport:
     files: list[FileReport] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    form_labels: dict[str, str] = field(default_factory=dict)  # schema id → 附件3 工作情况表
 
     @property
     def exit_code(self) -> int:
@@ -161,7 +162,7 @@ def validate_paths(paths: Iterable[Path], config: Config, schemas: SchemaSet | N
     for path, sub in submissions_for([r for r in reads if r.forms]).items():
         # findings about a borrowed form belong to that form's own file, reported there
         by_path[path].findings += [f for f in check_submission(sub, schemas) if f.path == path]
-    report = ValidationReport(skipped=skipped)
+    report = ValidationReport(skipped=skipped, form_labels={s.id: s.attachment or s.name for s in schemas})
     for read in reads:
         report.files.append(FileReport(
             path=read.path, submitter=read.submitter.name if read.submitter else "",
