@@ -41,9 +41,26 @@ PLACES = ["清源山景区", "开元寺", "关岳庙", "府文庙", "天后宫",
 HAZARDS = [("消防通道被占用", "清理杂物，设置禁停标识"), ("栏杆锈蚀松动", "更换护栏并加固"),
            ("临水区域未设警示标志", "增设警示牌和救生圈"), ("电气线路私拉乱接", "重新布线，加装漏电保护"),
            ("游乐设施未年检", "停用设施，申请检验"), ("山体边坡落石隐患", "设置防护网，封闭危险路段")]
-BUSINESSES = ["泉州市鲤城区古城旅游服务有限公司", "鲤城区西街民宿", "泉州海丝文化旅游有限公司",
-              "鲤城区江滨游船服务部", "泉州市清源游乐设备有限公司", "鲤城区老街小吃店",
-              "泉州古厝文化传播有限公司", "鲤城区水上乐园", "泉州鲤城旅行社有限公司", "鲤城区观光车队"]
+BUSINESS_KINDS = ["游船服务部", "民宿", "小吃店", "旅游服务有限公司", "游乐设备有限公司", "观光车队",
+                  "文化传播有限公司", "旅行社有限公司"]
+# Deliberate cross-submitter duplicates, so merge has something real to flag: the same major
+# hazard seen by a street and by a member unit, and the same business fined by two submitters
+# under two spellings.
+FORCED_HAZARDS = {"开元街道": [("开元寺", "电气线路私拉乱接", "重新布线，加装漏电保护")],
+                  "区文旅局": [("开元寺", "电气线路私拉乱接问题", "督促寺方重新布线")]}
+FORCED_FINES = {"海滨街道": "泉州海丝文化旅游有限公司", "区市场监管局": "泉州市海丝文化旅游有限公司"}
+
+
+def places_of(u: "Unit") -> list[str]:
+    """Each submitter inspects its own places (streets their territory, units their sector)."""
+    i = [s.name for s in ROSTER].index(u.name)
+    return [PLACES[(i * 5 + k) % len(PLACES)] + ("" if u.kind == "street" else "周边") for k in range(5)]
+
+
+def businesses_of(u: "Unit") -> list[str]:
+    return [f"{u.name[:2]}{place[:2]}{kind}" for place in places_of(u) for kind in BUSINESS_KINDS]
+
+
 PEOPLE = ["张明", "李华", "王芳", "陈伟", "林静", "黄强", "吴敏", "郑涛", "蔡丽", "许军", "杨洋", "洪斌"]
 
 
@@ -70,7 +87,7 @@ def week_figures(u: Unit, w: int) -> dict[str, dict[str, float]]:
         u.sites = r.randint(6, 16) if u.kind == "street" else r.randint(2, 6)
     wk: dict[str, float] = {}
     wk["found_general"] = r.randint(2, 6) * big
-    wk["found_major"] = 1 if r.random() < 0.5 else 0
+    wk["found_major"] = 1 if r.random() < 0.5 or (w == 0 and u.name in FORCED_HAZARDS) else 0
     open_general = u.cum.get("found_general", 0) + wk["found_general"] - u.cum.get("fixed_general", 0)
     wk["fixed_general"] = r.randint(open_general // 2, open_general)
     open_major = [h for h in u.hazards if h["status"] == "正在整改"]
@@ -91,7 +108,7 @@ def week_figures(u: Unit, w: int) -> dict[str, dict[str, float]]:
     wk["ordered"] = r.randint(0, 3)
     wk["suspended"] = 1 if r.random() < 0.2 else 0
     wk["closed"] = 1 if r.random() < 0.1 else 0
-    wk["fined_count"] = 1 if r.random() < 0.35 else 0
+    wk["fined_count"] = 1 if r.random() < 0.35 or (w == 1 and u.name in FORCED_FINES) else 0
     wk["fine_amount"] = round(r.choice([0.2, 0.5, 0.8, 1.0, 1.5]), 2) if wk["fined_count"] else 0
     wk["other_penalties"] = r.randint(0, 1)
     for k in ("found", "fixed", "insp_found", "insp_fixed"):
@@ -101,10 +118,16 @@ def week_figures(u: Unit, w: int) -> dict[str, dict[str, float]]:
         h["status"] = "整改完成"
         h["measures"] = h["measures"] + "，已完成整改"
     for _ in range(int(wk["found_major"])):
-        place = r.choice(PLACES)
-        hazard, measures = r.choice(HAZARDS)
+        forced = FORCED_HAZARDS.get(u.name, [])
+        if w == 0 and forced and not u.hazards:
+            place, hazard, measures = forced[0]
+        else:
+            place = r.choice(places_of(u))
+            hazard, measures = r.choice(HAZARDS)
         u.hazards.append({"place": place, "hazard": hazard, "measures": measures, "status": "正在整改"})
-    pool = [b for b in BUSINESSES if all(b not in v for v in u.names.values())]
+    pool = [b for b in businesses_of(u) if all(b not in v for v in u.names.values())]
+    if w == 1 and u.name in FORCED_FINES and wk["fined_count"]:
+        pool = [FORCED_FINES[u.name]]
     for key, n in (("suspended", wk["suspended"]), ("closed", wk["closed"]), ("fined", wk["fined_count"])):
         for _ in range(int(n)):
             name = pool.pop(r.randrange(len(pool)))

@@ -94,6 +94,138 @@ def validate(
     raise typer.Exit(report.exit_code)
 
 
+def _library_errors():
+    """Library errors that are the user's to fix: one Chinese line, exit 2."""
+    from .config import ConfigError
+    from .ledger import LedgerError
+    from .periods import PeriodError
+    from .schema import SchemaError
+
+    return (ConfigError, LedgerError, PeriodError, SchemaError)
+
+
+@app.command()
+def intake(
+    paths: List[Path] = typer.Argument(..., help="收到的报表文件或文件夹。"),
+    period: Optional[str] = typer.Option(None, "--period", "-p", help="报送周期（周四截止日），如 2021-09-23 或 第2周。不填则按文件夹名或收到时间确定。"),
+    received_at: Optional[str] = typer.Option(None, "--received-at", help="收到时间（北京时间），如 \"2021-09-23 10:15\"。不填则用文件的修改时间。"),
+    config: Optional[Path] = ConfigOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """登记收到的报表：记入报送台账（safetyreport.db），原件按内容存档，不会重复登记。
+
+    同一文件再次登记不会重复计入；同一单位同一周期后收到的报表替代先收到的。
+
+    示例：safetyreport intake 开元街道.xlsx --period 2021-09-23 --received-at "2021-09-23 10:15"
+          safetyreport intake 收件箱/ --period 第2周
+    """
+    from .console import make_console, print_intake, print_json, progress_bar
+    from .intake import take_in
+    from .ledger import Ledger
+    from .periods import parse_period
+    from .schema import load_schemas
+    from .validation import collect_files
+    from .workflow import parse_received
+
+    cfg = _config(config)
+    try:
+        schemas = load_schemas(*cfg.schema_dirs())
+        chosen = parse_period(cfg, period) if period else None
+        when = parse_received(received_at)
+        with Ledger(cfg.folder) as ledger, progress_bar(len(collect_files(paths)[0]), "正在登记",
+                                                        enabled=not as_json) as tick:
+            report = take_in(paths, cfg, ledger, schemas, period=chosen, received_at=when, progress=tick)
+    except _library_errors() as e:
+        _fail(str(e))
+    if as_json:
+        print_json(report.to_dict())
+    else:
+        print_intake(report, make_console())
+    raise typer.Exit(2 if any(t.filing is None for t in report.taken) else 0)
+
+
+@app.command()
+def merge(
+    paths: List[Path] = typer.Argument(None, help="先登记这些文件或文件夹中的新报表（可不填，只用台账中已有的）。"),
+    period: Optional[str] = typer.Option(None, "--period", "-p", help="汇总哪个周期，如 2021-09-23 或 第2周（默认：台账中最近有报表的周期）。"),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="汇总工作簿的保存位置（默认：配置文件旁的 输出/ 文件夹）。"),
+    config: Optional[Path] = ConfigOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """汇总全区数据：每个单位只计最新一份，未报的沿用上期累计数，不重复计算。
+
+    生成汇总工作簿（附件3–6汇总、报送情况、问题清单，问题格标色并附批注）和本区向市里报送的
+    汇总表。退出码：0 没有错误，1 有错误（工作簿照常生成），2 用法或配置有误。
+
+    示例：safetyreport merge 收件箱/2021-09-23 --period 2021-09-23
+          safetyreport merge --period 第2周 --json
+    """
+    from .console import make_console, print_json, print_merge, progress_bar
+    from .validation import collect_files
+    from .workflow import merge_job
+
+    cfg = _config(config)
+    try:
+        with progress_bar(len(collect_files(paths or [])[0]), "正在登记", enabled=not as_json) as tick:
+            outcome = merge_job(cfg, list(paths or []), period, out, progress=tick)
+    except _library_errors() as e:
+        _fail(str(e))
+    if as_json:
+        print_json(outcome.to_dict())
+    else:
+        print_merge(outcome, make_console())
+    raise typer.Exit(outcome.exit_code)
+
+
+@app.command()
+def decide(
+    duplicate_id: str = typer.Argument(..., help="疑似重复的编号（见 merge 的问题清单）。"),
+    verdict: str = typer.Argument(..., help="same：是同一个，只计一次；different：不是同一个，分别计。"),
+    note: str = typer.Option("", "--note", help="核实说明。"),
+    config: Optional[Path] = ConfigOption,
+) -> None:
+    """核实疑似重复：两个单位报了同一个重大隐患或同一家企业时，由信息宣传组确认。
+
+    决定记入台账，以后每次汇总都按此处理；可以再次运行改变决定。
+
+    示例：safetyreport decide 3fa2c1d0 same --note "同一处护栏，由文旅局牵头整改"
+    """
+    from .ledger import Ledger
+
+    if verdict not in ("same", "different"):
+        _fail("第二个参数应为 same（同一个）或 different（不同）。")
+    cfg = _config(config)
+    try:
+        with Ledger(cfg.folder) as ledger:
+            ledger.decide(duplicate_id, verdict, note)
+    except _library_errors() as e:
+        _fail(str(e))
+    typer.echo(f"已记录：{duplicate_id} {'是同一个，只计一次' if verdict == 'same' else '不是同一个，分别计'}。")
+
+
+@app.command()
+def demo(
+    folder: Path = typer.Argument(Path("safetyreport-demo"), help="演示用的活动文件夹（默认：./safetyreport-demo）。"),
+    as_json: bool = JsonOption,
+) -> None:
+    """用随附样例演示一个完整的周四：生成配置、登记三周的报表、汇总最后一周。
+
+    示例：safetyreport demo            然后打开 safetyreport-demo/输出/ 中的汇总工作簿
+    """
+    from .console import make_console, print_json, print_merge
+    from .workflow import demo_job
+
+    try:
+        outcome = demo_job(folder)
+    except _library_errors() as e:
+        _fail(str(e))
+    if as_json:
+        print_json(outcome.to_dict())
+    else:
+        print_merge(outcome, make_console())
+    raise typer.Exit(0)
+
+
 def main() -> None:
     """Entry point: usage errors exit 2 (click's convention); an unexpected bug prints one
     Chinese line instead of a traceback (set SAFETYREPORT_DEBUG=1 to see it)."""

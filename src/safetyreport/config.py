@@ -58,6 +58,10 @@ class Deadlines(_Model):
 class OfficeContacts(_Model):
     info_group_email: str = ""
     coordination_group_email: str = ""
+    # who signs the district's own filing to the city (审核人 / 填报人 / 联系电话)
+    reviewer: str = ""
+    filer: str = ""
+    phone: str = ""
 
 
 class Submitter(_Model):
@@ -138,6 +142,12 @@ class Config(_Model):
         if dup:
             raise ValueError(f"报送名单中单位重复：{'、'.join(sorted(dup))}")
         return self
+
+    @property
+    def folder(self) -> Path:
+        """The campaign folder: where the configuration lives (the ledger and outputs go there);
+        the current folder when the built-in configuration is used."""
+        return Path(self.source).resolve().parent if self.source else Path.cwd()
 
     @property
     def roster(self) -> Roster:

@@ -6,12 +6,16 @@ import json
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from rich.console import Console
 from rich.table import Table
 
 from .validation import ValidationReport
+
+if TYPE_CHECKING:
+    from .intake import IntakeReport
+    from .workflow import MergeOutcome
 
 SEVERITY_TEXT = {"error": "[bold red]错误[/]", "warning": "[yellow]提醒[/]"}
 
@@ -78,3 +82,66 @@ def print_validation(report: ValidationReport, console: Console) -> None:
     bad = sum(1 for f in report.files if not f.ok)
     console.print(f"共检查 {summary['files']} 个文件：{summary['files'] - bad} 个通过，{bad} 个有错误；"
                   f"错误 {summary['errors']} 个，提醒 {summary['warnings']} 个。")
+
+
+def print_intake(report: "IntakeReport", console: Console) -> None:
+    table = Table(show_header=True, header_style="bold", box=None, padding=(0, 1))
+    for col in ("文件", "单位", "周期", "收到时间", "结果"):
+        table.add_column(col)
+    for t in report.taken:
+        f = t.filing
+        errors = sum(1 for x in t.findings if x.severity == "error")
+        if f is None:
+            result = "[red]未登记：" + (t.findings[0].message if t.findings else "无法读取") + "[/]"
+        elif not t.new:
+            result = "[dim]已登记过（内容相同），未重复计入[/]"
+        else:
+            result = "[green]已登记[/]" + (f"，[red]{errors} 个错误[/]" if errors else "")
+        table.add_row(Path(t.path).name, (f.submitter if f else "") or "[red]无法识别[/]",
+                      (f.period if f else "") or "[yellow]未定[/]",
+                      f.received_at.strftime("%Y-%m-%d %H:%M") if f else "", result)
+    console.print(table)
+    for s in report.skipped:
+        console.print(f"[dim]已跳过 {s.path}：{s.reason}[/]")
+    new = sum(t.new for t in report.taken)
+    console.print(f"共 {len(report.taken)} 个文件，新登记 {new} 个。")
+
+
+# the figures a clerk looks at first (column keys of 附件3)
+HEADLINE = [("found_total", "排查发现隐患"), ("fixed_total", "已整改隐患"), ("found_major", "重大隐患"),
+            ("fixed_major", "重大隐患已整改"), ("sites_inspected", "检查单位和场所"),
+            ("fined_count", "罚款企业"), ("fine_amount", "罚款（万元）")]
+
+
+def print_merge(outcome: "MergeOutcome", console: Console) -> None:
+    r = outcome.result
+    if outcome.intake:
+        new = sum(t.new for t in outcome.intake.taken)
+        console.print(f"登记：{len(outcome.intake.taken)} 个文件，新登记 {new} 个。")
+    console.print(f"[bold]{r.district} {r.period.label} 汇总[/]")
+    filed = [x for x in r.rows if x.status == "filed"]
+    carried = [x for x in r.rows if x.status == "carried"]
+    missing = [x for x in r.rows if x.status == "missing"]
+    console.print(f"已报送 {len(filed)} 个单位；沿用上期 {len(carried)} 个"
+                  + (f"（{'、'.join(x.submitter.name for x in carried)}）" if carried else "")
+                  + f"；未报送 {len(missing)} 个" + (f"（{'、'.join(x.submitter.name for x in missing)}）" if missing else "") + "。")
+    table = Table(show_header=True, header_style="bold", box=None, padding=(0, 1))
+    table.add_column("项目")
+    table.add_column("累计", justify="right")
+    table.add_column(f"当周（{r.totals.weekly_submitters} 个单位）", justify="right")
+    from .values import fmt_num
+
+    for key, label in HEADLINE:
+        table.add_row(label, fmt_num(r.totals.cumulative.get(key)), fmt_num(r.totals.weekly.get(key)))
+    console.print(table)
+    errors = sum(1 for f in r.findings if f.severity == "error")
+    warnings = len(r.findings) - errors
+    console.print(f"问题：错误 {errors} 个，提醒 {warnings} 个（详见工作簿“问题清单”）。")
+    pending = [d for d in r.duplicates if d.verdict is None]
+    if pending:
+        console.print(f"[yellow]疑似重复 {len(pending)} 处待核实[/]：" + "；".join(
+            f"{d.id} {d.what}“{d.name}”（{d.first}、{d.second}）" for d in pending[:5]))
+    if r.unidentified:
+        console.print(f"[red]无法识别单位的文件 {len(r.unidentified)} 个[/]：" + "、".join(f.original_name for f in r.unidentified))
+    console.print(f"汇总工作簿：{outcome.workbook}")
+    console.print(f"本区报市汇总表：{outcome.district_filing}")

@@ -119,6 +119,36 @@ CATALOG: dict[str, Kind] = {
         "{list_form}{what}合计 {amount}，约为{table_form}{label} {expected} 万元的 10000 倍："
         "金额应以万元填写，疑似按元填写。",
     ),
+    # --- across filings (merge) ---------------------------------------------------------------
+    "cumulative-mismatch": Kind(
+        ERROR, "累计数不衔接",
+        "{label}本周累计数 {cumulative}，上周（{previous_period}）累计数 {previous} + 本周当周数 {weekly} = {expected}，两者应相等。",
+    ),
+    "cumulative-decreased": Kind(
+        ERROR, "累计数减少",
+        "{label}累计数 {cumulative} 比上次（{previous_period}）的 {previous} 还少：累计数只增不减。",
+    ),
+    "hazard-disappeared": Kind(
+        ERROR, "重大隐患从清单中消失",
+        "{previous_period}列出的重大隐患“{place}：{hazard}”本期不在附件4 中。重大隐患应一直列到挂账销号，整改完成后状态改为“整改完成”。",
+    ),
+    "status-reverted": Kind(
+        ERROR, "销号状态倒退",
+        "重大隐患“{place}：{hazard}”{previous_period}已为“整改完成”，本期又填为“{text}”。",
+    ),
+    "suspected-duplicate": Kind(
+        WARNING, "疑似重复统计",
+        "{what}“{name}”同时由 {first} 和 {second} 填报，可能重复统计（编号 {dup_id}）。"
+        "请核实：safetyreport decide {dup_id} same（同一个，只计一次）或 different（不同，分别计）。",
+    ),
+    "weekly-outlier": Kind(
+        WARNING, "当周数异常",
+        "{label}当周数 {weekly} 远高于本单位以往各周（{history}），请核实是否填错。",
+    ),
+    "no-period": Kind(
+        WARNING, "无法确定报送周期",
+        "收到时间 {received_at} 不在本次专项整治的任何报送周期内，未计入汇总。请用 safetyreport intake --period 指定周期。",
+    ),
 }
 
 

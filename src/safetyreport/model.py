@@ -76,3 +76,47 @@ class Submission:
     submitter: Submitter | None
     files: list[FileRead]
     forms: dict[str, FormData] = field(default_factory=dict)  # schema id → the form that counts
+
+
+# --- storage form (the ledger keeps parsed values as JSON) -------------------------------------
+
+
+def _cell_out(c: Cell | None) -> list | None:
+    if c is None:
+        return None
+    return [c.value, c.ref, c.text, c.problem, c.formula]
+
+
+def _cell_in(v: list | None) -> Cell | None:
+    return None if v is None else Cell(*v)
+
+
+def form_to_dict(form: FormData) -> dict[str, Any]:
+    ft = form.footer
+    return {
+        "schema_id": form.schema_id, "path": form.path, "sheet": form.sheet,
+        "submitter_text": form.submitter_text, "submitter_ref": form.submitter_ref,
+        "region": form.region, "row_labels": form.row_labels,
+        "table": {r: {k: _cell_out(c) for k, c in cells.items()} for r, cells in form.table.items()},
+        "records": [{k: _cell_out(c) for k, c in rec.items()} for rec in form.records],
+        "record_rows": form.record_rows,
+        "footer": {"reviewer": _cell_out(ft.reviewer), "filer": _cell_out(ft.filer),
+                   "phone": _cell_out(ft.phone), "date": ft.date.isoformat() if ft.date else None,
+                   "date_cell": _cell_out(ft.date_cell), "ref": ft.ref},
+    }
+
+
+def form_from_dict(d: dict[str, Any]) -> FormData:
+    ft = d["footer"]
+    return FormData(
+        schema_id=d["schema_id"], path=d["path"], sheet=d["sheet"],
+        submitter_text=d["submitter_text"], submitter_ref=d["submitter_ref"], region=d["region"],
+        row_labels=d["row_labels"],
+        table={r: {k: _cell_in(c) for k, c in cells.items()} for r, cells in d["table"].items()},
+        records=[{k: _cell_in(c) for k, c in rec.items()} for rec in d["records"]],
+        record_rows=d["record_rows"],
+        footer=Footer(reviewer=_cell_in(ft["reviewer"]), filer=_cell_in(ft["filer"]),
+                      phone=_cell_in(ft["phone"]),
+                      date=dt.date.fromisoformat(ft["date"]) if ft["date"] else None,
+                      date_cell=_cell_in(ft["date_cell"]), ref=ft["ref"]),
+    )

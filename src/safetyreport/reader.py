@@ -66,11 +66,18 @@ def read_file(path: Path, schemas: SchemaSet, roster: Roster) -> FileRead:
     result = FileRead(path=str(path))
     try:
         sheets = read_grid(path)
-        result.sha256 = file_sha256(path)
     except ReadError as e:
         result.findings.append(finding(e.code, path=str(path), reason=e.reason, message=e.reason
                                        if e.code != "file-not-found" else None))
+        if e.code != "file-not-found":
+            # kept like any filing (nothing a submitter sent is lost); its name may say who sent it
+            try:
+                result.sha256 = file_sha256(path)
+            except OSError:
+                pass
+            result.submitter = roster.match(path.stem)
         return result
+    result.sha256 = file_sha256(path)
     for sheet in sheets:
         index = SheetIndex(sheet)
         for schema in schemas:
@@ -169,7 +176,7 @@ def _read_footer(index: SheetIndex, row: int) -> Footer:
             raw = index.sheet.cells[(r, c)]
             ref = a1(r, c)
             if hasattr(raw, "year") and not isinstance(raw, str):
-                footer.date, footer.date_cell = parse_date(raw), Cell(raw, ref, cell_text(raw))
+                footer.date, footer.date_cell = parse_date(raw), Cell(cell_text(raw), ref, cell_text(raw))
                 continue
             for piece in _FOOTER_SPLIT.split(cell_text(raw)):
                 if piece in _FOOTER_ROLE or piece == "填报单位":

@@ -1,0 +1,95 @@
+"""Taking filings into the ledger: read, check, assign a period and a receipt time, record.
+
+One transaction per run: a crash or Ctrl-C leaves the ledger as it was before the run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+from .config import Config
+from .findings import Finding, finding
+from .ledger import Filing, Ledger
+from .periods import Period, period_for, period_from_name, zone
+from .reader import file_sha256, read_file
+from .rules import check_form, check_submitter
+from .schema import SchemaSet
+from .validation import Skipped, collect_files
+
+
+@dataclass
+class Taken:
+    path: str
+    filing: Filing | None  # None when the file could not even be hashed (missing)
+    new: bool
+    findings: list[Finding] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        f = self.filing
+        return {"path": self.path, "new": self.new, "filing_id": f.id if f else None,
+                "submitter": f.submitter if f else None, "period": f.period if f else None,
+                "received_at": f.received_at.isoformat() if f else None,
+                "findings": [x.to_dict() for x in self.findings]}
+
+
+@dataclass
+class IntakeReport:
+    taken: list[Taken] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {"taken": [t.to_dict() for t in self.taken],
+                "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
+                "summary": {"files": len(self.taken), "new": sum(t.new for t in self.taken)}}
+
+
+def receipt_time(cfg: Config, path: Path, given: dt.datetime | None) -> dt.datetime:
+    """The receipt time given (a naive time is campaign time), else the file's modification time."""
+    tz = zone(cfg)
+    if given is not None:
+        return given.replace(tzinfo=tz) if given.tzinfo is None else given.astimezone(tz)
+    return dt.datetime.fromtimestamp(path.stat().st_mtime, tz=tz).replace(microsecond=0)
+
+
+def take_in(paths: Iterable[Path], cfg: Config, ledger: Ledger, schemas: SchemaSet,
+            period: Period | None = None, received_at: dt.datetime | None = None,
+            source: str = "intake", progress: Callable[[Path], None] | None = None,
+            default_period: Period | None = None) -> IntakeReport:
+    """Record every file not yet in the ledger. Bytes already known are a no-op.
+
+    Period: `period` if given; else the period a folder's name gives ("2021-09-23");
+    else `default_period`; else the next deadline after the receipt time."""
+    roster = cfg.roster
+    files, skipped = collect_files(paths)
+    report = IntakeReport(skipped=skipped)
+    with ledger.transaction():
+        for path in files:
+            report.taken.append(_take_one(path, cfg, ledger, schemas, roster, period, received_at, source,
+                                          default_period))
+            if progress:
+                progress(path)
+    return report
+
+
+def _take_one(path, cfg, ledger, schemas, roster, period, received_at, source, default_period) -> Taken:
+    try:
+        known = ledger.knows(file_sha256(path))
+    except OSError:
+        known = None
+    if known:
+        return Taken(str(path), known, False, ledger.findings_of(known.id, str(path)))
+    read = read_file(path, schemas, roster)
+    findings = list(read.findings) + check_submitter(read, roster)
+    for form in read.forms:
+        findings += check_form(form, schemas[form.schema_id])
+    if not read.sha256:  # missing or unreadable before hashing: nothing to keep
+        return Taken(str(path), None, False, findings)
+    when = receipt_time(cfg, path, received_at)
+    chosen = period or period_from_name(cfg, path.parent.name) or default_period or period_for(cfg, when)
+    if chosen is None:
+        findings.append(finding("no-period", path=str(path), received_at=when.strftime("%Y-%m-%d %H:%M")))
+    filing, new = ledger.add(read, findings, chosen.key if chosen else None, when, source)
+    return Taken(str(path), filing, new, findings)

@@ -1,0 +1,236 @@
+"""The ledger: every filing the tool has seen, in one SQLite file next to safetyreport.toml.
+
+Each filing is recorded once (by the SHA-256 of its bytes) with its submitter, period, receipt
+time, parsed forms and findings; its original is copied into `archive/` under its hash and never
+touched again. Which form of which filing counts is derived (latest receipt per submitter,
+period and form) and written back as `superseded_by`, so a clerk can see it in the database too.
+Schema changes are numbered migrations, never "delete the file".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import sqlite3
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from .findings import Finding
+from .model import FileRead, FormData, form_from_dict, form_to_dict
+
+LEDGER_NAME = "safetyreport.db"
+ARCHIVE_NAME = "archive"
+
+# Each migration is a list of statements, applied in one transaction; PRAGMA user_version
+# records how many have run. Never edit a released migration: add the next one.
+MIGRATIONS: list[list[str]] = [
+    # 1: filings, their forms and findings, the clerk's decisions on suspected duplicates
+    [
+        """CREATE TABLE filings (
+            id INTEGER PRIMARY KEY,
+            sha256 TEXT NOT NULL UNIQUE,
+            original_name TEXT NOT NULL,
+            original_path TEXT NOT NULL,
+            archive_path TEXT NOT NULL,
+            submitter TEXT,                -- roster name, NULL when the file named none we know
+            period TEXT,                   -- weekly period key, NULL when none could be assigned
+            received_at TEXT NOT NULL,     -- ISO 8601 with offset, campaign time zone
+            taken_at TEXT NOT NULL,
+            source TEXT NOT NULL,          -- 'intake' or 'folder'
+            errors INTEGER NOT NULL,
+            warnings INTEGER NOT NULL
+        )""",
+        """CREATE TABLE forms (
+            id INTEGER PRIMARY KEY,
+            filing_id INTEGER NOT NULL REFERENCES filings(id),
+            schema_id TEXT NOT NULL,
+            sheet TEXT NOT NULL,
+            data TEXT NOT NULL,            -- JSON of the parsed form (values with their cells)
+            superseded_by INTEGER REFERENCES forms(id)
+        )""",
+        "CREATE INDEX forms_filing ON forms(filing_id)",
+        """CREATE TABLE findings (
+            filing_id INTEGER NOT NULL REFERENCES filings(id),
+            code TEXT NOT NULL, severity TEXT NOT NULL, sheet TEXT NOT NULL, cell TEXT NOT NULL,
+            form TEXT NOT NULL, column_key TEXT NOT NULL, message TEXT NOT NULL
+        )""",
+        "CREATE INDEX findings_filing ON findings(filing_id)",
+        """CREATE TABLE decisions (
+            duplicate_id TEXT PRIMARY KEY, -- stable id of a suspected duplicate pair
+            verdict TEXT NOT NULL CHECK (verdict IN ('same', 'different')),
+            note TEXT NOT NULL DEFAULT '',
+            decided_at TEXT NOT NULL
+        )""",
+    ],
+]
+
+
+class LedgerError(Exception):
+    """The ledger cannot be opened or written; the message is Chinese."""
+
+
+@dataclass
+class Filing:
+    id: int
+    sha256: str
+    original_name: str
+    original_path: str
+    archive_path: str
+    submitter: str | None
+    period: str | None
+    received_at: dt.datetime
+    source: str
+    errors: int
+    warnings: int
+
+
+class Ledger:
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.path = folder / LEDGER_NAME
+        self.archive = folder / ARCHIVE_NAME
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(self.path, isolation_level=None)  # transactions are explicit
+            self.db.execute("PRAGMA foreign_keys = ON")
+            self._migrate()
+        except sqlite3.DatabaseError as e:
+            raise LedgerError(f"报送台账 {self.path} 无法打开（{e}）。如文件已损坏，请从备份恢复。") from None
+        except OSError as e:
+            raise LedgerError(f"无法在 {folder} 建立报送台账：{e.strerror}") from None
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> "Ledger":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # --- structure ----------------------------------------------------------------------------
+
+    def _migrate(self) -> None:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(MIGRATIONS):
+            raise LedgerError(f"报送台账 {self.path} 由更新版本的 safetyreport 建立（版本 {version}），请升级本工具。")
+        for number in range(version, len(MIGRATIONS)):
+            with self.transaction():
+                for statement in MIGRATIONS[number]:
+                    self.db.execute(statement)
+                self.db.execute(f"PRAGMA user_version = {number + 1}")
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One transaction: all of it lands, or none of it (a crash mid-way leaves the ledger as it was)."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    @property
+    def version(self) -> int:
+        return self.db.execute("PRAGMA user_version").fetchone()[0]
+
+    # --- writing ------------------------------------------------------------------------------
+
+    def knows(self, sha256: str) -> Filing | None:
+        row = self.db.execute("SELECT * FROM filings WHERE sha256 = ?", (sha256,)).fetchone()
+        return self._filing(row) if row else None
+
+    def add(self, read: FileRead, findings: list[Finding], period: str | None,
+            received_at: dt.datetime, source: str) -> tuple[Filing, bool]:
+        """Record a filing; the same bytes a second time are a no-op. Returns (filing, is_new).
+        Call inside `transaction()` together with the supersession update."""
+        known = self.knows(read.sha256)
+        if known:
+            return known, False
+        src = Path(read.path)
+        archive_rel = f"{ARCHIVE_NAME}/{read.sha256[:2]}/{read.sha256}{src.suffix.lower()}"
+        self._archive(src, self.folder / archive_rel)
+        errors = sum(1 for f in findings if f.severity == "error")
+        cur = self.db.execute(
+            "INSERT INTO filings (sha256, original_name, original_path, archive_path, submitter, period,"
+            " received_at, taken_at, source, errors, warnings) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (read.sha256, src.name, str(src), archive_rel, read.submitter.name if read.submitter else None,
+             period, received_at.isoformat(), dt.datetime.now(dt.timezone.utc).isoformat(), source,
+             errors, len(findings) - errors))
+        filing_id = cur.lastrowid
+        self.db.executemany(
+            "INSERT INTO forms (filing_id, schema_id, sheet, data) VALUES (?,?,?,?)",
+            [(filing_id, f.schema_id, f.sheet, json.dumps(form_to_dict(f), ensure_ascii=False))
+             for f in read.forms])
+        self.db.executemany(
+            "INSERT INTO findings VALUES (?,?,?,?,?,?,?,?)",
+            [(filing_id, f.code, f.severity, f.sheet, f.cell, f.form, f.column, f.message) for f in findings])
+        if read.submitter and period:
+            self._supersede(read.submitter.name, period)
+        return self.filing(filing_id), True
+
+    def _archive(self, src: Path, target: Path) -> None:
+        if target.exists():
+            return
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.tmp")
+        shutil.copyfile(src, tmp)
+        tmp.replace(target)
+
+    def _supersede(self, submitter: str, period: str) -> None:
+        """For each form, the latest received filing counts; the others point at it. Ties are
+        broken by content hash, so the result never depends on the order files were taken in."""
+        rows = self.db.execute(
+            "SELECT forms.id, forms.schema_id, filings.received_at, filings.sha256 FROM forms"
+            " JOIN filings ON filings.id = forms.filing_id WHERE filings.submitter = ? AND filings.period = ?",
+            (submitter, period)).fetchall()
+        latest: dict[str, tuple] = {}
+        for form_id, schema_id, received, sha in rows:
+            key = (_instant(received), sha)
+            if schema_id not in latest or key > latest[schema_id][0]:
+                latest[schema_id] = (key, form_id)
+        for form_id, schema_id, _, _ in rows:
+            winner = latest[schema_id][1]
+            self.db.execute("UPDATE forms SET superseded_by = ? WHERE id = ?",
+                            (None if form_id == winner else winner, form_id))
+
+    def decide(self, duplicate_id: str, verdict: str, note: str = "") -> None:
+        with self.transaction():
+            self.db.execute(
+                "INSERT INTO decisions VALUES (?,?,?,?) ON CONFLICT(duplicate_id) DO UPDATE SET"
+                " verdict = excluded.verdict, note = excluded.note, decided_at = excluded.decided_at",
+                (duplicate_id, verdict, note, dt.datetime.now(dt.timezone.utc).isoformat()))
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def _filing(self, row) -> Filing:
+        return Filing(row[0], row[1], row[2], row[3], row[4], row[5], row[6],
+                      dt.datetime.fromisoformat(row[7]), row[9], row[10], row[11])
+
+    def filing(self, filing_id: int) -> Filing:
+        return self._filing(self.db.execute("SELECT * FROM filings WHERE id = ?", (filing_id,)).fetchone())
+
+    def filings(self) -> list[Filing]:
+        return [self._filing(r) for r in self.db.execute("SELECT * FROM filings ORDER BY id")]
+
+    def forms(self) -> list[tuple[int, int, FormData, int | None]]:
+        """(form id, filing id, form, superseded_by) for every form ever taken in."""
+        return [(fid, filing_id, form_from_dict(json.loads(data)), sup) for fid, filing_id, data, sup in
+                self.db.execute("SELECT id, filing_id, data, superseded_by FROM forms ORDER BY id")]
+
+    def findings_of(self, filing_id: int, path: str) -> list[Finding]:
+        return [Finding(code=r[0], severity=r[1], sheet=r[2], cell=r[3], form=r[4], column=r[5],
+                        message=r[6], path=path)
+                for r in self.db.execute("SELECT code, severity, sheet, cell, form, column_key, message"
+                                         " FROM findings WHERE filing_id = ? ORDER BY rowid", (filing_id,))]
+
+    def decisions(self) -> dict[str, str]:
+        return dict(self.db.execute("SELECT duplicate_id, verdict FROM decisions"))
+
+
+def _instant(iso: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(iso)

@@ -1,0 +1,440 @@
+"""Merge: a period's district picture from the ledger, without counting anything twice.
+
+- For each roster submitter and form, the latest filing received for the period counts
+  (the ledger marks the others superseded).
+- A submitter with no 附件3 this period is carried forward from its last cumulative rows
+  (沿用上期); its 当周 is unknown, never 0.
+- District 累计 = sum of the counted cumulative rows; district 当周 = sum of this period's weekly
+  rows, with how many submitters stand behind it.
+- Rules across filings (累计 continuity, 附件4 hazards kept and never reopened, suspected
+  duplicates between submitters, outliers) give findings of the same catalog as `validate`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .config import Config, Submitter
+from .findings import Finding, finding
+from .ledger import Filing, Ledger
+from .model import FormData, Submission
+from .periods import Period, weekly_periods
+from .rules import check_submission
+from .schema import SchemaSet
+from .values import fmt_num
+
+TABLE_FORM = "a3"  # the form whose rows are summed into district totals
+
+
+@dataclass
+class Counted:
+    """One form that counts for a submitter in this period, and where it came from."""
+
+    form: FormData
+    filing: Filing
+    period: str  # the period it was filed for (earlier than the merged one when carried forward)
+
+
+@dataclass
+class SubmitterResult:
+    submitter: Submitter
+    status: str  # "filed" | "carried" | "missing"
+    forms: dict[str, Counted] = field(default_factory=dict)
+    cumulative: dict[str, Any] = field(default_factory=dict)
+    weekly: dict[str, Any] | None = None  # None: unknown (carried forward or not filed)
+    filings: list[Filing] = field(default_factory=list)  # this period's, counted or superseded
+    superseded: list[tuple[Filing, str]] = field(default_factory=list)  # (filing, schema id)
+
+    @property
+    def status_text(self) -> str:
+        if self.status == "filed":
+            return "已报送"
+        if self.status == "carried":
+            src = self.forms.get(TABLE_FORM)
+            return f"沿用上期（{src.period}）" if src else "沿用上期"
+        return "未报送"
+
+    @property
+    def source_period(self) -> str | None:
+        c = self.forms.get(TABLE_FORM)
+        return c.period if c else None
+
+    @property
+    def received_at(self) -> str | None:
+        times = [f.received_at for f in self.filings]
+        return max(times).isoformat() if times else None
+
+
+@dataclass
+class ListItem:
+    submitter: str
+    values: dict[str, Any]  # column key → text / names / number
+    ref: str = ""  # sheet!cell of the record in its file
+    duplicate_of: str | None = None  # duplicate id when confirmed the same as an earlier item
+
+
+@dataclass
+class Duplicate:
+    id: str
+    form: str
+    what: str
+    name: str
+    first: str
+    second: str
+    verdict: str | None  # "same" | "different" | None (not yet decided)
+    key: tuple[str, str] = ("", "")  # (list, normalised name) the two items share
+
+
+@dataclass
+class DistrictTotals:
+    cumulative: dict[str, Any]
+    weekly: dict[str, Any]
+    cumulative_submitters: int  # how many submitters' 累计 rows are summed (filed + carried)
+    weekly_submitters: int  # how many submitters' 当周 rows are summed (filed this period)
+
+
+@dataclass
+class PeriodResult:
+    period: Period
+    district: str
+    rows: list[SubmitterResult]
+    totals: DistrictTotals
+    lists: dict[str, list[ListItem]]
+    facilities: dict[str, dict[str, Any]]  # 附件6 row label → column → district sum
+    duplicates: list[Duplicate]
+    findings: list[Finding]
+    unidentified: list[Filing]  # filings of this period (or none) naming no roster submitter
+    column_keys: list[str]
+    list_counts: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        """The stable --json shape (no clock times other than receipts: re-runs are identical)."""
+        return {
+            "period": self.period.to_dict(),
+            "district": self.district,
+            "totals": {"cumulative": self.totals.cumulative, "weekly": self.totals.weekly,
+                       "cumulative_submitters": self.totals.cumulative_submitters,
+                       "weekly_submitters": self.totals.weekly_submitters},
+            "submitters": [{
+                "name": r.submitter.name, "kind": r.submitter.kind, "status": r.status,
+                "status_text": r.status_text, "source_period": r.source_period,
+                "received_at": r.received_at, "cumulative": r.cumulative, "weekly": r.weekly,
+                "forms": {k: {"filing_id": c.filing.id, "file": c.filing.original_name, "period": c.period}
+                          for k, c in sorted(r.forms.items())},
+                "superseded": [{"filing_id": f.id, "file": f.original_name, "form": s}
+                               for f, s in r.superseded],
+            } for r in self.rows],
+            "lists": {k: [{"submitter": i.submitter, "values": i.values, "duplicate_of": i.duplicate_of}
+                          for i in items] for k, items in self.lists.items()},
+            "list_counts": self.list_counts,
+            "facilities": self.facilities,
+            "duplicates": [{k: v for k, v in d.__dict__.items() if k != "key"} for d in self.duplicates],
+            "unidentified": [{"filing_id": f.id, "file": f.original_name, "period": f.period}
+                             for f in self.unidentified],
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+
+def merge_period(cfg: Config, ledger: Ledger, period: Period, schemas: SchemaSet) -> PeriodResult:
+    periods = [p.key for p in weekly_periods(cfg)]
+    upto = periods[: periods.index(period.key) + 1]
+    filings = {f.id: f for f in ledger.filings()}
+    # counted[(submitter, period, schema)] — the ledger has already picked the latest per group
+    counted: dict[tuple[str, str, str], Counted] = {}
+    for _form_id, filing_id, form, superseded_by in ledger.forms():
+        filing = filings[filing_id]
+        if superseded_by is None and filing.submitter and filing.period in upto:
+            counted[(filing.submitter, filing.period, form.schema_id)] = Counted(form, filing, filing.period)
+    superseded_forms = [(filings[fid], form.schema_id) for _i, fid, form, sup in ledger.forms()
+                        if sup is not None and filings[fid].period == period.key]
+
+    a3 = schemas[TABLE_FORM]
+    keys = [c.key for c in a3.columns]
+    rows: list[SubmitterResult] = []
+    findings: list[Finding] = []
+    for sub in cfg.roster:
+        res = SubmitterResult(sub, "missing")
+        res.filings = sorted((f for f in filings.values() if f.submitter == sub.name and f.period == period.key),
+                             key=lambda f: (f.received_at, f.sha256))
+        res.superseded = [(f, s) for f, s in superseded_forms if f.submitter == sub.name]
+        for schema in schemas:
+            latest = _latest(counted, sub.name, schema.id, upto)
+            if latest:
+                res.forms[schema.id] = latest
+        table = res.forms.get(TABLE_FORM)
+        if table is not None:
+            res.status = "filed" if table.period == period.key else "carried"
+            res.cumulative = {k: table.form.value("cumulative", k) for k in keys}
+            if res.status == "filed":
+                res.weekly = {k: table.form.value("weekly", k) for k in keys}
+        # this period's forms, judged together (附件4/5 against 附件3)
+        mine = {k: c.form for k, c in res.forms.items() if c.period == period.key}
+        findings += _stored_findings(ledger, res.filings)
+        findings += check_submission(Submission(sub, [], mine), schemas)
+        if table is not None and res.status == "filed":
+            findings += _across_weeks(sub.name, table, counted, upto, a3)
+            findings += _outliers(sub.name, table, counted, upto, a3)
+        hazards = res.forms.get("a4")
+        if hazards is not None and hazards.period == period.key:
+            findings += _hazards_across_weeks(sub.name, hazards, counted, upto, schemas)
+        rows.append(res)
+
+    totals = _totals(rows, keys)
+    decisions = ledger.decisions()
+    lists, duplicates = _district_lists(rows, schemas, decisions)
+    for d in duplicates:
+        if d.verdict is None:
+            findings.append(finding("suspected-duplicate", form=d.form, what=d.what, name=d.name,
+                                    first=d.first, second=d.second, dup_id=d.id))
+    unidentified = sorted((f for f in filings.values()
+                           if f.submitter is None and f.period in (period.key, None)), key=lambda f: f.id)
+    for f in unidentified:
+        findings += ledger.findings_of(f.id, f.original_path)
+    return PeriodResult(period, cfg.campaign.district, rows, totals, lists, _facilities(rows),
+                        duplicates, findings, unidentified, keys, _list_counts(lists, duplicates, schemas))
+
+
+def _latest(counted, submitter: str, schema_id: str, upto: list[str]) -> Counted | None:
+    for p in reversed(upto):
+        c = counted.get((submitter, p, schema_id))
+        if c:
+            return c
+    return None
+
+
+def _stored_findings(ledger: Ledger, filings: list[Filing]) -> list[Finding]:
+    out = []
+    for f in filings:
+        out += ledger.findings_of(f.id, f.original_path)
+    return out
+
+
+def _num(v: Any) -> float | int | None:
+    return v if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
+
+def _add(a, b):
+    return round(a + b, 6) if isinstance(a, float) or isinstance(b, float) else a + b
+
+
+def _totals(rows: list[SubmitterResult], keys: list[str]) -> DistrictTotals:
+    cum = {k: 0 for k in keys}
+    wk = {k: 0 for k in keys}
+    n_cum = n_wk = 0
+    for r in rows:
+        if r.status != "missing":
+            n_cum += 1
+            for k in keys:
+                v = _num(r.cumulative.get(k))
+                if v is not None:
+                    cum[k] = _add(cum[k], v)
+        if r.weekly is not None:
+            n_wk += 1
+            for k in keys:
+                v = _num(r.weekly.get(k))
+                if v is not None:
+                    wk[k] = _add(wk[k], v)
+    return DistrictTotals(cum, wk, n_cum, n_wk)
+
+
+def _across_weeks(submitter: str, table: Counted, counted, upto: list[str], schema) -> list[Finding]:
+    """累计 this week vs the last week filed: continuity and never decreasing (flow columns)."""
+    out: list[Finding] = []
+    prev = None
+    for p in reversed(upto[:-1]):
+        prev = counted.get((submitter, p, TABLE_FORM))
+        if prev:
+            break
+    if prev is None:
+        return out
+    consecutive = upto.index(prev.period) == len(upto) - 2
+    form = table.form
+    for col in schema.columns:
+        if not col.flow:
+            continue
+        now_c = _num(form.value("cumulative", col.key))
+        now_w = _num(form.value("weekly", col.key))
+        before = _num(prev.form.value("cumulative", col.key))
+        if now_c is None or before is None:
+            continue
+        cell = form.table["cumulative"][col.key]
+        common = dict(path=table.filing.original_path, sheet=form.sheet, cell=cell.ref, form=TABLE_FORM,
+                      column=col.key, label=col.display, previous_period=prev.period)
+        if now_c < before - 1e-9:
+            out.append(finding("cumulative-decreased", cumulative=fmt_num(now_c), previous=fmt_num(before), **common))
+        elif consecutive and now_w is not None and abs(now_c - (before + now_w)) > 1e-6:
+            out.append(finding("cumulative-mismatch", cumulative=fmt_num(now_c), previous=fmt_num(before),
+                               weekly=fmt_num(now_w), expected=fmt_num(round(before + now_w, 6)), **common))
+    return out
+
+
+def _previous(counted, submitter: str, schema_id: str, upto: list[str]) -> Counted | None:
+    return _latest(counted, submitter, schema_id, upto[:-1])
+
+
+def _hazards_across_weeks(submitter: str, now: Counted, counted, upto, schemas) -> list[Finding]:
+    """A major hazard once listed stays listed; 整改完成 never goes back to 正在整改."""
+    prev = _previous(counted, submitter, "a4", upto)
+    if prev is None:
+        return []
+    closed = {s.key for s in schemas["a4"].statuses if s.closed}
+
+    def keyed(form: FormData) -> dict[tuple[str, str], Any]:
+        return {(norm_name(r["place"].text), norm_name(r["hazard"].text)): r
+                for r in form.records if "place" in r and "hazard" in r}
+
+    before, after = keyed(prev.form), keyed(now.form)
+    out = []
+    common = dict(path=now.filing.original_path, sheet=now.form.sheet, form="a4", previous_period=prev.period)
+    for key, rec in before.items():
+        if key not in after:
+            out.append(finding("hazard-disappeared", cell=now.form.region, place=rec["place"].text,
+                               hazard=rec["hazard"].text, **common))
+            continue
+        was, is_now = rec.get("status"), after[key].get("status")
+        if was and is_now and was.value in closed and is_now.value not in closed and is_now.value is not None:
+            out.append(finding("status-reverted", cell=is_now.ref, column="status", place=rec["place"].text,
+                               hazard=rec["hazard"].text, text=is_now.text, **common))
+    return out
+
+
+def _outliers(submitter: str, table: Counted, counted, upto, schema, factor: float = 3.0,
+              minimum: int = 3, margin: float = 10) -> list[Finding]:
+    """DHIS2-style min-max check: a 当周 figure far above this submitter's own earlier weeks."""
+    history: dict[str, list[float]] = {}
+    for p in upto[:-1]:
+        c = counted.get((submitter, p, TABLE_FORM))
+        if c:
+            for col in schema.columns:
+                v = _num(c.form.value("weekly", col.key))
+                if v is not None:
+                    history.setdefault(col.key, []).append(v)
+    out = []
+    for col in schema.columns:
+        past = history.get(col.key, [])
+        v = _num(table.form.value("weekly", col.key))
+        if v is None or len(past) < minimum:
+            continue
+        top = max(past)
+        if v > top * factor and v - top >= margin:
+            cell = table.form.table["weekly"][col.key]
+            out.append(finding("weekly-outlier", path=table.filing.original_path, sheet=table.form.sheet,
+                               cell=cell.ref, form=TABLE_FORM, column=col.key, label=col.display,
+                               weekly=fmt_num(v), history="、".join(fmt_num(x) for x in past)))
+    return out
+
+
+# --- district lists and suspected duplicates -----------------------------------------------------
+
+_COMPANY_NOISE = re.compile(r"(有限责任公司|股份有限公司|有限公司|分公司|公司|[()（）\s·.,，、-])")
+_PLACE_PREFIX = re.compile(r"^(福建省?)?(泉州市?)?(鲤城区?)?")
+
+
+def norm_name(text: str) -> str:
+    """How two clerks' spellings of one business or place are compared: without spaces,
+    brackets, the company form (有限公司 …) or a leading 福建省/泉州市/鲤城区."""
+    s = unicodedata.normalize("NFKC", str(text)).strip()
+    return _PLACE_PREFIX.sub("", _COMPANY_NOISE.sub("", s))
+
+
+def _dup_id(form: str, a: tuple[str, str], b: tuple[str, str]) -> str:
+    pair = sorted([a, b])
+    return hashlib.sha1(f"{form}|{pair}".encode()).hexdigest()[:8]
+
+
+def _district_lists(rows: list[SubmitterResult], schemas: SchemaSet, decisions: dict[str, str]):
+    lists: dict[str, list[ListItem]] = {}
+    duplicates: list[Duplicate] = []
+    for schema in schemas:
+        if schema.layout != "list":
+            continue
+        items = lists.setdefault(schema.id, [])
+        for r in rows:
+            c = r.forms.get(schema.id)
+            if not c:
+                continue
+            for rownum, rec in zip(c.form.record_rows, c.form.records):
+                values = {k: (cell.value if cell.value is not None else cell.text) for k, cell in rec.items()}
+                items.append(ListItem(r.submitter.name, values, f"{c.form.sheet}!{rownum}"))
+    # 附件4: the same place with a similar hazard; 附件5: the same business on the same list
+    seen: dict[tuple, list[ListItem]] = {}
+    for item in lists.get("a4", []):
+        seen.setdefault(("a4", norm_name(item.values.get("place", ""))), []).append(item)
+    for item in lists.get("a5", []):
+        for col, names in item.values.items():
+            if isinstance(names, list):
+                for name in names:
+                    seen.setdefault(("a5:" + col, norm_name(name)), []).append(ListItem(item.submitter, {col: name}))
+    for (kind, key), group in seen.items():
+        if not key:
+            continue
+        for i, a in enumerate(group):
+            for b in group[i + 1:]:
+                if a.submitter == b.submitter:
+                    continue
+                if kind == "a4" and difflib.SequenceMatcher(
+                        None, norm_name(a.values.get("hazard", "")), norm_name(b.values.get("hazard", ""))).ratio() < 0.6:
+                    continue
+                if kind == "a4":
+                    what, name = "重大隐患", f"{a.values.get('place')}：{a.values.get('hazard')}"
+                else:
+                    col = kind.split(":")[1]
+                    what, name = schemas["a5"].column(col).display, str(a.values[col])
+                dup = _dup_id(kind, (a.submitter, key), (b.submitter, key))
+                if any(d.id == dup for d in duplicates):
+                    continue
+                verdict = decisions.get(dup)
+                duplicates.append(Duplicate(dup, kind.split(":")[0], what, name, a.submitter, b.submitter,
+                                            verdict, (kind, key)))
+                if verdict == "same" and kind == "a4":
+                    b_item = next(x for x in lists["a4"] if x is b)
+                    b_item.duplicate_of = dup
+    return lists, sorted(duplicates, key=lambda d: d.id)
+
+
+def _list_counts(lists: dict[str, list[ListItem]], duplicates: list[Duplicate], schemas: SchemaSet) -> dict:
+    """District counts from the lists: a confirmed duplicate counts once, anything else as listed."""
+    closed = {s.key for s in schemas["a4"].statuses if s.closed} if "a4" in schemas else set()
+    hazards = [i for i in lists.get("a4", []) if i.duplicate_of is None]
+    a5: dict[str, Any] = {}
+    groups: dict[tuple[str, str], set[str]] = {}
+    for item in lists.get("a5", []):
+        for col, v in item.values.items():
+            for name in v if isinstance(v, list) else []:
+                groups.setdefault((f"a5:{col}", norm_name(name)), set()).add(item.submitter)
+    same = [d for d in duplicates if d.verdict == "same"]
+    for (kind, key), subs in groups.items():
+        merged = sum(1 for d in same if d.key == (kind, key))
+        col = kind.split(":")[1]
+        a5[col] = a5.get(col, 0) + max(1, len(subs) - merged)
+    amounts = [_num(i.values.get("fine_amount")) for i in lists.get("a5", [])]
+    a5["fine_amount"] = round(sum(a for a in amounts if a is not None), 6)
+    return {"a4": {"hazards": len(hazards),
+                   "closed": sum(1 for i in hazards if i.values.get("status") in closed)},
+            "a5": a5}
+
+
+def _facilities(rows: list[SubmitterResult]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        c = r.forms.get("a6")
+        if not c:
+            continue
+        for key, cells in c.form.table.items():
+            label = c.form.row_labels.get(key, key)
+            slot = out.setdefault(label, {"existing": 0, "added": 0, "funds": 0})
+            for col in slot:
+                v = _num(cells.get(col).value) if cells.get(col) else None
+                if v is not None:
+                    slot[col] = _add(slot[col], v)
+    return out
+
+
+def default_output(cfg_folder: Path, district: str, period: Period) -> Path:
+    return cfg_folder / "输出" / f"{district}专项整治汇总_{period.key}.xlsx"

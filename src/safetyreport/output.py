@@ -1,0 +1,379 @@
+"""Writing workbooks (openpyxl): the consolidated workbook, the district's own filing, and any
+form layout. Computes nothing: every figure comes from a PeriodResult. Text from submissions is
+always written as text, never as a formula. Files are written atomically.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+from .atomic import write_bytes_atomic
+from .config import Config
+from .layout import SheetLayout, footer_text, layout_form
+from .merge import TABLE_FORM, PeriodResult
+from .schema import SchemaSet
+
+ERROR_FILL = "FFC7CE"
+WARNING_FILL = "FFEB9C"
+HEADER_FILL = "DDEBF7"
+
+
+def _styles():
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+
+    thin = Side(style="thin", color="808080")
+    return {
+        "border": Border(left=thin, right=thin, top=thin, bottom=thin),
+        "bold": Font(bold=True),
+        "title": Font(bold=True, size=14),
+        "center": Alignment(horizontal="center", vertical="center", wrap_text=True),
+        "wrap": Alignment(vertical="top", wrap_text=True),
+        "header": PatternFill("solid", fgColor=HEADER_FILL),
+        "error": PatternFill("solid", fgColor=ERROR_FILL),
+        "warning": PatternFill("solid", fgColor=WARNING_FILL),
+    }
+
+
+def put(ws, row: int, col: int, value: Any):
+    """Write a value; text is forced to text ("=SUM(…)" from a submitter stays visible text)."""
+    cell = ws.cell(row=row, column=col)
+    if isinstance(value, str):
+        cell.value = value
+        cell.data_type = "s"
+    else:
+        cell.value = value
+    return cell
+
+
+def _save(wb, path: Path) -> None:
+    buf = io.BytesIO()
+    wb.save(buf)
+    write_bytes_atomic(path, buf.getvalue())
+
+
+def _printable(ws, freeze: str | None = None) -> None:
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.horizontalCentered = True
+    if freeze:
+        ws.freeze_panes = freeze
+
+
+def write_layouts(sheets: list[SheetLayout], path: Path | None = None, formulas: dict | None = None):
+    """Form layouts → a workbook (returned; saved atomically when `path` is given)."""
+    import openpyxl
+    from openpyxl.utils import get_column_letter
+
+    st = _styles()
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for lay in sheets:
+        ws = wb.create_sheet(lay.name)
+        for (r, c), v in lay.cells.items():
+            cell = put(ws, r + 1, c + 1, v)
+            if (r, c) in lay.header_cells:
+                cell.font, cell.alignment, cell.border = st["bold"], st["center"], st["border"]
+        for ref, formula in (formulas or {}).get(lay.name, {}).items():
+            ws[ref] = formula  # test fixtures only: a formula with no cached value
+        for r1, c1, r2, c2 in lay.merges:
+            ws.merge_cells(start_row=r1 + 1, start_column=c1 + 1, end_row=r2 + 1, end_column=c2 + 1)
+        for c, w in lay.widths.items():
+            ws.column_dimensions[get_column_letter(c + 1)].width = w
+        _printable(ws)
+    if path is not None:
+        _save(wb, path)
+    return wb
+
+
+# --- the consolidated workbook ------------------------------------------------------------------
+
+
+def write_consolidated(result: PeriodResult, schemas: SchemaSet, path: Path) -> Path:
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    _sheet_a3(wb.create_sheet("附件3汇总"), result, schemas)
+    _sheet_a4(wb.create_sheet("附件4汇总"), result, schemas)
+    _sheet_a5(wb.create_sheet("附件5汇总"), result, schemas)
+    _sheet_a6(wb.create_sheet("附件6汇总"), result)
+    _sheet_status(wb.create_sheet("报送情况"), result)
+    _sheet_findings(wb.create_sheet("问题清单"), result)
+    _save(wb, path)
+    return path
+
+
+def _title(ws, text: str, sub: str, width: int) -> None:
+    st = _styles()
+    put(ws, 1, 1, text).font = st["title"]
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
+    put(ws, 2, 1, sub)
+    ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=width)
+
+
+def _header(ws, row: int, labels: list[str], widths: list[float]) -> None:
+    from openpyxl.utils import get_column_letter
+
+    st = _styles()
+    for i, (label, w) in enumerate(zip(labels, widths), start=1):
+        cell = put(ws, row, i, label)
+        cell.font, cell.alignment, cell.border, cell.fill = st["bold"], st["center"], st["border"], st["header"]
+        ws.column_dimensions[get_column_letter(i)].width = w
+
+
+def _subtitle(result: PeriodResult) -> str:
+    d = result.period.deadline
+    return f"{result.period.label}，截止 {d.year}年{d.month}月{d.day}日 {d:%H:%M}（北京时间）"
+
+
+def _sheet_a3(ws, result: PeriodResult, schemas: SchemaSet) -> None:
+    from openpyxl.comments import Comment
+
+    st = _styles()
+    schema = schemas[TABLE_FORM]
+    cols = schema.columns
+    ncol = len(cols) + 3
+    _title(ws, f"{result.district}景区和非景区景点安全管理专项整治工作情况汇总表", _subtitle(result), ncol)
+    # two header rows: group labels merged over their sub-labels, as on the paper form
+    put(ws, 3, 1, "填报单位")
+    put(ws, 3, 2, "类别")
+    lay = layout_form(schema)
+    for (r, c), v in lay.cells.items():
+        if r in (3, 4) and c >= 1:
+            put(ws, r, c + 2, v)
+    for r1, c1, r2, c2 in lay.merges:
+        if r1 in (3, 4) and c1 >= 1:
+            ws.merge_cells(start_row=r1, start_column=c1 + 2, end_row=r2, end_column=c2 + 2)
+    put(ws, 3, ncol, "备注")
+    for c in (1, 2, ncol):
+        ws.merge_cells(start_row=3, start_column=c, end_row=4, end_column=c)
+    for r in (3, 4):
+        for c in range(1, ncol + 1):
+            cell = ws.cell(row=r, column=c)
+            cell.font, cell.alignment, cell.border, cell.fill = st["bold"], st["center"], st["border"], st["header"]
+    units = ["", ""] + [f"（{c.unit}）" if c.unit else "" for c in cols]
+    row = 5
+    pairs: list[tuple[str, dict | None, dict | None, str, Any]] = [
+        ("合计", result.totals.cumulative, result.totals.weekly,
+         f"累计数为 {result.totals.cumulative_submitters} 个单位之和；当周数为 {result.totals.weekly_submitters} 个单位之和", None)]
+    for r in result.rows:
+        note = "" if r.status == "filed" else (f"{r.status_text}，当周数未知" if r.status == "carried" else "未报送")
+        pairs.append((r.submitter.name, r.cumulative if r.status != "missing" else None, r.weekly, note, r))
+    where: dict[tuple[str, str, str], Any] = {}
+    for name, cum, wk, note, res in pairs:
+        put(ws, row, 1, name)
+        ws.merge_cells(start_row=row, start_column=1, end_row=row + 1, end_column=1)
+        put(ws, row, 2, "累计数")
+        put(ws, row + 1, 2, "当周数")
+        for i, col in enumerate(cols, start=3):
+            for rr, values in ((row, cum), (row + 1, wk)):
+                v = values.get(col.key) if values else None
+                put(ws, rr, i, v if v is not None else "—")
+        put(ws, row, ncol, note)
+        ws.merge_cells(start_row=row, start_column=ncol, end_row=row + 1, end_column=ncol)
+        if res is not None and res.status == "filed":
+            c = res.forms[TABLE_FORM]
+            for rr, key in ((row, "cumulative"), (row + 1, "weekly")):
+                for i, col in enumerate(cols, start=3):
+                    cell = c.form.table.get(key, {}).get(col.key)
+                    if cell is not None:
+                        where[(c.filing.original_path, c.form.sheet, cell.ref)] = (rr, i)
+        for rr in (row, row + 1):
+            for cc in range(1, ncol + 1):
+                x = ws.cell(row=rr, column=cc)
+                x.border = st["border"]
+                x.alignment = st["center"] if cc < ncol else st["wrap"]
+                if name == "合计":
+                    x.font = st["bold"]
+        row += 2
+    for i, u in enumerate(units, start=1):
+        put(ws, row, i, u)
+    # every finding beside the cell it concerns: a fill and a comment with the message
+    notes: dict[tuple[int, int], list] = {}
+    for f in result.findings:
+        pos = where.get((f.path, f.sheet, f.cell))
+        if pos:
+            notes.setdefault(pos, []).append(f)
+    for (r, c), fs in notes.items():
+        cell = ws.cell(row=r, column=c)
+        cell.fill = st["error"] if any(f.severity == "error" for f in fs) else st["warning"]
+        cell.comment = Comment("\n".join(f"[{f.title}] {f.message}" for f in fs), "safetyreport",
+                               width=320, height=120)
+    ws.column_dimensions["A"].width = 16
+    ws.column_dimensions["B"].width = 7
+    from openpyxl.utils import get_column_letter
+
+    for i in range(3, ncol):
+        ws.column_dimensions[get_column_letter(i)].width = 7.5
+    ws.column_dimensions[get_column_letter(ncol)].width = 24
+    ws.row_dimensions[4].height = 48
+    _printable(ws, "C5")
+
+
+def _sheet_a4(ws, result: PeriodResult, schemas: SchemaSet) -> None:
+    schema = schemas["a4"]
+    labels = {s.key: s.label for s in schema.statuses}
+    cols = [c for c in schema.columns if c.key != "seq"]
+    heads = ["序号", "填报单位"] + [c.display for c in cols] + ["疑似重复"]
+    _title(ws, f"{result.district}重大隐患汇总表（累计数）", _subtitle(result), len(heads))
+    _header(ws, 3, heads, [6, 16] + [28 if c.key in ("hazard", "measures") else 18 for c in cols] + [22])
+    r = 4
+    for n, item in enumerate(result.lists.get("a4", []), start=1):
+        values = [n, item.submitter] + [labels.get(item.values.get(c.key), item.values.get(c.key) or "")
+                                         for c in cols]
+        mark = ""
+        if item.duplicate_of:
+            mark = f"与其他单位为同一隐患（{item.duplicate_of}），不重复计数"
+        else:
+            d = next((d for d in result.duplicates if d.form == "a4" and item.submitter in (d.first, d.second)
+                      and d.name.split("：")[0] == str(item.values.get("place"))), None)
+            if d and d.verdict is None:
+                mark = f"疑似与{d.second if d.first == item.submitter else d.first}重复（{d.id}），待核实"
+        for i, v in enumerate(values + [mark], start=1):
+            put(ws, r, i, v).alignment = _styles()["wrap"]
+        r += 1
+    counts = result.list_counts.get("a4", {})
+    put(ws, r + 1, 1, f"共 {counts.get('hazards', 0)} 项重大隐患（已确认的重复只计一次），其中整改完成 {counts.get('closed', 0)} 项。")
+    _printable(ws, "C4")
+
+
+def _sheet_a5(ws, result: PeriodResult, schemas: SchemaSet) -> None:
+    schema = schemas["a5"]
+    heads = ["填报单位"] + [c.display for c in schema.columns]
+    _title(ws, f"{result.district}执法检查及约谈、通报名单汇总表（累计数）", _subtitle(result), len(heads))
+    _header(ws, 3, heads, [16] + [22 if c.type == "names" else 10 for c in schema.columns])
+    r = 4
+    for item in result.lists.get("a5", []):
+        put(ws, r, 1, item.submitter)
+        for i, c in enumerate(schema.columns, start=2):
+            v = item.values.get(c.key)
+            put(ws, r, i, "、".join(v) if isinstance(v, list) else (v if v not in (None, "") else ""))
+        r += 1
+    counts = result.list_counts.get("a5", {})
+    parts = [f"{c.display} {counts.get(c.key, 0)} 家" for c in schema.columns if c.type == "names"]
+    put(ws, r + 1, 1, "合计（已确认的重复只计一次）：" + "，".join(parts) + f"；罚款金额 {counts.get('fine_amount', 0)} 万元。")
+    _printable(ws, "B4")
+
+
+def _sheet_a6(ws, result: PeriodResult) -> None:
+    heads = ["设施", "现有", "新增", "新投入经费（万元）"]
+    _title(ws, f"{result.district}技术监控设施统计汇总表（累计数）", _subtitle(result), len(heads) + 1)
+    _header(ws, 3, heads, [22, 10, 10, 18])
+    r = 4
+    for label, v in result.facilities.items():
+        for i, x in enumerate([label, v["existing"], v["added"], v["funds"]], start=1):
+            put(ws, r, i, x)
+        r += 1
+    r += 1
+    _header(ws, r, ["填报单位", "设施", "现有", "新增", "新投入经费（万元）"], [22, 16, 10, 10, 18])
+    r += 1
+    for res in result.rows:
+        c = res.forms.get("a6")
+        if not c:
+            continue
+        for key, cells in c.form.table.items():
+            vals = [cells[k].value if cells.get(k) else None for k in ("existing", "added", "funds")]
+            for i, x in enumerate([res.submitter.name, c.form.row_labels.get(key, key), *vals], start=1):
+                put(ws, r, i, x)
+            r += 1
+    _printable(ws, "A4")
+
+
+def _sheet_status(ws, result: PeriodResult) -> None:
+    heads = ["填报单位", "类别", "状态", "收到时间", "计入的文件", "被替代的文件", "错误", "提醒"]
+    _title(ws, f"{result.district}专项整治报表报送情况", _subtitle(result), len(heads))
+    _header(ws, 3, heads, [24, 10, 22, 20, 40, 40, 6, 6])
+    errors: dict[str, list[int]] = {}
+    for f in result.findings:
+        errors.setdefault(f.path, [0, 0])[0 if f.severity == "error" else 1] += 1
+    r = 4
+    for res in result.rows:
+        files = sorted({c.filing.original_name for c in res.forms.values()})
+        paths = {c.filing.original_path for c in res.forms.values() if c.period == result.period.key}
+        e = sum(errors.get(p, [0, 0])[0] for p in paths)
+        w = sum(errors.get(p, [0, 0])[1] for p in paths)
+        sup = "、".join(f"{f.original_name}（{s}）" for f, s in res.superseded)
+        when = res.received_at[:16].replace("T", " ") if res.received_at else ""
+        for i, v in enumerate([res.submitter.name, res.submitter.kind_label, res.status_text, when,
+                               "、".join(files), sup, e, w], start=1):
+            put(ws, r, i, v).alignment = _styles()["wrap"]
+        r += 1
+    for f in result.unidentified:
+        for i, v in enumerate(["（无法识别）", "", "未计入：不知道是哪个单位", f.received_at.isoformat()[:16].replace("T", " "),
+                               f.original_name, "", f.errors, f.warnings], start=1):
+            put(ws, r, i, v)
+        r += 1
+    _printable(ws, "A4")
+
+
+def _sheet_findings(ws, result: PeriodResult) -> None:
+    heads = ["文件", "工作表", "单元格", "级别", "代码", "问题", "说明"]
+    _title(ws, "问题清单", _subtitle(result), len(heads))
+    _header(ws, 3, heads, [34, 10, 10, 6, 22, 18, 80])
+    st = _styles()
+    for r, f in enumerate(result.findings, start=4):
+        for i, v in enumerate([Path(f.path).name if f.path else "", f.sheet, f.cell,
+                               "错误" if f.severity == "error" else "提醒", f.code, f.title, f.message], start=1):
+            put(ws, r, i, v).alignment = st["wrap"]
+        ws.cell(row=r, column=4).fill = st["error"] if f.severity == "error" else st["warning"]
+    _printable(ws, "A4")
+
+
+# --- the district's own filing, for the city -------------------------------------------------------
+
+
+def write_district_filing(result: PeriodResult, cfg: Config, schemas: SchemaSet, path: Path) -> Path:
+    """The district's figures in the official forms (填报街道（单位）：鲤城区), which the city's run
+    of this same tool reads like any other submission."""
+    c = cfg.office_contacts
+    d = result.period.deadline
+    foot = footer_text(c.reviewer, c.filer, c.phone, f"{d.year}年{d.month}月{d.day}日")
+    sheets = []
+    a3 = layout_form(schemas["a3"], submitter=result.district)
+    for key in result.column_keys:
+        a3.cells[a3.data_cells[("cumulative", key)]] = result.totals.cumulative.get(key, 0)
+        a3.cells[a3.data_cells[("weekly", key)]] = result.totals.weekly.get(key, 0)
+    sheets.append(a3)
+    hazards = [i for i in result.lists.get("a4", []) if i.duplicate_of is None]
+    labels = {s.key: s.label for s in schemas["a4"].statuses}
+    a4 = layout_form(schemas["a4"], submitter=result.district, records=max(3, len(hazards)))
+    for n, item in enumerate(hazards):
+        for col in schemas["a4"].columns:
+            v = n + 1 if col.key == "seq" else item.values.get(col.key)
+            if col.key == "status":
+                v = labels.get(v, v)
+            if col.key == "remark":
+                v = f"{item.submitter}报送" + (f"；{v}" if v else "")
+            if v not in (None, ""):
+                a4.cells[a4.data_cells[(str(n), col.key)]] = v
+    sheets.append(a4)
+    items = result.lists.get("a5", [])
+    a5 = layout_form(schemas["a5"], submitter=result.district, records=max(3, len(items)))
+    for n, item in enumerate(items):
+        for col in schemas["a5"].columns:
+            v = item.values.get(col.key)
+            v = "、".join(v) if isinstance(v, list) else v
+            if v not in (None, ""):
+                a5.cells[a5.data_cells[(str(n), col.key)]] = v
+    sheets.append(a5)
+    known = {r.label: r.key for r in schemas["a6"].rows}
+    extra = [label for label in result.facilities if label not in known]
+    a6 = layout_form(schemas["a6"], submitter=result.district, extra_rows=extra)
+    for label, v in result.facilities.items():
+        key = known.get(label) or f"extra_{extra.index(label) + 1}"
+        for col in ("existing", "added", "funds"):
+            a6.cells[a6.data_cells[(key, col)]] = v[col]
+    for r in schemas["a6"].rows:
+        if r.label not in result.facilities:
+            for col in ("existing", "added", "funds"):
+                a6.cells[a6.data_cells[(r.key, col)]] = 0
+    sheets.append(a6)
+    for lay in sheets:
+        lay.cells[(lay.footer_row, 0)] = foot
+    write_layouts(sheets, path)
+    return path

@@ -1,0 +1,113 @@
+"""Use cases that combine the rooms: a Thursday's merge, and the newcomer's demo.
+
+Each returns data; the CLI prints it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from .config import Config, load_config, write_default_config
+from .intake import IntakeReport, take_in
+from .ledger import Ledger
+from .merge import PeriodResult, default_output, merge_period
+from .periods import Period, PeriodError, parse_period, weekly_periods
+from .schema import SchemaSet, load_schemas
+
+
+@dataclass
+class MergeOutcome:
+    result: PeriodResult
+    intake: IntakeReport | None
+    workbook: Path
+    district_filing: Path
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if any(f.severity == "error" for f in self.result.findings) else 0
+
+    def to_dict(self) -> dict:
+        data = self.result.to_dict()
+        data["taken"] = [{"path": t.path, "filing_id": t.filing.id if t.filing else None,
+                          "submitter": t.filing.submitter if t.filing else None,
+                          "period": t.filing.period if t.filing else None}
+                         for t in (self.intake.taken if self.intake else [])]
+        data["skipped"] = [{"path": s.path, "reason": s.reason} for s in (self.intake.skipped if self.intake else [])]
+        data["outputs"] = {"workbook": str(self.workbook), "district_filing": str(self.district_filing)}
+        return data
+
+
+def latest_filed_period(cfg: Config, ledger: Ledger) -> Period:
+    """Default period for merge: the latest one that has filings (else the first)."""
+    keys = {f.period for f in ledger.filings() if f.period}
+    periods = weekly_periods(cfg)
+    filed = [p for p in periods if p.key in keys]
+    return filed[-1] if filed else periods[0]
+
+
+def merge_job(cfg: Config, paths: list[Path], period_text: str | None, out: Path | None = None,
+              schemas: SchemaSet | None = None, progress: Callable[[Path], None] | None = None) -> MergeOutcome:
+    from .output import write_consolidated, write_district_filing
+
+    schemas = schemas or load_schemas(*cfg.schema_dirs())
+    period = parse_period(cfg, period_text) if period_text else None
+    with Ledger(cfg.folder) as ledger:
+        intake = None
+        if paths:
+            intake = take_in(paths, cfg, ledger, schemas, source="folder", progress=progress,
+                             default_period=period)
+        period = period or latest_filed_period(cfg, ledger)
+        result = merge_period(cfg, ledger, period, schemas)
+    workbook = out or default_output(cfg.folder, cfg.campaign.district, period)
+    write_consolidated(result, schemas, workbook)
+    filing = workbook.parent / f"{cfg.campaign.district}_{period.key}.xlsx"
+    write_district_filing(result, cfg, schemas, filing)
+    return MergeOutcome(result, intake, workbook, filing)
+
+
+def bundled_samples() -> Path:
+    """The shipped samples: in the wheel (safetyreport/_data/samples) or the source checkout."""
+    here = Path(__file__).resolve().parent
+    packaged = here / "_data" / "samples"
+    return packaged if packaged.is_dir() else here.parent.parent / "samples"
+
+
+# Receipt times the demo gives the sample filings: most arrive Thursday morning, a few late.
+_DEMO_LATE = {("2021-09-23", "区城管局"): (14, 20), ("2021-09-30", "海滨街道"): (16, 5)}
+
+
+def demo_job(folder: Path, progress: Callable[[Path], None] | None = None) -> MergeOutcome:
+    """A whole Thursday on the shipped samples, in `folder`: config, three weeks taken in with
+    their receipt times, the last week merged."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if not (folder / "safetyreport.toml").exists():
+        write_default_config(folder)
+    cfg = load_config(folder / "safetyreport.toml")
+    schemas = load_schemas(*cfg.schema_dirs())
+    samples = bundled_samples()
+    weeks = sorted(p for p in samples.iterdir() if p.is_dir() and p.name[:4].isdigit())
+    roster = cfg.roster
+    with Ledger(cfg.folder) as ledger:
+        for week in weeks:
+            period = parse_period(cfg, week.name)
+            for path in sorted(week.iterdir()):
+                sub = roster.match(path.stem)
+                h, m = _DEMO_LATE.get((week.name, sub.name if sub else ""), (9, 30))
+                when = period.deadline.replace(hour=h, minute=m)
+                take_in([path], cfg, ledger, schemas, period=period, received_at=when, source="intake")
+                if progress:
+                    progress(path)
+    return merge_job(cfg, [], weeks[-1].name, schemas=schemas)
+
+
+def parse_received(text: str | None) -> dt.datetime | None:
+    """'2021-09-23 10:15' or '2021-09-23T10:15:00+08:00' (naive = campaign time)."""
+    if not text:
+        return None
+    try:
+        return dt.datetime.fromisoformat(text.strip().replace(" ", "T", 1))
+    except ValueError:
+        raise PeriodError(f"收到时间“{text}”无法识别，应写成 2021-09-23 10:15。") from None
