@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from safetyreport.config import load_config  # noqa: E402
 from safetyreport.grid import a1  # noqa: E402
 from safetyreport.layout import SheetLayout, footer_text, layout_form  # noqa: E402
+from safetyreport.output import write_layouts  # noqa: E402
 from safetyreport.schema import load_schemas  # noqa: E402
 
 WEEKS = [dt.date(2021, 9, 16), dt.date(2021, 9, 23), dt.date(2021, 9, 30)]
@@ -58,7 +59,7 @@ def places_of(u: "Unit") -> list[str]:
 
 
 def businesses_of(u: "Unit") -> list[str]:
-    return [f"{u.name[:2]}{place[:2]}{kind}" for place in places_of(u) for kind in BUSINESS_KINDS]
+    return [f"{place}{kind}" for place in places_of(u) for kind in BUSINESS_KINDS]
 
 
 PEOPLE = ["张明", "李华", "王芳", "陈伟", "林静", "黄强", "吴敏", "郑涛", "蔡丽", "许军", "杨洋", "洪斌"]
@@ -263,27 +264,8 @@ def stack(layouts: list[SheetLayout], name: str) -> SheetLayout:
 
 
 def write_openpyxl(sheets: list[SheetLayout], path: Path, formulas: dict | None = None) -> None:
-    import openpyxl
-    from openpyxl.styles import Alignment, Border, Font, Side
-
-    wb = openpyxl.Workbook()
-    wb.remove(wb.active)
-    thin = Side(style="thin")
-    for lay in sheets:
-        ws = wb.create_sheet(lay.name)
-        for (r, c), v in lay.cells.items():
-            cell = ws.cell(row=r + 1, column=c + 1, value=v)
-            if (r, c) in lay.header_cells:
-                cell.font = Font(bold=True)
-                cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-                cell.border = Border(left=thin, right=thin, top=thin, bottom=thin)
-        for ref, formula in (formulas or {}).get(lay.name, {}).items():
-            ws[ref] = formula
-        for r1, c1, r2, c2 in lay.merges:
-            ws.merge_cells(start_row=r1 + 1, start_column=c1 + 1, end_row=r2 + 1, end_column=c2 + 1)
-        for c, w in lay.widths.items():
-            ws.column_dimensions[openpyxl.utils.get_column_letter(c + 1)].width = w
-    wb.save(path)
+    """The package's own layout writer (openpyxl); `formulas` plants formulas with no cached value."""
+    write_layouts(sheets, path, formulas)
 
 
 def write_xlsxwriter(sheets: list[SheetLayout], path: Path) -> None:
@@ -409,12 +391,15 @@ def main() -> None:
     people = {u.name: (PEOPLE[i % 12], PEOPLE[(i + 5) % 12], f"1{3 + i % 6}90595{1000 + i * 37:04d}")
               for i, u in enumerate(units)}
     kept_for_flaws: dict[str, tuple] = {}
+    truth: dict[str, dict] = {}
     for w, week in enumerate(WEEKS):
         folder = out / week.isoformat()
         for i, u in enumerate(units):
             rng = random.Random(f"{u.name}-{week}")
             fig = week_figures(u, w)
             fac = facilities(u, w)
+            truth.setdefault(week.isoformat(), {})[u.name] = {
+                row: {c.key: fig[row][c.key] for c in SCHEMAS["a3"].columns} for row in ("cumulative", "weekly")}
             style = Style(header_name=u.name, date=f"{week.year}年{week.month}月{week.day}日")
             if u.name == "开元街道":
                 style.header_name = "开元街道办事处"  # an alias, matched to the roster
@@ -468,7 +453,10 @@ def main() -> None:
     make_flawed(out / "flawed", kept_for_flaws, expect, skipped)
     make_fire(out / "fire_lanes", expect)
     data = {"about": "每个样例文件应报告的问题（code, sheet, cell）。由 scripts/make_samples.py 按注入的问题写出。",
-            "files": dict(sorted(manifest.items())), "skipped": sorted(skipped + ["README.md", "manifest.json"])}
+            "files": dict(sorted(manifest.items())), "skipped": sorted(skipped + ["README.md", "manifest.json", "truth.json"])}
+    (out / "truth.json").write_text(json.dumps(
+        {"about": "各单位各周附件3 的真实数字（生成时写入的值），测试用来核对汇总结果。", "a3": truth},
+        ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     (out / "manifest.json").write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {len(manifest)} sample files to {out}")
 

@@ -18,7 +18,7 @@ from .findings import ERROR, WARNING, Finding, finding
 from .grid import ReadError, Sheet, a1, read_grid
 from .model import Cell, FileRead, Footer, FormData
 from .schema import Column, Schema, SchemaSet, evaluate, label_matches, norm_label
-from .values import cell_text, parse_date, parse_number, split_names
+from .values import cell_text, parse_date, parse_number, plain_text, split_names
 
 FOOTER_WORDS = ("审核人", "填报人", "联系电话")
 _FOOTER_SPLIT = re.compile(r"(审核人|填报人|联系电话|填报日期|填报单位)\s*:?")
@@ -304,8 +304,11 @@ def _read_list(index: SheetIndex, region: Region, schema: Schema, form: FormData
         only_seq = [k for k, c in col_of.items() if cell_text(sheet.cells.get((r, c)))] == ["seq"]
         if only_seq:
             continue  # a pre-numbered empty row
-        form.records.append({k: _parse(sheet, r, c, schema.column(k), schema.statuses)
-                             for k, c in col_of.items()})
+        record = {k: _parse(sheet, r, c, schema.column(k), schema.statuses) for k, c in col_of.items()}
+        for k, cell in record.items():
+            if cell.problem == "blank":  # a list row naming a business without a fine has no amount, not 0
+                record[k] = Cell(None, cell.ref, cell.text)
+        form.records.append(record)
         form.record_rows.append(r + 1)
 
 
@@ -346,6 +349,9 @@ def _parse(sheet: Sheet, r: int, c: int, column: Column, statuses=()) -> Cell:
         return Cell(None, ref, "", problem="formula", formula=sheet.formulas[(r, c)])
     raw = sheet.cells.get((r, c))
     text = cell_text(raw)
+    if column.type == "text":
+        text = plain_text(raw)
+        return Cell(text or None, ref, text)
     if column.type in ("count", "amount", "percent"):
         if column.derive and not text:
             return Cell(None, ref, "", problem="derive")

@@ -70,8 +70,6 @@ def _check_cells(form: FormData, schema: Schema, emit) -> None:
             one(cell, key, f"{_row_prefix(form, row)}{schema.column(key).display}（{cell.ref}）")
     for rownum, record in zip(form.record_rows, form.records):
         for key, cell in record.items():
-            if cell.problem == "blank":
-                continue  # a list row may name a business without a fine: no amount, not a 0
             one(cell, key, f"第 {rownum} 行{schema.column(key).display}（{cell.ref}）")
     if blanks:
         shown = "、".join(blanks[:5]) + ("等" if len(blanks) > 5 else "")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 ZERO_WORDS = {"", "-", "--", "—", "——", "–", "/", "\\", "无", "没有", "/项", "·", "×", "空"}
 _UNIT_WORDS = ("万元", "人次", "元", "项", "家", "个", "处", "份", "次", "人", "架", "套", "台", "条", "%")
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
-_SEPARATORS = re.compile(r"[、，,；;\n\r]+")
+_SEPARATORS = re.compile(r"[、，,；;\n\r]+")  # noqa: RUF001 (full-width separators are the point)
 _DASHES = str.maketrans({"－": "-", "—": "-", "–": "-", "―": "-"})
 
 
@@ -37,6 +37,15 @@ def cell_text(raw: object) -> str:
     if isinstance(raw, dt.datetime):
         return raw.strftime("%Y-%m-%d") if raw.time() == dt.time() else raw.isoformat(sep=" ")
     return unicodedata.normalize("NFKC", str(raw)).strip()
+
+
+def plain_text(raw: object) -> str:
+    """Text as the submitter wrote it (full-width punctuation kept), trimmed; for text columns."""
+    if raw is None:
+        return ""
+    if not isinstance(raw, str):
+        return cell_text(raw)
+    return raw.strip()
 
 
 def fmt_num(v: float | int | None) -> str:
@@ -92,7 +101,7 @@ def _check_number(value: float, kind: str, text: str) -> Parsed:
 
 def split_names(raw: object) -> list[str]:
     """'甲公司、乙公司\n丙店' → ['甲公司', '乙公司', '丙店']; blanks and dashes are no name."""
-    text = cell_text(raw)
+    text = plain_text(raw)
     names = [n.strip() for n in _SEPARATORS.split(text)]
     return [n for n in names if n and n.translate(_DASHES) not in ZERO_WORDS]
 

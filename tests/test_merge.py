@@ -1,0 +1,370 @@
+"""`safetyreport merge` on the ledger: district totals without double counting, checked against
+the generator's ground truth, through the CLI and a second reader (python-calamine)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from python_calamine import CalamineWorkbook
+
+from conftest import ROOT, SCHEMAS, cli, cli_json, consistent_filing, filing_where, write
+from safetyreport.config import load_config, write_default_config
+from safetyreport.intake import take_in
+from safetyreport.ledger import Ledger
+from safetyreport.merge import merge_period
+from safetyreport.periods import parse_period
+
+SAMPLES = ROOT / "samples"
+TRUTH = json.loads((SAMPLES / "truth.json").read_text(encoding="utf-8"))["a3"]
+KEYS = [c.key for c in SCHEMAS["a3"].columns]
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("demo")
+    code, out = cli("demo", str(folder))
+    assert code == 0, out
+    return folder
+
+
+def _sheet(path: Path, name: str) -> list[list]:
+    return CalamineWorkbook.from_path(str(path)).get_sheet_by_name(name).to_python()
+
+
+def test_demo_workbook_equals_the_sum_of_the_inputs_cell_by_cell(demo):
+    """Read back with calamine (not openpyxl): every submitter's pair and the 合计 pair."""
+    rows = _sheet(demo / "输出" / "鲤城区专项整治汇总_2021-09-30.xlsx", "附件3汇总")
+    truth = TRUTH["2021-09-30"]
+    by_name: dict[str, dict[str, list]] = {}
+    current = None
+    for row in rows[4:]:
+        if row[1] == "累计数":
+            current = row[0]
+            by_name[current] = {"cumulative": row[2:2 + len(KEYS)]}
+        elif row[1] == "当周数" and current:
+            by_name[current]["weekly"] = row[2:2 + len(KEYS)]
+    assert set(by_name) == {"合计", *truth}
+    for name, figures in truth.items():
+        for row in ("cumulative", "weekly"):
+            assert by_name[name][row] == pytest.approx([figures[row][k] for k in KEYS]), (name, row)
+    for row in ("cumulative", "weekly"):
+        expected = [sum(truth[n][row][k] for n in truth) for k in KEYS]
+        assert by_name["合计"][row] == pytest.approx(expected), row
+
+
+def test_merge_json_matches_the_workbook_and_is_byte_identical_when_rerun(demo):
+    cfg = demo / "safetyreport.toml"
+    code1, out1 = cli("merge", "--period", "2021-09-23", "--config", str(cfg), "--json")
+    code2, out2 = cli("merge", "--period", "2021-09-23", "--config", str(cfg), "--json")
+    assert out1 == out2
+    data = json.loads(out1)
+    truth = TRUTH["2021-09-23"]
+    assert data["totals"]["cumulative"] == pytest.approx({k: sum(t["cumulative"][k] for t in truth.values()) for k in KEYS})
+    assert data["totals"]["weekly"] == pytest.approx({k: sum(t["weekly"][k] for t in truth.values()) for k in KEYS})
+    assert data["totals"]["weekly_submitters"] == 18
+    assert {s["name"]: s["status"] for s in data["submitters"]} == {n: "filed" for n in truth}
+    assert data["period"]["label"] == "第2周（9月23日）"
+
+
+def test_district_filing_is_a_valid_submission_for_the_city(demo, tmp_path):
+    """Up the hierarchy: the district's own filing validates like any other, under a city roster."""
+    filing = demo / "输出" / "鲤城区_2021-09-30.xlsx"
+    city = _city_config(tmp_path, ["鲤城区", "丰泽区"])
+    code, report = cli_json("validate", str(filing), "--config", str(city))
+    assert code == 0, report
+    assert report["files"][0]["submitter"] == "鲤城区"
+    assert sorted(report["files"][0]["forms"]) == ["a3", "a4", "a5", "a6"]
+
+
+def _city_config(folder: Path, districts: list[str]) -> Path:
+    write_default_config(folder)
+    path = folder / "safetyreport.toml"
+    text = path.read_text(encoding="utf-8")
+    head = text[: text.index("[[submitters]]")].replace('district = "鲤城区"', 'district = "泉州市"')
+    subs = "".join(f'\n[[submitters]]\nname = "{d}"\nkind = "unit"\naliases = []\nemail = ""\n' for d in districts)
+    path.write_text(head + subs, encoding="utf-8")
+    return path
+
+
+def test_city_merges_two_districts(tmp_path):
+    """Two districts run this tool; the city merges their district filings like any submission."""
+    outputs = []
+    for name, seed in (("鲤城区", "a"), ("丰泽区", "b")):
+        folder = tmp_path / name
+        inbox = folder / "2021-09-23"
+        inbox.mkdir(parents=True)
+        write_default_config(folder)
+        cfg = folder / "safetyreport.toml"
+        cfg.write_text(cfg.read_text(encoding="utf-8").replace('district = "鲤城区"', f'district = "{name}"'),
+                       encoding="utf-8")
+        for i, sub in enumerate(("开元街道", "区文旅局")):
+            _, _, _, layouts = consistent_filing(sub, 2, seed=f"{seed}{i}")
+            write(layouts, inbox / sub)
+        code, data = cli_json("merge", str(inbox), "--period", "2021-09-23", "--config", str(cfg))
+        assert code == 0
+        outputs.append((data, Path(data["outputs"]["district_filing"])))
+    city = tmp_path / "city"
+    cfg = _city_config(city, ["鲤城区", "丰泽区"])
+    inbox = city / "2021-09-23"
+    inbox.mkdir()
+    for _, path in outputs:
+        shutil.copy(path, inbox / path.name)
+    code, data = cli_json("merge", str(inbox), "--period", "2021-09-23", "--config", str(cfg))
+    assert code == 0, data["findings"]
+    for row in ("cumulative", "weekly"):
+        expected = {k: outputs[0][0]["totals"][row][k] + outputs[1][0]["totals"][row][k] for k in KEYS}
+        assert data["totals"][row] == pytest.approx(expected)
+    assert data["list_counts"]["a4"]["hazards"] == sum(o[0]["list_counts"]["a4"]["hazards"] for o in outputs)
+
+
+# --- the ledger's rules of counting -------------------------------------------------------------
+
+
+class Campaign:
+    """A campaign folder with its config and ledger, driven through the library."""
+
+    def __init__(self, folder: Path):
+        write_default_config(folder)
+        self.folder = folder
+        self.cfg = load_config(folder / "safetyreport.toml")
+
+    def take(self, path: Path, period: str, when: str):
+        import datetime as dt
+
+        with Ledger(self.folder) as ledger:
+            return take_in([path], self.cfg, ledger, SCHEMAS, period=parse_period(self.cfg, period),
+                           received_at=dt.datetime.fromisoformat(when))
+
+    def merge(self, period: str):
+        with Ledger(self.folder) as ledger:
+            return merge_period(self.cfg, ledger, parse_period(self.cfg, period), SCHEMAS)
+
+
+def _weeks(name: str, seed: str, weeks: int = 2):
+    """Consistent filings for weeks 1..n of one submitter (each week's layouts)."""
+    return [consistent_filing(name, w, seed=seed) for w in range(1, weeks + 1)]
+
+
+def _files(tmp: Path, names=("开元街道", "鲤中街道", "区文旅局")):
+    out = []
+    for name in names:
+        for w, (fig, fac, u, layouts) in enumerate(_weeks(name, name), start=1):
+            out.append((write(layouts, tmp / f"{name}_w{w}"), f"2021-09-{9 + 7 * w}", fig))
+    return out
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(order=st.permutations(list(range(8))))
+def test_any_order_of_intake_gives_identical_totals(order, tmp_path):
+    base = tmp_path / "files"
+    if not base.exists():
+        base.mkdir()
+        files = _files(base)
+        # a correction received later, and the same bytes under another name
+        fig, fac, u, layouts = consistent_filing("开元街道", 2, seed="开元街道")
+        a3 = layouts[0]
+        a3.cells[a3.data_cells[("weekly", "inspectors")]] = fig["weekly"]["inspectors"] - 1
+        a3.cells[a3.data_cells[("cumulative", "inspectors")]] = fig["cumulative"]["inspectors"] - 1
+        files.append((write(layouts, base / "开元街道_w2_更正"), "2021-09-23", None))
+        copy = base / "开元街道_w1_副本.xlsx"
+        shutil.copy(files[0][0], copy)
+        files.append((copy, "2021-09-16", None))
+        (base / "files.json").write_text(json.dumps([(str(p), per) for p, per, _ in files]), encoding="utf-8")
+    files = json.loads((base / "files.json").read_text(encoding="utf-8"))
+    times = {i: f"{per}T{9 + i % 3:02d}:{i:02d}:00" for i, (_, per) in enumerate(files)}
+    times[6] = "2021-09-23T11:30:00"  # the correction arrives after the original (09:xx)
+    with tempfile.TemporaryDirectory() as d:
+        camp = Campaign(Path(d))
+        for i in order:
+            camp.take(Path(files[i][0]), files[i][1], times[i])
+        result = camp.merge("2021-09-23").to_dict()
+    result.pop("unidentified")
+    for s in result["submitters"]:  # filing ids depend on the order; everything else must not
+        s["forms"] = {k: {kk: vv for kk, vv in v.items() if kk != "filing_id"} for k, v in s["forms"].items()}
+        s["superseded"] = sorted(x["file"] for x in s["superseded"])
+    signature = json.dumps(result, sort_keys=True, ensure_ascii=False)
+    marker = tmp_path / "signature.json"
+    if marker.exists():
+        assert signature == marker.read_text(encoding="utf-8")
+    else:
+        marker.write_text(signature, encoding="utf-8")
+        assert result["totals"]["weekly_submitters"] == 3
+
+
+def test_resubmission_replaces_and_same_bytes_count_once(tmp_path):
+    camp = Campaign(tmp_path / "c")
+    (tmp_path / "in").mkdir()
+    fig, _, _, layouts = consistent_filing("开元街道", 1, seed="x")
+    first = write(layouts, tmp_path / "in" / "开元街道")
+    a3 = layouts[0]
+    a3.cells[a3.data_cells[("cumulative", "ordered")]] = fig["cumulative"]["ordered"] + 4
+    a3.cells[a3.data_cells[("weekly", "ordered")]] = fig["weekly"]["ordered"] + 4
+    second = write(layouts, tmp_path / "in" / "开元街道_更正")
+    copy = tmp_path / "in" / "开元街道(1).xlsx"
+    shutil.copy(first, copy)
+    camp.take(first, "2021-09-16", "2021-09-16T09:00:00")
+    camp.take(second, "2021-09-16", "2021-09-16T10:00:00")
+    report = camp.take(copy, "2021-09-16", "2021-09-16T11:00:00")
+    assert report.taken[0].new is False  # the same bytes: a no-op, even under another name
+    result = camp.merge("2021-09-16")
+    row = next(r for r in result.rows if r.submitter.name == "开元街道")
+    assert row.cumulative["ordered"] == fig["cumulative"]["ordered"] + 4
+    assert result.totals.cumulative["ordered"] == fig["cumulative"]["ordered"] + 4  # counted once
+    assert sorted(s for _, s in row.superseded) == ["a3", "a4", "a5", "a6"]
+    assert {f.original_name for f, _ in row.superseded} == {"开元街道.xlsx"}
+    with Ledger(camp.folder) as ledger:
+        assert len(ledger.filings()) == 2
+        archived = [camp.folder / f.archive_path for f in ledger.filings()]
+    assert all(p.exists() for p in archived)
+    assert archived[0].read_bytes() == first.read_bytes()
+
+
+def test_carry_forward_never_adds_a_weekly_figure(tmp_path):
+    camp = Campaign(tmp_path / "c")
+    (tmp_path / "in").mkdir()
+    (w1, w2) = _weeks("开元街道", "k")
+    (v1, v2) = _weeks("鲤中街道", "l")
+    camp.take(write(w1[3], tmp_path / "in" / "k1"), "2021-09-16", "2021-09-16T09:00:00")
+    camp.take(write(v1[3], tmp_path / "in" / "l1"), "2021-09-16", "2021-09-16T09:00:00")
+    camp.take(write(v2[3], tmp_path / "in" / "l2"), "2021-09-23", "2021-09-23T09:00:00")
+    result = camp.merge("2021-09-23")
+    k = next(r for r in result.rows if r.submitter.name == "开元街道")
+    assert k.status == "carried" and k.weekly is None and k.source_period == "2021-09-16"
+    assert result.totals.weekly == pytest.approx(v2[0]["weekly"])  # only 鲤中街道's week
+    assert result.totals.weekly_submitters == 1 and result.totals.cumulative_submitters == 2
+    expected = {key: w1[0]["cumulative"][key] + v2[0]["cumulative"][key] for key in KEYS}
+    assert result.totals.cumulative == pytest.approx(expected)
+    assert sum(r.status == "missing" for r in result.rows) == 16
+    code, out = cli("merge", "--period", "2021-09-23", "--config", str(camp.folder / "safetyreport.toml"))
+    assert "沿用上期 1 个（开元街道）" in out
+
+
+def test_cross_week_rules(tmp_path):
+    camp = Campaign(tmp_path / "c")
+    (tmp_path / "in").mkdir()
+    (w1, w2) = _weeks("开元街道", "k")
+    path1 = write(w1[3], tmp_path / "in" / "w1")
+    camp.take(path1, "2021-09-16", "2021-09-16T09:00:00")
+    fig, _, u, layouts = w2
+    a3 = layouts[0]
+    # 累计 does not follow: last week + this week ≠ this cumulative; and one column goes down
+    a3.cells[a3.data_cells[("cumulative", "inspectors")]] = fig["cumulative"]["inspectors"] + 3
+    a3.cells[a3.data_cells[("cumulative", "reports")]] = w1[0]["cumulative"]["reports"] - 1 if w1[0]["cumulative"]["reports"] else 0
+    a3.cells[a3.data_cells[("weekly", "reports")]] = 0
+    if a3.cells[a3.data_cells[("cumulative", "reports_verified")]] > a3.cells[a3.data_cells[("cumulative", "reports")]]:
+        a3.cells[a3.data_cells[("cumulative", "reports_verified")]] = a3.cells[a3.data_cells[("cumulative", "reports")]]
+    camp.take(write(layouts, tmp_path / "in" / "w2"), "2021-09-23", "2021-09-23T09:00:00")
+    codes = {(f.code, f.column) for f in camp.merge("2021-09-23").findings}
+    assert ("cumulative-mismatch", "inspectors") in codes
+    if w1[0]["cumulative"]["reports"]:
+        assert ("cumulative-decreased", "reports") in codes
+
+
+def test_hazard_disappears_or_reopens(tmp_path):
+    fig1, _, u1, l1 = filing_where(lambda fig, u: len(u.hazards) >= 2, weeks=2)
+    camp = Campaign(tmp_path / "c")
+    (tmp_path / "in").mkdir()
+    a4 = l1[1]
+    a4.cells[a4.data_cells[("0", "status")]] = "整改完成"
+    camp.take(write(l1, tmp_path / "in" / "w1"), "2021-09-16", "2021-09-16T09:00:00")
+    # next week: the first hazard reopened, the second gone from the list
+    a4.cells[a4.data_cells[("0", "status")]] = "正在整改"
+    for col in ("seq", "place", "hazard", "measures", "status"):
+        a4.cells.pop(a4.data_cells[("1", col)], None)
+    camp.take(write(l1, tmp_path / "in" / "w2"), "2021-09-23", "2021-09-23T09:00:00")
+    found = {f.code: f for f in camp.merge("2021-09-23").findings if f.form == "a4"}
+    assert "status-reverted" in found and "hazard-disappeared" in found
+    assert u1.hazards[1]["place"] in found["hazard-disappeared"].message
+    assert found["status-reverted"].cell == f"E{a4.data_cells[('0', 'status')][0] + 1}"
+
+
+def test_suspected_duplicates_are_shown_and_decided_by_the_clerk(demo):
+    cfg = str(demo / "safetyreport.toml")
+    _, data = cli_json("merge", "--period", "2021-09-30", "--config", cfg)
+    pending = {d["id"]: d for d in data["duplicates"] if d["verdict"] is None}
+    hazard = next(d for d in pending.values() if d["name"].startswith("开元寺"))
+    fine = next(d for d in pending.values() if "海丝" in d["name"])
+    assert {hazard["first"], hazard["second"]} == {"开元街道", "区文旅局"}
+    assert sum(f["code"] == "suspected-duplicate" for f in data["findings"]) == len(pending)
+    before = data["list_counts"]
+    assert cli("decide", hazard["id"], "same", "--config", cfg)[0] == 0
+    assert cli("decide", fine["id"], "same", "--config", cfg)[0] == 0
+    _, after = cli_json("merge", "--period", "2021-09-30", "--config", cfg)
+    assert after["list_counts"]["a4"]["hazards"] == before["a4"]["hazards"] - 1
+    assert after["list_counts"]["a5"]["fined"] == before["a5"]["fined"] - 1
+    assert len(after["lists"]["a4"]) == len(data["lists"]["a4"])  # shown, never dropped
+    assert sum(f["code"] == "suspected-duplicate" for f in after["findings"]) == len(pending) - 2
+    assert cli("decide", hazard["id"], "different", "--config", cfg)[0] == 0
+    _, again = cli_json("merge", "--period", "2021-09-30", "--config", cfg)
+    assert again["list_counts"]["a4"]["hazards"] == before["a4"]["hazards"]
+    cli("decide", fine["id"], "different", "--config", cfg)
+
+
+def test_outlier_week(tmp_path):
+    camp = Campaign(tmp_path / "c")
+    (tmp_path / "in").mkdir()
+    weeks = _weeks("开元街道", "o", 4)
+    for i, (fig, fac, u, layouts) in enumerate(weeks):
+        if i == 3:
+            a3 = layouts[0]
+            for row in ("weekly", "cumulative"):
+                a3.cells[a3.data_cells[(row, "inspectors")]] = fig[row]["inspectors"] + 400
+        period = f"2021-09-{16 + 7 * i}" if i < 3 else "2021-10-07"
+        camp.take(write(layouts, tmp_path / "in" / f"w{i}"), period, f"{period}T09:00:00")
+    found = [f for f in camp.merge("2021-10-07").findings if f.code == "weekly-outlier"]
+    assert [f.column for f in found] == ["inspectors"] and found[0].severity == "warning"
+
+
+def test_workbook_marks_findings_and_keeps_text_as_text(tmp_path):
+    import openpyxl
+
+    camp = Campaign(tmp_path / "c")
+    (tmp_path / "in").mkdir()
+    fig, _, u, layouts = filing_where(lambda fig, u: len(u.hazards) >= 1, weeks=1)
+    a3, a4 = layouts[0], layouts[1]
+    a3.cells[a3.data_cells[("cumulative", "fixed_total")]] = fig["cumulative"]["fixed_total"] + 1
+    a4.cells[a4.data_cells[("0", "remark")]] = '=HYPERLINK("http://x","点我")'
+    path = write(layouts, tmp_path / "in" / "开元街道")  # the package writer stores it as text
+    cfg = str(camp.folder / "safetyreport.toml")
+    code, data = cli_json("merge", str(path), "--period", "2021-09-16", "--config", cfg)
+    assert code == 1
+    wb = openpyxl.load_workbook(data["outputs"]["workbook"])
+    ws = wb["附件3汇总"]
+    cell = ws.cell(row=7, column=3 + KEYS.index("fixed_total"))  # 开元街道 累计 row (after 合计 pair)
+    assert cell.value == fig["cumulative"]["fixed_total"] + 1
+    assert cell.comment is not None and "合计不符" in cell.comment.text
+    assert cell.fill.fgColor.rgb.endswith("FFC7CE")
+    remarks = [c for row in wb["附件4汇总"].iter_rows() for c in row if isinstance(c.value, str) and "HYPERLINK" in c.value]
+    assert remarks and all(c.data_type == "s" for c in remarks)
+    issues = [r for r in wb["问题清单"].iter_rows(values_only=True) if r[4] == "sum-mismatch"]
+    assert issues and issues[0][2] == f"F{a3.data_cells[('cumulative', 'fixed_total')][0] + 1}"
+
+
+def test_ledger_is_versioned_and_unreadable_files_are_kept(tmp_path):
+    camp = Campaign(tmp_path / "c")
+    bad = tmp_path / "区城管局_2021-09-16.et"
+    bad.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100)
+    report = camp.take(bad, "2021-09-16", "2021-09-16T09:00:00")
+    assert report.taken[0].filing.submitter == "区城管局"  # recognised by its name, kept, not counted
+    with Ledger(camp.folder) as ledger:
+        assert ledger.version == 1
+        assert (camp.folder / ledger.filings()[0].archive_path).read_bytes() == bad.read_bytes()
+    result = camp.merge("2021-09-16")
+    assert any(f.code == "unsupported-format" for f in result.findings)
+    assert next(r for r in result.rows if r.submitter.name == "区城管局").status == "missing"
+
+
+def test_merge_cli_errors_are_clear(tmp_path):
+    code, out = cli("merge", "--period", "2030-01-01", "--config", str(tmp_path / "none.toml"))
+    assert code == 2
+    write_default_config(tmp_path)
+    from conftest import run_process
+
+    proc = run_process("merge", "--period", "2021-12-30", "--config", str(tmp_path / "safetyreport.toml"))
+    assert proc.returncode == 2 and "不是本次专项整治的报送周期" in proc.stderr and "Traceback" not in proc.stderr
