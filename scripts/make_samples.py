@@ -54,7 +54,10 @@ FORCED_FINES = {"海滨街道": "泉州海丝文化旅游有限公司", "区市�
 
 def places_of(u: "Unit") -> list[str]:
     """Each submitter inspects its own places (streets their territory, units their sector)."""
-    i = [s.name for s in ROSTER].index(u.name)
+    names = [s.name for s in ROSTER]
+    if u.name not in names:  # a synthetic roster (benchmarks): places of its own
+        return [f"{u.name}{PLACES[k]}" for k in range(5)]
+    i = names.index(u.name)
     return [PLACES[(i * 5 + k) % len(PLACES)] + ("" if u.kind == "street" else "周边") for k in range(5)]
 
 
@@ -122,9 +125,10 @@ def week_figures(u: Unit, w: int) -> dict[str, dict[str, float]]:
         forced = FORCED_HAZARDS.get(u.name, [])
         if w == 0 and forced and not u.hazards:
             place, hazard, measures = forced[0]
-        else:
-            place = r.choice(places_of(u))
-            hazard, measures = r.choice(HAZARDS)
+        else:  # a place and hazard this submitter has not listed yet
+            used = {(h["place"], h["hazard"]) for h in u.hazards}
+            combos = [(p, h) for p in places_of(u) for h in HAZARDS if (p, h[0]) not in used]
+            place, (hazard, measures) = r.choice(combos)
         u.hazards.append({"place": place, "hazard": hazard, "measures": measures, "status": "正在整改"})
     pool = [b for b in businesses_of(u) if all(b not in v for v in u.names.values())]
     if w == 1 and u.name in FORCED_FINES and wk["fined_count"]:

@@ -147,12 +147,13 @@ def merge_period(cfg: Config, ledger: Ledger, period: Period, schemas: SchemaSet
     filings = {f.id: f for f in ledger.filings()}
     # counted[(submitter, period, schema)] — the ledger has already picked the latest per group
     counted: dict[tuple[str, str, str], Counted] = {}
+    superseded_forms: list[tuple[Filing, str]] = []
     for _form_id, filing_id, form, superseded_by in ledger.forms():
         filing = filings[filing_id]
         if superseded_by is None and filing.submitter and filing.period in upto:
             counted[(filing.submitter, filing.period, form.schema_id)] = Counted(form, filing, filing.period)
-    superseded_forms = [(filings[fid], form.schema_id) for _i, fid, form, sup in ledger.forms()
-                        if sup is not None and filings[fid].period == period.key]
+        elif superseded_by is not None and filing.period == period.key:
+            superseded_forms.append((filing, form.schema_id))
 
     a3 = schemas[TABLE_FORM]
     keys = [c.key for c in a3.columns]
@@ -285,22 +286,33 @@ def _hazards_across_weeks(submitter: str, now: Counted, counted, upto, schemas) 
         return []
     closed = {s.key for s in schemas["a4"].statuses if s.closed}
 
-    def keyed(form: FormData) -> dict[tuple[str, str], Any]:
-        return {(norm_name(r["place"].text), norm_name(r["hazard"].text)): r
-                for r in form.records if "place" in r and "hazard" in r}
+    def keyed(form: FormData) -> dict[tuple[str, str], list]:
+        # a hazard may recur at a place after being fixed: compare counts per (place, hazard)
+        out: dict[tuple[str, str], list] = {}
+        for r in form.records:
+            if "place" in r and "hazard" in r:
+                out.setdefault((norm_name(r["place"].text), norm_name(r["hazard"].text)), []).append(r)
+        return out
+
+    def n_closed(records: list) -> int:
+        return sum(1 for r in records if r.get("status") and r["status"].value in closed)
 
     before, after = keyed(prev.form), keyed(now.form)
     out = []
     common = dict(path=now.filing.original_path, sheet=now.form.sheet, form="a4", previous_period=prev.period)
-    for key, rec in before.items():
-        if key not in after:
+    for key, recs in before.items():
+        rec = recs[0]
+        if len(after.get(key, [])) < len(recs):
             out.append(finding("hazard-disappeared", cell=now.form.region, place=rec["place"].text,
                                hazard=rec["hazard"].text, **common))
             continue
-        was, is_now = rec.get("status"), after[key].get("status")
-        if was and is_now and was.value in closed and is_now.value not in closed and is_now.value is not None:
-            out.append(finding("status-reverted", cell=is_now.ref, column="status", place=rec["place"].text,
-                               hazard=rec["hazard"].text, text=is_now.text, **common))
+        if n_closed(after[key]) < n_closed(recs):
+            reopened = next((r for r in after[key] if r.get("status") and r["status"].value not in closed
+                             and r["status"].value is not None), None)
+            if reopened is not None:
+                st = reopened["status"]
+                out.append(finding("status-reverted", cell=st.ref, column="status", place=rec["place"].text,
+                                   hazard=rec["hazard"].text, text=st.text, **common))
     return out
 
 
