@@ -217,10 +217,20 @@ class Ledger:
     def filings(self) -> list[Filing]:
         return [self._filing(r) for r in self.db.execute("SELECT * FROM filings ORDER BY id")]
 
-    def forms(self) -> list[tuple[int, int, FormData, int | None]]:
-        """(form id, filing id, form, superseded_by) for every form ever taken in."""
-        return [(fid, filing_id, form_from_dict(json.loads(data)), sup) for fid, filing_id, data, sup in
-                self.db.execute("SELECT id, filing_id, data, superseded_by FROM forms ORDER BY id")]
+    def form_index(self) -> list[tuple[int, int, str, int | None]]:
+        """(form id, filing id, schema id, superseded_by) of every form, without the values."""
+        return self.db.execute("SELECT id, filing_id, schema_id, superseded_by FROM forms ORDER BY id").fetchall()
+
+    def load_forms(self, ids: set[int]) -> dict[int, FormData]:
+        """The parsed values of just these forms (merge needs a few weeks, not the whole campaign)."""
+        out: dict[int, FormData] = {}
+        wanted = sorted(ids)
+        for i in range(0, len(wanted), 500):
+            chunk = wanted[i:i + 500]
+            marks = ",".join("?" * len(chunk))
+            for fid, data in self.db.execute(f"SELECT id, data FROM forms WHERE id IN ({marks})", chunk):
+                out[fid] = form_from_dict(json.loads(data))
+        return out
 
     def findings_of(self, filing_id: int, path: str) -> list[Finding]:
         return [Finding(code=r[0], severity=r[1], sheet=r[2], cell=r[3], form=r[4], column=r[5],

@@ -30,6 +30,7 @@ from .schema import SchemaSet
 from .values import fmt_num
 
 TABLE_FORM = "a3"  # the form whose rows are summed into district totals
+OUTLIER_WINDOW = 6  # weeks of a submitter's own history the outlier check looks at
 
 
 @dataclass
@@ -145,15 +146,27 @@ def merge_period(cfg: Config, ledger: Ledger, period: Period, schemas: SchemaSet
     periods = [p.key for p in weekly_periods(cfg)]
     upto = periods[: periods.index(period.key) + 1]
     filings = {f.id: f for f in ledger.filings()}
-    # counted[(submitter, period, schema)] — the ledger has already picked the latest per group
-    counted: dict[tuple[str, str, str], Counted] = {}
+    # Which forms count: the ledger has already picked the latest per submitter, period and form.
+    # Only the values merge needs are loaded: each form's latest and previous filing, and a few
+    # weeks of 附件3 history for the outlier check — memory stays flat however long the campaign.
+    keys: dict[tuple[str, str, str], tuple[int, Filing]] = {}
     superseded_forms: list[tuple[Filing, str]] = []
-    for _form_id, filing_id, form, superseded_by in ledger.forms():
+    for form_id, filing_id, schema_id, superseded_by in ledger.form_index():
         filing = filings[filing_id]
         if superseded_by is None and filing.submitter and filing.period in upto:
-            counted[(filing.submitter, filing.period, form.schema_id)] = Counted(form, filing, filing.period)
+            keys[(filing.submitter, filing.period, schema_id)] = (form_id, filing)
         elif superseded_by is not None and filing.period == period.key:
-            superseded_forms.append((filing, form.schema_id))
+            superseded_forms.append((filing, schema_id))
+    wanted: set[int] = set()
+    by_group: dict[tuple[str, str], list[str]] = {}
+    for (sub, per, schema_id) in keys:
+        by_group.setdefault((sub, schema_id), []).append(per)
+    for (sub, schema_id), pers in by_group.items():
+        keep = sorted(pers, key=upto.index)[-(OUTLIER_WINDOW + 1 if schema_id == TABLE_FORM else 2):]
+        wanted |= {keys[(sub, p, schema_id)][0] for p in keep}
+    loaded = ledger.load_forms(wanted)
+    counted: dict[tuple[str, str, str], Counted] = {
+        k: Counted(loaded[fid], filing, k[1]) for k, (fid, filing) in keys.items() if fid in loaded}
 
     a3 = schemas[TABLE_FORM]
     keys = [c.key for c in a3.columns]
@@ -320,7 +333,7 @@ def _outliers(submitter: str, table: Counted, counted, upto, schema, factor: flo
               minimum: int = 3, margin: float = 10) -> list[Finding]:
     """DHIS2-style min-max check: a 当周 figure far above this submitter's own earlier weeks."""
     history: dict[str, list[float]] = {}
-    for p in upto[:-1]:
+    for p in upto[:-1][-OUTLIER_WINDOW:]:
         c = counted.get((submitter, p, TABLE_FORM))
         if c:
             for col in schema.columns:

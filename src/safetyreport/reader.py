@@ -17,7 +17,7 @@ from .config import Roster
 from .findings import ERROR, WARNING, Finding, finding
 from .grid import ReadError, Sheet, a1, read_grid
 from .model import Cell, FileRead, Footer, FormData
-from .schema import Column, Schema, SchemaSet, evaluate, label_matches, norm_label
+from .schema import Column, Schema, SchemaSet, evaluate, norm_label, strip_unit
 from .values import cell_text, parse_date, parse_number, plain_text, split_names
 
 FOOTER_WORDS = ("审核人", "填报人", "联系电话")
@@ -35,7 +35,7 @@ class Region:
 
 
 class SheetIndex:
-    """Normalised label text of every text cell, for label search."""
+    """Normalised label text of every text cell, indexed for label search."""
 
     def __init__(self, sheet: Sheet):
         self.sheet = sheet
@@ -45,12 +45,24 @@ class SheetIndex:
             self.rows[r].append(c)
         self.footer_rows = sorted({r for (r, _), t in self.text.items()
                                    if any(w in t for w in FOOTER_WORDS)})
+        # a cell says label L when its text is L, or its text without a trailing unit is L or
+        # L without its unit (kept as two dictionaries: a lookup costs its hits, not the sheet)
+        self._exact: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        self._bare: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        for rc, t in self.text.items():
+            if t:
+                self._exact[t].append(rc)
+                self._bare[strip_unit(t)].append(rc)
 
     def find(self, labels: tuple[str, ...], top: int = 0, bottom: int = 10**9,
              left: int = 0, right: int = 10**9) -> list[tuple[int, int]]:
         """Cells saying one of `labels` within the box, top to bottom, left to right."""
-        return sorted(rc for rc, t in self.text.items()
-                      if top <= rc[0] <= bottom and left <= rc[1] <= right and label_matches(t, labels))
+        hits: set[tuple[int, int]] = set()
+        for lab in labels:
+            hits.update(self._exact.get(lab, ()))
+            hits.update(self._bare.get(lab, ()))
+            hits.update(self._bare.get(strip_unit(lab), ()))
+        return sorted(rc for rc in hits if top <= rc[0] <= bottom and left <= rc[1] <= right)
 
 
 def file_sha256(path: Path) -> str:

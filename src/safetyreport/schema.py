@@ -38,7 +38,7 @@ class SchemaError(Exception):
 
 
 # ---------------------------------------------------------------------------------------------
-# label normalisation: the one place that decides when a cell "says" a label
+# label normalisation (reader.SheetIndex decides with these when a cell "says" a label)
 
 
 _SPACES = re.compile(r"\s+")
@@ -58,14 +58,6 @@ def strip_unit(label: str) -> str:
     while prev != label:
         prev, label = label, _TRAILING_UNIT.sub("", label)
     return label
-
-
-def label_matches(cell_norm: str, labels: tuple[str, ...]) -> bool:
-    """Does a normalised cell text say one of the (normalised) labels?"""
-    if not cell_norm:
-        return False
-    bare = strip_unit(cell_norm)
-    return any(cell_norm == lab or bare == lab or bare == strip_unit(lab) for lab in labels)
 
 
 # ---------------------------------------------------------------------------------------------
