@@ -330,6 +330,7 @@ def test_workbook_marks_findings_and_keeps_text_as_text(tmp_path):
     a3, a4 = layouts[0], layouts[1]
     a3.cells[a3.data_cells[("cumulative", "fixed_total")]] = fig["cumulative"]["fixed_total"] + 1
     a4.cells[a4.data_cells[("0", "remark")]] = '=HYPERLINK("http://x","点我")'
+    a4.cells[a4.data_cells[("0", "status")]] = "看情况"
     path = write(layouts, tmp_path / "in" / "开元街道")  # the package writer stores it as text
     cfg = str(camp.folder / "safetyreport.toml")
     code, data = cli_json("merge", str(path), "--period", "2021-09-16", "--config", cfg)
@@ -342,6 +343,8 @@ def test_workbook_marks_findings_and_keeps_text_as_text(tmp_path):
     assert cell.fill.fgColor.rgb.endswith("FFC7CE")
     remarks = [c for row in wb["附件4汇总"].iter_rows() for c in row if isinstance(c.value, str) and "HYPERLINK" in c.value]
     assert remarks and all(c.data_type == "s" for c in remarks)
+    status = wb["附件4汇总"]["F4"]  # first hazard's 挂账销号, beside its finding
+    assert status.value == "看情况" and "挂账销号状态无法识别" in status.comment.text
     issues = [r for r in wb["问题清单"].iter_rows(values_only=True) if r[4] == "sum-mismatch"]
     assert issues and issues[0][2] == f"F{a3.data_cells[('cumulative', 'fixed_total')][0] + 1}"
 

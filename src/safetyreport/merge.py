@@ -76,7 +76,8 @@ class SubmitterResult:
 class ListItem:
     submitter: str
     values: dict[str, Any]  # column key → text / names / number
-    ref: str = ""  # sheet!cell of the record in its file
+    ref: str = ""  # sheet!row of the record in its file
+    path: str = ""  # the file it came from (findings there are shown beside the item)
     duplicate_of: str | None = None  # duplicate id when confirmed the same as an earlier item
 
 
@@ -386,7 +387,7 @@ def _district_lists(rows: list[SubmitterResult], schemas: SchemaSet, decisions: 
                 continue
             for rownum, rec in zip(c.form.record_rows, c.form.records):
                 values = {k: (cell.value if cell.value is not None else cell.text) for k, cell in rec.items()}
-                items.append(ListItem(r.submitter.name, values, f"{c.form.sheet}!{rownum}"))
+                items.append(ListItem(r.submitter.name, values, f"{c.form.sheet}!{rownum}", c.filing.original_path))
     # 附件4: the same place with a similar hazard; 附件5: the same business on the same list
     seen: dict[tuple, list[ListItem]] = {}
     for item in lists.get("a4", []):

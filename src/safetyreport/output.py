@@ -132,8 +132,6 @@ def _subtitle(result: PeriodResult) -> str:
 
 
 def _sheet_a3(ws, result: PeriodResult, schemas: SchemaSet) -> None:
-    from openpyxl.comments import Comment
-
     st = _styles()
     schema = schemas[TABLE_FORM]
     cols = schema.columns
@@ -200,10 +198,7 @@ def _sheet_a3(ws, result: PeriodResult, schemas: SchemaSet) -> None:
         if pos:
             notes.setdefault(pos, []).append(f)
     for (r, c), fs in notes.items():
-        cell = ws.cell(row=r, column=c)
-        cell.fill = st["error"] if any(f.severity == "error" for f in fs) else st["warning"]
-        cell.comment = Comment("\n".join(f"[{f.title}] {f.message}" for f in fs), "safetyreport",
-                               width=320, height=120)
+        _mark(ws, r, c, fs)
     ws.column_dimensions["A"].width = 16
     ws.column_dimensions["B"].width = 7
     from openpyxl.utils import get_column_letter
@@ -213,6 +208,31 @@ def _sheet_a3(ws, result: PeriodResult, schemas: SchemaSet) -> None:
     ws.column_dimensions[get_column_letter(ncol)].width = 24
     ws.row_dimensions[4].height = 48
     _printable(ws, "C5")
+
+
+def _mark(ws, row: int, col: int, findings: list) -> None:
+    """A finding beside the cell it concerns: a fill, and a comment with the message."""
+    from openpyxl.comments import Comment
+
+    st = _styles()
+    cell = ws.cell(row=row, column=col)
+    cell.fill = st["error"] if any(f.severity == "error" for f in findings) else st["warning"]
+    cell.comment = Comment("\n".join(f"[{f.title}] {f.message}" for f in findings), "safetyreport",
+                           width=320, height=120)
+
+
+def _mark_list_row(ws, row: int, item, columns: list[str], result: PeriodResult, first_col: int) -> None:
+    """Findings about one record of a submitter's list (its file, sheet and row), by column."""
+    import re
+
+    sheet, _, rownum = item.ref.partition("!")
+    hits: dict[int, list] = {}
+    for f in result.findings:
+        m = re.fullmatch(r"[A-Z]+(\d+)", f.cell or "")
+        if f.path == item.path and f.sheet == sheet and m and m.group(1) == rownum and f.column in columns:
+            hits.setdefault(first_col + columns.index(f.column), []).append(f)
+    for col, fs in hits.items():
+        _mark(ws, row, col, fs)
 
 
 def _sheet_a4(ws, result: PeriodResult, schemas: SchemaSet) -> None:
@@ -236,6 +256,7 @@ def _sheet_a4(ws, result: PeriodResult, schemas: SchemaSet) -> None:
                 mark = f"疑似与{d.second if d.first == item.submitter else d.first}重复（{d.id}），待核实"
         for i, v in enumerate(values + [mark], start=1):
             put(ws, r, i, v).alignment = _styles()["wrap"]
+        _mark_list_row(ws, r, item, [c.key for c in cols], result, 3)
         r += 1
     counts = result.list_counts.get("a4", {})
     put(ws, r + 1, 1, f"共 {counts.get('hazards', 0)} 项重大隐患（已确认的重复只计一次），其中整改完成 {counts.get('closed', 0)} 项。")
@@ -253,6 +274,7 @@ def _sheet_a5(ws, result: PeriodResult, schemas: SchemaSet) -> None:
         for i, c in enumerate(schema.columns, start=2):
             v = item.values.get(c.key)
             put(ws, r, i, "、".join(v) if isinstance(v, list) else (v if v not in (None, "") else ""))
+        _mark_list_row(ws, r, item, [c.key for c in schema.columns], result, 2)
         r += 1
     counts = result.list_counts.get("a5", {})
     parts = [f"{c.display} {counts.get(c.key, 0)} 家" for c in schema.columns if c.type == "names"]
