@@ -53,6 +53,10 @@ class Deadlines(_Model):
     final: dt.date
     final_time: str = "18:00"
     grace_minutes: int = 0
+    # a deadline on a day off moves to the next working day when holiday_shift is true
+    holiday_shift: bool = True
+    holidays: list[dt.date] = []
+    workdays: list[dt.date] = []  # 调休: weekend days that are working days
 
 
 class OfficeContacts(_Model):

@@ -145,6 +145,10 @@ CATALOG: dict[str, Kind] = {
         WARNING, "当周数异常",
         "{label}当周数 {weekly} 远高于本单位以往各周（{history}），请核实是否填错。",
     ),
+    "period-mismatch": Kind(
+        WARNING, "报送周期与表尾日期不符",
+        "表尾日期 {date} 属于{dated}，本文件却登记为{chosen}的报表。如登记错了，请用 safetyreport intake --period 重新指定。",
+    ),
     "no-period": Kind(
         WARNING, "无法确定报送周期",
         "收到时间 {received_at} 不在本次专项整治的任何报送周期内，未计入汇总。请用 safetyreport intake --period 指定周期。",

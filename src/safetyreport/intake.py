@@ -13,7 +13,7 @@ from typing import Callable, Iterable
 from .config import Config
 from .findings import Finding, finding
 from .ledger import Filing, Ledger
-from .periods import Period, period_for, period_from_name, zone
+from .periods import Period, period_for, period_from_name, period_of_date, zone
 from .reader import file_sha256, read_file
 from .rules import check_form, check_submitter
 from .schema import SchemaSet
@@ -60,8 +60,9 @@ def take_in(paths: Iterable[Path], cfg: Config, ledger: Ledger, schemas: SchemaS
             default_period: Period | None = None) -> IntakeReport:
     """Record every file not yet in the ledger. Bytes already known are a no-op.
 
-    Period: `period` if given; else the period a folder's name gives ("2021-09-23");
-    else `default_period`; else the next deadline after the receipt time."""
+    Period: `period` if given; else the period a folder's name gives ("2021-09-23"); else
+    `default_period` (merge's --period); else the week of the form's own date (表尾日期); else
+    the next deadline after the receipt time. A form dated in another week is flagged."""
     roster = cfg.roster
     files, skipped = collect_files(paths)
     report = IntakeReport(skipped=skipped)
@@ -88,8 +89,16 @@ def _take_one(path, cfg, ledger, schemas, roster, period, received_at, source, d
     if not read.sha256:  # missing or unreadable before hashing: nothing to keep
         return Taken(str(path), None, False, findings)
     when = receipt_time(cfg, path, received_at)
-    chosen = period or period_from_name(cfg, path.parent.name) or default_period or period_for(cfg, when)
+    dated = next((period_of_date(cfg, f.footer.date) for f in read.forms if f.footer.date), None)
+    chosen = (period or period_from_name(cfg, path.parent.name) or default_period or dated
+              or period_for(cfg, when))
     if chosen is None:
         findings.append(finding("no-period", path=str(path), received_at=when.strftime("%Y-%m-%d %H:%M")))
+    elif dated is not None and chosen.kind == "weekly" and dated.key != chosen.key:
+        form = next(f for f in read.forms if f.footer.date)
+        findings.append(finding("period-mismatch", path=str(path), sheet=form.sheet,
+                                cell=form.footer.date_cell.ref if form.footer.date_cell else form.footer.ref,
+                                form=form.schema_id, date=form.footer.date.isoformat(),
+                                dated=dated.label, chosen=chosen.label))
     filing, new = ledger.add(read, findings, chosen.key if chosen else None, when, source)
     return Taken(str(path), filing, new, findings)

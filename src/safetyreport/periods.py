@@ -20,15 +20,23 @@ class PeriodError(ValueError):
 
 @dataclass(frozen=True)
 class Period:
-    key: str  # "2021-09-16"
-    kind: str  # "weekly"
-    number: int  # 1 for the first week
-    deadline: dt.datetime  # aware, in the campaign's zone
+    key: str  # "2021-09-16" (weekly), "2021-09" (monthly), "final"
+    kind: str  # "weekly" | "monthly" | "final"
+    number: int  # 1 for the first week / month
+    deadline: dt.datetime  # aware, in the campaign's zone; after any holiday shift
 
     @property
     def label(self) -> str:
-        d = self.deadline
-        return f"第{self.number}周（{d.month}月{d.day}日）"
+        if self.kind == "monthly":
+            return f"{int(self.key[5:7])}月月报"
+        if self.kind == "final":
+            return "专项整治总结"
+        return f"第{self.number}周（{int(self.key[5:7])}月{int(self.key[8:10])}日）"
+
+    @property
+    def shifted(self) -> bool:
+        """The deadline was moved off a day off (节假日顺延)."""
+        return self.kind == "weekly" and self.deadline.date().isoformat() != self.key
 
     def to_dict(self) -> dict:
         return {"key": self.key, "kind": self.kind, "number": self.number, "label": self.label,
@@ -44,24 +52,71 @@ def _at(cfg: Config, day: dt.date, hhmm: str) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(h, m), tzinfo=zone(cfg))
 
 
+def working_day(cfg: Config, day: dt.date) -> dt.date:
+    """`day`, or — when the config shifts deadlines off days off — the next working day.
+    Days off: weekends and `holidays`, except the make-up working days in `workdays` (调休)."""
+    d = cfg.deadlines
+    if not d.holiday_shift:
+        return day
+
+    def off(x: dt.date) -> bool:
+        return x not in d.workdays and (x.weekday() >= 5 or x in d.holidays)
+
+    while off(day):
+        day += dt.timedelta(days=1)
+    return day
+
+
 def weekly_periods(cfg: Config) -> list[Period]:
     """Every weekly deadline from the first one to the campaign's end."""
     out = []
     day = cfg.deadlines.first_weekly
     n = 1
     while day <= cfg.campaign.end:
-        out.append(Period(day.isoformat(), "weekly", n, _at(cfg, day, cfg.deadlines.weekly_time)))
+        due = working_day(cfg, day)
+        out.append(Period(day.isoformat(), "weekly", n, _at(cfg, due, cfg.deadlines.weekly_time)))
         day += dt.timedelta(days=7)
         n += 1
     return out
 
 
-def parse_period(cfg: Config, text: str) -> Period:
-    """'2021-09-23', '2021-9-23', '2021年9月23日' or '第2周' → that weekly period."""
+def monthly_periods(cfg: Config) -> list[Period]:
+    """One per month of the campaign, due on the `monthly_day` of the next month."""
+    out = []
+    y, m = cfg.campaign.start.year, cfg.campaign.start.month
+    n = 1
+    while (y, m) <= (cfg.campaign.end.year, cfg.campaign.end.month):
+        ny, nm = (y + 1, 1) if m == 12 else (y, m + 1)
+        due = working_day(cfg, dt.date(ny, nm, cfg.deadlines.monthly_day))
+        out.append(Period(f"{y}-{m:02d}", "monthly", n, _at(cfg, due, cfg.deadlines.monthly_time)))
+        y, m, n = ny, nm, n + 1
+    return out
+
+
+def final_period(cfg: Config) -> Period:
+    due = working_day(cfg, cfg.deadlines.final)
+    return Period("final", "final", 1, _at(cfg, due, cfg.deadlines.final_time))
+
+
+def all_periods(cfg: Config) -> list[Period]:
+    return weekly_periods(cfg) + monthly_periods(cfg) + [final_period(cfg)]
+
+
+def parse_period(cfg: Config, text: str, weekly_only: bool = False) -> Period:
+    """'2021-09-23', '2021-9-23', '2021年9月23日' or '第2周' → that weekly period;
+    '2021-09' or '2021年9月' → the monthly report; 'final' or '总结' → the final summary."""
     periods = weekly_periods(cfg)
     t = text.strip()
     m = re.fullmatch(r"第?(\d{1,2})周", t)
-    if m:
+    month = re.fullmatch(r"(\d{4})[-年./](\d{1,2})月?", t)
+    if not weekly_only and t.lower() in ("final", "总结", "专项整治总结"):
+        return final_period(cfg)
+    if not weekly_only and month:
+        key = f"{month.group(1)}-{int(month.group(2)):02d}"
+        for p in monthly_periods(cfg):
+            if p.key == key:
+                return p
+    elif m:
         n = int(m.group(1))
         if 1 <= n <= len(periods):
             return periods[n - 1]
@@ -74,7 +129,8 @@ def parse_period(cfg: Config, text: str) -> Period:
                 return p
     first, last = periods[0].key, periods[-1].key
     raise PeriodError(f"“{text}”不是本次专项整治的报送周期。周报周期以截止日（周四）表示，"
-                      f"从 {first} 到 {last}，如 --period {periods[min(1, len(periods) - 1)].key}。")
+                      f"从 {first} 到 {last}，如 --period {periods[min(1, len(periods) - 1)].key}"
+                      + ("" if weekly_only else "；月报如 2021-09；总结为 final") + "。")
 
 
 def period_for(cfg: Config, when: dt.datetime) -> Period | None:
@@ -83,6 +139,20 @@ def period_for(cfg: Config, when: dt.datetime) -> Period | None:
     for p in weekly_periods(cfg):
         if when <= p.deadline + grace:
             return p
+    return None
+
+
+def period_of_date(cfg: Config, day: dt.date | None) -> Period | None:
+    """The week a form's own date (表尾日期) falls in: after the previous deadline day, up to
+    and including its own Thursday."""
+    if day is None:
+        return None
+    previous = None
+    for p in weekly_periods(cfg):
+        nominal = dt.date.fromisoformat(p.key)
+        if (previous is None or day > previous) and day <= nominal:
+            return p if previous is not None or (nominal - day).days < 7 else None
+        previous = nominal
     return None
 
 
