@@ -16,7 +16,7 @@ from python_calamine import CalamineWorkbook
 from conftest import ROOT, SCHEMAS, cli, cli_json, consistent_filing, filing_where, write
 from safetyreport.config import load_config, write_default_config
 from safetyreport.intake import take_in
-from safetyreport.ledger import Ledger
+from safetyreport.ledger import MIGRATIONS, Ledger
 from safetyreport.merge import merge_period
 from safetyreport.periods import parse_period
 
@@ -356,7 +356,7 @@ def test_ledger_is_versioned_and_unreadable_files_are_kept(tmp_path):
     report = camp.take(bad, "2021-09-16", "2021-09-16T09:00:00")
     assert report.taken[0].filing.submitter == "区城管局"  # recognised by its name, kept, not counted
     with Ledger(camp.folder) as ledger:
-        assert ledger.version == 1
+        assert ledger.version == len(MIGRATIONS)
         assert (camp.folder / ledger.filings()[0].archive_path).read_bytes() == bad.read_bytes()
     result = camp.merge("2021-09-16")
     assert any(f.code == "unsupported-format" for f in result.findings)
@@ -371,3 +371,29 @@ def test_merge_cli_errors_are_clear(tmp_path):
 
     proc = run_process("merge", "--period", "2021-12-30", "--config", str(tmp_path / "safetyreport.toml"))
     assert proc.returncode == 2 and "不是本次专项整治的报送周期" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_an_old_ledger_is_migrated_in_place_keeping_its_filings(tmp_path):
+    """A version-1 ledger (before mail_sent existed) opens, migrates and keeps every filing."""
+    import sqlite3
+
+    camp = Campaign(tmp_path / "c")
+    (tmp_path / "in").mkdir()
+    _, _, _, layouts = consistent_filing("开元街道", 1)
+    camp.take(write(layouts, tmp_path / "in" / "k"), "2021-09-16", "2021-09-16T09:00:00")
+    db = sqlite3.connect(camp.folder / "safetyreport.db")
+    db.execute("DROP TABLE mail_sent")
+    db.execute("PRAGMA user_version = 1")
+    db.commit()
+    db.close()
+    with Ledger(camp.folder) as ledger:
+        assert ledger.version == len(MIGRATIONS) == 2
+        assert len(ledger.filings()) == 1 and ledger.sent() == []
+    db = sqlite3.connect(camp.folder / "safetyreport.db")
+    db.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
+    db.commit()
+    db.close()
+    from conftest import run_process
+
+    proc = run_process("merge", "--config", str(camp.folder / "safetyreport.toml"))
+    assert proc.returncode == 2 and "更新版本" in proc.stderr

@@ -94,6 +94,15 @@ def validate(
     raise typer.Exit(report.exit_code)
 
 
+def _as_of(cfg, text: Optional[str]):
+    """--as-of: a time in campaign time (Asia/Shanghai) unless it carries an offset."""
+    from .intake import receipt_time
+    from .workflow import parse_received
+
+    when = parse_received(text)
+    return receipt_time(cfg, Path("."), when) if when else None
+
+
 def _library_errors():
     """Library errors that are the user's to fix: one Chinese line, exit 2."""
     from .config import ConfigError
@@ -201,6 +210,79 @@ def decide(
     except _library_errors() as e:
         _fail(str(e))
     typer.echo(f"已记录：{duplicate_id} {'是同一个，只计一次' if verdict == 'same' else '不是同一个，分别计'}。")
+
+
+@app.command()
+def status(
+    period: Optional[str] = typer.Option(None, "--period", "-p", help="哪个周期，如 2021-09-23、第2周、2021-09（月报）、final（总结）。默认：截止时间最近已过的一周。"),
+    campaign: bool = typer.Option(False, "--campaign", help="改为统计整个专项整治至今每个单位迟报、错报、漏报的次数。"),
+    email: bool = typer.Option(False, "--email", help="把迟报、错报、漏报名单发给综合协调组（每条只发一次）。"),
+    notify_submitters: bool = typer.Option(False, "--notify-submitters", help="同时给每个迟报、错报、漏报的单位发通知（与 --email 一起用）。"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="只显示将要发出的邮件，不真正发送。"),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="按这个时间（北京时间）计算，如 \"2021-09-23 12:05\"；默认为现在。"),
+    config: Optional[Path] = ConfigOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """报送情况：每个单位按时、迟报、错报还是漏报，以及报送率和按时报送率。
+
+    迟报：截止时间后才收到；错报：收到的报表有错误（后来更正也记一次错报）；漏报：没收到或缺表。
+    退出码：0 全部按时，1 有单位迟报、错报或漏报（供定时任务判断），2 用法、配置或发信失败。
+
+    示例：safetyreport status --period 2021-09-23
+          safetyreport status --email --notify-submitters      （每周四 12:05 由定时任务运行）
+          safetyreport status --campaign --json
+    """
+    from .console import make_console, print_json, print_status
+    from .mail import MailError
+    from .workflow import status_job
+
+    cfg = _config(config)
+    try:
+        outcome = status_job(cfg, period, campaign, email, notify_submitters, dry_run, _as_of(cfg, as_of))
+    except MailError as e:
+        _fail(str(e))
+    except _library_errors() as e:
+        _fail(str(e))
+    if as_json:
+        print_json(outcome.to_dict())
+    else:
+        print_status(outcome, make_console())
+    raise typer.Exit(outcome.exit_code)
+
+
+@app.command()
+def remind(
+    period: Optional[str] = typer.Option(None, "--period", "-p", help="催报哪个周期（默认：下一个截止时间）。"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="只显示将要发出的邮件，不真正发送。"),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="按这个时间（北京时间）计算；默认为现在。"),
+    config: Optional[Path] = ConfigOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """催报：截止前提醒还没有报送（或缺表）的单位。同一天同一周期只提醒一次。
+
+    建议定时在截止前一天下午和截止当天早上各运行一次。退出码：0 已处理，2 配置或发信失败。
+
+    示例：safetyreport remind --dry-run
+          safetyreport remind --period 2021-09-23
+    """
+    from .console import make_console, print_json, print_mail
+    from .mail import MailError
+    from .workflow import remind_job
+
+    cfg = _config(config)
+    try:
+        outcome = remind_job(cfg, period, dry_run, _as_of(cfg, as_of))
+    except MailError as e:
+        _fail(str(e))
+    except _library_errors() as e:
+        _fail(str(e))
+    if as_json:
+        print_json(outcome.to_dict())
+    else:
+        console = make_console()
+        console.print(outcome.report.summary)
+        print_mail(outcome.mail, console)
+    raise typer.Exit(0)
 
 
 @app.command()

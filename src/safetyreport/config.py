@@ -68,6 +68,18 @@ class OfficeContacts(_Model):
     phone: str = ""
 
 
+class Smtp(_Model):
+    host: str = "localhost"
+    port: int = 25
+    tls: Literal["none", "starttls", "ssl"] = "none"
+    sender: str = "整治联席办 <noreply@example.invalid>"
+    user: str = ""
+    password_env: str = "SAFETYREPORT_SMTP_PASSWORD"  # the password only ever comes from here
+    timeout: float = 20
+    retries: int = 3
+    retry_wait: float = 2.0  # seconds, doubled after each failed try
+
+
 class Submitter(_Model):
     name: str
     kind: Literal["street", "unit"]
@@ -135,6 +147,7 @@ class Config(_Model):
     campaign: Campaign
     deadlines: Deadlines
     office_contacts: OfficeContacts = OfficeContacts()
+    smtp: Smtp = Smtp()
     submitters: list[Submitter]
     # where this configuration was read from (not in the file)
     source: str = ""

@@ -15,7 +15,8 @@ from .validation import ValidationReport
 
 if TYPE_CHECKING:
     from .intake import IntakeReport
-    from .workflow import MergeOutcome
+    from .mail import MailOutcome
+    from .workflow import MergeOutcome, StatusOutcome
 
 SEVERITY_TEXT = {"error": "[bold red]错误[/]", "warning": "[yellow]提醒[/]"}
 
@@ -145,3 +146,45 @@ def print_merge(outcome: "MergeOutcome", console: Console) -> None:
         console.print(f"[red]无法识别单位的文件 {len(r.unidentified)} 个[/]：" + "、".join(f.original_name for f in r.unidentified))
     console.print(f"汇总工作簿：{outcome.workbook}")
     console.print(f"本区报市汇总表：{outcome.district_filing}")
+
+
+STATUS_STYLE = {"按时": "green", "迟报": "yellow", "错报": "red", "漏报": "bold red"}
+
+
+def print_status(outcome: "StatusOutcome", console: Console) -> None:
+    if outcome.record is not None:
+        rec = outcome.record
+        console.print(f"[bold]专项整治至今 {len(rec.periods)} 个周期的报送情况[/]")
+        table = Table(show_header=True, header_style="bold", box=None, padding=(0, 1))
+        for col in ("单位", "按时", "迟报", "错报", "漏报"):
+            table.add_column(col, justify="left" if col == "单位" else "right")
+        for name, c in rec.counts.items():
+            table.add_row(name, str(c["按时"]), str(c["迟报"]), str(c["错报"]), str(c["漏报"]))
+        console.print(table)
+        return
+    r = outcome.report
+    console.print(f"[bold]{r.period.label}[/]，截止 {r.period.deadline:%Y-%m-%d %H:%M}（北京时间）"
+                  + ("，节假日顺延" if r.period.shifted else ""))
+    table = Table(show_header=True, header_style="bold", box=None, padding=(0, 1))
+    for col in ("单位", "情况", "收到时间", "说明"):
+        table.add_column(col)
+    for row in r.rows:
+        style = STATUS_STYLE.get(row.flags[0] if row.flags else "按时", "")
+        table.add_row(row.submitter.name, f"[{style}]{row.text}[/]",
+                      f"{row.first_received:%m-%d %H:%M}" if row.first_received else "—",
+                      row.reasons(r.form_labels))
+    console.print(table)
+    console.print(r.summary)
+    if outcome.mail is not None:
+        print_mail(outcome.mail, console)
+
+
+def print_mail(mail: "MailOutcome", console: Console) -> None:
+    for m in mail.planned:
+        console.print(f"[cyan]（演练，未发送）[/] 收件人：{', '.join(m.to)}\n主题：{m.subject}\n{m.text}\n")
+    for m in mail.sent:
+        console.print(f"[green]已发送[/] {', '.join(m.to)}：{m.subject}")
+    for m in mail.skipped:
+        console.print(f"[dim]已发送过，不再重复：{', '.join(m.to)}：{m.subject}[/]")
+    if not (mail.planned or mail.sent or mail.skipped):
+        console.print("没有需要发送的邮件。")

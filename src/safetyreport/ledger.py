@@ -65,6 +65,14 @@ MIGRATIONS: list[list[str]] = [
             decided_at TEXT NOT NULL
         )""",
     ],
+    # 2: what was e-mailed to whom, so a re-run never sends the same message twice
+    [
+        """CREATE TABLE mail_sent (
+            key TEXT PRIMARY KEY,          -- kind | period | recipient | slot | content digest
+            kind TEXT NOT NULL, period TEXT NOT NULL, recipient TEXT NOT NULL,
+            subject TEXT NOT NULL, sent_at TEXT NOT NULL
+        )""",
+    ],
 ]
 
 
@@ -204,6 +212,18 @@ class Ledger:
                 "INSERT INTO decisions VALUES (?,?,?,?) ON CONFLICT(duplicate_id) DO UPDATE SET"
                 " verdict = excluded.verdict, note = excluded.note, decided_at = excluded.decided_at",
                 (duplicate_id, verdict, note, dt.datetime.now(dt.timezone.utc).isoformat()))
+
+    def was_sent(self, key: str) -> bool:
+        return self.db.execute("SELECT 1 FROM mail_sent WHERE key = ?", (key,)).fetchone() is not None
+
+    def record_sent(self, key: str, kind: str, period: str, recipient: str, subject: str) -> None:
+        with self.transaction():
+            self.db.execute("INSERT OR IGNORE INTO mail_sent VALUES (?,?,?,?,?,?)",
+                            (key, kind, period, recipient, subject, dt.datetime.now(dt.timezone.utc).isoformat()))
+
+    def sent(self) -> list[tuple[str, str, str, str]]:
+        """(kind, period, recipient, subject) of every message sent, oldest first."""
+        return self.db.execute("SELECT kind, period, recipient, subject FROM mail_sent ORDER BY sent_at").fetchall()
 
     # --- reading ------------------------------------------------------------------------------
 

@@ -190,7 +190,12 @@ def merge_period(cfg: Config, ledger: Ledger, period: Period, schemas: SchemaSet
                 res.weekly = {k: table.form.value("weekly", k) for k in keys}
         # this period's forms, judged together (附件4/5 against 附件3)
         mine = {k: c.form for k, c in res.forms.items() if c.period == period.key}
-        findings += _stored_findings(ledger, res.filings)
+        # findings of the filings that count (a superseded filing's errors stay in its history:
+        # filing status reports them as 错报, the totals no longer depend on them)
+        counting = {c.filing.id for c in res.forms.values() if c.period == period.key}
+        replaced = {f.id for f, _ in res.superseded} - counting
+        findings += _stored_findings(ledger, [f for f in res.filings if f.id in counting or
+                                              f.id not in replaced])  # unreadable ones included
         findings += check_submission(Submission(sub, [], mine), schemas)
         if table is not None and res.status == "filed":
             findings += _across_weeks(sub.name, table, counted, upto, a3)

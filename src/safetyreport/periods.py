@@ -170,3 +170,17 @@ def period_from_name(cfg: Config, name: str) -> Period | None:
 
 def now(cfg: Config) -> dt.datetime:
     return dt.datetime.now(tz=zone(cfg))
+
+
+def last_due(cfg: Config, at: dt.datetime) -> Period:
+    """The weekly period whose deadline (grace included) passed most recently (for cron at 12:05)."""
+    grace = dt.timedelta(minutes=cfg.deadlines.grace_minutes)
+    periods = weekly_periods(cfg)
+    passed = [p for p in periods if p.deadline + grace <= at]
+    return passed[-1] if passed else periods[0]
+
+
+def next_due(cfg: Config, at: dt.datetime) -> Period:
+    """The next weekly deadline still ahead (for reminders)."""
+    periods = weekly_periods(cfg)
+    return next((p for p in periods if p.deadline > at), periods[-1])

@@ -10,12 +10,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from typing import TYPE_CHECKING
+
 from .config import Config, load_config, write_default_config
 from .intake import IntakeReport, take_in
 from .ledger import Ledger
 from .merge import PeriodResult, default_output, merge_period
 from .periods import Period, PeriodError, parse_period, weekly_periods
 from .schema import SchemaSet, load_schemas
+
+if TYPE_CHECKING:
+    from .mail import MailOutcome
+    from .status import CampaignRecord, StatusReport
 
 
 @dataclass
@@ -111,3 +117,59 @@ def parse_received(text: str | None) -> dt.datetime | None:
         return dt.datetime.fromisoformat(text.strip().replace(" ", "T", 1))
     except ValueError:
         raise PeriodError(f"收到时间“{text}”无法识别，应写成 2021-09-23 10:15。") from None
+
+
+@dataclass
+class StatusOutcome:
+    report: "StatusReport | None"
+    record: "CampaignRecord | None"
+    mail: "MailOutcome | None"
+
+    @property
+    def exit_code(self) -> int:
+        return (self.report or self.record).exit_code
+
+    def to_dict(self) -> dict:
+        data = self.report.to_dict() if self.report else {"campaign": self.record.to_dict()}
+        if self.mail is not None:
+            data["mail"] = self.mail.to_dict()
+        return data
+
+
+def status_job(cfg: Config, period_text: str | None, campaign: bool = False, email: bool = False,
+               notify_submitters: bool = False, dry_run: bool = False,
+               at: dt.datetime | None = None) -> StatusOutcome:
+    """Classify every submitter for a period (or the whole campaign so far); optionally e-mail."""
+    from .mail import deliver, status_messages
+    from .periods import last_due, now
+    from .status import campaign_record, period_status
+
+    schemas = load_schemas(*cfg.schema_dirs())
+    labels = {s.id: s.attachment or s.name for s in schemas}
+    at = at or now(cfg)
+    with Ledger(cfg.folder) as ledger:
+        if campaign:
+            return StatusOutcome(None, campaign_record(cfg, ledger, labels, as_of=at), None)
+        period = parse_period(cfg, period_text) if period_text else last_due(cfg, at)
+        report = period_status(cfg, ledger, period, labels)
+        mail = None
+        if email:
+            mail = deliver(cfg, ledger, status_messages(cfg, report, notify_submitters), dry_run=dry_run)
+    return StatusOutcome(report, None, mail)
+
+
+def remind_job(cfg: Config, period_text: str | None, dry_run: bool = False,
+               at: dt.datetime | None = None) -> StatusOutcome:
+    """催报: remind those who have not filed yet for the coming deadline (once per day and period)."""
+    from .mail import deliver, reminder_messages
+    from .periods import next_due, now
+    from .status import period_status
+
+    schemas = load_schemas(*cfg.schema_dirs())
+    labels = {s.id: s.attachment or s.name for s in schemas}
+    at = at or now(cfg)
+    with Ledger(cfg.folder) as ledger:
+        period = parse_period(cfg, period_text) if period_text else next_due(cfg, at)
+        report = period_status(cfg, ledger, period, labels)
+        mail = deliver(cfg, ledger, reminder_messages(cfg, report, slot=at.date().isoformat()), dry_run=dry_run)
+    return StatusOutcome(report, None, mail)

@@ -1,0 +1,186 @@
+"""Building and sending the e-mails: the 迟报/错报/漏报 list for the 综合协调组, notices to the
+submitters concerned, and reminders (催报) before a deadline. Decides nobody's status: it gets a
+StatusReport. Every message is plain text plus HTML, with encoded UTF-8 headers; what was sent is
+recorded in the ledger so a re-run sends nothing twice; a failed send is retried, then reported,
+and never recorded as sent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import os
+import smtplib
+import ssl
+import time
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+from .config import Config
+from .ledger import Ledger
+from .status import StatusReport
+
+
+class MailError(Exception):
+    """Sending failed after every retry; the message is Chinese."""
+
+
+@dataclass
+class Outgoing:
+    kind: str  # "status" | "notice" | "remind"
+    period: str
+    to: list[str]
+    subject: str
+    text: str
+    html: str
+    slot: str = ""  # distinguishes deliberate repeats (the day-before and the morning reminders)
+
+    @property
+    def key(self) -> str:
+        digest = hashlib.sha256((self.subject + self.text).encode()).hexdigest()[:16]
+        return f"{self.kind}|{self.period}|{','.join(sorted(self.to))}|{self.slot}|{digest}"
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "period": self.period, "to": self.to, "subject": self.subject,
+                "text": self.text}
+
+
+@dataclass
+class MailOutcome:
+    sent: list[Outgoing] = field(default_factory=list)
+    skipped: list[Outgoing] = field(default_factory=list)  # sent before: not again
+    planned: list[Outgoing] = field(default_factory=list)  # --dry-run
+
+    def to_dict(self) -> dict:
+        return {"sent": [m.to_dict() for m in self.sent], "already_sent": [m.to_dict() for m in self.skipped],
+                "dry_run": [m.to_dict() for m in self.planned]}
+
+
+def _one_line(text: str) -> str:
+    """Header text can never carry a line break (no header injection from a name)."""
+    return " ".join(str(text).split())
+
+
+def _html_page(title: str, paragraphs: list[str], rows: list[list[str]] | None = None,
+               head: list[str] | None = None) -> str:
+    e = html.escape
+    parts = [f"<html><body><h3>{e(title)}</h3>"] + [f"<p>{e(p)}</p>" for p in paragraphs]
+    if rows:
+        parts.append('<table border="1" cellspacing="0" cellpadding="4">')
+        parts.append("<tr>" + "".join(f"<th>{e(h)}</th>" for h in head or []) + "</tr>")
+        parts += ["<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in rows]
+        parts.append("</table>")
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def status_messages(cfg: Config, report: StatusReport, notify_submitters: bool = False) -> list[Outgoing]:
+    """(a) the list for the 综合协调组; (b) optionally one notice to each submitter concerned."""
+    p = report.period
+    bad = [r for r in report.rows if not r.on_time]
+    deadline = f"{p.deadline:%Y-%m-%d %H:%M}"
+    rows = [[r.submitter.name, r.text, f"{r.first_received:%Y-%m-%d %H:%M}" if r.first_received else "未收到",
+             r.reasons(report.form_labels)] for r in bad]
+    title = f"{cfg.campaign.name}{p.label}报表报送情况"
+    lines = [f"截止时间：{deadline}（北京时间）", report.summary]
+    if bad:
+        lines.append("以下单位迟报、错报或漏报，请综合协调组按规定通报：")
+        text = "\n".join(lines + [f"- {a}：{b}；收到时间 {c}；{d}" for a, b, c, d in rows])
+    else:
+        text = "\n".join(lines + ["全部单位按时报送，没有迟报、错报、漏报。"])
+    out = [Outgoing("status", p.key, [cfg.office_contacts.coordination_group_email],
+                    f"【报送情况】{title}" + (f"（迟报错报漏报 {len(bad)} 个单位）" if bad else "（全部按时）"),
+                    text, _html_page(title, lines, rows, ["单位", "情况", "收到时间", "说明"]))]
+    if notify_submitters:
+        for r in bad:
+            if not r.submitter.email:
+                continue
+            body = [f"{r.submitter.name}：", f"贵单位{p.label}的专项整治报表情况为：{r.text}。",
+                    r.reasons(report.form_labels) + "。", f"报送截止时间为 {deadline}（北京时间）。",
+                    "请尽快报送或更正，并在报送前用 safetyreport validate 自查。", cfg.campaign.office]
+            out.append(Outgoing("notice", p.key, [r.submitter.email],
+                                f"【{r.text}】{cfg.campaign.name}{p.label}报表", "\n".join(body),
+                                _html_page(f"{p.label}报表{r.text}", body)))
+    return out
+
+
+def reminder_messages(cfg: Config, report: StatusReport, slot: str) -> list[Outgoing]:
+    """(c) 催报 before a deadline: only to submitters with a required form still missing."""
+    p = report.period
+    out = []
+    for r in report.rows:
+        if not r.missing_forms or not r.submitter.email:
+            continue
+        missing = "、".join(report.form_labels.get(f, f) for f in r.missing_forms)
+        body = [f"{r.submitter.name}：", f"{cfg.campaign.name}{p.label}的报表截止时间为 "
+                f"{p.deadline:%Y-%m-%d %H:%M}（北京时间），贵单位尚未报送：{missing}。",
+                "请按时报送，并在报送前用 safetyreport validate 自查。", cfg.campaign.office]
+        out.append(Outgoing("remind", p.key, [r.submitter.email],
+                            f"【催报】{cfg.campaign.name}{p.label}报表请于 {p.deadline:%m月%d日 %H:%M} 前报送",
+                            "\n".join(body), _html_page(f"{p.label}报表催报", body), slot=slot))
+    return out
+
+
+def build(cfg: Config, message: Outgoing) -> EmailMessage:
+    msg = EmailMessage()
+    msg["Subject"] = _one_line(message.subject)
+    msg["From"] = _one_line(cfg.smtp.sender)
+    msg["To"] = ", ".join(_one_line(t) for t in message.to)
+    msg["Message-ID"] = make_msgid(domain="safetyreport.local")
+    msg.set_content(message.text)
+    msg.add_alternative(message.html, subtype="html")
+    return msg
+
+
+def deliver(cfg: Config, ledger: Ledger, messages: list[Outgoing], dry_run: bool = False) -> MailOutcome:
+    """Send what has not been sent; record each message only after the server accepted it."""
+    outcome = MailOutcome()
+    todo = []
+    for m in messages:
+        if not all(m.to):
+            continue
+        if ledger.was_sent(m.key):
+            outcome.skipped.append(m)
+        else:
+            todo.append(m)
+    if dry_run:
+        outcome.planned = todo
+        return outcome
+    for m in todo:
+        _send_with_retry(cfg, build(cfg, m))
+        ledger.record_sent(m.key, m.kind, m.period, ",".join(m.to), m.subject)
+        outcome.sent.append(m)
+    return outcome
+
+
+def _send_with_retry(cfg: Config, msg: EmailMessage) -> None:
+    s = cfg.smtp
+    wait = s.retry_wait
+    last = ""
+    for attempt in range(1, max(1, s.retries) + 1):
+        try:
+            _send(cfg, msg)
+            return
+        except (OSError, smtplib.SMTPException) as e:
+            last = f"{type(e).__name__}: {e}"
+            if attempt < s.retries:
+                time.sleep(wait)
+                wait *= 2
+    raise MailError(f"邮件发送失败（{s.host}:{s.port}，已重试 {s.retries} 次）：{last}。未记为已发送，可稍后重新运行。")
+
+
+def _send(cfg: Config, msg: EmailMessage) -> None:
+    s = cfg.smtp
+    password = os.environ.get(s.password_env, "")
+    context = ssl.create_default_context()
+    if s.tls == "ssl":
+        server: smtplib.SMTP = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=context)
+    else:
+        server = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+    with server:
+        if s.tls == "starttls":
+            server.starttls(context=context)
+        if s.user:
+            server.login(s.user, password)
+        server.send_message(msg)
