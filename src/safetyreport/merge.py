@@ -194,8 +194,7 @@ def merge_period(cfg: Config, ledger: Ledger, period: Period, schemas: SchemaSet
         # filing status reports them as 错报, the totals no longer depend on them)
         counting = {c.filing.id for c in res.forms.values() if c.period == period.key}
         replaced = {f.id for f, _ in res.superseded} - counting
-        findings += _stored_findings(ledger, [f for f in res.filings if f.id in counting or
-                                              f.id not in replaced])  # unreadable ones included
+        findings += _stored_findings(ledger, [f for f in res.filings if f.id not in replaced])
         findings += check_submission(Submission(sub, [], mine), schemas)
         if table is not None and res.status == "filed":
             findings += _across_weeks(sub.name, table, counted, upto, a3)
