@@ -59,10 +59,13 @@ def make_corpus(folder: Path, submitters: int, weeks: int) -> list[str]:
 def run_measured(cmd: list[str], cwd: Path) -> tuple[float, int, int]:
     """(seconds, peak RSS in MiB, exit code) of one whole process."""
     probe = ("import resource, subprocess, sys, time, json; t = time.perf_counter(); "
-             "p = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); "
-             "print(json.dumps([time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, p.returncode]))")
+             "p = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True); "
+             "print(json.dumps([time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, "
+             "p.returncode, p.stderr[-800:]]))")
     out = subprocess.run([sys.executable, "-c", probe, *cmd], cwd=cwd, capture_output=True, text=True, check=True)
-    secs, kib, code = json.loads(out.stdout)
+    secs, kib, code, err = json.loads(out.stdout)
+    if code not in (0, 1) or err.strip():
+        print(f"  stderr: {err.strip()}")
     return secs, kib // 1024, code
 
 

@@ -117,7 +117,7 @@ def test_every_shipped_schema_loads_and_a3_has_26_columns():
     from safetyreport.schema import load_schemas
 
     schemas = load_schemas()
-    assert sorted(s.id for s in schemas) == ["a3", "a4", "a5", "a6", "fire_lanes"]
+    assert sorted(s.id for s in schemas) == ["a3", "a4", "a5", "a6", "fire_lanes", "narrative"]
     assert len(schemas["a3"].columns) == 26
     assert [c.key for c in schemas["a3"].columns if not c.flow] == ["sites"]
 

@@ -286,6 +286,40 @@ def remind(
 
 
 @app.command()
+def forms(
+    period: str = typer.Option(..., "--period", "-p", help="报送周期，如 2021-09-23 或 第2周。"),
+    out: Path = typer.Option(Path("空白报表"), "--out", "-o", help="保存到哪个文件夹（默认：./空白报表）。"),
+    submitter: Optional[List[str]] = typer.Option(None, "--submitter", "-s", help="只为这个单位生成（可多次使用）；默认为名单上所有单位。"),
+    no_previous: bool = typer.Option(False, "--no-previous", help="不在附件3 下方显示上期累计数（参考）。"),
+    config: Optional[Path] = ConfigOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """生成下发给各单位的空白报表：附件3–6 和工作情况表，已填好单位名称和周期。
+
+    表头文字已锁定（无密码），数字格只能填不小于 0 的数，挂账销号有下拉选择，总数与分项不符时显示红色；
+    有台账时附件3 下方显示上期累计数供参考。
+
+    示例：safetyreport forms --period 2021-09-23
+          safetyreport forms --period 第2周 --submitter 开元街道 --out 下发
+    """
+    from .console import print_json
+    from .workflow import forms_job
+
+    cfg = _config(config)
+    try:
+        outcome = forms_job(cfg, period, out, submitter, with_previous=not no_previous)
+    except _library_errors() as e:
+        _fail(str(e))
+    except OSError as e:
+        _fail(f"无法写入 {out}：{e.strerror}")
+    if as_json:
+        print_json(outcome.to_dict())
+    else:
+        typer.echo(f"已为 {len(outcome.written)} 个单位生成{outcome.period.label}的空白报表，保存在 {out}")
+    raise typer.Exit(0)
+
+
+@app.command()
 def demo(
     folder: Path = typer.Argument(Path("safetyreport-demo"), help="演示用的活动文件夹（默认：./safetyreport-demo）。"),
     as_json: bool = JsonOption,

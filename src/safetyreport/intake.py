@@ -61,7 +61,8 @@ def take_in(paths: Iterable[Path], cfg: Config, ledger: Ledger, schemas: SchemaS
     """Record every file not yet in the ledger. Bytes already known are a no-op.
 
     Period: `period` if given; else the period a folder's name gives ("2021-09-23"); else
-    `default_period` (merge's --period); else the week of the form's own date (表尾日期); else
+    `default_period` (merge's --period); else the period a blank form was made for (its hidden
+    marker); else the week of the form's own date (表尾日期); else
     the next deadline after the receipt time. A form dated in another week is flagged."""
     roster = cfg.roster
     files, skipped = collect_files(paths)
@@ -90,7 +91,8 @@ def _take_one(path, cfg, ledger, schemas, roster, period, received_at, source, d
         return Taken(str(path), None, False, findings)
     when = receipt_time(cfg, path, received_at)
     dated = next((period_of_date(cfg, f.footer.date) for f in read.forms if f.footer.date), None)
-    chosen = (period or period_from_name(cfg, path.parent.name) or default_period or dated
+    marked = period_from_name(cfg, read.marker.get("period", ""))
+    chosen = (period or period_from_name(cfg, path.parent.name) or default_period or marked or dated
               or period_for(cfg, when))
     if chosen is None:
         findings.append(finding("no-period", path=str(path), received_at=when.strftime("%Y-%m-%d %H:%M")))

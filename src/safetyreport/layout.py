@@ -25,6 +25,12 @@ class SheetLayout:
     footer_row: int = 0
     title_cell: tuple[int, int] = (1, 0)
     ncols: int = 1
+    # blank forms: cells a submitter types into, with what they take (a column type, or
+    # "person" / "phone" / "date" in the footer); everything else is a label
+    inputs: dict[tuple[int, int], str] = field(default_factory=dict)
+    row_heights: dict[int, float] = field(default_factory=dict)
+    checks: list[tuple[tuple[int, int], str]] = field(default_factory=list)  # (cell, Excel formula true when wrong)
+    hidden: bool = False
 
     def put(self, r: int, c: int, value: Any, header: bool = False) -> None:
         self.cells[(r, c)] = value
@@ -44,6 +50,8 @@ class SheetLayout:
         s.header_cells = {(r + dr, c + dc) for r, c in self.header_cells}
         s.data_cells = {k: (r + dr, c + dc) for k, (r, c) in self.data_cells.items()}
         s.submitter_cell = (self.submitter_cell[0] + dr, self.submitter_cell[1] + dc)
+        s.inputs = {(r + dr, c + dc): k for (r, c), k in self.inputs.items()}
+        s.row_heights = {r + dr: h for r, h in self.row_heights.items()}
         s.title_cell = (self.title_cell[0] + dr, self.title_cell[1] + dc)
         return s
 
@@ -56,14 +64,25 @@ def footer_text(reviewer: str = "", filer: str = "", phone: str = "", date: str 
 
 
 def layout_form(schema: Schema, submitter: str = "", records: int = 6,
-                extra_rows: list[str] | None = None) -> SheetLayout:
-    """The official layout of a table or list form. `records`: blank record rows of a list form;
-    `extra_rows`: labels of rows a submitter added to an open table (附件6)."""
+                extra_rows: list[str] | None = None, footer_cells: bool = False,
+                reference: tuple[str, dict] | None = None) -> SheetLayout:
+    """The official layout of a form. `records`: blank record rows of a list form; `extra_rows`:
+    labels of rows a submitter added to an open table (附件6); `footer_cells`: 审核人 / 填报人 /
+    联系电话 / date each in a cell of its own (blank forms, so each can be checked as typed);
+    `reference`: (label, values) of a read-only row under a table (last period's 累计数)."""
     if schema.layout == "table":
-        return _layout_table(schema, submitter, extra_rows or [])
-    if schema.layout == "list":
-        return _layout_list(schema, submitter, records)
-    raise ValueError(f"{schema.id}: fields 布局没有通用表样")
+        lay = _layout_table(schema, submitter, extra_rows or [], reference)
+    elif schema.layout == "list":
+        lay = _layout_list(schema, submitter, records)
+    elif all(len(f.label) == 1 for f in schema.fields):
+        lay = _layout_fields(schema, submitter)
+    else:
+        raise ValueError(f"{schema.id}：标签路径多于一层的 fields 表样没有通用版式")
+    for key, (r, c) in lay.data_cells.items():
+        lay.inputs[(r, c)] = schema.column(key[1]).type
+    if footer_cells and schema.footer:
+        _footer_cells(lay, schema)
+    return lay
 
 
 def _head(s: SheetLayout, schema: Schema, submitter: str) -> None:
@@ -76,14 +95,59 @@ def _head(s: SheetLayout, schema: Schema, submitter: str) -> None:
 
 def _foot(s: SheetLayout, schema: Schema, row: int) -> None:
     s.footer_row = row
-    s.put(row, 0, footer_text(with_date=schema.footer_date))
-    s.merge(row, 0, row, s.ncols - 1)
+    if schema.footer:
+        s.put(row, 0, footer_text(with_date=schema.footer_date))
+        s.merge(row, 0, row, s.ncols - 1)
     for i, note in enumerate(schema.notes):
         s.put(row + 1 + i, 0, note)
         s.merge(row + 1 + i, 0, row + 1 + i, s.ncols - 1)
 
 
-def _layout_table(schema: Schema, submitter: str, extra_rows: list[str]) -> SheetLayout:
+def _footer_cells(s: SheetLayout, schema: Schema) -> None:
+    """审核人：[ ]  填报人：[ ]  联系电话：[ ]  [date] — labels and inputs in cells of their own."""
+    r = s.footer_row
+    s.merges = [m for m in s.merges if m[0] != r]
+    s.cells.pop((r, 0), None)
+    parts = [("审核人：", "person"), ("填报人：", "person"), ("联系电话：", "phone")]
+    # a narrow form (附件6 has 4 columns) lets its footer run past the table: never two inputs in one cell
+    width = max(2, (s.ncols - (1 if schema.footer_date else 0)) // 3)
+    c = 0
+    for label, kind in parts:
+        s.put(r, c, label)
+        s.inputs[(r, c + 1)] = kind
+        if width > 2:
+            s.merge(r, c + 1, r, c + width - 1)
+        c += width
+    if schema.footer_date:
+        s.inputs[(r, c)] = "date"
+        s.widths.setdefault(c, 14)
+
+
+def _layout_fields(schema: Schema, submitter: str) -> SheetLayout:
+    """Label, then a tall text cell under it, for each field (the narrative sheet)."""
+    width = 8
+    s = SheetLayout(schema.attachment or schema.id, ncols=width)
+    s.put(0, 0, schema.title or schema.name)
+    s.merge(0, 0, 0, width - 1)
+    s.put(1, 0, f"{schema.submitter_labels[0]}：{submitter}")
+    s.merge(1, 0, 1, width - 1)
+    s.submitter_cell, s.title_cell = (1, 0), (0, 0)
+    r = 2
+    for f in schema.fields:
+        s.put(r, 0, f.label[0], header=True)
+        s.merge(r, 0, r, width - 1)
+        s.data_cells[("", f.key)] = (r + 1, 0)
+        s.merge(r + 1, 0, r + 1, width - 1)
+        s.row_heights[r + 1] = 90
+        r += 2
+    for c in range(width):
+        s.widths[c] = 12
+    _foot(s, schema, r)
+    return s
+
+
+def _layout_table(schema: Schema, submitter: str, extra_rows: list[str],
+                  reference: tuple[str, dict] | None = None) -> SheetLayout:
     cols = schema.columns
     two_level = any(len(c.label) > 1 for c in cols)
     s = SheetLayout(schema.attachment or schema.id, ncols=len(cols) + 1)
@@ -110,7 +174,7 @@ def _layout_table(schema: Schema, submitter: str, extra_rows: list[str]) -> Shee
             s.put(bottom, c + k, cols[c - 1 + k].label[-1], header=True)
         c += span
     for c in range(1, len(cols) + 1):
-        s.widths[c] = 9 if two_level else 14
+        s.widths[c] = 6.5 if two_level else 14  # 26 columns fit A4 landscape, as on paper
     r = bottom + 1
     for row in schema.rows:
         s.put(r, 0, row.label, header=True)
@@ -124,6 +188,13 @@ def _layout_table(schema: Schema, submitter: str, extra_rows: list[str]) -> Shee
         r += 1
     if schema.open_rows:
         s.put(r, 0, "……", header=True)
+        r += 1
+    if reference is not None:
+        label, values = reference
+        s.put(r, 0, label, header=True)
+        for i, col in enumerate(cols):
+            if values.get(col.key) is not None:
+                s.put(r, i + 1, values[col.key])
         r += 1
     if two_level:
         for i, col in enumerate(cols):
@@ -153,3 +224,21 @@ def _layout_list(schema: Schema, submitter: str, records: int) -> SheetLayout:
             s.data_cells[(str(n), col.key)] = (r + n, i)
     _foot(s, schema, r + records + 1)
     return s
+
+
+def sum_checks(lay: SheetLayout, schema: Schema) -> None:
+    """Live checks for a blank form: the 总数 cell turns red while 总数 ≠ 一般 + 重大 (a
+    conditional format; it never replaces what was typed). From the schema's sum rules."""
+    from .grid import a1
+    from .schema import SumRule
+
+    for rule in schema.rules:
+        if not isinstance(rule, SumRule):
+            continue
+        for row in rule.rows or [r.key for r in schema.rows] or [""]:
+            try:
+                total = lay.data_cells[(row, rule.total)]
+                parts = [lay.data_cells[(row, p)] for p in rule.parts]
+            except KeyError:
+                continue
+            lay.checks.append((total, f"{a1(*total)}<>{'+'.join(a1(*p) for p in parts)}"))

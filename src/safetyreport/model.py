@@ -67,6 +67,7 @@ class FileRead:
     forms: list[FormData] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)  # layout and unreadable-file findings
     submitter: Submitter | None = None
+    marker: dict[str, str] = field(default_factory=dict)  # the hidden sheet of a generated blank form
 
 
 @dataclass

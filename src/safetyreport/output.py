@@ -13,6 +13,7 @@ from .atomic import write_bytes_atomic
 from .config import Config
 from .layout import SheetLayout, footer_text, layout_form
 from .merge import TABLE_FORM, PeriodResult
+from .reader import MARKER_SHEET
 from .schema import SchemaSet
 
 ERROR_FILL = "FFC7CE"
@@ -78,16 +79,81 @@ def write_layouts(sheets: list[SheetLayout], path: Path | None = None, formulas:
             cell = put(ws, r + 1, c + 1, v)
             if (r, c) in lay.header_cells:
                 cell.font, cell.alignment, cell.border = st["bold"], st["center"], st["border"]
+        for r, c in lay.data_cells.values():  # the paper form's grid
+            cell = ws.cell(row=r + 1, column=c + 1)
+            cell.border = st["border"]
+            cell.alignment = st["wrap"] if lay.inputs.get((r, c)) in ("text", "names") else st["center"]
+        if lay.title_cell in lay.cells and lay.inputs:
+            title = ws.cell(row=lay.title_cell[0] + 1, column=lay.title_cell[1] + 1)
+            title.font, title.alignment = st["title"], st["center"]
+            ws.row_dimensions[lay.title_cell[0] + 1].height = 28
+        for r in {r for r, _ in lay.header_cells}:
+            if ws.row_dimensions[r + 1].height is None and lay.inputs:
+                ws.row_dimensions[r + 1].height = 42 if lay.ncols > 10 else 32
         for ref, formula in (formulas or {}).get(lay.name, {}).items():
             ws[ref] = formula  # test fixtures only: a formula with no cached value
         for r1, c1, r2, c2 in lay.merges:
             ws.merge_cells(start_row=r1 + 1, start_column=c1 + 1, end_row=r2 + 1, end_column=c2 + 1)
         for c, w in lay.widths.items():
             ws.column_dimensions[get_column_letter(c + 1)].width = w
+        for r, h in lay.row_heights.items():
+            ws.row_dimensions[r + 1].height = h
+        if lay.inputs:
+            _guard(ws, lay)
+        if lay.hidden:
+            ws.sheet_state = "hidden"
         _printable(ws)
     if path is not None:
         _save(wb, path)
     return wb
+
+
+# what each kind of input cell accepts, with the Chinese prompt and error a clerk sees in Excel
+_VALIDATION = {
+    "count": ("whole", "greaterThanOrEqual", "0", None, "请填写整数", "请填写不小于 0 的整数（没有就填 0）。"),
+    "amount": ("decimal", "greaterThanOrEqual", "0", None, "请填写金额（万元）", "请填写不小于 0 的数，单位是万元（5000 元填 0.5）。"),
+    "percent": ("decimal", "between", "0", "100", "请填写百分比", "请填写 0 到 100 之间的数。"),
+    "phone": ("textLength", "between", "7", "20", "联系电话", "请填写手机号（11 位）或固定电话（如 0595-22123456）。"),
+}
+
+
+def _guard(ws, lay: SheetLayout) -> None:
+    """Blank forms: labels locked (no password), input cells open, each with data validation
+    and a Chinese prompt; live red marks where a 总数 does not add up."""
+    from openpyxl.formatting.rule import FormulaRule
+    from openpyxl.styles import PatternFill, Protection
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    from .grid import a1
+
+    groups: dict[str, list[str]] = {}
+    for (r, c), kind in lay.inputs.items():
+        ws.cell(row=r + 1, column=c + 1).protection = Protection(locked=False)
+        groups.setdefault(kind, []).append(a1(r, c))
+    for kind, refs in groups.items():
+        if kind == "status":
+            dv = DataValidation(type="list", formula1='"整改完成,正在整改"', allow_blank=True)
+            dv.promptTitle, dv.prompt = "挂账销号", "请选择：整改完成 或 正在整改。"
+            dv.errorTitle, dv.error = "挂账销号", "只能填“整改完成”或“正在整改”。"
+        elif kind in _VALIDATION:
+            vtype, op, f1, f2, title, text = _VALIDATION[kind]
+            dv = DataValidation(type=vtype, operator=op, formula1=f1, formula2=f2, allow_blank=True)
+            dv.promptTitle, dv.prompt, dv.errorTitle, dv.error = title, text, title, text
+        else:
+            continue
+        dv.showInputMessage = dv.showErrorMessage = True
+        dv.errorStyle = "stop"
+        for ref in refs:
+            dv.add(ref)
+        ws.add_data_validation(dv)
+    red = PatternFill("solid", fgColor=ERROR_FILL)
+    for (r, c), formula in lay.checks:
+        ws.conditional_formatting.add(a1(r, c), FormulaRule(formula=[formula], fill=red))
+    ws.protection.sheet = True
+    # keep what a clerk legitimately needs: add rows to a list, widen columns, select anything
+    ws.protection.insertRows = False
+    ws.protection.formatColumns = False
+    ws.protection.formatRows = False
 
 
 # --- the consolidated workbook ------------------------------------------------------------------
@@ -397,5 +463,41 @@ def write_district_filing(result: PeriodResult, cfg: Config, schemas: SchemaSet,
     sheets.append(a6)
     for lay in sheets:
         lay.cells[(lay.footer_row, 0)] = foot
+    write_layouts(sheets, path)
+    return path
+
+
+# --- blank forms ---------------------------------------------------------------------------------
+
+
+
+def blank_workbook(schemas: SchemaSet, form_ids: list[str], submitter: str, period_key: str,
+                   period_label: str, deadline_date: str, path: Path,
+                   previous: dict | None = None) -> Path:
+    """One submitter's workbook for a period: its forms, prefilled and guarded, and a hidden
+    marker sheet naming the forms, submitter and period (the reader works without it too)."""
+    sheets: list[SheetLayout] = []
+    for form_id in form_ids:
+        schema = schemas[form_id]
+        reference = ("上期累计数（参考）", previous) if previous and form_id == TABLE_FORM else None
+        lay = layout_form(schema, submitter=submitter, records=10, footer_cells=True, reference=reference)
+        spot = (0, max(1, lay.ncols - 3))
+        if any(r1 <= 0 <= r2 and c1 <= spot[1] <= c2 for r1, c1, r2, c2 in lay.merges):
+            lay.cells[lay.title_cell] = f"{lay.cells[lay.title_cell]}（{period_label}）"
+        else:
+            lay.cells[spot] = f"报送周期：{period_label}"
+        if schema.footer and schema.footer_date:
+            date_cell = next(rc for rc, kind in lay.inputs.items() if kind == "date")
+            lay.cells[date_cell] = deadline_date
+        from .layout import sum_checks
+
+        sum_checks(lay, schema)
+        sheets.append(lay)
+    marker = SheetLayout(MARKER_SHEET, hidden=True)
+    rows = [("generator", "safetyreport"), ("submitter", submitter), ("period", period_key),
+            ("forms", ",".join(f"{i}:{schemas[i].version}" for i in form_ids))]
+    for r, (k, v) in enumerate(rows):
+        marker.cells[(r, 0)], marker.cells[(r, 1)] = k, v
+    sheets.append(marker)
     write_layouts(sheets, path)
     return path

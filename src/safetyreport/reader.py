@@ -21,6 +21,7 @@ from .schema import Column, Schema, SchemaSet, evaluate, norm_label, strip_unit
 from .values import cell_text, parse_date, parse_number, plain_text, split_names
 
 FOOTER_WORDS = ("审核人", "填报人", "联系电话")
+MARKER_SHEET = "_safetyreport"  # the hidden sheet of a blank form made by `safetyreport forms`
 _FOOTER_SPLIT = re.compile(r"(审核人|填报人|联系电话|填报日期|填报单位)\s*:?")
 _FOOTER_ROLE = {"审核人": "reviewer", "填报人": "filer", "联系电话": "phone", "填报日期": "date"}
 _DATE_TEMPLATE = re.compile(r"\d{4}\s*年\s*\d{0,2}\s*月\s*\d{0,2}\s*日|\d{4}\s*[-./]\s*\d{1,2}\s*[-./]\s*\d{1,2}")
@@ -91,6 +92,10 @@ def read_file(path: Path, schemas: SchemaSet, roster: Roster) -> FileRead:
         return result
     result.sha256 = file_sha256(path)
     for sheet in sheets:
+        if sheet.name == MARKER_SHEET:  # written by `safetyreport forms`: who and which period
+            result.marker = {cell_text(sheet.cells.get((r, 0))): cell_text(sheet.cells.get((r, 1)))
+                             for r in range(20) if (r, 0) in sheet.cells}
+            continue
         index = SheetIndex(sheet)
         for schema in schemas:
             for region in _regions(index, schema):
@@ -404,5 +409,5 @@ def _resolve_submitter(result: FileRead, path: Path, roster: Roster):
             if hit:
                 return hit
     if not any(f.submitter_text for f in result.forms):
-        return roster.match(path.stem)
+        return roster.match(result.marker.get("submitter", "")) or roster.match(path.stem)
     return None

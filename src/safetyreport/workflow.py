@@ -173,3 +173,60 @@ def remind_job(cfg: Config, period_text: str | None, dry_run: bool = False,
         report = period_status(cfg, ledger, period, labels)
         mail = deliver(cfg, ledger, reminder_messages(cfg, report, slot=at.date().isoformat()), dry_run=dry_run)
     return StatusOutcome(report, None, mail)
+
+
+@dataclass
+class FormsOutcome:
+    period: Period
+    written: list[Path]
+
+    def to_dict(self) -> dict:
+        return {"period": self.period.to_dict(), "files": [str(p) for p in self.written]}
+
+
+def safe_file_name(name: str) -> str:
+    """A submitter's name as a file name that stays inside the output folder."""
+    import re
+
+    cleaned = re.sub(r'[\\/:*?"<>|\x00-\x1f]', "_", name).strip(" .")
+    return cleaned or "未命名"
+
+
+def forms_job(cfg: Config, period_text: str, out: Path, submitters: list[str] | None = None,
+              with_previous: bool = True) -> FormsOutcome:
+    """Blank, prefilled, guarded workbooks (附件3–6 + 工作情况) for roster submitters."""
+    from .output import blank_workbook
+    from .periods import PeriodError
+
+    schemas = load_schemas(*cfg.schema_dirs())
+    period = parse_period(cfg, period_text)
+    roster = cfg.roster
+    chosen = []
+    for name in submitters or [s.name for s in roster]:
+        sub = roster.match(name)
+        if sub is None:
+            raise PeriodError(f"“{name}”不在报送名单中。名单：{roster.names()}")
+        chosen.append(sub)
+    form_ids = [f for f in [*cfg.campaign.weekly_forms, "narrative"] if f in schemas]
+    previous: dict[str, dict] = {}
+    if with_previous and (cfg.folder / "safetyreport.db").exists() and period.kind == "weekly":
+        previous = _previous_cumulative(cfg, period, schemas)
+    written = []
+    d = period.deadline
+    for sub in chosen:
+        path = out / f"{safe_file_name(sub.name)}_{period.key}.xlsx"
+        blank_workbook(schemas, form_ids, sub.name, period.key, period.label,
+                       f"{d.year}年{d.month}月{d.day}日", path, previous.get(sub.name))
+        written.append(path)
+    return FormsOutcome(period, written)
+
+
+def _previous_cumulative(cfg: Config, period: Period, schemas: SchemaSet) -> dict[str, dict]:
+    """Each submitter's last counted 累计数 before `period`, from the ledger."""
+    periods = weekly_periods(cfg)
+    before = [p for p in periods if p.deadline < period.deadline]
+    if not before:
+        return {}
+    with Ledger(cfg.folder) as ledger:
+        result = merge_period(cfg, ledger, before[-1], schemas)
+    return {r.submitter.name: r.cumulative for r in result.rows if r.status != "missing"}
