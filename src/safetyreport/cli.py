@@ -76,22 +76,13 @@ def validate(
     示例：safetyreport validate 开元街道.xlsx
           safetyreport validate samples/2021-09-16 --json
     """
-    from .console import make_console, print_json, print_validation, progress_bar
-    from .schema import SchemaError
+    from .console import print_validation, progress_bar
     from .validation import collect_files, validate_paths
 
     cfg = _config(config)
-    try:
-        total = len(collect_files(paths)[0])
-        with progress_bar(total, "正在校验", enabled=not as_json) as tick:
-            report = validate_paths(paths, cfg, progress=tick)
-    except SchemaError as e:
-        _fail(str(e))
-    if as_json:
-        print_json(report.to_dict())
-    else:
-        print_validation(report, make_console())
-    raise typer.Exit(report.exit_code)
+    with progress_bar(len(collect_files(paths)[0]), "正在校验", enabled=not as_json) as tick:
+        report = _guarded(validate_paths, paths, cfg, progress=tick)
+    _emit(report, as_json, print_validation, report.exit_code)
 
 
 def _as_of(cfg, text: Optional[str]):
@@ -107,10 +98,32 @@ def _library_errors():
     """Library errors that are the user's to fix: one Chinese line, exit 2."""
     from .config import ConfigError
     from .ledger import LedgerError
+    from .mail import MailError
     from .periods import PeriodError
     from .schema import SchemaError
 
-    return (ConfigError, LedgerError, PeriodError, SchemaError)
+    return (ConfigError, LedgerError, MailError, PeriodError, SchemaError)
+
+
+def _guarded(work, *args, **kwargs):
+    """Run one library call; a user-fixable error becomes one Chinese line and exit code 2."""
+    try:
+        return work(*args, **kwargs)
+    except _library_errors() as e:
+        _fail(str(e))
+    except OSError as e:  # a full disk, a folder we may not write
+        _fail(f"无法读写文件 {e.filename or ''}：{e.strerror or e}")
+
+
+def _emit(result, as_json: bool, printer, code: int) -> None:
+    """Print a result for a person (rich) or a script (--json), then exit with `code`."""
+    from .console import make_console, print_json
+
+    if as_json:
+        print_json(result.to_dict())
+    else:
+        printer(result, make_console())
+    raise typer.Exit(code)
 
 
 @app.command()
@@ -128,29 +141,14 @@ def intake(
     示例：safetyreport intake 开元街道.xlsx --period 2021-09-23 --received-at "2021-09-23 10:15"
           safetyreport intake 收件箱/ --period 第2周
     """
-    from .console import make_console, print_intake, print_json, progress_bar
-    from .intake import take_in
-    from .ledger import Ledger
-    from .periods import parse_period
-    from .schema import load_schemas
+    from .console import print_intake, progress_bar
     from .validation import collect_files
-    from .workflow import parse_received
+    from .workflow import intake_job
 
     cfg = _config(config)
-    try:
-        schemas = load_schemas(*cfg.schema_dirs())
-        chosen = parse_period(cfg, period) if period else None
-        when = parse_received(received_at)
-        with Ledger(cfg.folder) as ledger, progress_bar(len(collect_files(paths)[0]), "正在登记",
-                                                        enabled=not as_json) as tick:
-            report = take_in(paths, cfg, ledger, schemas, period=chosen, received_at=when, progress=tick)
-    except _library_errors() as e:
-        _fail(str(e))
-    if as_json:
-        print_json(report.to_dict())
-    else:
-        print_intake(report, make_console())
-    raise typer.Exit(2 if any(t.filing is None for t in report.taken) else 0)
+    with progress_bar(len(collect_files(paths)[0]), "正在登记", enabled=not as_json) as tick:
+        report = _guarded(intake_job, cfg, paths, period, received_at, progress=tick)
+    _emit(report, as_json, print_intake, report.exit_code)
 
 
 @app.command()
@@ -169,21 +167,14 @@ def merge(
     示例：safetyreport merge 收件箱/2021-09-23 --period 2021-09-23
           safetyreport merge --period 第2周 --json
     """
-    from .console import make_console, print_json, print_merge, progress_bar
+    from .console import print_merge, progress_bar
     from .validation import collect_files
     from .workflow import merge_job
 
     cfg = _config(config)
-    try:
-        with progress_bar(len(collect_files(paths or [])[0]), "正在登记", enabled=not as_json) as tick:
-            outcome = merge_job(cfg, list(paths or []), period, out, progress=tick)
-    except _library_errors() as e:
-        _fail(str(e))
-    if as_json:
-        print_json(outcome.to_dict())
-    else:
-        print_merge(outcome, make_console())
-    raise typer.Exit(outcome.exit_code)
+    with progress_bar(len(collect_files(paths or [])[0]), "正在登记", enabled=not as_json) as tick:
+        outcome = _guarded(merge_job, cfg, list(paths or []), period, out, progress=tick)
+    _emit(outcome, as_json, print_merge, outcome.exit_code)
 
 
 @app.command()
@@ -204,11 +195,12 @@ def decide(
     if verdict not in ("same", "different"):
         _fail("第二个参数应为 same（同一个）或 different（不同）。")
     cfg = _config(config)
-    try:
+
+    def record() -> None:
         with Ledger(cfg.folder) as ledger:
             ledger.decide(duplicate_id, verdict, note)
-    except _library_errors() as e:
-        _fail(str(e))
+
+    _guarded(record)
     typer.echo(f"已记录：{duplicate_id} {'是同一个，只计一次' if verdict == 'same' else '不是同一个，分别计'}。")
 
 
@@ -232,22 +224,13 @@ def status(
           safetyreport status --email --notify-submitters      （每周四 12:05 由定时任务运行）
           safetyreport status --campaign --json
     """
-    from .console import make_console, print_json, print_status
-    from .mail import MailError
+    from .console import print_status
     from .workflow import status_job
 
     cfg = _config(config)
-    try:
-        outcome = status_job(cfg, period, campaign, email, notify_submitters, dry_run, _as_of(cfg, as_of))
-    except MailError as e:
-        _fail(str(e))
-    except _library_errors() as e:
-        _fail(str(e))
-    if as_json:
-        print_json(outcome.to_dict())
-    else:
-        print_status(outcome, make_console())
-    raise typer.Exit(outcome.exit_code)
+    outcome = _guarded(lambda: status_job(cfg, period, campaign, email, notify_submitters, dry_run,
+                                          _as_of(cfg, as_of)))
+    _emit(outcome, as_json, print_status, outcome.exit_code)
 
 
 @app.command()
@@ -265,24 +248,12 @@ def remind(
     示例：safetyreport remind --dry-run
           safetyreport remind --period 2021-09-23
     """
-    from .console import make_console, print_json, print_mail
-    from .mail import MailError
+    from .console import print_reminders
     from .workflow import remind_job
 
     cfg = _config(config)
-    try:
-        outcome = remind_job(cfg, period, dry_run, _as_of(cfg, as_of))
-    except MailError as e:
-        _fail(str(e))
-    except _library_errors() as e:
-        _fail(str(e))
-    if as_json:
-        print_json(outcome.to_dict())
-    else:
-        console = make_console()
-        console.print(outcome.report.summary)
-        print_mail(outcome.mail, console)
-    raise typer.Exit(0)
+    outcome = _guarded(lambda: remind_job(cfg, period, dry_run, _as_of(cfg, as_of)))
+    _emit(outcome, as_json, print_reminders, 0)
 
 
 @app.command()
@@ -302,21 +273,12 @@ def forms(
     示例：safetyreport forms --period 2021-09-23
           safetyreport forms --period 第2周 --submitter 开元街道 --out 下发
     """
-    from .console import print_json
+    from .console import print_forms
     from .workflow import forms_job
 
     cfg = _config(config)
-    try:
-        outcome = forms_job(cfg, period, out, submitter, with_previous=not no_previous)
-    except _library_errors() as e:
-        _fail(str(e))
-    except OSError as e:
-        _fail(f"无法写入 {out}：{e.strerror}")
-    if as_json:
-        print_json(outcome.to_dict())
-    else:
-        typer.echo(f"已为 {len(outcome.written)} 个单位生成{outcome.period.label}的空白报表，保存在 {out}")
-    raise typer.Exit(0)
+    outcome = _guarded(forms_job, cfg, period, out, submitter, with_previous=not no_previous)
+    _emit(outcome, as_json, print_forms, 0)
 
 
 @app.command()
@@ -328,18 +290,11 @@ def demo(
 
     示例：safetyreport demo            然后打开 safetyreport-demo/输出/ 中的汇总工作簿
     """
-    from .console import make_console, print_json, print_merge
+    from .console import print_merge
     from .workflow import demo_job
 
-    try:
-        outcome = demo_job(folder)
-    except _library_errors() as e:
-        _fail(str(e))
-    if as_json:
-        print_json(outcome.to_dict())
-    else:
-        print_merge(outcome, make_console())
-    raise typer.Exit(0)
+    outcome = _guarded(demo_job, folder)
+    _emit(outcome, as_json, print_merge, 0)
 
 
 def main() -> None:

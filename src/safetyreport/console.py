@@ -188,3 +188,13 @@ def print_mail(mail: "MailOutcome", console: Console) -> None:
         console.print(f"[dim]已发送过，不再重复：{', '.join(m.to)}：{m.subject}[/]")
     if not (mail.planned or mail.sent or mail.skipped):
         console.print("没有需要发送的邮件。")
+
+
+def print_reminders(outcome: "StatusOutcome", console: Console) -> None:
+    console.print(outcome.report.summary)
+    print_mail(outcome.mail, console)
+
+
+def print_forms(outcome, console: Console) -> None:
+    folder = Path(outcome.written[0]).parent if outcome.written else ""
+    console.print(f"已为 {len(outcome.written)} 个单位生成{outcome.period.label}的空白报表，保存在 {folder}")

@@ -40,6 +40,11 @@ class IntakeReport:
     taken: list[Taken] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
 
+    @property
+    def exit_code(self) -> int:
+        """2 when a file could not be taken in at all (missing), else 0."""
+        return 2 if any(t.filing is None for t in self.taken) else 0
+
     def to_dict(self) -> dict:
         return {"taken": [t.to_dict() for t in self.taken],
                 "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],

@@ -46,6 +46,15 @@ class MergeOutcome:
         return data
 
 
+def intake_job(cfg: Config, paths: list[Path], period_text: str | None, received_text: str | None,
+               progress: Callable[[Path], None] | None = None) -> IntakeReport:
+    schemas = load_schemas(*cfg.schema_dirs())
+    period = parse_period(cfg, period_text) if period_text else None
+    when = parse_received(received_text)
+    with Ledger(cfg.folder) as ledger:
+        return take_in(paths, cfg, ledger, schemas, period=period, received_at=when, progress=progress)
+
+
 def latest_filed_period(cfg: Config, ledger: Ledger) -> Period:
     """Default period for merge: the latest one that has filings (else the first)."""
     keys = {f.period for f in ledger.filings() if f.period}
