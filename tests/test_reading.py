@@ -253,3 +253,26 @@ def test_xlsm_values_are_read_without_running_anything(tmp_path):
             dst.writestr(item, src.read(item.filename))
     code, report = cli_json("validate", str(xlsm))
     assert code == 0 and report["files"][0]["forms"] == ["a3"]
+
+
+def test_a_cell_at_the_far_corner_does_not_crash_the_reader(tmp_path):
+    """calamine would allocate the whole 1,048,576 × 16,384 rectangle and abort the process;
+    such a sheet is read cell by cell within bounds instead, and the form is still found."""
+    path = write([a3_layout({(C, "ordered"): 1, (W, "ordered"): 1})], tmp_path / "开元街道")
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path)
+    wb["附件3"]["XFD1048576"] = 1
+    wb.save(path)
+    code, report = cli_json("validate", str(path))
+    assert code == 0 and report["files"][0]["forms"] == ["a3"]
+
+
+def test_zip_bomb_is_refused(tmp_path):
+    bomb = tmp_path / "炸弹.xlsx"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/worksheets/sheet1.xml", b" " * (110 * 1024 * 1024))
+    code, report = cli_json("validate", str(bomb))
+    assert code == 2
+    assert "解压后" in report["files"][0]["findings"][0]["message"]

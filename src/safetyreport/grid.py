@@ -7,6 +7,7 @@ opened read-only.
 
 from __future__ import annotations
 
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,6 +90,11 @@ def read_grid(path: Path) -> list[Sheet]:
                             "文件设置了打开密码（已加密）。请取消密码后另存为 .xlsx 再报送。")
         if head[:2] != b"PK":
             raise ReadError("unreadable-file", "文件已损坏或不是 Excel 文件（扩展名是 .xlsx，内容却不是）。")
+        scan = _scan_xlsx(path)
+        if scan.max_row >= MAX_ROWS or scan.max_col >= MAX_COLS:
+            # calamine allocates the whole rectangle up to the farthest cell (one cell at
+            # XFD1048576 aborts the process); openpyxl reads cell by cell within our bounds
+            return _read_openpyxl(path)
         # Fast path: calamine (0.5 ms a file against openpyxl's 18 ms, same cells and merged areas
         # on every sample). It drops a formula that has no cached result, so those are found
         # separately; a file calamine cannot parse gets a second chance with openpyxl.
@@ -96,7 +102,7 @@ def read_grid(path: Path) -> list[Sheet]:
             sheets = _read_calamine(path)
         except ReadError:
             return _read_openpyxl(path)
-        if _has_formulas(path):
+        if scan.has_formulas:
             _find_formulas_without_values(path, sheets)
         return sheets
     return _read_calamine(path)
@@ -127,23 +133,55 @@ def _read_openpyxl(path: Path) -> list[Sheet]:
             sheets.append(sheet)
     finally:
         wb.close()
-    if _has_formulas(path):
+    if _scan_xlsx(path).has_formulas:
         _find_formulas_without_values(path, sheets)
     return sheets
 
 
-def _has_formulas(path: Path) -> bool:
-    """Cheap scan of the sheet XML for <f> elements, so the common case loads the file once."""
+# A workbook's parts, unpacked, may not exceed these: a real form is a few hundred kilobytes.
+MAX_UNPACKED = 100 * 1024 * 1024
+MAX_RATIO = 200  # a "zip bomb" packs far tighter than any spreadsheet XML
+
+
+@dataclass
+class XlsxScan:
+    has_formulas: bool = False
+    max_row: int = 0
+    max_col: int = 0
+
+
+_CELL_REF = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"')
+
+
+def _scan_xlsx(path: Path) -> XlsxScan:
+    """One cheap pass over the sheet XML before parsing: refuse zip bombs, find the farthest
+    cell, and whether any formula is there (so the common file is parsed once)."""
+    scan = XlsxScan()
     try:
         with zipfile.ZipFile(path) as zf:
-            for name in zf.namelist():
-                if name.startswith("xl/worksheets/") and name.endswith(".xml"):
-                    with zf.open(name) as fh:
-                        if b"<f" in fh.read():
-                            return True
-    except (zipfile.BadZipFile, OSError):
-        return False
-    return False
+            infos = zf.infolist()
+            total = sum(i.file_size for i in infos)
+            packed = sum(i.compress_size for i in infos) or 1
+            if total > MAX_UNPACKED or (total > 1024 * 1024 and total / packed > MAX_RATIO):
+                raise ReadError("unreadable-file", f"文件解压后达 {total // (1024 * 1024)} MB，远超正常报表，"
+                                                   "疑似损坏或恶意文件，已拒绝读取。")
+            for info in infos:
+                if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
+                    data = zf.read(info)
+                    scan.has_formulas = scan.has_formulas or b"<f" in data
+                    for col, row in _CELL_REF.findall(data):
+                        scan.max_row = max(scan.max_row, int(row))
+                        scan.max_col = max(scan.max_col, _col_number(col))
+    except zipfile.BadZipFile:
+        raise ReadError("unreadable-file", "文件已损坏（压缩结构不完整），请重新保存后报送。") from None
+    return scan
+
+
+def _col_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + (ch - 64)
+    return n
 
 
 def _find_formulas_without_values(path: Path, sheets: list[Sheet]) -> None:
