@@ -12,10 +12,11 @@ import typer
 app = typer.Typer(
     name="safetyreport",
     help="景区和非景区景点安全管理专项整治报表工具：校验报表、汇总全区数据、统计报送情况。\n\n"
-         "示例：safetyreport validate samples/2021-09-16",
+         "示例：safetyreport demo（用随附样例演示一个完整的周四）；safetyreport validate 开元街道.xlsx",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -49,7 +50,9 @@ def init(
 
     生成后请把各单位的电子邮箱改为真实地址。
 
-    示例：safetyreport init 或 safetyreport init D:\\专项整治
+    \b
+    示例：
+      safetyreport init 或 safetyreport init D:\\专项整治
     """
     from .config import ConfigError, write_default_config
 
@@ -73,8 +76,10 @@ def validate(
     填报单位在报送前自查，信息宣传组在收到后复核。退出码：0 没有错误（可有提醒），
     1 有错误，2 文件无法读取或用法有误。
 
-    示例：safetyreport validate 开元街道.xlsx
-          safetyreport validate samples/2021-09-16 --json
+    \b
+    示例：
+      safetyreport validate 开元街道.xlsx
+      safetyreport validate samples/2021-09-16 --json
     """
     from .console import print_validation, progress_bar
     from .validation import collect_files, validate_paths
@@ -138,8 +143,10 @@ def intake(
 
     同一文件再次登记不会重复计入；同一单位同一周期后收到的报表替代先收到的。
 
-    示例：safetyreport intake 开元街道.xlsx --period 2021-09-23 --received-at "2021-09-23 10:15"
-          safetyreport intake 收件箱/ --period 第2周
+    \b
+    示例：
+      safetyreport intake 开元街道.xlsx --period 2021-09-23 --received-at "2021-09-23 10:15"
+      safetyreport intake 收件箱/ --period 第2周
     """
     from .console import print_intake, progress_bar
     from .validation import collect_files
@@ -164,8 +171,10 @@ def merge(
     生成汇总工作簿（附件3–6汇总、报送情况、问题清单，问题格标色并附批注）和本区向市里报送的
     汇总表。退出码：0 没有错误，1 有错误（工作簿照常生成），2 用法或配置有误。
 
-    示例：safetyreport merge 收件箱/2021-09-23 --period 2021-09-23
-          safetyreport merge --period 第2周 --json
+    \b
+    示例：
+      safetyreport merge 收件箱/2021-09-23 --period 2021-09-23
+      safetyreport merge --period 第2周 --json
     """
     from .console import print_merge, progress_bar
     from .validation import collect_files
@@ -188,7 +197,9 @@ def decide(
 
     决定记入台账，以后每次汇总都按此处理；可以再次运行改变决定。
 
-    示例：safetyreport decide 3fa2c1d0 same --note "同一处护栏，由文旅局牵头整改"
+    \b
+    示例：
+      safetyreport decide 3fa2c1d0 same --note "同一处护栏，由文旅局牵头整改"
     """
     from .ledger import Ledger
 
@@ -220,9 +231,11 @@ def status(
     迟报：截止时间后才收到；错报：收到的报表有错误（后来更正也记一次错报）；漏报：没收到或缺表。
     退出码：0 全部按时，1 有单位迟报、错报或漏报（供定时任务判断），2 用法、配置或发信失败。
 
-    示例：safetyreport status --period 2021-09-23
-          safetyreport status --email --notify-submitters      （每周四 12:05 由定时任务运行）
-          safetyreport status --campaign --json
+    \b
+    示例：
+      safetyreport status --period 2021-09-23
+      safetyreport status --email --notify-submitters      （每周四 12:05 由定时任务运行）
+      safetyreport status --campaign --json
     """
     from .console import print_status
     from .workflow import status_job
@@ -245,8 +258,10 @@ def remind(
 
     建议定时在截止前一天下午和截止当天早上各运行一次。退出码：0 已处理，2 配置或发信失败。
 
-    示例：safetyreport remind --dry-run
-          safetyreport remind --period 2021-09-23
+    \b
+    示例：
+      safetyreport remind --dry-run
+      safetyreport remind --period 2021-09-23
     """
     from .console import print_reminders
     from .workflow import remind_job
@@ -270,8 +285,10 @@ def forms(
     表头文字已锁定（无密码），数字格只能填不小于 0 的数，挂账销号有下拉选择，总数与分项不符时显示红色；
     有台账时附件3 下方显示上期累计数供参考。
 
-    示例：safetyreport forms --period 2021-09-23
-          safetyreport forms --period 第2周 --submitter 开元街道 --out 下发
+    \b
+    示例：
+      safetyreport forms --period 2021-09-23
+      safetyreport forms --period 第2周 --submitter 开元街道 --out 下发
     """
     from .console import print_forms
     from .workflow import forms_job
@@ -288,7 +305,9 @@ def demo(
 ) -> None:
     """用随附样例演示一个完整的周四：生成配置、登记三周的报表、汇总最后一周。
 
-    示例：safetyreport demo            然后打开 safetyreport-demo/输出/ 中的汇总工作簿
+    \b
+    示例：
+      safetyreport demo            然后打开 safetyreport-demo/输出/ 中的汇总工作簿
     """
     from .console import print_merge
     from .workflow import demo_job
