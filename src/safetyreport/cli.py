@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import sys
 from pathlib import Path
 from typing import List, Optional
@@ -28,7 +29,7 @@ JsonOption = typer.Option(False, "--json", help="以 JSON 输出结果，供脚�
 def _fail(message: str, code: int = 2) -> None:
     from .console import make_console
 
-    make_console(stderr=True).print(f"[bold red]错误：[/]{message}")
+    make_console(stderr=True).print(f"[bold red]错误：[/]{message}", soft_wrap=True)  # one line for logs
     raise typer.Exit(code)
 
 
@@ -118,6 +119,8 @@ def _guarded(work, *args, **kwargs):
         _fail(str(e))
     except OSError as e:  # a full disk, a folder we may not write
         _fail(f"无法读写文件 {e.filename or ''}：{e.strerror or e}")
+    except sqlite3.Error as e:  # the ledger's transaction was rolled back: nothing half-written
+        _fail(f"报送台账读写失败（{e}）。本次操作未生效；请检查磁盘空间和文件权限后重试。")
 
 
 def _emit(result, as_json: bool, printer, code: int) -> None:

@@ -204,12 +204,21 @@ def finding(code: str, *, severity: str | None = None, message: str | None = Non
     """Make a finding from the catalog; `params` fill the message template."""
     kind = CATALOG[code]  # KeyError here is a programming error: every code is catalogued
     text = message if message is not None else kind.template
+    params = {k: _short(v) for k, v in params.items()}
     try:
         text = text.format(**params)
     except (KeyError, IndexError):
         pass  # a custom schema message may name fewer fields; show it as written
     return Finding(code=code, message=text, severity=severity or kind.severity, path=path,
                    sheet=sheet, cell=cell, form=form, column=column, data=dict(params))
+
+
+def _short(value: Any, limit: int = 80) -> Any:
+    """A submitter's text quoted in a message is cut to a readable length (a 2 MB cell must not
+    become a 2 MB message); the whole text stays in the file and the archive."""
+    if isinstance(value, str) and len(value) > limit:
+        return f"{value[:limit - 20]}…（共 {len(value)} 字）"
+    return value
 
 
 def has_errors(findings: list[Finding]) -> bool:

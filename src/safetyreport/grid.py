@@ -117,6 +117,12 @@ def _read_openpyxl(path: Path) -> list[Sheet]:
     except zipfile.BadZipFile:
         raise ReadError("unreadable-file", "文件已损坏（压缩结构不完整），请重新保存后报送。") from None
     except Exception as e:  # openpyxl raises many kinds on a malformed package
+        chain, cur = [], e
+        while cur is not None and len(chain) < 10:
+            chain.append(type(cur).__name__)
+            cur = cur.__cause__ or cur.__context__
+        if any("Entit" in n or "DTD" in n for n in chain):  # defusedxml refused it
+            raise ReadError("unreadable-file", "文件含有不允许的 XML 实体定义（可能是恶意文件），已拒绝读取。") from None
         raise ReadError("unreadable-file", f"文件已损坏或格式异常，无法读取（{type(e).__name__}）。") from None
     sheets: list[Sheet] = []
     try:

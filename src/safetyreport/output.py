@@ -17,6 +17,7 @@ from .reader import MARKER_SHEET
 from .schema import SchemaSet
 
 ERROR_FILL = "FFC7CE"
+EXCEL_TEXT_LIMIT = 32767
 WARNING_FILL = "FFEB9C"
 HEADER_FILL = "DDEBF7"
 
@@ -41,6 +42,11 @@ def put(ws, row: int, col: int, value: Any):
     """Write a value; text is forced to text ("=SUM(…)" from a submitter stays visible text)."""
     cell = ws.cell(row=row, column=col)
     if isinstance(value, str):
+        if len(value) > EXCEL_TEXT_LIMIT:  # Excel refuses longer cells; the original is archived
+            value = value[: EXCEL_TEXT_LIMIT - 20] + "…（已截断，原文见存档）"
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+        value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)  # control characters cannot be stored
         cell.value = value
         cell.data_type = "s"
     else:
