@@ -156,6 +156,7 @@ class XlsxScan:
     max_col: int = 0
 
 
+_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")  # a cell formula <f>, not <formula1> of a validation
 _CELL_REF = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"')
 
 
@@ -174,7 +175,7 @@ def _scan_xlsx(path: Path) -> XlsxScan:
             for info in infos:
                 if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
                     data = zf.read(info)
-                    scan.has_formulas = scan.has_formulas or b"<f" in data
+                    scan.has_formulas = scan.has_formulas or bool(_FORMULA.search(data))
                     for col, row in _CELL_REF.findall(data):
                         scan.max_row = max(scan.max_row, int(row))
                         scan.max_col = max(scan.max_col, _col_number(col))

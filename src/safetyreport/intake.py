@@ -83,12 +83,13 @@ def take_in(paths: Iterable[Path], cfg: Config, ledger: Ledger, schemas: SchemaS
 
 def _take_one(path, cfg, ledger, schemas, roster, period, received_at, source, default_period) -> Taken:
     try:
-        known = ledger.knows(file_sha256(path))
+        sha = file_sha256(path)
     except OSError:
-        known = None
+        sha = None
+    known = ledger.knows(sha) if sha else None
     if known:
         return Taken(str(path), known, False, ledger.findings_of(known.id, str(path)))
-    read = read_file(path, schemas, roster)
+    read = read_file(path, schemas, roster, sha256=sha)
     findings = list(read.findings) + check_submitter(read, roster)
     for form in read.forms:
         findings += check_form(form, schemas[form.schema_id])

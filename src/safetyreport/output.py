@@ -71,8 +71,10 @@ def _printable(ws, freeze: str | None = None) -> None:
         ws.freeze_panes = freeze
 
 
-def write_layouts(sheets: list[SheetLayout], path: Path | None = None, formulas: dict | None = None):
-    """Form layouts → a workbook (returned; saved atomically when `path` is given)."""
+def write_layouts(sheets: list[SheetLayout], path: Path | None = None, formulas: dict | None = None,
+                  guard: bool = False):
+    """Form layouts → a workbook (returned; saved atomically when `path` is given). `guard`:
+    a blank form — labels locked, inputs validated (see `_guard`)."""
     import openpyxl
     from openpyxl.utils import get_column_letter
 
@@ -89,12 +91,12 @@ def write_layouts(sheets: list[SheetLayout], path: Path | None = None, formulas:
             cell = ws.cell(row=r + 1, column=c + 1)
             cell.border = st["border"]
             cell.alignment = st["wrap"] if lay.inputs.get((r, c)) in ("text", "names") else st["center"]
-        if lay.title_cell in lay.cells and lay.inputs:
+        if lay.title_cell in lay.cells and guard:
             title = ws.cell(row=lay.title_cell[0] + 1, column=lay.title_cell[1] + 1)
             title.font, title.alignment = st["title"], st["center"]
             ws.row_dimensions[lay.title_cell[0] + 1].height = 28
         for r in {r for r, _ in lay.header_cells}:
-            if ws.row_dimensions[r + 1].height is None and lay.inputs:
+            if ws.row_dimensions[r + 1].height is None and guard:
                 ws.row_dimensions[r + 1].height = 42 if lay.ncols > 10 else 32
         for ref, formula in (formulas or {}).get(lay.name, {}).items():
             ws[ref] = formula  # test fixtures only: a formula with no cached value
@@ -104,7 +106,7 @@ def write_layouts(sheets: list[SheetLayout], path: Path | None = None, formulas:
             ws.column_dimensions[get_column_letter(c + 1)].width = w
         for r, h in lay.row_heights.items():
             ws.row_dimensions[r + 1].height = h
-        if lay.inputs:
+        if guard and lay.inputs:
             _guard(ws, lay)
         if lay.hidden:
             ws.sheet_state = "hidden"
@@ -505,5 +507,5 @@ def blank_workbook(schemas: SchemaSet, form_ids: list[str], submitter: str, peri
     for r, (k, v) in enumerate(rows):
         marker.cells[(r, 0)], marker.cells[(r, 1)] = k, v
     sheets.append(marker)
-    write_layouts(sheets, path)
+    write_layouts(sheets, path, guard=True)
     return path

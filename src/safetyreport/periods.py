@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from .config import Config
@@ -56,28 +57,38 @@ def working_day(cfg: Config, day: dt.date) -> dt.date:
     """`day`, or — when the config shifts deadlines off days off — the next working day.
     Days off: weekends and `holidays`, except the make-up working days in `workdays` (调休)."""
     d = cfg.deadlines
-    if not d.holiday_shift:
+    return _working_day(day, d.holiday_shift, frozenset(d.holidays), frozenset(d.workdays))
+
+
+def _working_day(day: dt.date, shift: bool, holidays: frozenset, workdays: frozenset) -> dt.date:
+    if not shift:
         return day
-
-    def off(x: dt.date) -> bool:
-        return x not in d.workdays and (x.weekday() >= 5 or x in d.holidays)
-
-    while off(day):
+    while day not in workdays and (day.weekday() >= 5 or day in holidays):
         day += dt.timedelta(days=1)
     return day
 
 
 def weekly_periods(cfg: Config) -> list[Period]:
     """Every weekly deadline from the first one to the campaign's end."""
+    d = cfg.deadlines
+    return list(_weekly(cfg.campaign.timezone, d.first_weekly, cfg.campaign.end, d.weekly_time,
+                        d.holiday_shift, frozenset(d.holidays), frozenset(d.workdays)))
+
+
+@lru_cache(maxsize=16)
+def _weekly(tz: str, first: dt.date, end: dt.date, hhmm: str, shift: bool, holidays: frozenset,
+            workdays: frozenset) -> tuple[Period, ...]:
+    """Keyed by every setting that shapes the calendar: intake asks once per file."""
+    h, m = (int(x) for x in hhmm.split(":"))
     out = []
-    day = cfg.deadlines.first_weekly
-    n = 1
-    while day <= cfg.campaign.end:
-        due = working_day(cfg, day)
-        out.append(Period(day.isoformat(), "weekly", n, _at(cfg, due, cfg.deadlines.weekly_time)))
+    day, n = first, 1
+    while day <= end:
+        due = _working_day(day, shift, holidays, workdays)
+        out.append(Period(day.isoformat(), "weekly", n,
+                          dt.datetime.combine(due, dt.time(h, m), tzinfo=ZoneInfo(tz))))
         day += dt.timedelta(days=7)
         n += 1
-    return out
+    return tuple(out)
 
 
 def monthly_periods(cfg: Config) -> list[Period]:

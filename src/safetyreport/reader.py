@@ -74,8 +74,9 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def read_file(path: Path, schemas: SchemaSet, roster: Roster) -> FileRead:
-    """Read every form in a file. Never raises on a bad file: problems become findings."""
+def read_file(path: Path, schemas: SchemaSet, roster: Roster, sha256: str | None = None) -> FileRead:
+    """Read every form in a file. Never raises on a bad file: problems become findings.
+    `sha256`: the file's hash when the caller has it already."""
     result = FileRead(path=str(path))
     try:
         sheets = read_grid(path)
@@ -85,12 +86,12 @@ def read_file(path: Path, schemas: SchemaSet, roster: Roster) -> FileRead:
         if e.code != "file-not-found":
             # kept like any filing (nothing a submitter sent is lost); its name may say who sent it
             try:
-                result.sha256 = file_sha256(path)
+                result.sha256 = sha256 or file_sha256(path)
             except OSError:
                 pass
             result.submitter = roster.match(path.stem)
         return result
-    result.sha256 = file_sha256(path)
+    result.sha256 = sha256 or file_sha256(path)
     for sheet in sheets:
         if sheet.name == MARKER_SHEET:  # written by `safetyreport forms`: who and which period
             result.marker = {cell_text(sheet.cells.get((r, 0))): cell_text(sheet.cells.get((r, 1)))

@@ -22,7 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -212,6 +212,7 @@ class Schema(_Model):
     hint_rows: list[str] = []  # list: printed hint rows under the header (e.g. 整改完成/正在整改)
     statuses: list[Status] = []
     rules: list[Rule] = []
+    _by_key: dict[str, Column] = PrivateAttr(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -219,10 +220,11 @@ class Schema(_Model):
         return f"{self.attachment} {self.name}".strip()
 
     def column(self, key: str) -> Column:
-        for c in [*self.columns, *self.fields]:
-            if c.key == key:
-                return c
-        raise KeyError(key)
+        return self._by_key[key]  # KeyError for an unknown key, as from a dict
+
+    def model_post_init(self, _context) -> None:
+        # the reader and the rules ask for columns by key thousands of times a second
+        self._by_key.update({c.key: c for c in [*self.columns, *self.fields]})
 
     def row(self, key: str) -> Row:
         for r in self.rows:

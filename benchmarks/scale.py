@@ -1,0 +1,153 @@
+"""How fast, against the floor and against what a user would otherwise write (not a test).
+
+    python benchmarks/scale.py                          # district week and city
+    python benchmarks/scale.py --sizes province --keep  # 1,100 submitters × 12 weeks (slow to generate)
+    python benchmarks/scale.py --corpus DIR             # reuse a corpus kept earlier
+
+For each size a corpus of consistent filings is generated (one workbook with 附件3–6 per
+submitter and week, written by openpyxl), then each of these runs as ONE whole process, timed
+with its peak memory:
+
+- validate: `safetyreport validate <week folders> --json`
+- merge:    `safetyreport merge <week folders> --period <last>` — intake of every file into a
+            new ledger, the merge, the consolidated workbook and the district filing
+- floor:    python-calamine reading every cell of every sheet of every file, nothing else
+- peer:     pandas.read_excel (openpyxl engine) of every file, summing 附件3's 累计数 row
+
+Needs the test extras, and pandas for the peer (`pip install pandas`; skipped without it).
+Targets (issue 8): province validate+merge ≤ 3× the floor and ≥ 3× faster than the peer; time
+per file flat from size to size (linear growth); province peak memory ≤ 1 GiB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(ROOT / "src"))
+
+SIZES = {"district": (18, 1), "city": (200, 12), "province": (1100, 12)}
+
+FLOOR = """
+import sys
+from pathlib import Path
+from python_calamine import CalamineWorkbook
+cells = 0
+for folder in sys.argv[1:]:
+    for path in sorted(Path(folder).glob("*.xlsx")):
+        wb = CalamineWorkbook.from_path(str(path))
+        for name in wb.sheet_names:
+            cells += sum(len(r) for r in wb.get_sheet_by_name(name).to_python())
+print(cells)
+"""
+
+PEER = """
+import sys
+from pathlib import Path
+import pandas as pd
+total = None
+for folder in sys.argv[1:]:
+    for path in sorted(Path(folder).glob("*.xlsx")):
+        df = pd.read_excel(path, sheet_name="附件3", header=None, engine="openpyxl")
+        row = df[df.iloc[:, 0] == "累计数"].iloc[0, 1:27].astype(float)
+        total = row if total is None else total + row
+print(list(total))
+"""
+
+
+def make_corpus(folder: Path, submitters: int, weeks: int) -> list[str]:
+    import make_samples as ms
+
+    from safetyreport.config import DEFAULT_CONFIG
+
+    text = DEFAULT_CONFIG.read_text(encoding="utf-8")
+    head = text[: text.index("[[submitters]]")].replace("end = 2021-11-30", "end = 2021-12-31")
+    names = [f"第{i + 1:04d}{'街道' if i % 2 == 0 else '局'}" for i in range(submitters)]
+    roster = "".join(f'\n[[submitters]]\nname = "{n}"\nkind = "{"street" if n.endswith("街道") else "unit"}"\n'
+                     f'aliases = []\nemail = ""\n' for n in names)
+    (folder / "safetyreport.toml").write_text(head + roster, encoding="utf-8")
+    periods = [(dt.date(2021, 9, 16) + dt.timedelta(days=7 * w)).isoformat() for w in range(weeks)]
+    units = [ms.Unit(n, "street" if n.endswith("街道") else "unit", random.Random(n)) for n in names]
+    for w, period in enumerate(periods):
+        out = folder / "inbox" / period
+        out.mkdir(parents=True)
+        for u in units:
+            fig, fac = ms.week_figures(u, w), ms.facilities(u, w)
+            style = ms.Style(header_name=u.name, date=f"{period[:4]}年{int(period[5:7])}月{int(period[8:])}日")
+            person = ("张明", "李华", "13905951234")
+            layouts = [ms.a3_layout(fig, style, person, u.rng), ms.a4_layout(u, style, person, u.rng),
+                       ms.a5_layout(u, style, person, u.rng), ms.a6_layout(fac, style, person, u.rng)]
+            ms.write_openpyxl(layouts, out / f"{u.name}_{period}.xlsx")
+    (folder / "periods.json").write_text(json.dumps(periods), encoding="utf-8")
+    return periods
+
+
+def run_measured(cmd: list[str], cwd: Path) -> tuple[float, int, int]:
+    """(seconds, peak RSS in MiB, exit code) of one whole process."""
+    probe = ("import resource, subprocess, sys, time, json; t = time.perf_counter(); "
+             "p = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True); "
+             "print(json.dumps([time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, "
+             "p.returncode, p.stderr[-800:]]))")
+    out = subprocess.run([sys.executable, "-c", probe, *cmd], cwd=cwd, capture_output=True, text=True, check=True)
+    secs, kib, code, err = json.loads(out.stdout)
+    if err.strip():
+        print(f"  stderr: {err.strip()}")
+    return secs, kib // 1024, code
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", default="district,city")
+    ap.add_argument("--keep", action="store_true", help="keep the generated corpora")
+    ap.add_argument("--corpus", type=Path, help="reuse this corpus folder (one size)")
+    args = ap.parse_args()
+    exe = shutil.which("safetyreport")
+    base = [exe] if exe else [sys.executable, "-m", "safetyreport"]
+    try:
+        import pandas  # noqa: F401
+
+        has_pandas = True
+    except ImportError:
+        has_pandas = False
+    print(f"{'size':9} {'files':>6} {'validate s':>10} {'merge s':>8} {'ms/file':>8} {'peak MiB':>8} "
+          f"{'floor s':>8} {'peer s':>8} {'ours/floor':>10} {'peer/ours':>9}")
+    for size in args.sizes.split(","):
+        submitters, weeks = SIZES[size]
+        if args.corpus:
+            folder = args.corpus
+            periods = json.loads((folder / "periods.json").read_text(encoding="utf-8"))
+        else:
+            folder = Path(tempfile.mkdtemp(prefix=f"sr-bench-{size}-"))
+            periods = make_corpus(folder, submitters, weeks)
+        for stale in ("safetyreport.db", "archive", "输出"):
+            target = folder / stale
+            shutil.rmtree(target, ignore_errors=True) if target.is_dir() else target.unlink(missing_ok=True)
+        weeks_dirs = [str(folder / "inbox" / p) for p in periods]
+        cfg = ["--config", str(folder / "safetyreport.toml")]
+        v_s, v_mib, _ = run_measured(base + ["validate", *weeks_dirs, "--json", *cfg], folder)
+        m_s, m_mib, m_code = run_measured(base + ["merge", *weeks_dirs, "--period", periods[-1], "--json", *cfg], folder)
+        f_s, _, _ = run_measured([sys.executable, "-c", FLOOR, *weeks_dirs], folder)
+        p_s = run_measured([sys.executable, "-c", PEER, *weeks_dirs], folder)[0] if has_pandas else float("nan")
+        files = len(periods) * submitters
+        print(f"{size:9} {files:6d} {v_s:10.2f} {m_s:8.2f} {1000 * m_s / files:8.1f} {max(v_mib, m_mib):8d} "
+              f"{f_s:8.2f} {p_s:8.2f} {m_s / f_s:10.1f} {p_s / m_s:9.1f}" + ("" if m_code in (0, 1) else f"  exit {m_code}"))
+        if args.keep or args.corpus:
+            print(f"  corpus: {folder}")
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+    if not has_pandas:
+        print("（pandas 未安装：未测对照组 peer。pip install pandas 后再运行。）")
+
+
+if __name__ == "__main__":
+    main()
