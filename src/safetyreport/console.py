@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 from rich.console import Console
 from rich.table import Table
 
+from .findings import tally
 from .validation import ValidationReport
 
 if TYPE_CHECKING:
@@ -53,8 +54,7 @@ def progress_bar(total: int, description: str, enabled: bool) -> Iterator:
 def print_validation(report: ValidationReport, console: Console) -> None:
     for item in report.files:
         name = Path(item.path).name
-        errors = sum(1 for f in item.findings if f.severity == "error")
-        warnings = len(item.findings) - errors
+        errors, warnings = tally(item.findings)
         who = f"（{item.submitter}）" if item.submitter else ""
         forms = "、".join(report.form_labels.get(f, f) for f in item.forms) if item.forms else "无"
         if item.unreadable:
@@ -91,7 +91,7 @@ def print_intake(report: "IntakeReport", console: Console) -> None:
         table.add_column(col)
     for t in report.taken:
         f = t.filing
-        errors = sum(1 for x in t.findings if x.severity == "error")
+        errors, _ = tally(t.findings)
         if f is None:
             result = "[red]未登记：" + (t.findings[0].message if t.findings else "无法读取") + "[/]"
         elif not t.new:
@@ -135,8 +135,7 @@ def print_merge(outcome: "MergeOutcome", console: Console) -> None:
     for key, label in HEADLINE:
         table.add_row(label, fmt_num(r.totals.cumulative.get(key)), fmt_num(r.totals.weekly.get(key)))
     console.print(table)
-    errors = sum(1 for f in r.findings if f.severity == "error")
-    warnings = len(r.findings) - errors
+    errors, warnings = tally(r.findings)
     console.print(f"问题：错误 {errors} 个，提醒 {warnings} 个（详见工作簿“问题清单”）。")
     pending = [d for d in r.duplicates if d.verdict is None]
     if pending:

@@ -223,3 +223,9 @@ def _short(value: Any, limit: int = 80) -> Any:
 
 def has_errors(findings: list[Finding]) -> bool:
     return any(f.severity == ERROR for f in findings)
+
+
+def tally(findings) -> tuple[int, int]:
+    """(errors, warnings) among findings."""
+    errors = sum(1 for f in findings if f.severity == ERROR)
+    return errors, len(findings) - errors

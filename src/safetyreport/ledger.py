@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from .findings import Finding
+from .findings import Finding, tally
 from .model import FileRead, FormData, form_from_dict, form_to_dict
 
 LEDGER_NAME = "safetyreport.db"
@@ -162,13 +162,13 @@ class Ledger:
         src = Path(read.path)
         archive_rel = f"{ARCHIVE_NAME}/{read.sha256[:2]}/{read.sha256}{src.suffix.lower()}"
         self._archive(src, self.folder / archive_rel)
-        errors = sum(1 for f in findings if f.severity == "error")
+        errors, warnings = tally(findings)
         cur = self.db.execute(
             "INSERT INTO filings (sha256, original_name, original_path, archive_path, submitter, period,"
             " received_at, taken_at, source, errors, warnings) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             (read.sha256, src.name, str(src), archive_rel, read.submitter.name if read.submitter else None,
              period, received_at.isoformat(), dt.datetime.now(dt.timezone.utc).isoformat(), source,
-             errors, len(findings) - errors))
+             errors, warnings))
         filing_id = cur.lastrowid
         self.db.executemany(
             "INSERT INTO forms (filing_id, schema_id, sheet, data) VALUES (?,?,?,?)",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from .config import Roster
-from .findings import WARNING, Finding, finding
+from .findings import Finding, finding
 from .model import Cell, FileRead, FormData, Submission
 from .schema import (AmountRule, CountRule, LeRule, PairRule, RowLeRule, Schema, SchemaSet, SumRule,
                      evaluate, norm_label)
@@ -269,7 +269,3 @@ def check_submitter(read: FileRead, roster: Roster) -> list[Finding]:
                            filename=Path(read.path).name))
     return out
 
-
-def severity_counts(findings: list[Finding]) -> tuple[int, int]:
-    errors = sum(1 for f in findings if f.severity != WARNING)
-    return errors, len(findings) - errors

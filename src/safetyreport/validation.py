@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from .config import Config
-from .findings import Finding, finding, has_errors
+from .findings import Finding, finding, has_errors, tally
 from .grid import SPREADSHEET_SUFFIXES, WPS_SUFFIXES, is_lock_file
 from .model import FileRead, Submission
 from .reader import read_file
@@ -56,8 +56,7 @@ class ValidationReport:
         return 1 if any(not f.ok for f in self.files) else 0
 
     def to_dict(self) -> dict:
-        errors = sum(1 for f in self.files for x in f.findings if x.severity == "error")
-        warnings = sum(1 for f in self.files for x in f.findings if x.severity == "warning")
+        errors, warnings = tally([x for f in self.files for x in f.findings])
         return {"files": [f.to_dict() for f in self.files],
                 "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
                 "summary": {"files": len(self.files), "errors": errors, "warnings": warnings,

@@ -13,6 +13,7 @@ from typing import Callable
 from typing import TYPE_CHECKING
 
 from .config import Config, load_config, write_default_config
+from .findings import has_errors
 from .intake import IntakeReport, take_in
 from .ledger import Ledger
 from .merge import PeriodResult, default_output, merge_period
@@ -33,7 +34,7 @@ class MergeOutcome:
 
     @property
     def exit_code(self) -> int:
-        return 1 if any(f.severity == "error" for f in self.result.findings) else 0
+        return 1 if has_errors(self.result.findings) else 0
 
     def to_dict(self) -> dict:
         data = self.result.to_dict()
