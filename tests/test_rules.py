@@ -69,11 +69,8 @@ def test_weekly_exceeds_cumulative_only_for_flows(tmp_path, writer):
 
 
 def test_fines_both_zero_or_both_positive(tmp_path, writer):
-    values = {(C, "fined_count"): 2, (C, "fine_amount"): 0, (C, "fine_amount"): 0,
-              (W, "fined_count"): 0, (W, "fine_amount"): 0.5, }
-    values[(C, "fine_amount")] = 0
-    values[(C, "fined_count")] = 2
     # 当周 0.5 万元 with no business, 累计 2 businesses with no amount
+    values = {(C, "fined_count"): 2, (C, "fine_amount"): 0, (W, "fined_count"): 0, (W, "fine_amount"): 0.5}
     path = write([a3_layout(values)], tmp_path / "f", writer)
     _, report = cli_json("validate", str(path))
     assert ("pair-mismatch", "附件3", "Y6") in codes(report)

@@ -2,7 +2,6 @@
 `init` writes a usable config, and every command has Chinese help with an example."""
 
 import re
-import shutil
 
 from conftest import ROOT, a3_layout, cli, cli_json, codes, run_process, write
 from safetyreport.schema import SchemaError, load_schema_file
