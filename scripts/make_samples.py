@@ -250,6 +250,26 @@ def a6_layout(fac, style, person, rng) -> SheetLayout:
     return lay
 
 
+NEWS = ["组织开展辖区景区、景点拉网式排查", "联合消防、市场监管开展夜查", "对涉水危险区域开展专项巡查",
+        "召开专项整治推进会，部署重点任务", "对旅行社开展安全检查"]
+PRACTICES = ["建立隐患“清单制+责任制”，逐条跟踪销号", "网格员每日巡查，发现问题即拍即报",
+             "邀请专家“把脉问诊”，提升检查专业性", "推行“双随机、一公开”联合检查"]
+PROBLEMS = ["部分经营单位主体责任落实不到位", "老旧景点设施改造资金不足", "临水区域警示设施易损坏"]
+
+
+def narrative_layout(u: "Unit", week: dt.date, rng: random.Random) -> SheetLayout:
+    """The 工作情况 sheet: five short texts (需协调解决事项 often left blank)."""
+    lay = layout_form(SCHEMAS["narrative"], submitter=u.name)
+    texts = {"news": f"{week.month}月{week.day}日前，{rng.choice(NEWS)}，检查场所 {rng.randint(3, 12)} 处。",
+             "practices": rng.choice(PRACTICES), "problems": rng.choice(PROBLEMS),
+             "coordination": "" if rng.random() < 0.6 else "建议区财政统筹安排景点安全设施改造资金。",
+             "next_steps": "继续推进隐患整改销号，加强节假日期间巡查。"}
+    for key, text in texts.items():
+        if text:
+            lay.cells[lay.data_cells[("", key)]] = text
+    return lay
+
+
 def stack(layouts: list[SheetLayout], name: str) -> SheetLayout:
     """All forms one under another on a single sheet, two blank rows apart."""
     out = SheetLayout(name, ncols=max(x.ncols for x in layouts))
@@ -420,6 +440,8 @@ def main() -> None:
             person = people[u.name]
             layouts = [a3_layout(fig, style, person, rng), a4_layout(u, style, person, rng),
                        a5_layout(u, style, person, rng), a6_layout(fac, style, person, rng)]
+            if u.name not in ("区文旅局", "区委政法委", "区应急局"):  # most send the 工作情况 sheet too
+                layouts.append(narrative_layout(u, week, rng))
             if u.name == "区城管局" and w == 1:
                 for lay in layouts:  # header left empty: the file name tells who it is
                     r, c = lay.submitter_cell

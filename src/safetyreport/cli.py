@@ -319,6 +319,81 @@ def demo(
     _emit(outcome, as_json, print_merge, 0)
 
 
+report_app = typer.Typer(
+    help="生成工作简报、月报和专项整治总结（Markdown、HTML、Word），数字全部来自汇总结果。\n\n"
+         "示例：safetyreport report weekly --period 2021-09-30",
+    no_args_is_help=True, rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(report_app, name="report")
+FormatOption = typer.Option("md,html,docx", "--format", "-f", help="输出哪些格式，逗号分隔：md、html、docx。")
+OutOption = typer.Option(None, "--out", "-o", help="保存到哪个文件夹（默认：配置文件旁的 输出/）。")
+
+
+def _report(kind: str, period: Optional[str], out: Optional[Path], fmt: str, config, as_json: bool) -> None:
+    from .console import print_report
+    from .workflow import REPORT_FORMATS, report_job
+
+    formats = tuple(x.strip() for x in fmt.split(",") if x.strip())
+    bad = [x for x in formats if x not in REPORT_FORMATS]
+    if bad or not formats:
+        _fail(f"不支持的格式：{'、'.join(bad) or '（空）'}。可选：md、html、docx。")
+    cfg = _config(config)
+    outcome = _guarded(report_job, cfg, kind, period, out, formats)
+    _emit(outcome, as_json, print_report, 0)
+
+
+@report_app.command("weekly")
+def report_weekly(
+    period: Optional[str] = typer.Option(None, "--period", "-p", help="哪一周，如 2021-09-30 或 第3周（默认：台账中最近有报表的一周）。"),
+    out: Optional[Path] = OutOption,
+    fmt: str = FormatOption,
+    config: Optional[Path] = ConfigOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """工作简报（第N期，从第一周起编号）：总体情况、各单位情况、重大隐患、报送情况、工作动态等。
+
+    \b
+    示例：
+      safetyreport report weekly --period 2021-09-30
+      safetyreport report weekly --format docx --out 简报
+    """
+    _report("weekly", period, out, fmt, config, as_json)
+
+
+@report_app.command("monthly")
+def report_monthly(
+    month: Optional[str] = typer.Option(None, "--month", "-m", help="哪个月，如 2021-10（默认：最近有报表的月份）。"),
+    out: Optional[Path] = OutOption,
+    fmt: str = FormatOption,
+    config: Optional[Path] = ConfigOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """月度进展（每月2日前报）：月末累计与上月末之差，并与各周当周数之和核对，不一致时说明原因。
+
+    \b
+    示例：
+      safetyreport report monthly --month 2021-09
+    """
+    _report("monthly", month, out, fmt, config, as_json)
+
+
+@report_app.command("summary")
+def report_summary(
+    out: Optional[Path] = OutOption,
+    fmt: str = FormatOption,
+    config: Optional[Path] = ConfigOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """专项整治总结（11月20日前报）：总体情况、周趋势、各单位整改率排名、重大隐患销号、执法、报送记录、经验做法。
+
+    \b
+    示例：
+      safetyreport report summary --out 总结
+    """
+    _report("summary", None, out, fmt, config, as_json)
+
+
 def main() -> None:
     """Entry point: usage errors exit 2 (click's convention); an unexpected bug prints one
     Chinese line instead of a traceback (set SAFETYREPORT_DEBUG=1 to see it)."""

@@ -197,3 +197,10 @@ def print_reminders(outcome: "StatusOutcome", console: Console) -> None:
 def print_forms(outcome, console: Console) -> None:
     folder = Path(outcome.written[0]).parent if outcome.written else ""
     console.print(f"已为 {len(outcome.written)} 个单位生成{outcome.period.label}的空白报表，保存在 {folder}")
+
+
+def print_report(outcome, console: Console) -> None:
+    b = outcome.briefing
+    console.print(f"[bold]{b.title}[/] {b.issue}（{b.period_label}）")
+    for path in outcome.files:
+        console.print(f"  {path}")

@@ -21,6 +21,7 @@ from .periods import Period, PeriodError, parse_period, weekly_periods
 from .schema import SchemaSet, load_schemas
 
 if TYPE_CHECKING:
+    from .briefing import Briefing
     from .mail import MailOutcome
     from .status import CampaignRecord, StatusReport
 
@@ -240,3 +241,75 @@ def _previous_cumulative(cfg: Config, period: Period, schemas: SchemaSet) -> dic
     with Ledger(cfg.folder) as ledger:
         result = merge_period(cfg, ledger, before[-1], schemas)
     return {r.submitter.name: r.cumulative for r in result.rows if r.status != "missing"}
+
+
+@dataclass
+class ReportOutcome:
+    briefing: "Briefing"
+    files: list[Path]
+
+    def to_dict(self) -> dict:
+        return {"kind": self.briefing.kind, "issue": self.briefing.issue, "title": self.briefing.title,
+                "files": [str(p) for p in self.files], "briefing": self.briefing.to_dict()}
+
+
+REPORT_FORMATS = ("md", "html", "docx")
+
+
+def report_job(cfg: Config, kind: str, period_text: str | None, out: Path | None,
+               formats: tuple[str, ...] = REPORT_FORMATS) -> ReportOutcome:
+    """The weekly briefing (第N期), the monthly progress report or the campaign summary, rendered
+    from merge results, filing status and narratives into Markdown, HTML and Word."""
+    from . import briefing as B
+    from .atomic import write_bytes_atomic
+    from .charts import for_briefing
+    from .periods import final_period, monthly_periods
+    from .report import RENDERERS, render_markdown
+    from .status import campaign_record, period_status
+
+    schemas = load_schemas(*cfg.schema_dirs())
+    labels = {s.id: s.attachment or s.name for s in schemas}
+    weeks = weekly_periods(cfg)
+    name, office = cfg.campaign.name, cfg.campaign.office
+    with Ledger(cfg.folder) as ledger:
+        def history_to(last: Period) -> list[PeriodResult]:
+            return [merge_period(cfg, ledger, p, schemas) for p in weeks if p.deadline <= last.deadline]
+
+        if kind == "weekly":
+            period = parse_period(cfg, period_text, weekly_only=True) if period_text else latest_filed_period(cfg, ledger)
+            history = history_to(period)
+            doc = B.weekly(name, office, history[-1], history[-2] if len(history) > 1 else None,
+                           period_status(cfg, ledger, period, labels), history)
+            stem = f"工作简报{doc.issue}_{period.key}"
+        elif kind == "monthly":
+            month = parse_period(cfg, period_text) if period_text else None
+            if month is None or month.kind != "monthly":
+                filed = latest_filed_period(cfg, ledger)
+                month = month if month and month.kind == "monthly" else next(
+                    p for p in monthly_periods(cfg) if p.key == filed.key[:7])
+            in_month = [p for p in weeks if p.key[:7] == month.key]
+            if not in_month:
+                raise PeriodError(f"{month.label}没有周报周期。")
+            history = history_to(in_month[-1])
+            first = len(history) - len(in_month)
+            doc = B.monthly(name, office, month, history[first:], history[first - 1] if first > 0 else None)
+            stem = f"月报_{month.key}"
+        else:
+            final = final_period(cfg)
+            keys = {f.period for f in ledger.filings()}
+            filed = [p for p in weeks if p.key in keys and p.key <= cfg.deadlines.final.isoformat()]
+            if not filed:
+                raise PeriodError("台账中还没有周报，无法生成总结。")
+            history = history_to(filed[-1])
+            record = campaign_record(cfg, ledger, labels, as_of=final.deadline)
+            doc = B.summary(name, office, final, history, record)
+            stem = "专项整治总结"
+    markdown = render_markdown(doc)
+    charts = for_briefing(doc)
+    folder = out or cfg.folder / "输出"
+    files = []
+    for fmt in formats:
+        path = folder / f"{stem}.{fmt}"
+        write_bytes_atomic(path, RENDERERS[fmt](doc, markdown, charts))
+        files.append(path)
+    return ReportOutcome(doc, files)

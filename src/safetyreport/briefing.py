@@ -1,0 +1,228 @@
+"""The figures a briefing shows, gathered from merge results, filing status and the narratives.
+
+Everything a template prints is prepared here as plain data (numbers already rounded, labels in
+Chinese); the templates only lay it out. Nothing here reads files or renders.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from .merge import PeriodResult
+from .periods import Period
+from .status import CampaignRecord, StatusReport
+from .values import fmt_num
+
+# 总体情况 rows: (label, column key of 附件3, unit)
+OVERVIEW = [
+    ("排查发现隐患", "found_total", "项"), ("已完成整改隐患", "fixed_total", "项"),
+    ("排查发现重大隐患", "found_major", "项"), ("重大隐患已整改销号", "fixed_major", "项"),
+    ("监督检查组", "groups_total", "个"), ("检查组参加人员", "inspectors", "人次"),
+    ("检查单位和场所", "sites_inspected", "家"), ("群众举报隐患", "reports", "项"),
+    ("举报核实查处", "reports_verified", "项"), ("责令限期整改", "ordered", "家"),
+    ("停产停业整改", "suspended", "家"), ("取缔关闭", "closed", "家"),
+    ("罚款企业", "fined_count", "家"), ("罚款金额", "fine_amount", "万元"),
+]
+NARRATIVE = [("news", "工作动态"), ("practices", "经验做法"), ("problems", "存在问题"),
+             ("coordination", "需协调解决事项"), ("next_steps", "下一步打算")]
+
+
+def rate(done: Any, total: Any) -> float | None:
+    """整改率 in percent, one decimal; None when nothing was found."""
+    if not isinstance(done, (int, float)) or not isinstance(total, (int, float)) or total <= 0:
+        return None
+    return round(100 * done / total, 1)
+
+
+def pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:g}%"
+
+
+def change(now: Any, before: Any) -> str:
+    """'+3', '-2', '持平', or '—' when last week is unknown."""
+    if not isinstance(now, (int, float)) or not isinstance(before, (int, float)):
+        return "—"
+    d = round(now - before, 4)
+    return "持平" if d == 0 else f"{'+' if d > 0 else ''}{fmt_num(d)}"
+
+
+@dataclass
+class Briefing:
+    kind: str  # weekly | monthly | summary
+    title: str
+    issue: str  # 第N期 / 10月 / 总结
+    office: str
+    date: str
+    period_label: str
+    overview: list[dict] = field(default_factory=list)
+    facilities: list[dict] = field(default_factory=list)
+    units: list[dict] = field(default_factory=list)
+    open_hazards: list[dict] = field(default_factory=list)
+    filing: dict = field(default_factory=dict)
+    narratives: list[dict] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    trend: list[dict] = field(default_factory=list)  # per week: label, found, fixed (cumulative)
+    monthly: dict = field(default_factory=dict)
+    totals: dict = field(default_factory=dict)  # headline numbers, for tests and --json
+
+    def to_dict(self) -> dict:
+        return {k: v for k, v in self.__dict__.items()}
+
+
+def _unit_rows(result: PeriodResult) -> list[dict]:
+    rows = []
+    for r in result.rows:
+        cum = r.cumulative or {}
+        rows.append({
+            "name": r.submitter.name, "kind": r.submitter.kind_label, "status": r.status_text,
+            "carried": r.status == "carried", "missing": r.status == "missing",
+            "found": fmt_num(cum.get("found_total")) if r.status != "missing" else "—",
+            "fixed": fmt_num(cum.get("fixed_total")) if r.status != "missing" else "—",
+            "rate_value": rate(cum.get("fixed_total"), cum.get("found_total")),
+            "rate": pct(rate(cum.get("fixed_total"), cum.get("found_total"))),
+            "major": fmt_num(cum.get("found_major")) if r.status != "missing" else "—",
+            "major_fixed": fmt_num(cum.get("fixed_major")) if r.status != "missing" else "—",
+            "weekly_found": fmt_num(r.weekly.get("found_total")) if r.weekly else "未报",
+            "weekly_fixed": fmt_num(r.weekly.get("fixed_total")) if r.weekly else "未报",
+        })
+    return rows
+
+
+def _open_hazards(result: PeriodResult, first_seen: dict[tuple[str, str, str], Period]) -> list[dict]:
+    out = []
+    for item in result.lists.get("a4", []):
+        if item.values.get("status") == "closed" or item.duplicate_of:
+            continue
+        key = (item.submitter, str(item.values.get("place")), str(item.values.get("hazard")))
+        since = first_seen.get(key, result.period)
+        out.append({"place": item.values.get("place") or "", "unit": item.submitter,
+                    "hazard": item.values.get("hazard") or "", "measures": item.values.get("measures") or "",
+                    "since": since.label, "days": (result.period.deadline.date() - since.deadline.date()).days})
+    return sorted(out, key=lambda h: (-h["days"], h["unit"]))
+
+
+def first_seen(history: list[PeriodResult]) -> dict[tuple[str, str, str], Period]:
+    """When each 附件4 hazard first appeared in its submitter's list (for days open)."""
+    seen: dict[tuple[str, str, str], Period] = {}
+    for res in history:
+        for item in res.lists.get("a4", []):
+            key = (item.submitter, str(item.values.get("place")), str(item.values.get("hazard")))
+            seen.setdefault(key, res.period)
+    return seen
+
+
+def _narratives(result: PeriodResult) -> list[dict]:
+    groups = []
+    for key, label in NARRATIVE:
+        entries = []
+        for r in result.rows:
+            c = r.forms.get("narrative")
+            if c is None or c.period != result.period.key:
+                continue
+            cell = c.form.table.get("", {}).get(key)
+            if cell is not None and cell.text:
+                entries.append({"unit": r.submitter.name, "text": cell.text})
+        groups.append({"title": label, "entries": entries})
+    return groups
+
+
+def _filing(status: StatusReport | None) -> dict:
+    if status is None:
+        return {}
+    pick = lambda flag: [r.submitter.name for r in status.rows if flag in r.flags]  # noqa: E731
+    return {"summary": status.summary, "late": pick("迟报"), "wrong": pick("错报"), "missing": pick("漏报"),
+            "on_time_rate": pct(status.on_time_rate), "reporting_rate": pct(status.reporting_rate)}
+
+
+def weekly(cfg_name: str, office: str, result: PeriodResult, previous: PeriodResult | None,
+           status: StatusReport | None, history: list[PeriodResult]) -> Briefing:
+    t, w = result.totals.cumulative, result.totals.weekly
+    pw = previous.totals.weekly if previous else {}
+    overview = [{"label": label, "unit": unit, "cumulative": fmt_num(t.get(key)), "weekly": fmt_num(w.get(key)),
+                 "change": change(w.get(key), pw.get(key)) if previous else "—"} for label, key, unit in OVERVIEW]
+    d = result.period.deadline
+    b = Briefing(
+        kind="weekly", title=f"{cfg_name}工作简报", issue=f"第{result.period.number}期", office=office,
+        date=f"{d.year}年{d.month}月{d.day}日", period_label=result.period.label, overview=overview,
+        facilities=[{"label": k, "existing": fmt_num(v["existing"]), "added": fmt_num(v["added"]),
+                     "funds": fmt_num(v["funds"])} for k, v in result.facilities.items()],
+        units=_unit_rows(result), open_hazards=_open_hazards(result, first_seen(history)),
+        filing=_filing(status), narratives=_narratives(result), trend=_trend(history),
+    )
+    b.totals = {"cumulative": t, "weekly": w, "weekly_submitters": result.totals.weekly_submitters,
+                "fix_rate": rate(t.get("fixed_total"), t.get("found_total")),
+                "major_fix_rate": rate(t.get("fixed_major"), t.get("found_major")),
+                "open_major": len(b.open_hazards)}
+    b.notes.append(f"当周数为已报送的 {result.totals.weekly_submitters} 个单位之和；"
+                   f"累计数为 {result.totals.cumulative_submitters} 个单位之和（含沿用上期）。")
+    return b
+
+
+def _trend(history: list[PeriodResult]) -> list[dict]:
+    return [{"label": f"{int(r.period.key[5:7])}/{int(r.period.key[8:10])}",
+             "found": r.totals.cumulative.get("found_total", 0), "fixed": r.totals.cumulative.get("fixed_total", 0),
+             "weekly_found": r.totals.weekly.get("found_total", 0),
+             "weekly_fixed": r.totals.weekly.get("fixed_total", 0)} for r in history]
+
+
+def monthly(cfg_name: str, office: str, month: Period, weeks: list[PeriodResult],
+            before: PeriodResult | None) -> Briefing:
+    """A month's figures as the difference of month-end cumulatives, checked against the sum of
+    the month's weekly figures (with the reason when they differ)."""
+    end = weeks[-1]
+    start = before.totals.cumulative if before else {}
+    rows, notes = [], []
+    for label, key, unit in OVERVIEW:
+        diff = round(end.totals.cumulative.get(key, 0) - start.get(key, 0), 4)
+        summed = round(sum(w.totals.weekly.get(key, 0) for w in weeks), 4)
+        rows.append({"label": label, "unit": unit, "cumulative": fmt_num(end.totals.cumulative.get(key)),
+                     "month": fmt_num(diff), "weeks_sum": fmt_num(summed), "agree": diff == summed})
+        if diff != summed:
+            notes.append(f"{label}：月末累计差额 {fmt_num(diff)} 与各周当周数之和 {fmt_num(summed)} 不一致。")
+    carried = sorted({r.submitter.name for w in weeks for r in w.rows if r.status != "filed"})
+    if notes:
+        notes.append("原因：" + ("有单位某周未报送或沿用上期（" + "、".join(carried) + "），其当周数未计入各周之和，"
+                                 "但其后报送的累计数包含这些周；" if carried else "") +
+                     "或有单位更正了以前的累计数。请以月末累计差额为准。")
+    d = month.deadline
+    b = Briefing(kind="monthly", title=f"{cfg_name}{month.label}", issue=month.label, office=office,
+                 date=f"{d.year}年{d.month}月{d.day}日", period_label=f"{weeks[0].period.label}至{end.period.label}",
+                 units=_unit_rows(end), trend=_trend(weeks), notes=notes)
+    b.monthly = {"rows": rows, "weeks": [w.period.label for w in weeks], "all_agree": not notes}
+    b.totals = {"month": {r["label"]: r["month"] for r in rows}}
+    return b
+
+
+def summary(cfg_name: str, office: str, final: Period, history: list[PeriodResult],
+            record: CampaignRecord | None) -> Briefing:
+    end = history[-1]
+    b = weekly(cfg_name, office, end, history[-2] if len(history) > 1 else None, None, history)
+    b.kind, b.title, b.issue = "summary", f"{cfg_name}工作总结", "专项整治总结"
+    d = final.deadline
+    b.date = f"{d.year}年{d.month}月{d.day}日"
+    b.period_label = f"{history[0].period.label}至{end.period.label}，共 {len(history)} 周"
+    b.units = sorted(b.units, key=lambda u: (u["missing"], -(u["rate_value"] or -1), u["name"]))
+    for i, u in enumerate(b.units, start=1):
+        u["rank"] = i
+    counts = end.list_counts
+    b.totals.update({"major_closed_rate": rate(counts.get("a4", {}).get("closed"), counts.get("a4", {}).get("hazards")),
+                     "lists": counts})
+    if record:
+        b.filing = {"record": [{"name": n, **{k: c[k] for k in ("按时", "迟报", "错报", "漏报")}}
+                               for n, c in record.counts.items()], "periods": len(record.periods)}
+    highlights = []
+    for res in reversed(history):  # each unit's latest 经验做法
+        for group in _narratives(res):
+            if group["title"] == "经验做法":
+                for e in group["entries"]:
+                    if e["unit"] not in {h["unit"] for h in highlights}:
+                        highlights.append(e)
+    b.narratives = [{"title": "经验做法", "entries": highlights}]
+    return b
+
+
+def today() -> str:
+    d = dt.date.today()
+    return f"{d.year}年{d.month}月{d.day}日"
