@@ -6,7 +6,6 @@ Chinese); the templates only lay it out. Nothing here reads files or renders.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -155,6 +154,8 @@ def weekly(cfg_name: str, office: str, result: PeriodResult, previous: PeriodRes
                 "fix_rate": rate(t.get("fixed_total"), t.get("found_total")),
                 "major_fix_rate": rate(t.get("fixed_major"), t.get("found_major")),
                 "open_major": len(b.open_hazards)}
+    b.totals["fix_rate_text"] = pct(b.totals["fix_rate"])
+    b.totals["major_fix_rate_text"] = pct(b.totals["major_fix_rate"])
     b.notes.append(f"当周数为已报送的 {result.totals.weekly_submitters} 个单位之和；"
                    f"累计数为 {result.totals.cumulative_submitters} 个单位之和（含沿用上期）。")
     return b
@@ -223,6 +224,3 @@ def summary(cfg_name: str, office: str, final: Period, history: list[PeriodResul
     return b
 
 
-def today() -> str:
-    d = dt.date.today()
-    return f"{d.year}年{d.month}月{d.day}日"

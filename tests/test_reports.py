@@ -1,0 +1,211 @@
+"""Briefings rendered from the samples, read back (HTML parsed, DOCX with python-docx) and
+checked against merge's --json; user text escaped; 第N期 numbering; Chinese chart glyphs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import warnings
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from conftest import cli, cli_json, consistent_filing, write
+from safetyreport.config import write_default_config
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("demo")
+    assert cli("demo", str(folder))[0] == 0
+    return folder
+
+
+class Tables(HTMLParser):
+    """Every <table> of a page as rows of cell texts, and all visible text."""
+
+    def __init__(self):
+        super().__init__()
+        self.tables, self.text, self._cell = [], [], None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr":
+            self.tables[-1].append([])
+        elif tag in ("td", "th"):
+            self._cell = ""
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th"):
+            self.tables[-1][-1].append(self._cell)
+            self._cell = None
+
+    def handle_data(self, data):
+        self.text.append(data)
+        if self._cell is not None:
+            self._cell += data
+
+
+def fmt(v) -> str:
+    return str(int(v)) if float(v).is_integer() else f"{v:g}"
+
+
+def test_weekly_briefing_figures_equal_merge_json(demo):
+    cfg = str(demo / "safetyreport.toml")
+    _, merged = cli_json("merge", "--period", "2021-09-30", "--config", cfg)
+    _, prev = cli_json("merge", "--period", "2021-09-23", "--config", cfg)
+    code, out = cli_json("report", "weekly", "--period", "2021-09-30", "--config", cfg)
+    assert code == 0 and out["issue"] == "第3期"
+    files = {Path(f).suffix: Path(f) for f in out["files"]}
+    assert set(files) == {".md", ".html", ".docx"}
+    page = Tables()
+    page.feed(files[".html"].read_text(encoding="utf-8"))
+    overview = {row[0]: row[1:] for row in page.tables[0][1:]}
+    t, w = merged["totals"]["cumulative"], merged["totals"]["weekly"]
+    assert overview["排查发现隐患（项）"] == [fmt(t["found_total"]), fmt(w["found_total"]),
+                                      f"{w['found_total'] - prev['totals']['weekly']['found_total']:+g}"]
+    assert overview["罚款金额（万元）"][:2] == [fmt(t["fine_amount"]), fmt(w["fine_amount"])]
+    text = "".join(page.text)
+    rate = round(100 * t["fixed_total"] / t["found_total"], 1)
+    assert f"整改率 {rate:g}%" in text and "第3期" in text
+    units = {row[0]: row for row in page.tables[1][1:]}
+    for s in merged["submitters"]:
+        assert units[s["name"]][2] == fmt(s["cumulative"]["found_total"])
+    assert "<img" in files[".html"].read_text(encoding="utf-8")  # charts embedded, self-contained
+    import docx
+
+    d = docx.Document(str(files[".docx"]))
+    paragraphs = [p.text for p in d.paragraphs]
+    assert paragraphs[0] == "鲤城区景区和非景区景点安全管理专项整治工作简报" and paragraphs[1] == "第3期"
+    first = d.tables[0]
+    found_row = next(r for r in first.rows if r.cells[0].text == "排查发现隐患（项）")
+    assert [c.text for c in found_row.cells[1:3]] == [fmt(t["found_total"]), fmt(w["found_total"])]
+    assert len(d.inline_shapes) == 2
+    section = d.sections[0]
+    assert round(section.page_width.cm, 1) == 21.0 and round(section.page_height.cm, 1) == 29.7
+    assert "PAGE" in section.footer.paragraphs[0]._p.xml
+
+
+def test_issue_numbers_count_from_the_first_week(demo):
+    cfg = str(demo / "safetyreport.toml")
+    for period, issue in (("2021-09-16", "第1期"), ("第2周", "第2期")):
+        code, out = cli_json("report", "weekly", "--period", period, "--format", "md", "--config", cfg)
+        assert out["issue"] == issue
+        assert issue in Path(out["files"][0]).read_text(encoding="utf-8")
+
+
+def test_narratives_open_hazards_and_filing_status_are_in_the_briefing(demo):
+    cfg = str(demo / "safetyreport.toml")
+    _, out = cli_json("report", "weekly", "--period", "2021-09-23", "--format", "md", "--config", cfg)
+    md = Path(out["files"][0]).read_text(encoding="utf-8")
+    assert "### 1. 工作动态" in md and "- 开元街道：" in md
+    assert "- 迟报：区城管局" in md  # the demo's late filer that week
+    b = out["briefing"]
+    assert b["totals"]["open_major"] == len(b["open_hazards"]) > 0
+    assert all(h["days"] >= 0 for h in b["open_hazards"])
+
+
+def test_user_text_is_escaped(tmp_path):
+    camp = tmp_path / "c"
+    write_default_config(camp)
+    inbox = tmp_path / "2021-09-16"
+    inbox.mkdir()
+    from make_samples import SCHEMAS as S
+    from safetyreport.layout import layout_form
+
+    _, _, _, layouts = consistent_filing("开元街道", 1)
+    nar = layout_form(S["narrative"], submitter="开元街道")
+    nar.cells[nar.data_cells[("", "news")]] = "<script>alert('x')</script> A<&>B | 第二列"
+    write([*layouts, nar], inbox / "开元街道")
+    cfg = str(camp / "safetyreport.toml")
+    cli_json("merge", str(inbox), "--period", "2021-09-16", "--config", cfg)
+    _, out = cli_json("report", "weekly", "--config", cfg)
+    files = {Path(f).suffix: Path(f) for f in out["files"]}
+    page = files[".html"].read_text(encoding="utf-8")
+    assert "<script>" not in page and "&lt;script&gt;" in page and "A&lt;&amp;&gt;B" in page
+    md = files[".md"].read_text(encoding="utf-8")
+    assert "- 开元街道：<script>alert('x')</script> A<&>B ｜ 第二列" in md  # a pipe cannot split a table
+    import docx
+
+    text = "\n".join(p.text for p in docx.Document(str(files[".docx"])).paragraphs)
+    assert "A<&>B" in text
+
+
+def test_charts_have_no_missing_glyphs():
+    from safetyreport import charts
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # matplotlib warns "Glyph … missing from font(s)" for tofu
+        png = charts.trend([{"label": "9/16", "found": 10, "fixed": 5, "weekly_found": 10, "weekly_fixed": 5},
+                            {"label": "9/23", "found": 20, "fixed": 15, "weekly_found": 10, "weekly_fixed": 10}])
+        png2 = charts.unit_rates([{"name": "区委统战部（区民族宗教局）", "rate_value": 90.0},
+                                  {"name": "鲤城公安分局", "rate_value": 75.5}])
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and png2[:8] == b"\x89PNG\r\n\x1a\n"
+    from matplotlib import font_manager
+
+    assert font_manager.findfont("Noto Sans CJK SC", fallback_to_default=False)
+
+
+def test_monthly_is_the_difference_of_month_ends_and_says_why_when_weeks_disagree(demo, tmp_path):
+    cfg = str(demo / "safetyreport.toml")
+    code, out = cli_json("report", "monthly", "--month", "2021-09", "--format", "md", "--config", cfg)
+    assert code == 0 and out["briefing"]["monthly"]["all_agree"]
+    _, merged = cli_json("merge", "--period", "2021-09-30", "--config", cfg)
+    rows = {r["label"]: r for r in out["briefing"]["monthly"]["rows"]}
+    assert rows["排查发现隐患"]["month"] == fmt(merged["totals"]["cumulative"]["found_total"])  # first month
+    # a unit that skips week 2: its week-2 flows are in its week-3 cumulative, not in any 当周 sum
+    camp = tmp_path / "c"
+    write_default_config(camp)
+    c = str(camp / "safetyreport.toml")
+    for w, period in ((1, "2021-09-16"), (3, "2021-09-30")):
+        folder = tmp_path / period
+        folder.mkdir()
+        write(consistent_filing("开元街道", w, seed="m")[3], folder / "开元街道")
+        cli_json("merge", str(folder), "--period", period, "--config", c)
+    _, out = cli_json("report", "monthly", "--month", "2021-09", "--format", "md", "--config", c)
+    assert not out["briefing"]["monthly"]["all_agree"]
+    md = Path(out["files"][0]).read_text(encoding="utf-8")
+    assert "不一致" in md and "开元街道" in md and "请以月末累计差额为准" in md
+
+
+def test_summary_ranks_units_and_shows_the_filing_record(demo):
+    code, out = cli_json("report", "summary", "--config", str(demo / "safetyreport.toml"))
+    assert code == 0
+    b = out["briefing"]
+    rates = [u["rate_value"] for u in b["units"] if u["rate_value"] is not None]
+    assert rates == sorted(rates, reverse=True) and b["units"][0]["rank"] == 1
+    record = {r["name"]: r for r in b["filing"]["record"]}
+    assert record["区城管局"]["迟报"] == 1 and record["海滨街道"]["迟报"] == 1
+    md = Path(next(f for f in out["files"] if f.endswith(".md"))).read_text(encoding="utf-8")
+    assert "## 二、各单位整改率排名" in md and "## 六、经验做法" in md
+
+
+def test_templates_are_the_customisation_point(demo, tmp_path):
+    """An office edits wording in a template: copy the templates, change one, render with it."""
+    from safetyreport.report import template_dir
+
+    custom = tmp_path / "templates"
+    shutil.copytree(template_dir(), custom)
+    path = custom / "weekly.md.j2"
+    path.write_text(path.read_text(encoding="utf-8").replace("## 一、总体情况", "## 一、本周总体情况（自定义）"),
+                    encoding="utf-8")
+    from safetyreport.briefing import Briefing
+    from safetyreport.report import render_markdown
+
+    b = Briefing("weekly", "标题", "第1期", "办公室", "2021年9月16日", "第1周", totals={"fix_rate_text": "50%", "open_major": 0},
+                 overview=[{"label": "x", "unit": "项", "cumulative": "1", "weekly": "1", "change": "—"}] * 4)
+    assert "## 一、本周总体情况（自定义）" in render_markdown(b, custom)
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) 未安装：跳过 Word 转 PDF 的检查")
+def test_word_briefing_converts_to_pdf(demo, tmp_path):
+    _, out = cli_json("report", "weekly", "--period", "2021-09-30", "--format", "docx", "--out", str(tmp_path),
+                      "--config", str(demo / "safetyreport.toml"))
+    proc = subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path / 'lo'}", "--headless",
+                           "--convert-to", "pdf", "--outdir", str(tmp_path), out["files"][0]],
+                          capture_output=True, text=True, timeout=180)
+    pdf = Path(out["files"][0]).with_suffix(".pdf")
+    assert pdf.exists() and pdf.stat().st_size > 20000, proc.stderr
