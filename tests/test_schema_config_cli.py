@@ -163,15 +163,20 @@ def test_usage_error_exits_2():
 
 
 def _commands():
+    """Every command, including those of groups ("report weekly")."""
     from safetyreport.cli import app
 
-    return [c.name or c.callback.__name__ for c in app.registered_commands]
+    names = [c.name or c.callback.__name__ for c in app.registered_commands]
+    for group in app.registered_groups:
+        names += [f"{group.name} {c.name or c.callback.__name__}" for c in group.typer_instance.registered_commands]
+    return names
 
 
 def test_every_command_has_chinese_help_with_an_example_and_is_in_the_readme():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "report weekly" in _commands()
     for name in _commands():
-        code, out = cli(name, "--help")
+        code, out = cli(*name.split(), "--help")
         assert code == 0, name
         assert "示例" in out, name
         assert re.search(r"[\u4e00-\u9fff]{4}", out), name
