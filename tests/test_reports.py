@@ -181,6 +181,9 @@ def test_summary_ranks_units_and_shows_the_filing_record(demo):
     assert record["区城管局"]["迟报"] == 1 and record["海滨街道"]["迟报"] == 1
     md = Path(next(f for f in out["files"] if f.endswith(".md"))).read_text(encoding="utf-8")
     assert "## 二、各单位整改率排名" in md and "## 六、经验做法" in md
+    suspended = next(x for x in b["enforcement"] if x["label"] == "停产停业整改")
+    assert len(suspended["names"]) == b["totals"]["lists"]["a5"]["suspended"]
+    assert f"停产停业整改名单（{len(suspended['names'])} 家）" in md
 
 
 def test_templates_are_the_customisation_point(demo, tmp_path):

@@ -64,6 +64,7 @@ class Briefing:
     notes: list[str] = field(default_factory=list)
     trend: list[dict] = field(default_factory=list)  # per week: label, found, fixed (cumulative)
     monthly: dict = field(default_factory=dict)
+    enforcement: list[dict] = field(default_factory=list)  # summary: 附件5 name lists
     totals: dict = field(default_factory=dict)  # headline numbers, for tests and --json
 
     def to_dict(self) -> dict:
@@ -221,6 +222,32 @@ def summary(cfg_name: str, office: str, final: Period, history: list[PeriodResul
                     if e["unit"] not in {h["unit"] for h in highlights}:
                         highlights.append(e)
     b.narratives = [{"title": "经验做法", "entries": highlights}]
+    b.enforcement = _name_lists(end)
     return b
+
+
+A5_LISTS = [("suspended", "停产停业整改"), ("closed", "取缔关闭"), ("fined", "罚款"),
+            ("joint_punished", "联合惩戒"), ("interviewed", "约谈"), ("notified", "通报")]
+
+
+def _name_lists(result: PeriodResult) -> list[dict]:
+    """Each 附件5 list with its names and who reported them; a name confirmed the same for two
+    submitters (safetyreport decide … same) is listed once, with both."""
+    same = {d.key[1] for d in result.duplicates if d.verdict == "same" and d.form == "a5"}
+    from .merge import norm_name
+
+    out = []
+    for key, label in A5_LISTS:
+        names: dict[str, dict] = {}
+        for item in result.lists.get("a5", []):
+            for name in item.values.get(key) or []:
+                norm = norm_name(name)
+                slot = names.setdefault(norm if norm in same else f"{item.submitter}|{norm}",
+                                        {"name": name, "units": []})
+                if item.submitter not in slot["units"]:
+                    slot["units"].append(item.submitter)
+        out.append({"label": label, "names": [{"name": v["name"], "units": "、".join(v["units"])}
+                                              for v in names.values()]})
+    return out
 
 

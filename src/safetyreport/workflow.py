@@ -282,14 +282,12 @@ def report_job(cfg: Config, kind: str, period_text: str | None, out: Path | None
                            period_status(cfg, ledger, period, labels), history)
             stem = f"工作简报{doc.issue}_{period.key}"
         elif kind == "monthly":
-            month = parse_period(cfg, period_text) if period_text else None
-            if month is None or month.kind != "monthly":
-                filed = latest_filed_period(cfg, ledger)
-                month = month if month and month.kind == "monthly" else next(
-                    p for p in monthly_periods(cfg) if p.key == filed.key[:7])
-            in_month = [p for p in weeks if p.key[:7] == month.key]
-            if not in_month:
-                raise PeriodError(f"{month.label}没有周报周期。")
+            # "2021-10", or any week of it; by default the month of the latest filed week
+            key = (parse_period(cfg, period_text) if period_text else latest_filed_period(cfg, ledger)).key[:7]
+            month = next((p for p in monthly_periods(cfg) if p.key == key), None)
+            in_month = [p for p in weeks if p.key[:7] == key]
+            if month is None or not in_month:
+                raise PeriodError(f"“{period_text}”不是本次专项整治中有周报的月份，应写成 2021-10。")
             history = history_to(in_month[-1])
             first = len(history) - len(in_month)
             doc = B.monthly(name, office, month, history[first:], history[first - 1] if first > 0 else None)
