@@ -215,6 +215,11 @@ def to_docx(briefing: Briefing, markdown: str, charts: dict[str, bytes]) -> byte
             head, *rows = content
             table = doc.add_table(rows=1 + len(rows), cols=len(head))
             table.style = "Table Grid"
+            table.autofit = False
+            for c, width in enumerate(column_widths([head, *rows], 15.8)):
+                table.columns[c].width = Cm(width)  # the grid (LibreOffice reads this)
+                for cell in table.columns[c].cells:
+                    cell.width = Cm(width)  # and each cell (Word reads this)
             for r, values in enumerate([head, *rows]):
                 for c, value in enumerate(values[: len(head)]):
                     cell = table.cell(r, c)
@@ -241,6 +246,18 @@ def to_markdown(briefing: Briefing, markdown: str, charts: dict[str, bytes]) -> 
     title, _, rest = markdown.partition("\n")
     meta = f"{briefing.issue}　{briefing.office}　{briefing.date}"
     return f"{title}\n\n{meta}\n{rest}".encode("utf-8")
+
+
+def column_widths(rows: list[list[str]], total_cm: float) -> list[float]:
+    """Share the page width by how much each column has to say (a CJK character counts twice),
+    so 检查组参加人员（人次） gets room and a column of small numbers does not."""
+    def size(text: str) -> int:
+        return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+    ncol = len(rows[0])
+    need = [max(4, min(28, max(size(r[c]) if c < len(r) else 0 for r in rows))) for c in range(ncol)]
+    scale = total_cm / sum(need)
+    return [round(n * scale, 2) for n in need]
 
 
 RENDERERS: dict[str, Callable[[Briefing, str, dict[str, bytes]], bytes]] = {
