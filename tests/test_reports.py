@@ -3,7 +3,6 @@ checked against merge's --json; user text escaped; 第N期 numbering; Chinese ch
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 import warnings

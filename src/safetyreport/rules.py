@@ -193,40 +193,40 @@ def check_submission(submission: Submission, schemas: SchemaSet) -> list[Finding
     for form in submission.forms.values():
         schema = schemas[form.schema_id]
         for rule in schema.rules:
-            if not isinstance(rule, (CountRule, AmountRule)):
-                continue
-            other, row, column = schemas.resolve_ref(rule.agrees_with, schema.id)
-            table = submission.forms.get(other.id)
-            if table is None:
-                continue  # the other form was not sent: filing status reports the missing form
-            expected, ref = _num(table, row.key, column.key)
-            if expected is None:
-                continue
-            params = dict(list_form=schema.attachment or schema.name, what=rule.what,
-                          table_form=other.attachment or other.name,
-                          label=f"{row.label}{column.display}（{table.sheet}!{ref}）",
-                          expected=fmt_num(expected))
-
-            def emit(code: str, **more: Any) -> None:
-                out.append(finding(code, severity=rule.severity, message=rule.message, path=form.path,
-                                   sheet=form.sheet, cell=form.region, form=form.schema_id,
-                                   column=getattr(rule, "column", ""), **params, **more))
-
-            if isinstance(rule, CountRule):
-                count = _count(form, rule)
-                if count != expected:
-                    emit("count-mismatch", count=count)
-            else:
-                amounts = [r[rule.column].value for r in form.records
-                           if rule.column in r and isinstance(r[rule.column].value, (int, float))]
-                total = round(sum(amounts), 6)
-                if abs(total - expected) <= rule.tolerance:
-                    continue
-                if expected > 0 and abs(total / expected - rule.slip_factor) <= rule.slip_factor * 0.02:
-                    emit("unit-slip-yuan", amount=fmt_num(total))
-                else:
-                    emit("amount-mismatch", amount=fmt_num(total))
+            if isinstance(rule, (CountRule, AmountRule)):
+                found = _agreement(rule, form, schema, submission, schemas)
+                if found:
+                    out.append(found)
     return out
+
+
+def _agreement(rule, form: FormData, schema: Schema, submission: Submission, schemas: SchemaSet) -> Finding | None:
+    """One count or amount rule of a list form against the table form it names, or None."""
+    other, row, column = schemas.resolve_ref(rule.agrees_with, schema.id)
+    table = submission.forms.get(other.id)
+    if table is None:
+        return None  # the other form was not sent: filing status reports the missing form
+    expected, ref = _num(table, row.key, column.key)
+    if expected is None:
+        return None
+    if isinstance(rule, CountRule):
+        got = _count(form, rule)
+        if got == expected:
+            return None
+        code, more = "count-mismatch", {"count": got}
+    else:
+        amounts = [r[rule.column].value for r in form.records
+                   if rule.column in r and isinstance(r[rule.column].value, (int, float))]
+        total = round(sum(amounts), 6)
+        if abs(total - expected) <= rule.tolerance:
+            return None
+        slip = expected > 0 and abs(total / expected - rule.slip_factor) <= rule.slip_factor * 0.02
+        code, more = ("unit-slip-yuan" if slip else "amount-mismatch"), {"amount": fmt_num(total)}
+    return finding(code, severity=rule.severity, message=rule.message, path=form.path, sheet=form.sheet,
+                   cell=form.region, form=form.schema_id, column=getattr(rule, "column", ""),
+                   list_form=schema.attachment or schema.name, what=rule.what,
+                   table_form=other.attachment or other.name,
+                   label=f"{row.label}{column.display}（{table.sheet}!{ref}）", expected=fmt_num(expected), **more)
 
 
 def _count(form: FormData, rule: CountRule) -> int:
