@@ -150,24 +150,28 @@ def merge_period(cfg: Config, ledger: Ledger, period: Period, schemas: SchemaSet
     # Which forms count: the ledger has already picked the latest per submitter, period and form.
     # Only the values merge needs are loaded: each form's latest and previous filing, and a few
     # weeks of 附件3 history for the outlier check — memory stays flat however long the campaign.
-    keys: dict[tuple[str, str, str], tuple[int, Filing]] = {}
-    superseded_forms: list[tuple[Filing, str]] = []
+    counting_ids: dict[tuple[str, str, str], tuple[int, Filing]] = {}  # (submitter, period, form)
+    superseded: dict[str, list[tuple[Filing, str]]] = {}  # submitter → this period's replaced forms
     for form_id, filing_id, schema_id, superseded_by in ledger.form_index():
         filing = filings[filing_id]
         if superseded_by is None and filing.submitter and filing.period in upto:
-            keys[(filing.submitter, filing.period, schema_id)] = (form_id, filing)
+            counting_ids[(filing.submitter, filing.period, schema_id)] = (form_id, filing)
         elif superseded_by is not None and filing.period == period.key:
-            superseded_forms.append((filing, schema_id))
+            superseded.setdefault(filing.submitter, []).append((filing, schema_id))
     wanted: set[int] = set()
     by_group: dict[tuple[str, str], list[str]] = {}
-    for (sub, per, schema_id) in keys:
+    for (sub, per, schema_id) in counting_ids:
         by_group.setdefault((sub, schema_id), []).append(per)
     for (sub, schema_id), pers in by_group.items():
         keep = sorted(pers, key=upto.index)[-(OUTLIER_WINDOW + 1 if schema_id == TABLE_FORM else 2):]
-        wanted |= {keys[(sub, p, schema_id)][0] for p in keep}
+        wanted |= {counting_ids[(sub, p, schema_id)][0] for p in keep}
     loaded = ledger.load_forms(wanted)
     counted: dict[tuple[str, str, str], Counted] = {
-        k: Counted(loaded[fid], filing, k[1]) for k, (fid, filing) in keys.items() if fid in loaded}
+        k: Counted(loaded[fid], filing, k[1]) for k, (fid, filing) in counting_ids.items() if fid in loaded}
+    this_period: dict[str, list[Filing]] = {}
+    for f in filings.values():
+        if f.period == period.key and f.submitter:
+            this_period.setdefault(f.submitter, []).append(f)
 
     a3 = schemas[TABLE_FORM]
     keys = [c.key for c in a3.columns]
@@ -175,9 +179,8 @@ def merge_period(cfg: Config, ledger: Ledger, period: Period, schemas: SchemaSet
     findings: list[Finding] = []
     for sub in cfg.roster:
         res = SubmitterResult(sub, "missing")
-        res.filings = sorted((f for f in filings.values() if f.submitter == sub.name and f.period == period.key),
-                             key=lambda f: (f.received_at, f.sha256))
-        res.superseded = [(f, s) for f, s in superseded_forms if f.submitter == sub.name]
+        res.filings = sorted(this_period.get(sub.name, []), key=lambda f: (f.received_at, f.sha256))
+        res.superseded = superseded.get(sub.name, [])
         for schema in schemas:
             latest = _latest(counted, sub.name, schema.id, upto)
             if latest:
