@@ -306,17 +306,17 @@ def demo(
     folder: Path = typer.Argument(Path("safetyreport-demo"), help="演示用的活动文件夹（默认：./safetyreport-demo）。"),
     as_json: bool = JsonOption,
 ) -> None:
-    """用随附样例演示一个完整的周四：生成配置、登记三周的报表、汇总最后一周。
+    """用随附样例演示一个完整的周四：生成配置、登记三周的报表、汇总最后一周、统计报送情况、生成工作简报。
 
     \b
     示例：
       safetyreport demo            然后打开 safetyreport-demo/输出/ 中的汇总工作簿
     """
-    from .console import print_merge
+    from .console import print_demo
     from .workflow import demo_job
 
     outcome = _guarded(demo_job, folder)
-    _emit(outcome, as_json, print_merge, 0)
+    _emit(outcome, as_json, print_demo, 0)
 
 
 report_app = typer.Typer(

@@ -204,3 +204,9 @@ def print_report(outcome, console: Console) -> None:
     console.print(f"[bold]{b.title}[/] {b.issue}（{b.period_label}）")
     for path in outcome.files:
         console.print(f"  {path}")
+
+
+def print_demo(outcome, console: Console) -> None:
+    print_merge(outcome.merge, console)
+    console.print(outcome.status.report.summary)
+    print_report(outcome.report, console)

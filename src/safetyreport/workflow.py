@@ -96,9 +96,20 @@ def bundled_samples() -> Path:
 _DEMO_LATE = {("2021-09-23", "区城管局"): (14, 20), ("2021-09-30", "海滨街道"): (16, 5)}
 
 
-def demo_job(folder: Path, progress: Callable[[Path], None] | None = None) -> MergeOutcome:
+@dataclass
+class DemoOutcome:
+    merge: MergeOutcome
+    status: "StatusOutcome"
+    report: ReportOutcome
+
+    def to_dict(self) -> dict:
+        return {"merge": self.merge.to_dict(), "status": self.status.to_dict(),
+                "report": {"issue": self.report.briefing.issue, "files": [str(p) for p in self.report.files]}}
+
+
+def demo_job(folder: Path, progress: Callable[[Path], None] | None = None) -> DemoOutcome:
     """A whole Thursday on the shipped samples, in `folder`: config, three weeks taken in with
-    their receipt times, the last week merged."""
+    their receipt times, the last week merged, its filing status and its briefing."""
     folder.mkdir(parents=True, exist_ok=True)
     if not (folder / "safetyreport.toml").exists():
         write_default_config(folder)
@@ -117,7 +128,10 @@ def demo_job(folder: Path, progress: Callable[[Path], None] | None = None) -> Me
                 take_in([path], cfg, ledger, schemas, period=period, received_at=when, source="intake")
                 if progress:
                     progress(path)
-    return merge_job(cfg, [], weeks[-1].name, schemas=schemas)
+    merged = merge_job(cfg, [], weeks[-1].name, schemas=schemas)
+    last = merged.result.period
+    status = status_job(cfg, last.key, at=last.deadline + dt.timedelta(minutes=5))
+    return DemoOutcome(merged, status, report_job(cfg, "weekly", last.key, None))
 
 
 def parse_received(text: str | None) -> dt.datetime | None:
