@@ -371,6 +371,8 @@ def test_merge_cli_errors_are_clear(tmp_path):
 
     proc = run_process("merge", "--period", "2021-12-30", "--config", str(tmp_path / "safetyreport.toml"))
     assert proc.returncode == 2 and "不是本次专项整治的报送周期" in proc.stderr and "Traceback" not in proc.stderr
+    proc = run_process("merge", "--period", "2021-09", "--config", str(tmp_path / "safetyreport.toml"))
+    assert proc.returncode == 2 and "周报周期" in proc.stderr and "内部错误" not in proc.stderr
 
 
 def test_an_old_ledger_is_migrated_in_place_keeping_its_filings(tmp_path):

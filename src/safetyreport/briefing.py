@@ -147,7 +147,10 @@ def weekly(cfg_name: str, office: str, result: PeriodResult, previous: PeriodRes
         kind="weekly", title=f"{cfg_name}工作简报", issue=f"第{result.period.number}期", office=office,
         date=f"{d.year}年{d.month}月{d.day}日", period_label=result.period.label, overview=overview,
         facilities=[{"label": k, "existing": fmt_num(v["existing"]), "added": fmt_num(v["added"]),
-                     "funds": fmt_num(v["funds"])} for k, v in result.facilities.items()],
+                     "funds": fmt_num(v["funds"]),
+                     "added_change": change(v["added"], previous.facilities.get(k, {}).get("added")) if previous else "—",
+                     "funds_change": change(v["funds"], previous.facilities.get(k, {}).get("funds")) if previous else "—"}
+                    for k, v in result.facilities.items()],
         units=_unit_rows(result), open_hazards=_open_hazards(result, first_seen(history)),
         filing=_filing(status), narratives=_narratives(result), trend=_trend(history),
     )

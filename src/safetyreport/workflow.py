@@ -70,7 +70,7 @@ def merge_job(cfg: Config, paths: list[Path], period_text: str | None, out: Path
     from .output import write_consolidated, write_district_filing
 
     schemas = schemas or load_schemas(*cfg.schema_dirs())
-    period = parse_period(cfg, period_text) if period_text else None
+    period = parse_period(cfg, period_text, weekly_only=True) if period_text else None  # totals are weekly
     with Ledger(cfg.folder) as ledger:
         intake = None
         if paths:
