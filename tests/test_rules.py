@@ -186,3 +186,49 @@ def test_a4_status_synonyms_required_fields_and_unknown_words(tmp_path):
         ("missing-value", f"C{r + 1}"), ("unknown-status", f"E{r + 1}")])
     msg = only(report, "unknown-status")[0]["message"]
     assert "“看情况”" in msg and "整改完成、正在整改" in msg
+
+
+def test_missing_column_and_row_are_named(tmp_path):
+    lay = a3_layout()
+    for rc, v in list(lay.cells.items()):
+        if v == "其他行政处罚":
+            lay.cells[rc] = "其他处罚措施"  # a clerk rewrote the header
+        if v == "当周数":
+            del lay.cells[rc]
+    path = write([lay], tmp_path / "f")
+    code, report = cli_json("validate", str(path))
+    assert code == 1
+    found = {f["code"]: f for f in report["files"][0]["findings"]}
+    assert "“其他行政处罚”" in found["missing-column"]["message"]
+    assert "“当周数”行" in found["missing-row"]["message"]
+    assert found["missing-column"]["sheet"] == "附件3"
+
+
+def test_a_date_that_cannot_be_read(tmp_path):
+    lay = a3_layout(footer=footer_text(*PERSON, date="2021年13月45日"))
+    path = write([lay], tmp_path / "f")
+    _, report = cli_json("validate", str(path))
+    assert [(f["code"], f["severity"]) for f in report["files"][0]["findings"]] == [("invalid-date", "warning")]
+    assert "2021年13月45日" in report["files"][0]["findings"][0]["message"]
+
+
+def test_the_same_form_twice_in_one_file(tmp_path):
+    first, second = a3_layout(), a3_layout()
+    second.name = "附件3（2）"
+    path = write([first, second], tmp_path / "f")
+    _, report = cli_json("validate", str(path))
+    codes_ = [(f["code"], f["sheet"]) for f in report["files"][0]["findings"]]
+    assert codes_ == [("duplicate-form", "附件3（2）")]
+    assert report["files"][0]["findings"][0]["message"] == \
+        "附件3 工作情况表出现多次（工作表“附件3”和“附件3（2）”），以工作表“附件3”为准。"
+
+
+def test_yes_no_field_of_the_fire_form(tmp_path):
+    from make_samples import fire_lanes_layout, write_openpyxl
+
+    values = {"existing_res_count": 10, "existing_res_marked": 5, "parking_plan_started": "也许"}
+    path = tmp_path / "常泰街道_消防.xlsx"
+    write_openpyxl([fire_lanes_layout("常泰街道", values, PERSON)], path)
+    _, report = cli_json("validate", str(path))
+    found = [f for f in report["files"][0]["findings"] if f["code"] == "invalid-choice"]
+    assert found and "“也许”" in found[0]["message"] and found[0]["cell"] == "F21"

@@ -42,7 +42,7 @@ CATALOG: dict[str, Kind] = {
     ),
     "duplicate-form": Kind(
         WARNING, "报表重复",
-        "{form_label}出现多次（{places}），以 {kept} 为准。",
+        "{form_label}出现多次（{places}），以{kept}为准。",
     ),
     # --- who filed -------------------------------------------------------------------------
     "unknown-submitter": Kind(

@@ -85,7 +85,7 @@ def collect_files(paths: Iterable[Path]) -> tuple[list[Path], list[Skipped]]:
     return files, skipped
 
 
-def submissions_for(reads: list[FileRead]) -> dict[str, Submission]:
+def submissions_for(reads: list[FileRead], labels: dict[str, str]) -> dict[str, Submission]:
     """The filing each file belongs to, for rules across forms (附件4/5 against 附件3).
 
     A file's own forms come first. Forms it lacks are taken from files of the same submitter in
@@ -106,7 +106,7 @@ def submissions_for(reads: list[FileRead]) -> dict[str, Submission]:
                 continue
             read.findings.append(finding(
                 "duplicate-form", path=form.path, sheet=form.sheet, cell=form.region,
-                form=form.schema_id, form_label=form.schema_id,
+                form=form.schema_id, form_label=labels.get(form.schema_id, form.schema_id),
                 places=f"工作表“{kept.sheet}”和“{form.sheet}”", kept=f"工作表“{kept.sheet}”"))
         if read.submitter:
             others = sorted((r for r in siblings[(str(Path(read.path).parent), read.submitter.name)]
@@ -158,7 +158,8 @@ def validate_paths(paths: Iterable[Path], config: Config, schemas: SchemaSet | N
             read.findings += check_form(form, schemas[form.schema_id])
     _mark_duplicate_files(reads)
     by_path = {r.path: r for r in reads}
-    for path, sub in submissions_for([r for r in reads if r.forms]).items():
+    labels = {s.id: s.label for s in schemas}
+    for path, sub in submissions_for([r for r in reads if r.forms], labels).items():
         # findings about a borrowed form belong to that form's own file, reported there
         by_path[path].findings += [f for f in check_submission(sub, schemas) if f.path == path]
     report = ValidationReport(skipped=skipped, form_labels={s.id: s.attachment or s.name for s in schemas})
