@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 import subprocess
 import sys
@@ -20,6 +21,14 @@ from safetyreport.layout import footer_text, layout_form  # noqa: E402
 from safetyreport.schema import load_schemas  # noqa: E402
 
 SCHEMAS = load_schemas()
+
+# CI replays the same examples every run (a red CI must mean a change broke something); a
+# developer's run explores new random examples and hypothesis remembers any failure it finds.
+from hypothesis import settings as _hypothesis_settings  # noqa: E402
+
+_hypothesis_settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI"):
+    _hypothesis_settings.load_profile("ci")
 WRITERS = {"openpyxl": (ms.write_openpyxl, ".xlsx"), "xlsxwriter": (ms.write_xlsxwriter, ".xlsx"),
            "xlwt": (ms.write_xlwt, ".xls")}
 PERSON = ("张明", "李华", "13905951234")
