@@ -48,9 +48,10 @@ def zone(cfg: Config) -> ZoneInfo:
     return ZoneInfo(cfg.campaign.timezone)
 
 
-def _at(cfg: Config, day: dt.date, hhmm: str) -> dt.datetime:
+def _at(tz: str, day: dt.date, hhmm: str) -> dt.datetime:
+    """'12:00' on `day`, in the campaign's zone."""
     h, m = (int(x) for x in hhmm.split(":"))
-    return dt.datetime.combine(day, dt.time(h, m), tzinfo=zone(cfg))
+    return dt.datetime.combine(day, dt.time(h, m), tzinfo=ZoneInfo(tz))
 
 
 def working_day(cfg: Config, day: dt.date) -> dt.date:
@@ -79,13 +80,11 @@ def weekly_periods(cfg: Config) -> list[Period]:
 def _weekly(tz: str, first: dt.date, end: dt.date, hhmm: str, shift: bool, holidays: frozenset,
             workdays: frozenset) -> tuple[Period, ...]:
     """Keyed by every setting that shapes the calendar: intake asks once per file."""
-    h, m = (int(x) for x in hhmm.split(":"))
     out = []
     day, n = first, 1
     while day <= end:
         due = _working_day(day, shift, holidays, workdays)
-        out.append(Period(day.isoformat(), "weekly", n,
-                          dt.datetime.combine(due, dt.time(h, m), tzinfo=ZoneInfo(tz))))
+        out.append(Period(day.isoformat(), "weekly", n, _at(tz, due, hhmm)))
         day += dt.timedelta(days=7)
         n += 1
     return tuple(out)
@@ -99,14 +98,14 @@ def monthly_periods(cfg: Config) -> list[Period]:
     while (y, m) <= (cfg.campaign.end.year, cfg.campaign.end.month):
         ny, nm = (y + 1, 1) if m == 12 else (y, m + 1)
         due = working_day(cfg, dt.date(ny, nm, cfg.deadlines.monthly_day))
-        out.append(Period(f"{y}-{m:02d}", "monthly", n, _at(cfg, due, cfg.deadlines.monthly_time)))
+        out.append(Period(f"{y}-{m:02d}", "monthly", n, _at(cfg.campaign.timezone, due, cfg.deadlines.monthly_time)))
         y, m, n = ny, nm, n + 1
     return out
 
 
 def final_period(cfg: Config) -> Period:
     due = working_day(cfg, cfg.deadlines.final)
-    return Period("final", "final", 1, _at(cfg, due, cfg.deadlines.final_time))
+    return Period("final", "final", 1, _at(cfg.campaign.timezone, due, cfg.deadlines.final_time))
 
 
 def all_periods(cfg: Config) -> list[Period]:

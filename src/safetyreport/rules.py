@@ -224,8 +224,7 @@ def _agreement(rule, form: FormData, schema: Schema, submission: Submission, sch
         code, more = ("unit-slip-yuan" if slip else "amount-mismatch"), {"amount": fmt_num(total)}
     return finding(code, severity=rule.severity, message=rule.message, path=form.path, sheet=form.sheet,
                    cell=form.region, form=form.schema_id, column=getattr(rule, "column", ""),
-                   list_form=schema.attachment or schema.name, what=rule.what,
-                   table_form=other.attachment or other.name,
+                   list_form=schema.short, what=rule.what, table_form=other.short,
                    label=f"{row.label}{column.display}（{table.sheet}!{ref}）", expected=fmt_num(expected), **more)
 
 

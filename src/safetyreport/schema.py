@@ -215,6 +215,11 @@ class Schema(_Model):
     _by_key: dict[str, Column] = PrivateAttr(default_factory=dict)
 
     @property
+    def short(self) -> str:
+        """The form's short name in messages and tables: '附件3' (or its name when it has none)."""
+        return self.attachment or self.name
+
+    @property
     def label(self) -> str:
         """How a clerk names the form: '附件3 工作情况表'."""
         return f"{self.attachment} {self.name}".strip()
@@ -350,6 +355,10 @@ class SchemaSet:
 
     def __contains__(self, key: str) -> bool:
         return key in self.by_id
+
+    def short_labels(self) -> dict[str, str]:
+        """Schema id → '附件3', for reports of which forms a filing holds."""
+        return {s.id: s.short for s in self}
 
     def resolve_ref(self, ref: str, where: str) -> tuple[Schema, Row, Column]:
         """'a3.cumulative.found_major' → (schema, row, column), or a SchemaError."""

@@ -162,7 +162,7 @@ def validate_paths(paths: Iterable[Path], config: Config, schemas: SchemaSet | N
     for path, sub in submissions_for([r for r in reads if r.forms], labels).items():
         # findings about a borrowed form belong to that form's own file, reported there
         by_path[path].findings += [f for f in check_submission(sub, schemas) if f.path == path]
-    report = ValidationReport(skipped=skipped, form_labels={s.id: s.attachment or s.name for s in schemas})
+    report = ValidationReport(skipped=skipped, form_labels=schemas.short_labels())
     for read in reads:
         report.files.append(FileReport(
             path=read.path, submitter=read.submitter.name if read.submitter else "",

@@ -170,7 +170,7 @@ def status_job(cfg: Config, period_text: str | None, campaign: bool = False, ema
     from .status import campaign_record, period_status
 
     schemas = load_schemas(*cfg.schema_dirs())
-    labels = {s.id: s.attachment or s.name for s in schemas}
+    labels = schemas.short_labels()
     at = at or now(cfg)
     with Ledger(cfg.folder) as ledger:
         if campaign:
@@ -191,7 +191,7 @@ def remind_job(cfg: Config, period_text: str | None, dry_run: bool = False,
     from .status import period_status
 
     schemas = load_schemas(*cfg.schema_dirs())
-    labels = {s.id: s.attachment or s.name for s in schemas}
+    labels = schemas.short_labels()
     at = at or now(cfg)
     with Ledger(cfg.folder) as ledger:
         period = parse_period(cfg, period_text) if period_text else next_due(cfg, at)
@@ -282,7 +282,7 @@ def report_job(cfg: Config, kind: str, period_text: str | None, out: Path | None
     from .status import campaign_record, period_status
 
     schemas = load_schemas(*cfg.schema_dirs())
-    labels = {s.id: s.attachment or s.name for s in schemas}
+    labels = schemas.short_labels()
     weeks = weekly_periods(cfg)
     name, office = cfg.campaign.name, cfg.campaign.office
     with Ledger(cfg.folder) as ledger:
