@@ -57,6 +57,15 @@ def a1(r: int, c: int) -> str:
     return f"{col_letter(c)}{r + 1}"
 
 
+_A1 = re.compile(r"([A-Z]{1,3})([0-9]+)")
+
+
+def parse_a1(ref: str) -> tuple[int, int] | None:
+    """'F6' → (5, 5), 0-based; None for a range, an empty or another kind of reference."""
+    m = _A1.fullmatch(ref or "")
+    return (int(m.group(2)) - 1, _col_number(m.group(1).encode()) - 1) if m else None
+
+
 def is_lock_file(path: Path) -> bool:
     return path.name.startswith("~$") or path.name.startswith(".~lock.")
 

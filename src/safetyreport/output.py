@@ -319,13 +319,13 @@ def _mark(ws, row: int, col: int, findings: list) -> None:
 
 def _mark_list_row(ws, row: int, item, columns: list[str], result: PeriodResult, first_col: int) -> None:
     """Findings about one record of a submitter's list (its file, sheet and row), by column."""
-    import re
+    from .grid import parse_a1
 
     sheet, _, rownum = item.ref.partition("!")
     hits: dict[int, list] = {}
     for f in result.findings:
-        m = re.fullmatch(r"[A-Z]+(\d+)", f.cell or "")
-        if f.path == item.path and f.sheet == sheet and m and m.group(1) == rownum and f.column in columns:
+        at = parse_a1(f.cell)
+        if f.path == item.path and f.sheet == sheet and at and at[0] + 1 == int(rownum) and f.column in columns:
             hits.setdefault(first_col + columns.index(f.column), []).append(f)
     for col, fs in hits.items():
         _mark(ws, row, col, fs)

@@ -9,7 +9,7 @@ from typing import Callable, Iterable
 
 from .config import Config
 from .findings import Finding, finding, has_errors, tally
-from .grid import SPREADSHEET_SUFFIXES, WPS_SUFFIXES, is_lock_file
+from .grid import SPREADSHEET_SUFFIXES, WPS_SUFFIXES, is_lock_file, parse_a1
 from .model import FileRead, Submission
 from .reader import read_file
 from .rules import check_form, check_submission, check_submitter
@@ -171,12 +171,10 @@ def validate_paths(paths: Iterable[Path], config: Config, schemas: SchemaSet | N
 
 
 def _ordered(findings: list[Finding]) -> list[Finding]:
-    """Stable order for reports and tests: by sheet, then reading order of the cell."""
-    import re
-
+    """Stable order for reports and tests: by sheet, then reading order of the cell (a range
+    such as 'A1:F10' sorts by its first cell)."""
     def key(f: Finding):
-        m = re.match(r"([A-Z]+)(\d+)", f.cell or "")
-        col = sum((ord(ch) - 64) * 26**i for i, ch in enumerate(reversed(m.group(1)))) if m else 0
-        return (f.sheet, int(m.group(2)) if m else 0, col, f.code)
+        r, c = parse_a1((f.cell or "").split(":")[0]) or (-1, -1)
+        return (f.sheet, r, c, f.code)
 
     return sorted(findings, key=key)
