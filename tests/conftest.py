@@ -34,6 +34,19 @@ WRITERS = {"openpyxl": (ms.write_openpyxl, ".xlsx"), "xlsxwriter": (ms.write_xls
 PERSON = ("张明", "李华", "13905951234")
 
 
+def expected_totals(truth: dict[str, dict], row: str) -> dict[str, float]:
+    """District totals as the notice counts them, from per-submitter truth: flows summed over
+    everyone; 景点总数 (a stock counted over territories, 附件3 注2) summed over the streets only,
+    and carried in both rows."""
+    from safetyreport.config import load_config
+
+    kinds = {s.name: s.kind for s in load_config(None).submitters}
+    keys = [c.key for c in SCHEMAS["a3"].columns]
+    out = {k: sum(t[row][k] for t in truth.values()) for k in keys}
+    out["sites"] = sum(t["cumulative"]["sites"] for n, t in truth.items() if kinds.get(n, "street") != "unit")
+    return out
+
+
 def cli(*args: str, cwd: Path | None = None) -> tuple[int, str]:
     """The real typer app in-process (fast); returns exit code and stdout."""
     import os

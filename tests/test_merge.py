@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 
-from conftest import ROOT, SCHEMAS, cli, cli_json, consistent_filing, filing_where, write
+from conftest import ROOT, SCHEMAS, cli, cli_json, consistent_filing, expected_totals, filing_where, write
 from safetyreport.config import load_config, write_default_config
 from safetyreport.intake import take_in
 from safetyreport.ledger import MIGRATIONS, Ledger
@@ -54,8 +54,8 @@ def test_demo_workbook_equals_the_sum_of_the_inputs_cell_by_cell(demo):
         for row in ("cumulative", "weekly"):
             assert by_name[name][row] == pytest.approx([figures[row][k] for k in KEYS]), (name, row)
     for row in ("cumulative", "weekly"):
-        expected = [sum(truth[n][row][k] for n in truth) for k in KEYS]
-        assert by_name["合计"][row] == pytest.approx(expected), row
+        expected = expected_totals(truth, row)
+        assert by_name["合计"][row] == pytest.approx([expected[k] for k in KEYS]), row
 
 
 def test_merge_json_matches_the_workbook_and_is_byte_identical_when_rerun(demo):
@@ -65,8 +65,8 @@ def test_merge_json_matches_the_workbook_and_is_byte_identical_when_rerun(demo):
     assert out1 == out2
     data = json.loads(out1)
     truth = TRUTH["2021-09-23"]
-    assert data["totals"]["cumulative"] == pytest.approx({k: sum(t["cumulative"][k] for t in truth.values()) for k in KEYS})
-    assert data["totals"]["weekly"] == pytest.approx({k: sum(t["weekly"][k] for t in truth.values()) for k in KEYS})
+    assert data["totals"]["cumulative"] == pytest.approx(expected_totals(truth, "cumulative"))
+    assert data["totals"]["weekly"] == pytest.approx(expected_totals(truth, "weekly"))
     assert data["totals"]["weekly_submitters"] == 18
     assert {s["name"]: s["status"] for s in data["submitters"]} == {n: "filed" for n in truth}
     assert data["period"]["label"] == "第2周（9月23日）"
@@ -87,7 +87,7 @@ def _city_config(folder: Path, districts: list[str]) -> Path:
     path = folder / "safetyreport.toml"
     text = path.read_text(encoding="utf-8")
     head = text[: text.index("[[submitters]]")].replace('district = "鲤城区"', 'district = "泉州市"')
-    subs = "".join(f'\n[[submitters]]\nname = "{d}"\nkind = "unit"\naliases = []\nemail = ""\n' for d in districts)
+    subs = "".join(f'\n[[submitters]]\nname = "{d}"\nkind = "district"\naliases = []\nemail = ""\n' for d in districts)
     path.write_text(head + subs, encoding="utf-8")
     return path
 
@@ -236,9 +236,10 @@ def test_carry_forward_never_adds_a_weekly_figure(tmp_path):
     result = camp.merge("2021-09-23")
     k = next(r for r in result.rows if r.submitter.name == "开元街道")
     assert k.status == "carried" and k.weekly is None and k.source_period == "2021-09-16"
-    assert result.totals.weekly == pytest.approx(v2[0]["weekly"])  # only 鲤中街道's week
-    assert result.totals.weekly_submitters == 1 and result.totals.cumulative_submitters == 2
     expected = {key: w1[0]["cumulative"][key] + v2[0]["cumulative"][key] for key in KEYS}
+    # flows: only 鲤中街道's week; the stock 景点总数 is carried in both rows (a stock has no week)
+    assert result.totals.weekly == pytest.approx({**v2[0]["weekly"], "sites": expected["sites"]})
+    assert result.totals.weekly_submitters == 1 and result.totals.cumulative_submitters == 2
     assert result.totals.cumulative == pytest.approx(expected)
     assert sum(r.status == "missing" for r in result.rows) == 16
     code, out = cli("merge", "--period", "2021-09-23", "--config", str(camp.folder / "safetyreport.toml"))

@@ -82,13 +82,19 @@ class Smtp(_Model):
 
 class Submitter(_Model):
     name: str
-    kind: Literal["street", "unit"]
+    # "street" (街道) and "district" (区, in a city's roster) report over a territory;
+    # "unit" (联席会议成员单位) over its own level and the objects it supervises (附件3 注2)
+    kind: Literal["street", "district", "unit"]
     aliases: list[str] = []
     email: str = ""
 
     @property
+    def territorial(self) -> bool:
+        return self.kind in ("street", "district")
+
+    @property
     def kind_label(self) -> str:
-        return "街道" if self.kind == "street" else "成员单位"
+        return {"street": "街道", "district": "区县"}.get(self.kind, "成员单位")
 
 
 _NOISE = re.compile(r"^(福建省)?(泉州市)?(鲤城区)?")

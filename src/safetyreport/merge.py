@@ -12,16 +12,14 @@
 
 from __future__ import annotations
 
-import difflib
 import hashlib
-import re
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .config import Config, Submitter
 from .findings import Finding, finding
+from .identity import HAZARD_SIMILARITY, hazard_similarity, norm_hazard, norm_name, norm_place, pair_up, place_groups
 from .ledger import Filing, Ledger
 from .model import FormData, Submission
 from .periods import Period, weekly_periods
@@ -99,6 +97,8 @@ class DistrictTotals:
     weekly: dict[str, Any]
     cumulative_submitters: int  # how many submitters' 累计 rows are summed (filed + carried)
     weekly_submitters: int  # how many submitters' 当周 rows are summed (filed this period)
+    # stocks the district takes from the streets only (景点总数): the member units' own sum
+    units_stock: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -122,7 +122,8 @@ class PeriodResult:
             "district": self.district,
             "totals": {"cumulative": self.totals.cumulative, "weekly": self.totals.weekly,
                        "cumulative_submitters": self.totals.cumulative_submitters,
-                       "weekly_submitters": self.totals.weekly_submitters},
+                       "weekly_submitters": self.totals.weekly_submitters,
+                       "units_stock": self.totals.units_stock},
             "submitters": [{
                 "name": r.submitter.name, "kind": r.submitter.kind, "status": r.status,
                 "status_text": r.status_text, "source_period": r.source_period,
@@ -207,7 +208,7 @@ def merge_period(cfg: Config, ledger: Ledger, period: Period, schemas: SchemaSet
             findings += _hazards_across_weeks(sub.name, hazards, counted, upto, schemas)
         rows.append(res)
 
-    totals = _totals(rows, keys)
+    totals = _totals(rows, a3)
     decisions = ledger.decisions()
     lists, duplicates = _district_lists(rows, schemas, decisions)
     for d in duplicates:
@@ -245,24 +246,37 @@ def _add(a, b):
     return round(a + b, 6) if isinstance(a, float) or isinstance(b, float) else a + b
 
 
-def _totals(rows: list[SubmitterResult], keys: list[str]) -> DistrictTotals:
+def _totals(rows: list[SubmitterResult], schema) -> DistrictTotals:
+    """累计: the counted cumulative rows summed; 当周: this period's weekly rows summed. A stock
+    (flow = false) has no weekly flow: both district rows carry the stock. A stock counted over
+    territories (total_from = "streets", 景点总数) is the streets' sum, the units' sum kept beside."""
+    keys = [c.key for c in schema.columns]
+    from_streets = {c.key for c in schema.columns if c.total_from == "streets"}
+    stocks = {c.key for c in schema.columns if not c.flow}
     cum = {k: 0 for k in keys}
     wk = {k: 0 for k in keys}
+    beside = {k: 0 for k in sorted(from_streets)}
     n_cum = n_wk = 0
     for r in rows:
         if r.status != "missing":
             n_cum += 1
             for k in keys:
                 v = _num(r.cumulative.get(k))
-                if v is not None:
+                if v is None:
+                    continue
+                if k in from_streets and not r.submitter.territorial:
+                    beside[k] = _add(beside[k], v)
+                else:
                     cum[k] = _add(cum[k], v)
         if r.weekly is not None:
             n_wk += 1
             for k in keys:
                 v = _num(r.weekly.get(k))
-                if v is not None:
+                if v is not None and k not in stocks:
                     wk[k] = _add(wk[k], v)
-    return DistrictTotals(cum, wk, n_cum, n_wk)
+    for k in stocks:
+        wk[k] = cum[k]
+    return DistrictTotals(cum, wk, n_cum, n_wk, beside)
 
 
 def _across_weeks(submitter: str, table: Counted, counted, upto: list[str], schema) -> list[Finding]:
@@ -301,39 +315,32 @@ def _previous(counted, submitter: str, schema_id: str, upto: list[str]) -> Count
 
 
 def _hazards_across_weeks(submitter: str, now: Counted, counted, upto, schemas) -> list[Finding]:
-    """A major hazard once listed stays listed; 整改完成 never goes back to 正在整改."""
+    """A major hazard once listed stays listed; 整改完成 never goes back to 正在整改. Entries are
+    matched one to one by place and description as clerks retype them (开元寺 → 开元寺景区), so
+    a renamed hazard is not "gone" and a hazard that recurs after being fixed is a second entry."""
     prev = _previous(counted, submitter, "a4", upto)
     if prev is None:
         return []
     closed = {s.key for s in schemas["a4"].statuses if s.closed}
 
-    def keyed(form: FormData) -> dict[tuple[str, str], list]:
-        # a hazard may recur at a place after being fixed: compare counts per (place, hazard)
-        out: dict[tuple[str, str], list] = {}
-        for r in form.records:
-            if "place" in r and "hazard" in r:
-                out.setdefault((norm_name(r["place"].text), norm_name(r["hazard"].text)), []).append(r)
-        return out
+    def status(r) -> str | None:
+        return r["status"].value if r.get("status") else None
 
-    def n_closed(records: list) -> int:
-        return sum(1 for r in records if r.get("status") and r["status"].value in closed)
+    def texts(r) -> tuple[str, str]:
+        return (r["place"].text if r.get("place") else "", r["hazard"].text if r.get("hazard") else "")
 
-    before, after = keyed(prev.form), keyed(now.form)
+    before = [r for r in prev.form.records if any(texts(r))]
+    after = [r for r in now.form.records if any(texts(r))]
     out = []
     common = dict(path=now.filing.original_path, sheet=now.form.sheet, form="a4", previous_period=prev.period)
-    for key, recs in before.items():
-        rec = recs[0]
-        if len(after.get(key, [])) < len(recs):
-            out.append(finding("hazard-disappeared", cell=now.form.region, place=rec["place"].text,
-                               hazard=rec["hazard"].text, **common))
-            continue
-        if n_closed(after[key]) < n_closed(recs):
-            reopened = next((r for r in after[key] if r.get("status") and r["status"].value not in closed
-                             and r["status"].value is not None), None)
-            if reopened is not None:
-                st = reopened["status"]
-                out.append(finding("status-reverted", cell=st.ref, column="status", place=rec["place"].text,
-                                   hazard=rec["hazard"].text, text=st.text, **common))
+    for rec, match in pair_up(before, after, texts, prefer=lambda a, b: status(a) == status(b)):
+        place, hazard = texts(rec)
+        if match is None:
+            out.append(finding("hazard-disappeared", cell=now.form.region, place=place, hazard=hazard, **common))
+        elif status(rec) in closed and status(match) is not None and status(match) not in closed:
+            st = match["status"]
+            out.append(finding("status-reverted", cell=st.ref, column="status", place=place,
+                               hazard=hazard, text=st.text, **common))
     return out
 
 
@@ -365,18 +372,8 @@ def _outliers(submitter: str, table: Counted, counted, upto, schema, factor: flo
 
 # --- district lists and suspected duplicates -----------------------------------------------------
 
-_COMPANY_NOISE = re.compile(r"(有限责任公司|股份有限公司|有限公司|分公司|公司|[()（）\s·.,，、-])")
-_PLACE_PREFIX = re.compile(r"^(福建省?)?(泉州市?)?(鲤城区?)?")
 
-
-def norm_name(text: str) -> str:
-    """How two clerks' spellings of one business or place are compared: without spaces,
-    brackets, the company form (有限公司 …) or a leading 福建省/泉州市/鲤城区."""
-    s = unicodedata.normalize("NFKC", str(text)).strip()
-    return _PLACE_PREFIX.sub("", _COMPANY_NOISE.sub("", s))
-
-
-def _dup_id(form: str, a: tuple[str, str], b: tuple[str, str]) -> str:
+def _dup_id(form: str, a: tuple, b: tuple) -> str:
     pair = sorted([a, b])
     return hashlib.sha1(f"{form}|{pair}".encode()).hexdigest()[:8]
 
@@ -395,39 +392,50 @@ def _district_lists(rows: list[SubmitterResult], schemas: SchemaSet, decisions: 
             for rownum, rec in zip(c.form.record_rows, c.form.records):
                 values = {k: (cell.value if cell.value is not None else cell.text) for k, cell in rec.items()}
                 items.append(ListItem(r.submitter.name, values, f"{c.form.sheet}!{rownum}", c.filing.original_path))
-    # 附件4: the same place with a similar hazard; 附件5: the same business on the same list
+
+    def add(kind: str, key: str, a: ListItem, b: ListItem, what: str, name: str, extra: tuple = ()) -> None:
+        dup = _dup_id(kind, (a.submitter, key, *extra), (b.submitter, key, *extra))
+        if any(d.id == dup for d in duplicates):
+            return
+        verdict = decisions.get(dup)
+        duplicates.append(Duplicate(dup, kind.split(":")[0], what, name, a.submitter, b.submitter, verdict, (kind, key)))
+        if verdict == "same" and kind == "a4":
+            b.duplicate_of = dup
+
+    # 附件4: one place (as differently written: 开元寺 / 开元寺景区) with a similar hazard, seen by
+    # two submitters. Entries are compared only within their place group, never all pairs.
+    hazards = lists.get("a4", [])
+    group = place_groups([norm_place(i.values.get("place", "")) for i in hazards])
+    by_place: dict[str, list[ListItem]] = {}
+    for item in hazards:
+        key = group.get(norm_place(item.values.get("place", "")), "")
+        if key:
+            by_place.setdefault(key, []).append(item)
+    for key, items in by_place.items():
+        pairs = [(a, b) for i, a in enumerate(items) for b in items[i + 1:] if a.submitter != b.submitter
+                 and hazard_similarity(norm_hazard(a.values.get("hazard", "")),
+                                       norm_hazard(b.values.get("hazard", ""))) >= HAZARD_SIMILARITY]
+        several = len({frozenset((a.submitter, b.submitter)) for a, b in pairs}) < len(pairs)
+        for a, b in pairs:
+            # two different hazards at one place between the same two submitters: told apart
+            # by their descriptions (otherwise the id stays stable when a description is edited)
+            extra = (norm_hazard(a.values.get("hazard", "")),) if several else ()
+            add("a4", key, a, b, "重大隐患", f"{a.values.get('place')}：{a.values.get('hazard')}", extra)
+    # 附件5: the same business on the same list, from two submitters
     seen: dict[tuple, list[ListItem]] = {}
-    for item in lists.get("a4", []):
-        seen.setdefault(("a4", norm_name(item.values.get("place", ""))), []).append(item)
     for item in lists.get("a5", []):
         for col, names in item.values.items():
             if isinstance(names, list):
                 for name in names:
                     seen.setdefault(("a5:" + col, norm_name(name)), []).append(ListItem(item.submitter, {col: name}))
-    for (kind, key), group in seen.items():
+    for (kind, key), items in seen.items():
         if not key:
             continue
-        for i, a in enumerate(group):
-            for b in group[i + 1:]:
-                if a.submitter == b.submitter:
-                    continue
-                if kind == "a4" and difflib.SequenceMatcher(
-                        None, norm_name(a.values.get("hazard", "")), norm_name(b.values.get("hazard", ""))).ratio() < 0.6:
-                    continue
-                if kind == "a4":
-                    what, name = "重大隐患", f"{a.values.get('place')}：{a.values.get('hazard')}"
-                else:
+        for i, a in enumerate(items):
+            for b in items[i + 1:]:
+                if a.submitter != b.submitter:
                     col = kind.split(":")[1]
-                    what, name = schemas["a5"].column(col).display, str(a.values[col])
-                dup = _dup_id(kind, (a.submitter, key), (b.submitter, key))
-                if any(d.id == dup for d in duplicates):
-                    continue
-                verdict = decisions.get(dup)
-                duplicates.append(Duplicate(dup, kind.split(":")[0], what, name, a.submitter, b.submitter,
-                                            verdict, (kind, key)))
-                if verdict == "same" and kind == "a4":
-                    b_item = next(x for x in lists["a4"] if x is b)
-                    b_item.duplicate_of = dup
+                    add(kind, key, a, b, schemas["a5"].column(col).display, str(a.values[col]))
     return lists, sorted(duplicates, key=lambda d: d.id)
 
 
@@ -436,16 +444,19 @@ def _list_counts(lists: dict[str, list[ListItem]], duplicates: list[Duplicate], 
     closed = {s.key for s in schemas["a4"].statuses if s.closed} if "a4" in schemas else set()
     hazards = [i for i in lists.get("a4", []) if i.duplicate_of is None]
     a5: dict[str, Any] = {}
-    groups: dict[tuple[str, str], set[str]] = {}
+    groups: dict[tuple[str, str], list[str]] = {}
     for item in lists.get("a5", []):
         for col, v in item.values.items():
             for name in v if isinstance(v, list) else []:
-                groups.setdefault((f"a5:{col}", norm_name(name)), set()).add(item.submitter)
+                groups.setdefault((f"a5:{col}", norm_name(name)), []).append(item.submitter)
     same = [d for d in duplicates if d.verdict == "same"]
     for (kind, key), subs in groups.items():
+        # entries, as 附件3 counts penalties (one firm fined in two weeks is two); a pair the clerk
+        # confirmed the same (two submitters, one penalty) counts once
         merged = sum(1 for d in same if d.key == (kind, key))
         col = kind.split(":")[1]
-        a5[col] = a5.get(col, 0) + max(1, len(subs) - merged)
+        most = max(subs.count(s) for s in set(subs))
+        a5[col] = a5.get(col, 0) + max(most, len(subs) - merged)
     amounts = [_num(i.values.get("fine_amount")) for i in lists.get("a5", [])]
     a5["fine_amount"] = round(sum(a for a in amounts if a is not None), 6)
     return {"a4": {"hazards": len(hazards),

@@ -51,6 +51,7 @@ class FormData:
     # list: one dict per record, and the sheet row (1-based) it came from
     records: list[dict[str, Cell]] = field(default_factory=list)
     record_rows: list[int] = field(default_factory=list)
+    none_rows: list[int] = field(default_factory=list)  # rows saying "无 / 暂无": nothing to list
     region: str = ""  # e.g. "A1:AB12", where the form was found
 
     def value(self, row: str, column: str) -> Any:
@@ -100,7 +101,7 @@ def form_to_dict(form: FormData) -> dict[str, Any]:
         "region": form.region, "row_labels": form.row_labels,
         "table": {r: {k: _cell_out(c) for k, c in cells.items()} for r, cells in form.table.items()},
         "records": [{k: _cell_out(c) for k, c in rec.items()} for rec in form.records],
-        "record_rows": form.record_rows,
+        "record_rows": form.record_rows, "none_rows": form.none_rows,
         "footer": {"reviewer": _cell_out(ft.reviewer), "filer": _cell_out(ft.filer),
                    "phone": _cell_out(ft.phone), "date": ft.date.isoformat() if ft.date else None,
                    "date_cell": _cell_out(ft.date_cell), "ref": ft.ref},
@@ -115,7 +116,7 @@ def form_from_dict(d: dict[str, Any]) -> FormData:
         row_labels=d["row_labels"],
         table={r: {k: _cell_in(c) for k, c in cells.items()} for r, cells in d["table"].items()},
         records=[{k: _cell_in(c) for k, c in rec.items()} for rec in d["records"]],
-        record_rows=d["record_rows"],
+        record_rows=d["record_rows"], none_rows=d.get("none_rows", []),
         footer=Footer(reviewer=_cell_in(ft["reviewer"]), filer=_cell_in(ft["filer"]),
                       phone=_cell_in(ft["phone"]),
                       date=dt.date.fromisoformat(ft["date"]) if ft["date"] else None,

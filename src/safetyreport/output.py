@@ -16,6 +16,7 @@ from .layout import SheetLayout, footer_text, layout_form
 from .merge import TABLE_FORM, PeriodResult
 from .reader import MARKER_SHEET
 from .schema import SchemaSet
+from .values import fmt_num
 
 ERROR_FILL = "FFC7CE"
 EXCEL_TEXT_LIMIT = 32767
@@ -255,9 +256,14 @@ def _sheet_a3(ws, result: PeriodResult, schemas: SchemaSet) -> None:
             ws.cell(row=r, column=c).style = "sr-header"
     units = ["", ""] + [f"（{c.unit}）" if c.unit else "" for c in cols]
     row = 5
+    total_note = (f"累计数为 {result.totals.cumulative_submitters} 个单位之和；"
+                  f"当周数为 {result.totals.weekly_submitters} 个单位之和")
+    for key, units_sum in result.totals.units_stock.items():
+        # 附件3 注2 “避免重复统计”: places are counted by the streets; the units' own figure beside
+        total_note += (f"；{schema.column(key).display}为各街道之和，成员单位另报 {fmt_num(units_sum)}"
+                       f"{schema.column(key).unit}（不计入合计，避免重复统计）")
     pairs: list[tuple[str, dict | None, dict | None, str, Any]] = [
-        ("合计", result.totals.cumulative, result.totals.weekly,
-         f"累计数为 {result.totals.cumulative_submitters} 个单位之和；当周数为 {result.totals.weekly_submitters} 个单位之和", None)]
+        ("合计", result.totals.cumulative, result.totals.weekly, total_note, None)]
     for r in result.rows:
         note = "" if r.status == "filed" else (f"{r.status_text}，当周数未知" if r.status == "carried" else "未报送")
         pairs.append((r.submitter.name, r.cumulative if r.status != "missing" else None, r.weekly, note, r))

@@ -17,8 +17,8 @@ from .config import Roster
 from .findings import ERROR, WARNING, Finding, finding
 from .grid import ReadError, Sheet, a1, read_grid
 from .model import Cell, FileRead, Footer, FormData
-from .schema import Column, Schema, SchemaSet, evaluate, norm_label, strip_unit
-from .values import cell_text, parse_date, parse_number, plain_text, split_names
+from .schema import NUMERIC_TYPES, Column, Schema, SchemaSet, evaluate, norm_label, strip_unit
+from .values import cell_text, norm_word, parse_date, parse_number, plain_text, split_names
 
 FOOTER_WORDS = ("审核人", "填报人", "联系电话")
 MARKER_SHEET = "_safetyreport"  # the hidden sheet of a blank form made by `safetyreport forms`
@@ -226,6 +226,7 @@ def _read_footer(index: SheetIndex, row: int) -> Footer:
 
 def _read_table(index: SheetIndex, region: Region, schema: Schema, form: FormData, missing) -> None:
     sheet = index.sheet
+    vocab = Vocabulary.of(schema)
     bottom = region.bottom - 1 if region.has_footer else region.bottom
     found_rows: dict[str, tuple[int, int]] = {}
     for row in schema.rows:
@@ -241,7 +242,7 @@ def _read_table(index: SheetIndex, region: Region, schema: Schema, form: FormDat
     col_of = _locate_columns(index, schema.columns, region.top, first_data - 1, label_col, missing)
     for key, (r, _) in found_rows.items():
         form.row_labels[key] = schema.row(key).label
-        form.table[key] = {ck: _parse(sheet, r, c, schema.column(ck)) for ck, c in col_of.items()}
+        form.table[key] = {ck: _parse(sheet, r, c, schema.column(ck), vocab) for ck, c in col_of.items()}
     if schema.open_rows:
         known = {r for r, _ in found_rows.values()}
         for r in range(first_data, bottom + 1):
@@ -250,7 +251,7 @@ def _read_table(index: SheetIndex, region: Region, schema: Schema, form: FormDat
                 continue
             key = f"extra_{len(form.row_labels) - len(found_rows) + 1}"
             form.row_labels[key] = label
-            form.table[key] = {ck: _parse(sheet, r, c, schema.column(ck)) for ck, c in col_of.items()}
+            form.table[key] = {ck: _parse(sheet, r, c, schema.column(ck), vocab) for ck, c in col_of.items()}
 
 
 def _locate_columns(index: SheetIndex, columns: list[Column], top: int, bottom: int,
@@ -311,6 +312,7 @@ def _read_list(index: SheetIndex, region: Region, schema: Schema, form: FormData
     if not col_of:
         return
     hints = {norm_label(h) for h in schema.hint_rows}
+    vocab = Vocabulary.of(schema)
     for r in range(header_bottom + 1, bottom + 1):
         texts = [cell_text(sheet.cells.get((r, c))) for c in col_of.values()]
         joined = norm_label("".join(texts))
@@ -319,10 +321,13 @@ def _read_list(index: SheetIndex, region: Region, schema: Schema, form: FormData
         first = next((t for t in texts if t), "")
         if first.startswith("注") and len([t for t in texts if t]) == 1:
             break  # the note under the form
-        only_seq = [k for k, c in col_of.items() if cell_text(sheet.cells.get((r, c)))] == ["seq"]
-        if only_seq:
+        filled = {k: t for k, t in zip(col_of, texts) if t}
+        if list(filled) == ["seq"]:
             continue  # a pre-numbered empty row
-        record = {k: _parse(sheet, r, c, schema.column(k), schema.statuses) for k, c in col_of.items()}
+        if _says_none(filled, schema, vocab):
+            form.none_rows.append(r + 1)  # "无" / "暂无": the list is empty — kept, never a record
+            continue
+        record = {k: _parse(sheet, r, c, schema.column(k), vocab) for k, c in col_of.items()}
         for k, cell in record.items():
             if cell.problem == "blank":  # a list row naming a business without a fine has no amount, not 0
                 record[k] = Cell(None, cell.ref, cell.text)
@@ -348,7 +353,7 @@ def _read_fields(index: SheetIndex, region: Region, schema: Schema, form: FormDa
             r, c = nxt[0]
         else:
             value_row = index.sheet.merged_area(r, c)[2] + 1
-            row[column.key] = _parse(index.sheet, value_row, c, column)
+            row[column.key] = _parse(index.sheet, value_row, c, column, Vocabulary.of(schema))
             continue
         missing("missing-column", column.display)
     # derived cells left blank are computed (未划线 = 现有 − 已划线); filled ones are checked by rules
@@ -360,7 +365,37 @@ def _read_fields(index: SheetIndex, region: Region, schema: Schema, form: FormDa
             values[column.key] = cell.value
 
 
-def _parse(sheet: Sheet, r: int, c: int, column: Column, statuses=()) -> Cell:
+@dataclass(frozen=True)
+class Vocabulary:
+    """A form's words, computed once per form: its 挂账销号 statuses, what a number cell says for
+    0 (schema zero_words) and what a list row says for "nothing to list" (none_words)."""
+
+    statuses: tuple
+    zero: frozenset
+    none: frozenset
+
+    @staticmethod
+    def of(schema: Schema) -> "Vocabulary":
+        return Vocabulary(tuple(schema.statuses), schema.zero_set, schema.none_set)
+
+
+def _says_none(filled: dict[str, str], schema: Schema, vocab: Vocabulary) -> bool:
+    """A list row whose cells (序号 aside) all say "none" — 无, 暂无, 本周无, — … or a 0 amount —
+    declares the list empty (附件4 is filed by units "认定为重大隐患的"; 附件5 "根据执法检查工作开展情况")."""
+    said = False
+    for key, text in filled.items():
+        if key == "seq":
+            continue
+        column = schema.column(key)
+        if column.type in NUMERIC_TYPES and parse_number(text, column.type).value == 0:
+            continue
+        if norm_word(text) not in vocab.none:
+            return False
+        said = True
+    return said
+
+
+def _parse(sheet: Sheet, r: int, c: int, column: Column, vocab: Vocabulary) -> Cell:
     """One cell, typed by its column. Problems are recorded on the cell, never raised."""
     ref = a1(r, c)
     if (r, c) in sheet.formulas:
@@ -373,14 +408,14 @@ def _parse(sheet: Sheet, r: int, c: int, column: Column, statuses=()) -> Cell:
     if column.type in ("count", "amount", "percent"):
         if column.derive and not text:
             return Cell(None, ref, "", problem="derive")
-        p = parse_number(raw, column.type)
+        p = parse_number(raw, column.type, vocab.zero)
         return Cell(p.value if p.problem not in ("not-a-number",) else None, ref, p.text, p.problem)
     if column.type == "names":
-        return Cell(split_names(raw), ref, text)
+        return Cell(split_names(raw, vocab.none), ref, text)
     if column.type == "status":
         if not text:
             return Cell(None, ref, text)
-        key, problem = _status(text, statuses)
+        key, problem = _status(text, vocab.statuses)
         return Cell(key, ref, text, problem)
     if column.type == "yesno":
         v = {"是": True, "已启动": True, "否": False, "未启动": False}.get(text.rstrip("。"))

@@ -201,14 +201,24 @@ def check_submission(submission: Submission, schemas: SchemaSet) -> list[Finding
 
 
 def _agreement(rule, form: FormData, schema: Schema, submission: Submission, schemas: SchemaSet) -> Finding | None:
-    """One count or amount rule of a list form against the table form it names, or None."""
-    other, row, column = schemas.resolve_ref(rule.agrees_with, schema.id)
+    """One count or amount rule of a list form against the table figure(s) it names, or None.
+    Several figures are summed (重大隐患 from 排查 and from 监督检查)."""
+    refs = [schemas.resolve_ref(ref, schema.id) for ref in rule.agrees_with]
+    other = refs[0][0]
     table = submission.forms.get(other.id)
     if table is None:
         return None  # the other form was not sent: filing status reports the missing form
-    expected, ref = _num(table, row.key, column.key)
-    if expected is None:
-        return None
+    figures = []
+    for _, row, column in refs:
+        value, ref = _num(table, row.key, column.key)
+        if value is None:
+            return None  # that cell has its own finding
+        figures.append((f"{row.label}{column.display}（{table.sheet}!{ref}）", value))
+    expected = round(sum(v for _, v in figures), 6)
+    if len(figures) == 1:
+        label = figures[0][0]
+    else:
+        label = " + ".join(f"{lab} {fmt_num(v)}" for lab, v in figures) + " ="
     if isinstance(rule, CountRule):
         got = _count(form, rule)
         if got == expected:
@@ -225,7 +235,7 @@ def _agreement(rule, form: FormData, schema: Schema, submission: Submission, sch
     return finding(code, severity=rule.severity, message=rule.message, path=form.path, sheet=form.sheet,
                    cell=form.region, form=form.schema_id, column=getattr(rule, "column", ""),
                    list_form=schema.short, what=rule.what, table_form=other.short,
-                   label=f"{row.label}{column.display}（{table.sheet}!{ref}）", expected=fmt_num(expected), **more)
+                   label=label, expected=fmt_num(expected), **more)
 
 
 def _count(form: FormData, rule: CountRule) -> int:
@@ -234,9 +244,10 @@ def _count(form: FormData, rule: CountRule) -> int:
         records = [r for r in records if r.get("status") and r["status"].value == rule.status]
     if not rule.column:
         return len(records)
-    # distinct names: a business fined twice is one 罚款企业
-    names = {norm_label(n) for r in records for n in (r[rule.column].value or []) if rule.column in r}
-    return len(names)
+    names = [n for r in records if rule.column in r for n in (r[rule.column].value or [])]
+    if rule.count == "distinct":
+        return len({norm_label(n) for n in names})
+    return len(names)  # entries: a firm penalised in two weeks is two penalties
 
 
 def check_submitter(read: FileRead, roster: Roster) -> list[Finding]:

@@ -22,6 +22,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal, Union
 
+from .values import norm_word
+
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 if sys.version_info >= (3, 11):
@@ -60,6 +62,11 @@ def strip_unit(label: str) -> str:
     return label
 
 
+@lru_cache(maxsize=64)
+def _word_set(words: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(norm_word(w) for w in words)
+
+
 # ---------------------------------------------------------------------------------------------
 # the schema file's model
 
@@ -84,6 +91,11 @@ class Column(_Model):
     flow: bool = True  # sums over weeks (当周 adds to 累计); False for stocks such as 景点总数
     required: bool = False  # list: every record must fill it
     derive: str = ""  # fields: arithmetic on other keys, e.g. "existing - marked"
+    # a stock counted over territories (景点总数: streets count their area, member units their
+    # supervised objects — 附件3 注2 “避免重复统计”): "streets" makes the district figure the sum
+    # of the territorial submitters (街道; 区 in a city's roster), the units' sum shown beside
+    # it; "all" sums every submitter
+    total_from: Literal["all", "streets"] = "all"
 
     _label_path = field_validator("label", mode="before")(_as_list)
 
@@ -125,6 +137,7 @@ class Status(_Model):
 class _Rule(_Model):
     severity: Literal["error", "warning"] | None = None
     message: str | None = None  # overrides the catalog template (same placeholders)
+    basis: str = ""  # the phrase of the notice (or the form's 注) the rule rests on
 
 
 class SumRule(_Rule):
@@ -165,16 +178,22 @@ class PairRule(_Rule):
 
 
 class CountRule(_Rule):
-    """The number of records (or of names in a names column) agrees with a figure of a table form.
+    """The number of records (or of names in a names column) agrees with a figure of a table form,
+    or with the sum of several (重大隐患 come from 排查 and from 监督检查).
 
-    `agrees_with` is "form.row.column", e.g. "a3.cumulative.found_major".
+    `agrees_with` is "form.row.column", e.g. "a3.cumulative.found_major", or a list of them.
+    `count`: "entries" counts every name as written (a firm fined in two weeks is two penalties
+    in 附件3's cumulative count); "distinct" counts different names once.
     """
 
     kind: Literal["count"]
     column: str = ""  # a names column: count the names; empty: count the records
     status: str = ""  # only records with this status key
-    agrees_with: str
+    agrees_with: list[str]
+    count: Literal["entries", "distinct"] = "entries"
     what: str  # Chinese, e.g. "重大隐患" — used in the message
+
+    _refs = field_validator("agrees_with", mode="before")(_as_list)
 
 
 class AmountRule(_Rule):
@@ -182,10 +201,12 @@ class AmountRule(_Rule):
 
     kind: Literal["amount"]
     column: str
-    agrees_with: str
+    agrees_with: list[str]
     what: str
     tolerance: float = 0.005
     slip_factor: float = 10000  # an amount this many times too big was typed in 元
+
+    _refs = field_validator("agrees_with", mode="before")(_as_list)
 
 
 Rule = Annotated[
@@ -210,6 +231,17 @@ class Schema(_Model):
     columns: list[Column] = []
     fields: list[Column] = []
     hint_rows: list[str] = []  # list: printed hint rows under the header (e.g. 整改完成/正在整改)
+    # what clerks type in a number cell for "nothing": read as 0, with one blank-as-zero warning
+    # per form (a blank cell always is)
+    zero_words: list[str] = []
+    # list: a row saying only one of these (无, 暂无 …) means "nothing to list" — no record
+    none_words: list[str] = []
+    # whether a submitter must send this form each period: "always"; "when-reported" — only when
+    # one of the `reported_when` figures ("form.row.column") is above 0; "optional". The
+    # campaign's configuration may override it ([required_forms]).
+    required: Literal["always", "when-reported", "optional"] = "always"
+    reported_when: list[str] = []
+    required_basis: str = ""  # the phrase of the notice that says who files this form
     statuses: list[Status] = []
     rules: list[Rule] = []
     _by_key: dict[str, Column] = PrivateAttr(default_factory=dict)
@@ -230,6 +262,15 @@ class Schema(_Model):
     def model_post_init(self, _context) -> None:
         # the reader and the rules ask for columns by key thousands of times a second
         self._by_key.update({c.key: c for c in [*self.columns, *self.fields]})
+
+    @property
+    def zero_set(self) -> frozenset[str]:
+        """zero_words as the reader compares them (half-width, no spaces, dashes unified)."""
+        return _word_set(tuple(self.zero_words))
+
+    @property
+    def none_set(self) -> frozenset[str]:
+        return _word_set(tuple(self.none_words))
 
     def row(self, key: str) -> Row:
         for r in self.rows:
@@ -257,6 +298,8 @@ class Schema(_Model):
             raise ValueError("list 布局须有 columns")
         if self.layout == "fields" and not self.fields:
             raise ValueError("fields 布局须有 fields")
+        if self.required == "when-reported" and not self.reported_when:
+            raise ValueError("required = \"when-reported\" 须有 reported_when（哪些数字大于 0 时须报送）")
         if any(c.type == "status" for c in cols) and not self.statuses:
             raise ValueError("有 status 类型的栏目，但没有定义 statuses（挂账销号状态）")
         known, rows = set(keys), set(row_keys)
@@ -345,7 +388,10 @@ class SchemaSet:
         for s in schemas:
             for rule in s.rules:
                 if isinstance(rule, (CountRule, AmountRule)):
-                    self.resolve_ref(rule.agrees_with, s.id)
+                    for ref in rule.agrees_with:
+                        self.resolve_ref(ref, s.id)
+            for ref in s.reported_when:
+                self.resolve_ref(ref, s.id, "reported_when")
 
     def __iter__(self):
         return iter(self.by_id.values())
@@ -360,16 +406,16 @@ class SchemaSet:
         """Schema id → '附件3', for reports of which forms a filing holds."""
         return {s.id: s.short for s in self}
 
-    def resolve_ref(self, ref: str, where: str) -> tuple[Schema, Row, Column]:
+    def resolve_ref(self, ref: str, where: str, field: str = "agrees_with") -> tuple[Schema, Row, Column]:
         """'a3.cumulative.found_major' → (schema, row, column), or a SchemaError."""
         parts = ref.split(".")
         if len(parts) != 3:
-            raise SchemaError(f"表样 {where} 的 agrees_with“{ref}”应写成 表样.行.栏目")
+            raise SchemaError(f"表样 {where} 的 {field}“{ref}”应写成 表样.行.栏目")
         try:
             other = self.by_id[parts[0]]
             return other, other.row(parts[1]), other.column(parts[2])
         except KeyError as e:
-            raise SchemaError(f"表样 {where} 的 agrees_with“{ref}”引用了不存在的 {e}") from None
+            raise SchemaError(f"表样 {where} 的 {field}“{ref}”引用了不存在的 {e}") from None
 
 
 @lru_cache(maxsize=8)

@@ -11,12 +11,19 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-# what clerks type for "nothing here": counts as 0, noted once per form
-ZERO_WORDS = {"", "-", "--", "—", "——", "–", "/", "\\", "无", "没有", "/项", "·", "×", "空"}
 _UNIT_WORDS = ("万元", "人次", "元", "项", "家", "个", "处", "份", "次", "人", "架", "套", "台", "条", "%")
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 _SEPARATORS = re.compile(r"[、，,；;\n\r]+")  # noqa: RUF001 (full-width separators are the point)
 _DASHES = str.maketrans({"－": "-", "—": "-", "–": "-", "―": "-"})
+_WS = re.compile(r"\s+")
+NO_WORDS: frozenset[str] = frozenset()  # callers without a schema: only a blank cell is "nothing"
+
+
+def norm_word(text: object) -> str:
+    """How a cell is compared with a schema's zero_words / none_words ("无", "暂无", "—" …):
+    half-width, no spaces, one kind of dash, no closing full stop."""
+    s = _WS.sub("", unicodedata.normalize("NFKC", str(text))).translate(_DASHES)
+    return s.rstrip("。.") or s
 
 
 @dataclass(frozen=True)
@@ -59,8 +66,9 @@ def fmt_num(v: float | int | None) -> str:
     return str(v)
 
 
-def parse_number(raw: object, kind: str = "count") -> Parsed:
-    """Normalise a numeric cell. kind: count (whole, ≥0), amount (万元, ≥0), percent."""
+def parse_number(raw: object, kind: str = "count", zero: frozenset[str] = NO_WORDS) -> Parsed:
+    """Normalise a numeric cell. kind: count (whole, ≥0), amount (万元, ≥0), percent.
+    `zero`: the form's words for "nothing" (schema zero_words, normalised by norm_word)."""
     if isinstance(raw, bool):
         return Parsed(problem="not-a-number", text=str(raw))
     if isinstance(raw, (int, float)):
@@ -70,7 +78,7 @@ def parse_number(raw: object, kind: str = "count") -> Parsed:
         return Parsed(problem="not-a-number", text=cell_text(raw))
     text = cell_text(raw)
     s = text.translate(_DASHES).replace(" ", "").replace(",", "")
-    if s in ZERO_WORDS:
+    if not s or norm_word(s) in zero:
         return Parsed(value=0, problem="blank", text=text)
     yuan = False
     for unit in _UNIT_WORDS:
@@ -99,11 +107,12 @@ def _check_number(value: float, kind: str, text: str) -> Parsed:
     return Parsed(value=round(value, 6), text=text)
 
 
-def split_names(raw: object) -> list[str]:
-    """'甲公司、乙公司\n丙店' → ['甲公司', '乙公司', '丙店']; blanks and dashes are no name."""
+def split_names(raw: object, none: frozenset[str] = NO_WORDS) -> list[str]:
+    """'甲公司、乙公司\n丙店' → ['甲公司', '乙公司', '丙店']; blanks and the form's words for
+    "none" (无, 暂无, — …) are no name."""
     text = plain_text(raw)
     names = [n.strip() for n in _SEPARATORS.split(text)]
-    return [n for n in names if n and n.translate(_DASHES) not in ZERO_WORDS]
+    return [n for n in names if n and norm_word(n) not in none]
 
 
 # --- people, phones, dates ---------------------------------------------------------------------
