@@ -179,14 +179,16 @@ def test_chinese_paths_with_spaces(tmp_path):
 def test_mail_html_escapes_what_submitters_wrote(tmp_path):
     from safetyreport.mail import status_messages
     from safetyreport.periods import parse_period
-    from safetyreport.status import StatusReport, SubmitterStatus
+    from safetyreport.status import StatusReport, SubmitterStatus, WrongFiling
 
     cfg = load_config(None)
-    sub = SubmitterStatus(ROSTER.get("开元街道"), wrong=["<script>alert(1)</script>.xlsx：1 个错误"])
+    wrong = WrongFiling("<script>alert(1)</script>.xlsx", [{"code": "sum-mismatch", "sheet": "附件3", "cell": "F6",
+                                                         "message": "<b>合计</b>不符"}])
+    sub = SubmitterStatus(ROSTER.get("开元街道"), wrong_filings=[wrong], required=["a3"])
     period = parse_period(cfg, "2021-09-23")
-    report = StatusReport(period, [sub], ["a3"], {"a3": "附件3"}, True, period.deadline)
+    report = StatusReport(period, [sub], {"a3": "always"}, {"a3": "附件3"}, True, period.deadline)
     html = status_messages(cfg, report)[0].html
-    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "<script>" not in html and "&lt;script&gt;" in html and "<b>" not in html
 
 
 def test_a_full_disk_is_a_clear_error_and_nothing_half_written(tmp_path, monkeypatch):

@@ -377,21 +377,24 @@ def test_merge_cli_errors_are_clear(tmp_path):
 
 
 def test_an_old_ledger_is_migrated_in_place_keeping_its_filings(tmp_path):
-    """A version-1 ledger (before mail_sent existed) opens, migrates and keeps every filing."""
+    """A version-1 ledger (before mail_sent and receipt sources existed), built with migration 1
+    alone, opens, migrates and keeps every filing; its receipt times say their source is unknown."""
     import sqlite3
 
     camp = Campaign(tmp_path / "c")
-    (tmp_path / "in").mkdir()
-    _, _, _, layouts = consistent_filing("开元街道", 1)
-    camp.take(write(layouts, tmp_path / "in" / "k"), "2021-09-16", "2021-09-16T09:00:00")
     db = sqlite3.connect(camp.folder / "safetyreport.db")
-    db.execute("DROP TABLE mail_sent")
+    for statement in MIGRATIONS[0]:
+        db.execute(statement)
+    db.execute("INSERT INTO filings VALUES (1, 'ab', '开元街道.xlsx', '/in/开元街道.xlsx', 'archive/ab/ab.xlsx',"
+               " '开元街道', '2021-09-16', '2021-09-16T09:00:00+08:00', '2021-09-16T01:00:00+00:00', 'intake', 0, 0)")
     db.execute("PRAGMA user_version = 1")
     db.commit()
     db.close()
     with Ledger(camp.folder) as ledger:
-        assert ledger.version == len(MIGRATIONS) == 2
-        assert len(ledger.filings()) == 1 and ledger.sent() == []
+        assert ledger.version == len(MIGRATIONS) == 3
+        [filing] = ledger.filings()
+        assert filing.submitter == "开元街道" and filing.received_source == "unknown"
+        assert ledger.sent() == []
     db = sqlite3.connect(camp.folder / "safetyreport.db")
     db.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
     db.commit()

@@ -93,8 +93,14 @@ def test_exactly_at_the_deadline_is_on_time_one_second_after_is_late(tmp_path):
     late = row(data, "鲤中街道")
     assert late["status"] == "迟报" and "1 秒" in late["reasons"]
     assert row(data, "海滨街道")["status"] == "漏报" and row(data, "海滨街道")["reasons"] == "未收到任何报表"
-    assert data["expected_reports"] == 72 and data["actual_reports"] == 8 and data["actual_reports_on_time"] == 4
-    assert data["reporting_rate"] == 11.1 and data["on_time_rate"] == 5.6
+    # required forms only: 附件3 and 附件6 of everyone; 附件4 of 开元街道 alone (鲤中街道's 累计
+    # 重大隐患 are 0 in both sources), 附件5 of both (执法检查 figures above 0)
+    assert row(data, "开元街道")["required_forms"] == ["a3", "a4", "a5", "a6"]
+    assert row(data, "鲤中街道")["required_forms"] == ["a3", "a5", "a6"]
+    assert row(data, "海滨街道")["required_forms"] == ["a3", "a6"]
+    assert data["expected_reports"] == 16 * 2 + 4 + 3 and data["actual_reports"] == 7
+    assert data["actual_reports_on_time"] == 4
+    assert data["reporting_rate"] == round(100 * 7 / 39, 1) and data["on_time_rate"] == round(100 * 4 / 39, 1)
 
 
 def test_missing_form_and_two_filings_never_count_twice(tmp_path):
@@ -104,7 +110,7 @@ def test_missing_form_and_two_filings_never_count_twice(tmp_path):
     _, data = status(cfg, "2021-09-23")
     k = row(data, "开元街道")
     assert k["status"] == "漏报" and k["missing_forms"] == ["a5", "a6"]
-    assert k["reasons"] == "缺附件5、附件6"
+    assert k["reasons"] == "缺附件5、附件6；未报工作情况"  # 工作情况 is optional: shown, never 漏报
     assert data["actual_reports"] == 2  # two copies of 附件3 and 附件4 are still one report each
 
 
@@ -119,7 +125,11 @@ def test_correction_after_an_error_stays_wrong(tmp_path):
     intake(cfg, filing(tmp_path, "开元街道", seed="good"), "2021-09-23", "2021-09-23 10:00")
     _, data = status(cfg, "2021-09-23")
     k = row(data, "开元街道")
-    assert k["status"] == "错报" and "开元街道_bad.xlsx：1 个错误" in k["wrong"]
+    assert k["status"] == "错报"
+    [wrong] = k["wrong"]  # named with its file and each error with its cell
+    assert wrong["file"] == "开元街道_bad.xlsx" and wrong["corrected_before_deadline"]
+    assert [(e["code"], e["sheet"]) for e in wrong["errors"]] == [("sum-mismatch", "附件3")]
+    assert "开元街道_bad.xlsx" in k["reasons"] and "附件3!" in k["reasons"]
     code, merged = cli_json("merge", "--period", "2021-09-23", "--config", str(cfg))
     assert code == 0  # the correction is what counts
     assert [s["file"] for s in row(merged, "开元街道")["superseded"]] == ["开元街道_bad.xlsx"] * 4
@@ -172,7 +182,8 @@ def test_machine_clock_in_any_zone_gives_the_same_answer(tmp_path):
         outputs.append({s["name"]: (s["status"], s["first_received"]) for s in data["submitters"]})
     assert outputs[0] == outputs[1] == outputs[2]
     assert outputs[0]["开元街道"] == ("按时", "2021-09-23T12:00:00+08:00")
-    assert outputs[0]["鲤中街道"] == ("迟报", "2021-09-23T12:00:01+08:00")
+    # a 迟报 resting on a file's modification time alone is never stated as fact
+    assert outputs[0]["鲤中街道"] == ("迟报（待核实）", "2021-09-23T12:00:01+08:00")
 
 
 def shutil_copy_config(cfg: Path, folder: Path) -> None:
@@ -258,7 +269,9 @@ def test_reminders_before_the_deadline_go_to_those_who_have_not_filed(tmp_path, 
     to = sorted(m["To"] for m in sink.messages)
     assert len(to) == 17 and "kaiyuan@example.invalid" not in to and "lizhong@example.invalid" in to
     lizhong = next(m for m in sink.messages if m["To"] == "lizhong@example.invalid")
-    assert "附件4、附件5、附件6" in lizhong.get_body(("plain",)).get_content()
+    body = lizhong.get_body(("plain",)).get_content()
+    # 鲤中街道's 附件3 shows no 重大隐患: 附件4 is not asked of it
+    assert "尚未报送：附件5、附件6。" in body and "附件4" not in body
     assert lizhong["Subject"].startswith("【催报】")
     cli_json("remind", "--as-of", "2021-09-22 17:00", "--config", str(cfg))
     assert len(sink.messages) == 17  # same day: not again

@@ -11,7 +11,7 @@ from typing import Any
 
 from .merge import PeriodResult
 from .periods import Period
-from .status import CampaignRecord, StatusReport
+from .status import UNVERIFIED_LATE, CampaignRecord, StatusReport
 from .values import fmt_num
 
 # 总体情况 rows: (label, column key of 附件3, unit)
@@ -132,7 +132,9 @@ def _filing(status: StatusReport | None) -> dict:
     if status is None:
         return {}
     pick = lambda flag: [r.submitter.name for r in status.rows if flag in r.flags]  # noqa: E731
-    return {"summary": status.summary, "late": pick("迟报"), "wrong": pick("错报"), "missing": pick("漏报"),
+    return {"summary": status.summary, "late": pick("迟报"), "late_unverified": pick(UNVERIFIED_LATE),
+            "wrong": pick("错报"), "missing": pick("漏报"),
+            "no_narrative": [r.submitter.name for r in status.rows if "narrative" in r.optional_missing],
             "on_time_rate": pct(status.on_time_rate), "reporting_rate": pct(status.reporting_rate)}
 
 

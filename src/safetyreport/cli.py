@@ -93,11 +93,11 @@ def validate(
 
 def _as_of(cfg, text: Optional[str]):
     """--as-of: a time in campaign time (Asia/Shanghai) unless it carries an offset."""
-    from .intake import receipt_time
+    from .intake import campaign_time
     from .workflow import parse_received
 
     when = parse_received(text)
-    return receipt_time(cfg, Path("."), when) if when else None
+    return campaign_time(cfg, when) if when else None
 
 
 def _library_errors():

@@ -40,7 +40,7 @@ class Campaign(_Model):
     start: dt.date
     end: dt.date
     timezone: str = "Asia/Shanghai"
-    weekly_forms: list[str] = ["a3", "a4", "a5", "a6"]
+    weekly_forms: list[str] = ["a3", "a4", "a5", "a6", "narrative"]
     schemas_dir: str | None = None
 
 
@@ -53,10 +53,28 @@ class Deadlines(_Model):
     final: dt.date
     final_time: str = "18:00"
     grace_minutes: int = 0
-    # a deadline on a day off moves to the next working day when holiday_shift is true
+    # Deadlines on a day off move when holiday_shift is true: the weekly one as `weekly_shift`
+    # says (to the next working day by default, as the office decided for 国庆); the monthly and
+    # final ones, which the notice states with 前 ("每月2日前", "11月20日前"), always earlier.
     holiday_shift: bool = True
+    weekly_shift: Literal["later", "earlier"] = "later"
     holidays: list[dt.date] = []
     workdays: list[dt.date] = []  # 调休: weekend days that are working days
+
+
+RequiredPolicy = Literal["always", "when-reported", "optional"]
+
+
+class FilingStatus(_Model):
+    """How the office judges a filing (附件2 三(二): 迟报、错报、漏报)."""
+
+    # per form: "always" (every period), "when-reported" (only when the unit has something to
+    # put in it — the form's schema says which figures), "optional" (shown as 未报, never 漏报).
+    # A form not named here follows its schema (附件3/6 always, 附件4/5 when-reported, 工作情况 optional).
+    required_forms: dict[str, RequiredPolicy] = {}
+    # a filing with errors is 错报 even when corrected before the deadline (true), or only when
+    # the error still stands at the deadline (false)
+    wrong_if_corrected_before_deadline: bool = True
 
 
 class OfficeContacts(_Model):
@@ -152,6 +170,7 @@ class Roster:
 class Config(_Model):
     campaign: Campaign
     deadlines: Deadlines
+    filing_status: FilingStatus = FilingStatus()
     office_contacts: OfficeContacts = OfficeContacts()
     smtp: Smtp = Smtp()
     submitters: list[Submitter]

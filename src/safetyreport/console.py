@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .findings import tally
+from .ledger import receipt_source_label, receipt_source_trusted
 from .validation import ValidationReport
 
 if TYPE_CHECKING:
@@ -147,7 +148,7 @@ def print_merge(outcome: "MergeOutcome", console: Console) -> None:
     console.print(f"本区报市汇总表：{outcome.district_filing}")
 
 
-STATUS_STYLE = {"按时": "green", "迟报": "yellow", "错报": "red", "漏报": "bold red"}
+STATUS_STYLE = {"按时": "green", "迟报": "yellow", "迟报（待核实）": "yellow", "错报": "red", "漏报": "bold red"}
 
 
 def print_status(outcome: "StatusOutcome", console: Console) -> None:
@@ -169,11 +170,16 @@ def print_status(outcome: "StatusOutcome", console: Console) -> None:
         table.add_column(col)
     for row in r.rows:
         style = STATUS_STYLE.get(row.flags[0] if row.flags else "按时", "")
-        table.add_row(row.submitter.name, f"[{style}]{row.text}[/]",
-                      f"{row.first_received:%m-%d %H:%M}" if row.first_received else "—",
-                      row.reasons(r.form_labels))
+        when = "—"
+        if row.first_received:
+            first = min(row.received, key=row.received.get)
+            source = row.sources.get(first, "unknown")
+            when = f"{row.first_received:%m-%d %H:%M}" + ("" if receipt_source_trusted(source)
+                                                            else f"（{receipt_source_label(source)}）")
+        table.add_row(row.submitter.name, f"[{style}]{row.text}[/]", when, row.reasons(r.form_labels))
     console.print(table)
     console.print(r.summary)
+    console.print(f"错报认定：{r.wrong_rule}")
     if outcome.mail is not None:
         print_mail(outcome.mail, console)
 

@@ -15,7 +15,8 @@ from .findings import Finding, finding
 from .ledger import Filing, Ledger
 from .periods import Period, period_for, period_from_name, period_of_date, zone
 from .reader import file_sha256, read_file
-from .rules import check_form, check_submitter
+from .model import Submission
+from .rules import check_form, check_submission, check_submitter
 from .schema import SchemaSet
 from .validation import Skipped, collect_files
 
@@ -32,6 +33,7 @@ class Taken:
         return {"path": self.path, "new": self.new, "filing_id": f.id if f else None,
                 "submitter": f.submitter if f else None, "period": f.period if f else None,
                 "received_at": f.received_at.isoformat() if f else None,
+                "received_source": f.received_source if f else None,
                 "findings": [x.to_dict() for x in self.findings]}
 
 
@@ -51,12 +53,18 @@ class IntakeReport:
                 "summary": {"files": len(self.taken), "new": sum(t.new for t in self.taken)}}
 
 
-def receipt_time(cfg: Config, path: Path, given: dt.datetime | None) -> dt.datetime:
-    """The receipt time given (a naive time is campaign time), else the file's modification time."""
+def campaign_time(cfg: Config, when: dt.datetime) -> dt.datetime:
+    """A time in the campaign's zone; a naive time is taken as campaign time (北京时间)."""
     tz = zone(cfg)
+    return when.replace(tzinfo=tz) if when.tzinfo is None else when.astimezone(tz)
+
+
+def receipt_time(cfg: Config, path: Path, given: dt.datetime | None) -> tuple[dt.datetime, str]:
+    """(receipt time, its source): the time given (--received-at), else the file's modification
+    time — a guess only: after a copy it is the time of the copy (see ledger.RECEIPT_SOURCES)."""
     if given is not None:
-        return given.replace(tzinfo=tz) if given.tzinfo is None else given.astimezone(tz)
-    return dt.datetime.fromtimestamp(path.stat().st_mtime, tz=tz).replace(microsecond=0)
+        return campaign_time(cfg, given), "given"
+    return dt.datetime.fromtimestamp(path.stat().st_mtime, tz=zone(cfg)).replace(microsecond=0), "file-time"
 
 
 def take_in(paths: Iterable[Path], cfg: Config, ledger: Ledger, schemas: SchemaSet,
@@ -93,9 +101,15 @@ def _take_one(path, cfg, ledger, schemas, roster, period, received_at, source, d
     findings = list(read.findings) + check_submitter(read, roster)
     for form in read.forms:
         findings += check_form(form, schemas[form.schema_id])
+    # 附件4/5 against 附件3 when they came in one file (错报 rests on these too); forms sent one
+    # per file are checked together at merge
+    own: dict = {}
+    for form in read.forms:
+        own.setdefault(form.schema_id, form)
+    findings += check_submission(Submission(read.submitter, [read], own), schemas)
     if not read.sha256:  # missing or unreadable before hashing: nothing to keep
         return Taken(str(path), None, False, findings)
-    when = receipt_time(cfg, path, received_at)
+    when, when_source = receipt_time(cfg, path, received_at)
     dated = next((period_of_date(cfg, f.footer.date) for f in read.forms if f.footer.date), None)
     marked = period_from_name(cfg, read.marker.get("period", ""))
     chosen = (period or period_from_name(cfg, path.parent.name) or default_period or marked or dated
@@ -108,5 +122,5 @@ def _take_one(path, cfg, ledger, schemas, roster, period, received_at, source, d
                                 cell=form.footer.date_cell.ref if form.footer.date_cell else form.footer.ref,
                                 form=form.schema_id, date=form.footer.date.isoformat(),
                                 dated=dated.label, chosen=chosen.label))
-    filing, new = ledger.add(read, findings, chosen.key if chosen else None, when, source)
+    filing, new = ledger.add(read, findings, chosen.key if chosen else None, when, source, when_source)
     return Taken(str(path), filing, new, findings)

@@ -73,7 +73,30 @@ MIGRATIONS: list[list[str]] = [
             subject TEXT NOT NULL, sent_at TEXT NOT NULL
         )""",
     ],
+    # 3: where each receipt time came from (a file's modification time is only a guess; filings
+    # taken before this migration say 'unknown')
+    [
+        "ALTER TABLE filings ADD COLUMN received_source TEXT NOT NULL DEFAULT 'unknown'",
+    ],
 ]
+
+# Where a receipt time came from, and whether a 迟报 may rest on it alone.
+RECEIPT_SOURCES = {
+    "given": ("登记时指定", True),        # --received-at: the clerk read it off the mail
+    "mail": ("邮件到达邮箱的时间", True),  # the server's INTERNALDATE
+    "mail-header": ("邮件头的发信时间", False),  # the Date header: the sender's clock
+    "file-time": ("文件修改时间", False),   # after a copy it is the time of the copy
+    "unknown": ("来源未记录", False),       # taken before sources were recorded
+}
+
+
+def receipt_source_label(source: str) -> str:
+    return RECEIPT_SOURCES.get(source, (source, False))[0]
+
+
+def receipt_source_trusted(source: str) -> bool:
+    """A time a 迟报 may be stated on; the others make it 待核实."""
+    return RECEIPT_SOURCES.get(source, (source, False))[1]
 
 
 class LedgerError(Exception):
@@ -93,6 +116,7 @@ class Filing:
     source: str
     errors: int
     warnings: int
+    received_source: str = "unknown"  # see RECEIPT_SOURCES
 
 
 class Ledger:
@@ -153,7 +177,7 @@ class Ledger:
         return self._filing(row) if row else None
 
     def add(self, read: FileRead, findings: list[Finding], period: str | None,
-            received_at: dt.datetime, source: str) -> tuple[Filing, bool]:
+            received_at: dt.datetime, source: str, received_source: str = "unknown") -> tuple[Filing, bool]:
         """Record a filing; the same bytes a second time are a no-op. Returns (filing, is_new).
         Call inside `transaction()` together with the supersession update."""
         known = self.knows(read.sha256)
@@ -165,10 +189,10 @@ class Ledger:
         errors, warnings = tally(findings)
         cur = self.db.execute(
             "INSERT INTO filings (sha256, original_name, original_path, archive_path, submitter, period,"
-            " received_at, taken_at, source, errors, warnings) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            " received_at, taken_at, source, errors, warnings, received_source) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             (read.sha256, src.name, str(src), archive_rel, read.submitter.name if read.submitter else None,
              period, received_at.isoformat(), dt.datetime.now(dt.timezone.utc).isoformat(), source,
-             errors, warnings))
+             errors, warnings, received_source))
         filing_id = cur.lastrowid
         self.db.executemany(
             "INSERT INTO forms (filing_id, schema_id, sheet, data) VALUES (?,?,?,?)",
@@ -229,7 +253,7 @@ class Ledger:
 
     def _filing(self, row) -> Filing:
         return Filing(row[0], row[1], row[2], row[3], row[4], row[5], row[6],
-                      dt.datetime.fromisoformat(row[7]), row[9], row[10], row[11])
+                      dt.datetime.fromisoformat(row[7]), row[9], row[10], row[11], row[12])
 
     def filing(self, filing_id: int) -> Filing:
         return self._filing(self.db.execute("SELECT * FROM filings WHERE id = ?", (filing_id,)).fetchone())

@@ -19,7 +19,7 @@ from email.utils import make_msgid
 
 from .config import Config
 from .ledger import Ledger
-from .status import StatusReport
+from .status import UNVERIFIED_LATE, StatusReport
 
 
 class MailError(Exception):
@@ -76,32 +76,50 @@ def _html_page(title: str, paragraphs: list[str], rows: list[list[str]] | None =
 
 
 def status_messages(cfg: Config, report: StatusReport, notify_submitters: bool = False) -> list[Outgoing]:
-    """(a) the list for the 综合协调组; (b) optionally one notice to each submitter concerned."""
+    """(a) the list for the 综合协调组; (b) optionally one notice to each submitter concerned.
+    A 迟报 resting only on a guessed receipt time is listed apart, as 待核实, and no unit is told
+    it was late on such a guess."""
     p = report.period
     bad = [r for r in report.rows if not r.on_time]
+    firm = [r for r in bad if r.flags != [UNVERIFIED_LATE]]
+    doubtful = [r for r in bad if r.flags == [UNVERIFIED_LATE]]
     deadline = f"{p.deadline:%Y-%m-%d %H:%M}"
-    rows = [[r.submitter.name, r.text, f"{r.first_received:%Y-%m-%d %H:%M}" if r.first_received else "未收到",
-             r.reasons(report.form_labels)] for r in bad]
+
+    def row(r) -> list[str]:
+        return [r.submitter.name, r.text, f"{r.first_received:%Y-%m-%d %H:%M}" if r.first_received else "未收到",
+                r.reasons(report.form_labels)]
+
+    rows = [row(r) for r in firm]
     title = f"{cfg.campaign.name}{p.label}报表报送情况"
-    lines = [f"截止时间：{deadline}（北京时间）", report.summary]
-    if bad:
-        lines.append("以下单位迟报、错报或漏报，请综合协调组按规定通报：")
-        text = "\n".join(lines + [f"- {a}：{b}；收到时间 {c}；{d}" for a, b, c, d in rows])
+    lines = [f"截止时间：{deadline}（北京时间）", report.summary, f"错报认定：{report.wrong_rule}"]
+    text_lines = list(lines)
+    if firm:
+        text_lines.append("以下单位迟报、错报或漏报，请综合协调组按规定通报：")
+        text_lines += [f"- {a}：{b}；收到时间 {c}；{d}" for a, b, c, d in rows]
     else:
-        text = "\n".join(lines + ["全部单位按时报送，没有迟报、错报、漏报。"])
-    out = [Outgoing("status", p.key, [cfg.office_contacts.coordination_group_email],
-                    f"【报送情况】{title}" + (f"（迟报错报漏报 {len(bad)} 个单位）" if bad else "（全部按时）"),
-                    text, _html_page(title, lines, rows, ["单位", "情况", "收到时间", "说明"]))]
+        text_lines.append("没有迟报、错报、漏报的单位。")
+    if doubtful:
+        note = "以下单位的迟报仅依据文件修改时间等无法确认的时间，请信息宣传组核实实际收件时间后再通报："
+        text_lines.append(note)
+        text_lines += [f"- {a}：{b}；收到时间 {c}；{d}" for a, b, c, d in (row(r) for r in doubtful)]
+        lines.append(note + "、".join(r.submitter.name for r in doubtful))
+    subject = f"【报送情况】{title}" + (f"（迟报错报漏报 {len(firm)} 个单位）" if firm else "（全部按时）"
+                                      if not doubtful else f"（{len(doubtful)} 个单位迟报待核实）")
+    out = [Outgoing("status", p.key, [cfg.office_contacts.coordination_group_email], subject,
+                    "\n".join(text_lines), _html_page(title, lines, rows + [row(r) for r in doubtful],
+                                                      ["单位", "情况", "收到时间", "说明"]))]
     if notify_submitters:
-        for r in bad:
+        for r in firm:
             if not r.submitter.email:
                 continue
-            body = [f"{r.submitter.name}：", f"贵单位{p.label}的专项整治报表情况为：{r.text}。",
+            verdict = "、".join(f for f in r.flags if f != UNVERIFIED_LATE)
+            body = [f"{r.submitter.name}：", f"贵单位{p.label}的专项整治报表情况为：{verdict}。",
                     r.reasons(report.form_labels) + "。", f"报送截止时间为 {deadline}（北京时间）。",
+                    f"错报认定：{report.wrong_rule}",
                     "请尽快报送或更正，并在报送前用 safetyreport validate 自查。", cfg.campaign.office]
             out.append(Outgoing("notice", p.key, [r.submitter.email],
-                                f"【{r.text}】{cfg.campaign.name}{p.label}报表", "\n".join(body),
-                                _html_page(f"{p.label}报表{r.text}", body)))
+                                f"【{verdict}】{cfg.campaign.name}{p.label}报表", "\n".join(body),
+                                _html_page(f"{p.label}报表{verdict}", body)))
     return out
 
 

@@ -220,7 +220,20 @@ def merge_period(cfg: Config, ledger: Ledger, period: Period, schemas: SchemaSet
     for f in unidentified:
         findings += ledger.findings_of(f.id, f.original_path)
     return PeriodResult(period, cfg.campaign.district, rows, totals, lists, _facilities(rows),
-                        duplicates, findings, unidentified, keys, _list_counts(lists, duplicates, schemas))
+                        duplicates, _once(findings), unidentified, keys, _list_counts(lists, duplicates, schemas))
+
+
+def _once(findings: list[Finding]) -> list[Finding]:
+    """A cross-form finding is stored at intake (forms in one file) and found again at merge
+    (forms of the period together): report it once."""
+    seen: set[tuple] = set()
+    out = []
+    for f in findings:
+        key = (f.code, f.path, f.sheet, f.cell, f.column, f.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
+    return out
 
 
 def _latest(counted, submitter: str, schema_id: str, upto: list[str]) -> Counted | None:

@@ -54,30 +54,33 @@ def _at(tz: str, day: dt.date, hhmm: str) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(h, m), tzinfo=ZoneInfo(tz))
 
 
-def working_day(cfg: Config, day: dt.date) -> dt.date:
-    """`day`, or — when the config shifts deadlines off days off — the next working day.
-    Days off: weekends and `holidays`, except the make-up working days in `workdays` (调休)."""
+def working_day(cfg: Config, day: dt.date, direction: str = "earlier") -> dt.date:
+    """`day`, or — when the config shifts deadlines off days off — the nearest working day in
+    `direction`. Days off: weekends and `holidays`, except the make-up working days in `workdays`
+    (调休). A deadline the notice states with 前 ("每月2日前", "11月20日前") moves earlier, never later."""
     d = cfg.deadlines
-    return _working_day(day, d.holiday_shift, frozenset(d.holidays), frozenset(d.workdays))
+    return _working_day(day, direction if d.holiday_shift else "none", frozenset(d.holidays), frozenset(d.workdays))
 
 
-def _working_day(day: dt.date, shift: bool, holidays: frozenset, workdays: frozenset) -> dt.date:
-    if not shift:
+def _working_day(day: dt.date, direction: str, holidays: frozenset, workdays: frozenset) -> dt.date:
+    if direction == "none":
         return day
+    step = dt.timedelta(days=1 if direction == "later" else -1)
     while day not in workdays and (day.weekday() >= 5 or day in holidays):
-        day += dt.timedelta(days=1)
+        day += step
     return day
 
 
 def weekly_periods(cfg: Config) -> list[Period]:
     """Every weekly deadline from the first one to the campaign's end."""
     d = cfg.deadlines
+    shift = d.weekly_shift if d.holiday_shift else "none"
     return list(_weekly(cfg.campaign.timezone, d.first_weekly, cfg.campaign.end, d.weekly_time,
-                        d.holiday_shift, frozenset(d.holidays), frozenset(d.workdays)))
+                        shift, frozenset(d.holidays), frozenset(d.workdays)))
 
 
 @lru_cache(maxsize=16)
-def _weekly(tz: str, first: dt.date, end: dt.date, hhmm: str, shift: bool, holidays: frozenset,
+def _weekly(tz: str, first: dt.date, end: dt.date, hhmm: str, shift: str, holidays: frozenset,
             workdays: frozenset) -> tuple[Period, ...]:
     """Keyed by every setting that shapes the calendar: intake asks once per file."""
     out = []
@@ -91,7 +94,8 @@ def _weekly(tz: str, first: dt.date, end: dt.date, hhmm: str, shift: bool, holid
 
 
 def monthly_periods(cfg: Config) -> list[Period]:
-    """One per month of the campaign, due on the `monthly_day` of the next month."""
+    """One per month of the campaign, due "每月2日前": the `monthly_day` of the next month, moved
+    earlier off a day off."""
     out = []
     y, m = cfg.campaign.start.year, cfg.campaign.start.month
     n = 1
@@ -104,6 +108,7 @@ def monthly_periods(cfg: Config) -> list[Period]:
 
 
 def final_period(cfg: Config) -> Period:
+    """Due "11月20日前": on a day off it moves to the working day before, never to Monday."""
     due = working_day(cfg, cfg.deadlines.final)
     return Period("final", "final", 1, _at(cfg.campaign.timezone, due, cfg.deadlines.final_time))
 
@@ -154,15 +159,15 @@ def period_for(cfg: Config, when: dt.datetime) -> Period | None:
 
 def period_of_date(cfg: Config, day: dt.date | None) -> Period | None:
     """The week a form's own date (表尾日期) falls in: after the previous deadline day, up to
-    and including its own Thursday."""
+    and including its own deadline day (its Thursday, or the day the deadline moved to)."""
     if day is None:
         return None
     previous = None
     for p in weekly_periods(cfg):
-        nominal = dt.date.fromisoformat(p.key)
-        if (previous is None or day > previous) and day <= nominal:
-            return p if previous is not None or (nominal - day).days < 7 else None
-        previous = nominal
+        last = max(dt.date.fromisoformat(p.key), p.deadline.date())
+        if (previous is None or day > previous) and day <= last:
+            return p if previous is not None or (last - day).days < 7 else None
+        previous = last
     return None
 
 

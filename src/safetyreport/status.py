@@ -1,30 +1,70 @@
 """Filing status: 按时 / 迟报 / 错报 / 漏报 per submitter and period, from the ledger.
 
+The notice (附件2 三(二)) asks the 信息宣传组 to tell the 综合协调组 of "迟报、错报、漏报". Each
+verdict is published (通报), so each must be one a unit can check:
+
+- 漏报: a form the unit had to send was not received. Which forms are required follows the
+  notice: 附件3/6 every week; 附件4 only from units "认定为重大隐患的" (cumulative 重大隐患 from
+  both sources above 0), 附件5 only "根据执法检查工作开展情况" (cumulative 执法 figures above 0);
+  工作情况 is shown as 未报 but is never 漏报. The campaign's configuration may say otherwise.
+- 迟报: a required form's first receipt came after the deadline (grace included). A 迟报 that
+  rests only on a file's modification time is 待核实, never stated as fact.
+- 错报: a filing of the period had error-severity findings. By default a later correction does not
+  erase it; an office may forgive corrections received before the deadline.
+
 At most one report per submitter and form counts towards the rates (DHIS2's reporting rate is
-received ÷ expected and can never pass 100 %). 迟报: a required form's first receipt came after
-the deadline (grace included). 错报: any filing for the period had errors — a later correction
-does not erase that the first one was wrong. 漏报: nothing received, or a required form missing.
+received ÷ expected and can never pass 100 %); only required forms are expected.
 Sends nothing: `mail` does that.
 """
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from dataclasses import dataclass, field
 
 from .config import Config, Submitter
-from .ledger import Filing, Ledger
+from .ledger import Filing, Ledger, receipt_source_label, receipt_source_trusted
 from .periods import Period, all_periods, now
+from .schema import SchemaSet
+
+UNVERIFIED_LATE = "迟报（待核实）"
+
+
+@dataclass
+class WrongFiling:
+    """A filing whose errors make its unit 错报: the file, and each error with its place."""
+
+    file: str
+    errors: list[dict]  # {"code", "sheet", "cell", "message"}
+    corrected: bool = False  # replaced by a later filing received before the deadline
+
+    def text(self, limit: int = 3) -> str:
+        shown = "；".join(f"{e['sheet']}!{e['cell']} {e['message']}" if e["cell"] else e["message"]
+                         for e in self.errors[:limit])
+        more = f"等 {len(self.errors)} 个错误" if len(self.errors) > limit else ""
+        return f"{self.file}：{shown}{more}"
+
+    def to_dict(self) -> dict:
+        return {"file": self.file, "corrected_before_deadline": self.corrected, "errors": self.errors}
 
 
 @dataclass
 class SubmitterStatus:
     submitter: Submitter
     received: dict[str, dt.datetime] = field(default_factory=dict)  # form → first receipt
-    missing_forms: list[str] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)  # form → where that receipt time came from
+    required: list[str] = field(default_factory=list)  # forms this unit had to send this period
+    missing_forms: list[str] = field(default_factory=list)  # required, not received
+    optional_missing: list[str] = field(default_factory=list)  # optional, not received (未报工作情况)
     late_by: dt.timedelta | None = None
-    wrong: list[str] = field(default_factory=list)  # why: "开元街道.xlsx：3 个错误"
+    late_verified: bool = True  # False: every late receipt rests on a guessed time (file mtime)
+    wrong_filings: list[WrongFiling] = field(default_factory=list)
     first_received: dt.datetime | None = None
+
+    @property
+    def wrong(self) -> list[str]:
+        return [w.text() for w in self.wrong_filings]
 
     @property
     def missing(self) -> bool:
@@ -40,14 +80,14 @@ class SubmitterStatus:
 
     @property
     def on_time(self) -> bool:
-        return not (self.missing or self.late or self.wrong)
+        return not (self.missing or self.late or self.wrong_filings)
 
     @property
     def flags(self) -> list[str]:
         out = []
         if self.late:
-            out.append("迟报")
-        if self.wrong:
+            out.append("迟报" if self.late_verified else UNVERIFIED_LATE)
+        if self.wrong_filings:
             out.append("错报")
         if self.missing:
             out.append("漏报")
@@ -65,7 +105,13 @@ class SubmitterStatus:
             parts.append("缺" + "、".join(labels.get(f, f) for f in self.missing_forms))
         if self.late_by is not None:
             parts.append(f"晚于截止时间 {human_delta(self.late_by)}")
-        parts += self.wrong
+            if not self.late_verified:
+                late_sources = {receipt_source_label(self.sources[f]) for f in self.sources
+                                if not receipt_source_trusted(self.sources[f])}
+                parts.append(f"收到时间依据{('、'.join(sorted(late_sources)))}，待核实")
+        parts += [f"错误：{w}" for w in self.wrong]
+        if self.optional_missing and not self.nothing:
+            parts.append("未报" + "、".join(labels.get(f, f) for f in self.optional_missing))
         return "；".join(parts)
 
 
@@ -73,22 +119,23 @@ class SubmitterStatus:
 class StatusReport:
     period: Period
     rows: list[SubmitterStatus]
-    required: list[str]
+    policies: dict[str, str]  # form → always / when-reported / optional
     form_labels: dict[str, str]
     deadline_passed: bool
     deadline: dt.datetime  # the period's deadline with the grace period added
+    wrong_rule: str = ""  # how 错报 is judged, in the office's words
 
     @property
     def expected(self) -> int:
-        return len(self.rows) * len(self.required)
+        return sum(len(r.required) for r in self.rows)
 
     @property
     def actual(self) -> int:
-        return sum(len([f for f in self.required if f in r.received]) for r in self.rows)
+        return sum(len([f for f in r.required if f in r.received]) for r in self.rows)
 
     @property
     def actual_on_time(self) -> int:
-        return sum(len([f for f in self.required if f in r.received and r.received[f] <= self.deadline])
+        return sum(len([f for f in r.required if f in r.received and r.received[f] <= self.deadline])
                    for r in self.rows)
 
     @property
@@ -106,19 +153,24 @@ class StatusReport:
 
     @property
     def summary(self) -> str:
-        late = sum(r.late for r in self.rows)
-        wrong = sum(bool(r.wrong) for r in self.rows)
+        late = sum(r.late and r.late_verified for r in self.rows)
+        unverified = sum(r.late and not r.late_verified for r in self.rows)
+        wrong = sum(bool(r.wrong_filings) for r in self.rows)
         missing = sum(r.missing for r in self.rows)
         ok = sum(r.on_time for r in self.rows)
-        return (f"{self.period.label}：应报 {len(self.rows)} 个单位，按时 {ok} 个，迟报 {late} 个，错报 {wrong} 个，"
-                f"漏报 {missing} 个；报表报送率 {self.reporting_rate:g}%（{self.actual}/{self.expected}），"
-                f"按时报送率 {self.on_time_rate:g}%。")
+        no_narrative = sum(bool(r.optional_missing) and not r.nothing for r in self.rows)
+        return (f"{self.period.label}：应报 {len(self.rows)} 个单位，按时 {ok} 个，迟报 {late} 个"
+                + (f"（另有 {unverified} 个迟报待核实收到时间）" if unverified else "")
+                + f"，错报 {wrong} 个，漏报 {missing} 个；报表报送率 {self.reporting_rate:g}%"
+                f"（{self.actual}/{self.expected}），按时报送率 {self.on_time_rate:g}%。"
+                + (f"{no_narrative} 个单位未报工作情况。" if no_narrative and "narrative" in self.policies else ""))
 
     def to_dict(self) -> dict:
         return {
             "period": self.period.to_dict(),
             "deadline_passed": self.deadline_passed,
-            "required_forms": self.required,
+            "required_forms": self.policies,
+            "wrong_rule": self.wrong_rule,
             "reporting_rate": self.reporting_rate,
             "on_time_rate": self.on_time_rate,
             "expected_reports": self.expected,
@@ -127,11 +179,13 @@ class StatusReport:
             "summary": self.summary,
             "submitters": [{
                 "name": r.submitter.name, "kind": r.submitter.kind, "status": r.text, "flags": r.flags,
-                "on_time": r.on_time, "late": r.late,
+                "on_time": r.on_time, "late": r.late, "late_verified": r.late_verified if r.late else None,
                 "late_by_minutes": round(r.late_by.total_seconds() / 60) if r.late_by else None,
-                "wrong": r.wrong, "missing_forms": r.missing_forms,
+                "wrong": [w.to_dict() for w in r.wrong_filings], "required_forms": r.required,
+                "missing_forms": r.missing_forms, "not_filed_optional": r.optional_missing,
                 "first_received": r.first_received.isoformat() if r.first_received else None,
                 "received": {k: v.isoformat() for k, v in sorted(r.received.items())},
+                "received_source": {k: v for k, v in sorted(r.sources.items())},
                 "reasons": r.reasons(self.form_labels),
             } for r in self.rows],
         }
@@ -145,39 +199,125 @@ def human_delta(d: dt.timedelta) -> str:
     return "".join(parts) or f"{int(d.total_seconds())} 秒"
 
 
-def required_forms(cfg: Config) -> list[str]:
-    return list(cfg.campaign.weekly_forms)
+def policies(cfg: Config, schemas: SchemaSet) -> dict[str, str]:
+    """Each form collected each period → always / when-reported / optional (config over schema)."""
+    forms = [f for f in dict.fromkeys(cfg.campaign.weekly_forms) if f in schemas]
+    chosen = cfg.filing_status.required_forms
+    return {f: chosen.get(f, schemas[f].required) for f in forms}
 
 
-def period_status(cfg: Config, ledger: Ledger, period: Period, form_labels: dict[str, str],
-                  filings: list[Filing] | None = None, forms_of: dict[int, list[str]] | None = None) -> StatusReport:
-    filings = ledger.filings() if filings is None else filings
-    forms_of = _forms_of(ledger) if forms_of is None else forms_of
-    required = required_forms(cfg)
+def wrong_rule_text(cfg: Config) -> str:
+    if cfg.filing_status.wrong_if_corrected_before_deadline:
+        return "报送的报表有错误即记错报；截止前已更正的也记一次（更正后的报表照常计入汇总）。"
+    return "截止时报表仍有错误的记错报；截止前已更正的不记错报。"
+
+
+class _Ledgered:
+    """What status needs from the ledger, read once for every period of a run."""
+
+    def __init__(self, ledger: Ledger):
+        self.ledger = ledger
+        self.filings = {f.id: f for f in ledger.filings()}
+        self.index = ledger.form_index()
+        self.forms_of: dict[int, list[str]] = {}
+        self.superseded_by: dict[int, list[int | None]] = {}  # filing → superseding form of each form
+        self.filing_of_form: dict[int, int] = {}
+        # (submitter, form kind) → [(weekly period, form id)] of the forms that count, by period
+        self.counting: dict[tuple[str, str], list[tuple[str, int]]] = {}
+        for form_id, filing_id, schema_id, sup in self.index:
+            self.forms_of.setdefault(filing_id, []).append(schema_id)
+            self.superseded_by.setdefault(filing_id, []).append(sup)
+            self.filing_of_form[form_id] = filing_id
+            f = self.filings[filing_id]
+            if sup is None and f.submitter and f.period and len(f.period) == 10:  # weekly keys are dates
+                self.counting.setdefault((f.submitter, schema_id), []).append((f.period, form_id))
+        for entries in self.counting.values():
+            entries.sort()
+        self._loaded: dict[int, object] = {}
+
+    def counted_form(self, submitter: str, schema_id: str, upto: str):
+        """The submitter's counted form of this kind in the latest weekly period ≤ `upto` (a date)."""
+        entries = self.counting.get((submitter, schema_id), [])
+        i = bisect.bisect_right(entries, (upto, float("inf")))
+        if i == 0:
+            return None
+        form_id = entries[i - 1][1]
+        if form_id not in self._loaded:
+            self._loaded.update(self.ledger.load_forms({form_id}))
+        return self._loaded.get(form_id)
+
+    def errors_of(self, filing: Filing) -> list[dict]:
+        return [{"code": f.code, "sheet": f.sheet, "cell": f.cell, "message": f.message}
+                for f in self.ledger.findings_of(filing.id, filing.original_path) if f.severity == "error"]
+
+
+def _required(sub: Submitter, policy: dict[str, str], schemas: SchemaSet, data: _Ledgered,
+              period: Period) -> list[str]:
+    """The forms this submitter had to send: 'when-reported' ones only when one of the schema's
+    reported_when figures is above 0 in the unit's latest counted form up to this period."""
+    upto = max(period.key, period.deadline.date().isoformat()) if period.kind == "weekly" \
+        else period.deadline.date().isoformat()
+    out = []
+    for form_id, rule in policy.items():
+        if rule == "always":
+            out.append(form_id)
+        elif rule == "when-reported":
+            for ref in schemas[form_id].reported_when:
+                schema_id, row, column = ref.split(".")
+                form = data.counted_form(sub.name, schema_id, upto)
+                value = form.value(row, column) if form is not None else None
+                if isinstance(value, (int, float)) and value > 0:
+                    out.append(form_id)
+                    break
+    return out
+
+
+def period_status(cfg: Config, ledger: Ledger, period: Period, schemas: SchemaSet,
+                  data: _Ledgered | None = None) -> StatusReport:
+    data = data or _Ledgered(ledger)
+    policy = policies(cfg, schemas)
+    labels = schemas.short_labels()
     deadline = period.deadline + dt.timedelta(minutes=cfg.deadlines.grace_minutes)
+    forgive = not cfg.filing_status.wrong_if_corrected_before_deadline
     rows = []
     for sub in cfg.roster:
-        mine = sorted((f for f in filings if f.submitter == sub.name and f.period == period.key),
+        mine = sorted((f for f in data.filings.values() if f.submitter == sub.name and f.period == period.key),
                       key=lambda f: (f.received_at, f.sha256))
         st = SubmitterStatus(sub)
         for f in mine:
-            for schema_id in forms_of.get(f.id, []):
-                st.received.setdefault(schema_id, f.received_at)
+            for schema_id in data.forms_of.get(f.id, []):
+                if schema_id not in st.received:
+                    st.received[schema_id], st.sources[schema_id] = f.received_at, f.received_source
             if f.errors:
-                st.wrong.append(f"{f.original_name}：{f.errors} 个错误")
+                corrected = _corrected_before(f, mine, data, deadline)
+                if not (forgive and corrected):
+                    st.wrong_filings.append(WrongFiling(f.original_name, data.errors_of(f), corrected))
         st.first_received = mine[0].received_at if mine else None
-        st.missing_forms = [x for x in required if x not in st.received]
-        late = [st.received[x] - deadline for x in required if x in st.received and st.received[x] > deadline]
-        st.late_by = max(late) if late else None
+        st.required = _required(sub, policy, schemas, data, period)
+        st.missing_forms = [x for x in st.required if x not in st.received]
+        st.optional_missing = [x for x, rule in policy.items() if rule == "optional" and x not in st.received]
+        late = [(st.received[x] - deadline, st.sources[x]) for x in st.required
+                if x in st.received and st.received[x] > deadline]
+        if late:
+            st.late_by = max(d for d, _ in late)
+            st.late_verified = any(receipt_source_trusted(src) for _, src in late)
         rows.append(st)
-    return StatusReport(period, rows, required, form_labels, now(cfg) > deadline, deadline)
+    return StatusReport(period, rows, policy, labels, now(cfg) > deadline, deadline, wrong_rule_text(cfg))
 
 
-def _forms_of(ledger: Ledger) -> dict[int, list[str]]:
-    out: dict[int, list[str]] = {}
-    for _fid, filing_id, schema_id, _sup in ledger.form_index():
-        out.setdefault(filing_id, []).append(schema_id)
-    return out
+def _corrected_before(f: Filing, mine: list[Filing], data: _Ledgered, deadline: dt.datetime) -> bool:
+    """Every form of the filing was replaced by a later filing received by the deadline (a file
+    that could not be read at all is corrected by any later filing received by then)."""
+    replaced_by = data.superseded_by.get(f.id, [])
+    if not replaced_by:
+        return any(g.received_at > f.received_at and g.received_at <= deadline for g in mine if g.id != f.id)
+    for form_id in replaced_by:
+        if form_id is None:
+            return False
+        newer = data.filings[data.filing_of_form[form_id]]
+        if newer.received_at > deadline:
+            return False
+    return True
 
 
 @dataclass
@@ -185,12 +325,12 @@ class CampaignRecord:
     """Per submitter, how often it filed late, wrong or not at all over the periods so far."""
 
     periods: list[Period]
-    counts: dict[str, dict[str, int]]  # submitter → {"迟报": n, "错报": n, "漏报": n, "按时": n}
+    counts: dict[str, dict[str, int]]  # submitter → {"按时": n, "迟报": n, "迟报（待核实）": n, "错报": n, "漏报": n}
     details: dict[str, list[tuple[str, str]]]  # submitter → [(period label, status text)]
 
     @property
     def exit_code(self) -> int:
-        return 0 if all(c["迟报"] + c["错报"] + c["漏报"] == 0 for c in self.counts.values()) else 1
+        return 0 if all(c["按时"] == len(self.periods) for c in self.counts.values()) else 1
 
     def to_dict(self) -> dict:
         return {"periods": [p.to_dict() for p in self.periods],
@@ -199,17 +339,17 @@ class CampaignRecord:
                                for name, c in self.counts.items()]}
 
 
-def campaign_record(cfg: Config, ledger: Ledger, form_labels: dict[str, str],
+def campaign_record(cfg: Config, ledger: Ledger, schemas: SchemaSet,
                     as_of: dt.datetime | None = None, kinds: tuple[str, ...] = ("weekly",)) -> CampaignRecord:
     """Every period of these kinds whose deadline (grace included) has passed by `as_of`."""
     as_of = as_of or now(cfg)
     grace = dt.timedelta(minutes=cfg.deadlines.grace_minutes)
     periods = [p for p in all_periods(cfg) if p.kind in kinds and p.deadline + grace < as_of]
-    filings, forms_of = ledger.filings(), _forms_of(ledger)
-    counts = {s.name: {"按时": 0, "迟报": 0, "错报": 0, "漏报": 0} for s in cfg.roster}
+    data = _Ledgered(ledger)
+    counts = {s.name: {"按时": 0, "迟报": 0, UNVERIFIED_LATE: 0, "错报": 0, "漏报": 0} for s in cfg.roster}
     details: dict[str, list[tuple[str, str]]] = {s.name: [] for s in cfg.roster}
     for p in periods:
-        for r in period_status(cfg, ledger, p, form_labels, filings, forms_of).rows:
+        for r in period_status(cfg, ledger, p, schemas, data).rows:
             for flag in r.flags or ["按时"]:
                 counts[r.submitter.name][flag] += 1
             details[r.submitter.name].append((p.label, r.text))

@@ -170,13 +170,12 @@ def status_job(cfg: Config, period_text: str | None, campaign: bool = False, ema
     from .status import campaign_record, period_status
 
     schemas = load_schemas(*cfg.schema_dirs())
-    labels = schemas.short_labels()
     at = at or now(cfg)
     with Ledger(cfg.folder) as ledger:
         if campaign:
-            return StatusOutcome(None, campaign_record(cfg, ledger, labels, as_of=at), None)
+            return StatusOutcome(None, campaign_record(cfg, ledger, schemas, as_of=at), None)
         period = parse_period(cfg, period_text) if period_text else last_due(cfg, at)
-        report = period_status(cfg, ledger, period, labels)
+        report = period_status(cfg, ledger, period, schemas)
         mail = None
         if email:
             mail = deliver(cfg, ledger, status_messages(cfg, report, notify_submitters), dry_run=dry_run)
@@ -191,11 +190,10 @@ def remind_job(cfg: Config, period_text: str | None, dry_run: bool = False,
     from .status import period_status
 
     schemas = load_schemas(*cfg.schema_dirs())
-    labels = schemas.short_labels()
     at = at or now(cfg)
     with Ledger(cfg.folder) as ledger:
         period = parse_period(cfg, period_text) if period_text else next_due(cfg, at)
-        report = period_status(cfg, ledger, period, labels)
+        report = period_status(cfg, ledger, period, schemas)
         mail = deliver(cfg, ledger, reminder_messages(cfg, report, slot=at.date().isoformat()), dry_run=dry_run)
     return StatusOutcome(report, None, mail)
 
@@ -232,7 +230,7 @@ def forms_job(cfg: Config, period_text: str, out: Path, submitters: list[str] | 
         if sub is None:
             raise PeriodError(f"“{name}”不在报送名单中。名单：{roster.names()}")
         chosen.append(sub)
-    form_ids = [f for f in [*cfg.campaign.weekly_forms, "narrative"] if f in schemas]
+    form_ids = [f for f in dict.fromkeys([*cfg.campaign.weekly_forms, "narrative"]) if f in schemas]
     previous: dict[str, dict] = {}
     if with_previous and (cfg.folder / "safetyreport.db").exists() and period.kind == "weekly":
         previous = _previous_cumulative(cfg, period, schemas)
@@ -282,7 +280,6 @@ def report_job(cfg: Config, kind: str, period_text: str | None, out: Path | None
     from .status import campaign_record, period_status
 
     schemas = load_schemas(*cfg.schema_dirs())
-    labels = schemas.short_labels()
     weeks = weekly_periods(cfg)
     name, office = cfg.campaign.name, cfg.campaign.office
     with Ledger(cfg.folder) as ledger:
@@ -293,7 +290,7 @@ def report_job(cfg: Config, kind: str, period_text: str | None, out: Path | None
             period = parse_period(cfg, period_text, weekly_only=True) if period_text else latest_filed_period(cfg, ledger)
             history = history_to(period)
             doc = B.weekly(name, office, history[-1], history[-2] if len(history) > 1 else None,
-                           period_status(cfg, ledger, period, labels), history)
+                           period_status(cfg, ledger, period, schemas), history)
             stem = f"工作简报{doc.issue}_{period.key}"
         elif kind == "monthly":
             # "2021-10", or any week of it; by default the month of the latest filed week
@@ -313,7 +310,7 @@ def report_job(cfg: Config, kind: str, period_text: str | None, out: Path | None
             if not filed:
                 raise PeriodError("台账中还没有周报，无法生成总结。")
             history = history_to(filed[-1])
-            record = campaign_record(cfg, ledger, labels, as_of=final.deadline)
+            record = campaign_record(cfg, ledger, schemas, as_of=final.deadline)
             doc = B.summary(name, office, final, history, record)
             stem = "专项整治总结"
     markdown = render_markdown(doc)
