@@ -104,7 +104,8 @@ def build(folder: Path) -> list[Case]:
         z.writestr("xl/worksheets/sheet1.xml", b" " * (120 * 1024 * 1024))
     add(Case("压缩炸弹.xlsx", "120 MB of spaces packed into a few hundred KB", "unreadable-file", "解压后"),
         bomb.getvalue())
-    add(Case("百万行.xlsx", "a sheet claiming cells at the last row and column", None),
+    add(Case("百万行.xlsx", "a sheet with a cell at the last row and column: the form is read, the far cell is "
+                         "named, never silently dropped", "sheet-beyond-limit", "XFD1048576"),
         _with_sheet_xml(good, lambda x: x.replace(
             "</sheetData>", '<row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData>', 1)))
     add(Case("超长文字.xlsx", "a 2 MB string typed in a count cell", "not-a-number", "共"),

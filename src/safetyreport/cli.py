@@ -138,7 +138,7 @@ def _emit(result, as_json: bool, printer, code: int) -> None:
 def intake(
     paths: List[Path] = typer.Argument(..., help="收到的报表文件或文件夹。"),
     period: Optional[str] = typer.Option(None, "--period", "-p", help="报送周期（周四截止日），如 2021-09-23 或 第2周。不填则按文件夹名或收到时间确定。"),
-    received_at: Optional[str] = typer.Option(None, "--received-at", help="收到时间（北京时间），如 \"2021-09-23 10:15\"。不填则用文件的修改时间。"),
+    received_at: Optional[str] = typer.Option(None, "--received-at", help="收到时间（北京时间），如 \"2021-09-23 10:15\"。不填则用文件的修改时间（只是推测：文件复制后就是复制的时间，据此判定的迟报标为待核实）。"),
     config: Optional[Path] = ConfigOption,
     as_json: bool = JsonOption,
 ) -> None:
@@ -166,6 +166,7 @@ def merge(
     paths: List[Path] = typer.Argument(None, help="先登记这些文件或文件夹中的新报表（可不填，只用台账中已有的）。"),
     period: Optional[str] = typer.Option(None, "--period", "-p", help="汇总哪个周期，如 2021-09-23 或 第2周（默认：台账中最近有报表的周期）。"),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="汇总工作簿的保存位置（默认：配置文件旁的 输出/ 文件夹）。"),
+    received_at: Optional[str] = typer.Option(None, "--received-at", help="新登记文件的收到时间（北京时间），如 \"2021-09-23 10:15\"。不填则用文件的修改时间（迟报将标为待核实）。"),
     config: Optional[Path] = ConfigOption,
     as_json: bool = JsonOption,
 ) -> None:
@@ -185,7 +186,8 @@ def merge(
 
     cfg = _config(config)
     with progress_bar(len(collect_files(paths or [])[0]), "正在登记", enabled=not as_json) as tick:
-        outcome = _guarded(merge_job, cfg, list(paths or []), period, out, progress=tick)
+        outcome = _guarded(merge_job, cfg, list(paths or []), period, out, progress=tick,
+                           received_text=received_at)
     _emit(outcome, as_json, print_merge, outcome.exit_code)
 
 

@@ -44,6 +44,11 @@ CATALOG: dict[str, Kind] = {
         WARNING, "报表重复",
         "{form_label}出现多次（{places}），以{kept}为准。",
     ),
+    "sheet-beyond-limit": Kind(
+        WARNING, "超出读取范围",
+        "工作表在第 {rows} 行或第 {cols} 列之外还有内容（最远到 {far}），超出本工具的读取范围，这部分没有读取。"
+        "如确有报表内容在那里，请把它移到表格上方后重新报送。",
+    ),
     # --- who filed -------------------------------------------------------------------------
     "unknown-submitter": Kind(
         ERROR, "填报单位不在名单内",
@@ -80,7 +85,7 @@ CATALOG: dict[str, Kind] = {
     ),
     "blank-as-zero": Kind(
         WARNING, "空白按0计",
-        "{form_label}有 {count} 个数字格为空白或“—”“/”“无”，已按 0 计（如 {cells}）。如不是 0，请补填。",
+        "{form_label}有 {count} 个数字格为空白或写了“—”“无”“暂无”等，已按 0 计（如 {cells}）。如不是 0，请补填。",
     ),
     "missing-value": Kind(ERROR, "必填项为空", "第 {row} 行“{label}”未填写。"),
     "unknown-status": Kind(

@@ -17,9 +17,13 @@ SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
 WPS_SUFFIXES = {".et", ".ett", ".dps", ".wps"}
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
-# Bounds that keep a hostile or absurd file from eating the machine: no real form is this big.
-MAX_ROWS = 2000
+# Bounds that keep a hostile or absurd file from eating the machine. A real list may be long (a
+# city's 附件4), so rows are generous; what lies beyond is reported (Sheet.beyond), never dropped
+# silently. calamine allocates the whole rectangle up to the farthest cell, so a sheet whose
+# rectangle is larger than MAX_CELLS is read cell by cell with openpyxl instead.
+MAX_ROWS = 100_000
 MAX_COLS = 200
+MAX_CELLS = 2_000_000
 
 
 class ReadError(Exception):
@@ -35,6 +39,7 @@ class Sheet:
     cells: dict[tuple[int, int], Any] = field(default_factory=dict)  # 0-based (row, col) → value
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # r1, c1, r2, c2 incl.
     formulas: dict[tuple[int, int], str] = field(default_factory=dict)  # formulas with no value
+    beyond: str = ""  # the farthest cell holding something past MAX_ROWS × MAX_COLS (not read)
 
     def merged_area(self, r: int, c: int) -> tuple[int, int, int, int]:
         for area in self.merged:
@@ -100,7 +105,7 @@ def read_grid(path: Path) -> list[Sheet]:
         if head[:2] != b"PK":
             raise ReadError("unreadable-file", "文件已损坏或不是 Excel 文件（扩展名是 .xlsx，内容却不是）。")
         scan = _scan_xlsx(path)
-        if scan.max_row >= MAX_ROWS or scan.max_col >= MAX_COLS:
+        if scan.max_row > MAX_ROWS or scan.max_col > MAX_COLS or scan.max_row * scan.max_col > MAX_CELLS:
             # calamine allocates the whole rectangle up to the farthest cell (one cell at
             # XFD1048576 aborts the process); openpyxl reads cell by cell within our bounds
             return _read_openpyxl(path)
@@ -137,12 +142,18 @@ def _read_openpyxl(path: Path) -> list[Sheet]:
     try:
         for ws in wb.worksheets:
             sheet = Sheet(name=ws.title)
-            for r, row in enumerate(ws.iter_rows(max_row=min(ws.max_row, MAX_ROWS),
-                                                 max_col=min(ws.max_column, MAX_COLS),
-                                                 values_only=True)):
-                for c, v in enumerate(row):
-                    if v is not None and v != "":
-                        sheet.cells[(r, c)] = v
+            far = (-1, -1)
+            # the cells the file holds (not the rectangle up to the farthest one)
+            for (r, c), cell in sorted(getattr(ws, "_cells", {}).items()):
+                v = cell.value
+                if v is None or v == "":
+                    continue
+                if r > MAX_ROWS or c > MAX_COLS:
+                    far = max(far, (r - 1, c - 1))
+                    continue
+                sheet.cells[(r - 1, c - 1)] = v
+            if far != (-1, -1):
+                sheet.beyond = a1(*far)
             sheet.merged = [(m.min_row - 1, m.min_col - 1, m.max_row - 1, m.max_col - 1)
                             for m in ws.merged_cells.ranges]
             sheets.append(sheet)
@@ -233,14 +244,21 @@ def _read_calamine(path: Path) -> list[Sheet]:
     for name in wb.sheet_names:
         try:
             ws = wb.get_sheet_by_name(name)
-            rows = ws.to_python(skip_empty_area=False, nrows=MAX_ROWS)
+            rows = ws.to_python(skip_empty_area=False, nrows=MAX_ROWS + 1)
         except Exception:
             raise ReadError("unreadable-file", f"工作表“{name}”无法读取，文件可能已损坏。") from None
         sheet = Sheet(name=name)
+        far = (-1, -1)
         for r, row in enumerate(rows):
-            for c, v in enumerate(row[:MAX_COLS]):
+            for c, v in enumerate(row):
                 if v is not None and v != "":
-                    sheet.cells[(r, c)] = v
+                    if r >= MAX_ROWS or c >= MAX_COLS:
+                        far = max(far, (r, c))
+                    else:
+                        sheet.cells[(r, c)] = v
+        more_rows = max(ws.total_height, ws.height) > MAX_ROWS + 1
+        if far != (-1, -1) or more_rows:
+            sheet.beyond = a1(*far) if far != (-1, -1) else a1(max(ws.total_height, ws.height) - 1, 0)
         sheet.merged = [(a[0], a[1], b[0], b[1]) for a, b in (ws.merged_cell_ranges or [])]
         sheets.append(sheet)
     return sheets

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .config import Roster
 from .findings import ERROR, WARNING, Finding, finding
-from .grid import ReadError, Sheet, a1, read_grid
+from .grid import MAX_COLS, MAX_ROWS, ReadError, Sheet, a1, read_grid
 from .model import Cell, FileRead, Footer, FormData
 from .schema import NUMERIC_TYPES, Column, Schema, SchemaSet, evaluate, norm_label, strip_unit
 from .values import cell_text, norm_word, parse_date, parse_number, plain_text, split_names
@@ -97,6 +97,9 @@ def read_file(path: Path, schemas: SchemaSet, roster: Roster, sha256: str | None
             result.marker = {cell_text(sheet.cells.get((r, 0))): cell_text(sheet.cells.get((r, 1)))
                              for r in range(20) if (r, 0) in sheet.cells}
             continue
+        if sheet.beyond:  # no silent limit: say what was not read
+            result.findings.append(finding("sheet-beyond-limit", path=str(path), sheet=sheet.name,
+                                           cell=sheet.beyond, rows=MAX_ROWS, cols=MAX_COLS, far=sheet.beyond))
         index = SheetIndex(sheet)
         for schema in schemas:
             for region in _regions(index, schema):

@@ -66,16 +66,18 @@ def latest_filed_period(cfg: Config, ledger: Ledger) -> Period:
 
 
 def merge_job(cfg: Config, paths: list[Path], period_text: str | None, out: Path | None = None,
-              schemas: SchemaSet | None = None, progress: Callable[[Path], None] | None = None) -> MergeOutcome:
+              schemas: SchemaSet | None = None, progress: Callable[[Path], None] | None = None,
+              received_text: str | None = None) -> MergeOutcome:
     from .output import write_consolidated, write_district_filing
 
     schemas = schemas or load_schemas(*cfg.schema_dirs())
     period = parse_period(cfg, period_text, weekly_only=True) if period_text else None  # totals are weekly
+    when = parse_received(received_text)
     with Ledger(cfg.folder) as ledger:
         intake = None
         if paths:
             intake = take_in(paths, cfg, ledger, schemas, source="folder", progress=progress,
-                             default_period=period)
+                             default_period=period, received_at=when)
         period = period or latest_filed_period(cfg, ledger)
         result = merge_period(cfg, ledger, period, schemas)
     workbook = out or default_output(cfg.folder, cfg.campaign.district, period)
