@@ -87,6 +87,7 @@ def a3_layout(values: dict[tuple[str, str], object] | None = None, submitter: st
 def write(layouts, path: Path, writer: str = "openpyxl") -> Path:
     fn, suffix = WRITERS[writer]
     path = path.with_suffix(suffix)
+    path.parent.mkdir(parents=True, exist_ok=True)
     fn(list(layouts), path)
     return path
 

@@ -64,15 +64,23 @@ def test_weekly_briefing_figures_equal_merge_json(demo):
     page.feed(files[".html"].read_text(encoding="utf-8"))
     overview = {row[0]: row[1:] for row in page.tables[0][1:]}
     t, w = merged["totals"]["cumulative"], merged["totals"]["weekly"]
-    assert overview["排查发现隐患（项）"] == [fmt(t["found_total"]), fmt(w["found_total"]),
-                                      f"{w['found_total'] - prev['totals']['weekly']['found_total']:+g}"]
+    pw = prev["totals"]["weekly"]
+    # 隐患 of both sources: each unit's 排查 and the 联席会议成员部门监督检查
+    both = lambda d, a, b: d[a] + d[b]  # noqa: E731
+    found, found_w = both(t, "found_total", "insp_found_total"), both(w, "found_total", "insp_found_total")
+    assert overview["发现隐患合计（项）"] == [fmt(found), fmt(found_w),
+                                       f"{found_w - both(pw, 'found_total', 'insp_found_total'):+g}"]
+    assert overview["其中：排查发现（项）"][:2] == [fmt(t["found_total"]), fmt(w["found_total"])]
+    assert overview["其中：监督检查发现（项）"][:2] == [fmt(t["insp_found_total"]), fmt(w["insp_found_total"])]
+    assert overview["重大隐患合计（项）"][0] == fmt(both(t, "found_major", "insp_found_major"))
+    assert overview["景区和非景区景点（街道统计）（家）"] == [fmt(t["sites"]), "—", "—"]
     assert overview["罚款金额（万元）"][:2] == [fmt(t["fine_amount"]), fmt(w["fine_amount"])]
     text = "".join(page.text)
-    rate = round(100 * t["fixed_total"] / t["found_total"], 1)
-    assert f"整改率 {rate:g}%" in text and "第3期" in text
+    rate = round(100 * both(t, "fixed_total", "insp_fixed_total") / found, 1)
+    assert f"整改率 {rate:g}%" in text and "第3期" in text and "两个来源" in text
     units = {row[0]: row for row in page.tables[1][1:]}
     for s in merged["submitters"]:
-        assert units[s["name"]][2] == fmt(s["cumulative"]["found_total"])
+        assert units[s["name"]][2] == fmt(both(s["cumulative"], "found_total", "insp_found_total"))
     assert "<img" in files[".html"].read_text(encoding="utf-8")  # charts embedded, self-contained
     import docx
 
@@ -80,8 +88,8 @@ def test_weekly_briefing_figures_equal_merge_json(demo):
     paragraphs = [p.text for p in d.paragraphs]
     assert paragraphs[0] == "鲤城区景区和非景区景点安全管理专项整治工作简报" and paragraphs[1] == "第3期"
     first = d.tables[0]
-    found_row = next(r for r in first.rows if r.cells[0].text == "排查发现隐患（项）")
-    assert [c.text for c in found_row.cells[1:3]] == [fmt(t["found_total"]), fmt(w["found_total"])]
+    found_row = next(r for r in first.rows if r.cells[0].text == "发现隐患合计（项）")
+    assert [c.text for c in found_row.cells[1:3]] == [fmt(found), fmt(found_w)]
     assert len(d.inline_shapes) == 2
     section = d.sections[0]
     assert round(section.page_width.cm, 1) == 21.0 and round(section.page_height.cm, 1) == 29.7
@@ -154,7 +162,9 @@ def test_monthly_is_the_difference_of_month_ends_and_says_why_when_weeks_disagre
     assert code == 0 and out["briefing"]["monthly"]["all_agree"]
     _, merged = cli_json("merge", "--period", "2021-09-30", "--config", cfg)
     rows = {r["label"]: r for r in out["briefing"]["monthly"]["rows"]}
-    assert rows["排查发现隐患"]["month"] == fmt(merged["totals"]["cumulative"]["found_total"])  # first month
+    t = merged["totals"]["cumulative"]
+    assert rows["发现隐患合计"]["month"] == fmt(t["found_total"] + t["insp_found_total"])  # first month
+    assert rows["其中：监督检查发现"]["month"] == fmt(t["insp_found_total"])
     # a unit that skips week 2: its week-2 flows are in its week-3 cumulative, not in any 当周 sum
     camp = tmp_path / "c"
     write_default_config(camp)
@@ -197,7 +207,9 @@ def test_templates_are_the_customisation_point(demo, tmp_path):
     from safetyreport.briefing import Briefing
     from safetyreport.report import render_markdown
 
-    b = Briefing("weekly", "标题", "第1期", "办公室", "2021年9月16日", "第1周", totals={"fix_rate_text": "50%", "open_major": 0},
+    headline = dict.fromkeys(("found", "found_week", "found_own", "found_insp", "fixed", "major", "major_fixed"), "1")
+    b = Briefing("weekly", "标题", "第1期", "办公室", "2021年9月16日", "第1周",
+                 totals={"fix_rate_text": "50%", "open_major": 0, "headline": headline},
                  overview=[{"label": "x", "unit": "项", "cumulative": "1", "weekly": "1", "change": "—"}] * 4)
     assert "## 一、本周总体情况（自定义）" in render_markdown(b, custom)
 

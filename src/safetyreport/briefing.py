@@ -9,21 +9,46 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .identity import pair_up
 from .merge import PeriodResult
 from .periods import Period
 from .status import UNVERIFIED_LATE, CampaignRecord, StatusReport
 from .values import fmt_num
 
-# 总体情况 rows: (label, column key of 附件3, unit)
+# 隐患 have two sources on 附件3: each unit's own 排查 and the 联席会议成员部门监督检查 (member
+# units find most of theirs so). Wherever a briefing speaks of 隐患, 重大隐患 or 整改率 it counts
+# both, and says so, so no unit's 监督检查 hazards vanish from the district picture.
+FOUND = ("found_total", "insp_found_total")
+FIXED = ("fixed_total", "insp_fixed_total")
+MAJOR = ("found_major", "insp_found_major")
+MAJOR_FIXED = ("fixed_major", "insp_fixed_major")
+BOTH_SOURCES = "隐患数和整改率含各单位排查发现和联席会议成员部门监督检查发现两个来源。"
+
+# 总体情况 rows: (label, column keys of 附件3 summed, unit, a stock?)
 OVERVIEW = [
-    ("排查发现隐患", "found_total", "项"), ("已完成整改隐患", "fixed_total", "项"),
-    ("排查发现重大隐患", "found_major", "项"), ("重大隐患已整改销号", "fixed_major", "项"),
-    ("监督检查组", "groups_total", "个"), ("检查组参加人员", "inspectors", "人次"),
-    ("检查单位和场所", "sites_inspected", "家"), ("群众举报隐患", "reports", "项"),
-    ("举报核实查处", "reports_verified", "项"), ("责令限期整改", "ordered", "家"),
-    ("停产停业整改", "suspended", "家"), ("取缔关闭", "closed", "家"),
-    ("罚款企业", "fined_count", "家"), ("罚款金额", "fine_amount", "万元"),
+    ("景区和非景区景点（街道统计）", ("sites",), "家", True),
+    ("发现隐患合计", FOUND, "项", False), ("其中：排查发现", ("found_total",), "项", False),
+    ("其中：监督检查发现", ("insp_found_total",), "项", False),
+    ("已完成整改隐患合计", FIXED, "项", False),
+    ("重大隐患合计", MAJOR, "项", False), ("重大隐患已整改销号", MAJOR_FIXED, "项", False),
+    ("监督检查组", ("groups_total",), "个", False), ("检查组参加人员", ("inspectors",), "人次", False),
+    ("检查单位和场所", ("sites_inspected",), "家", False), ("群众举报隐患", ("reports",), "项", False),
+    ("举报核实查处", ("reports_verified",), "项", False), ("责令限期整改", ("ordered",), "家", False),
+    ("停产停业整改", ("suspended",), "家", False), ("取缔关闭", ("closed",), "家", False),
+    ("罚款企业", ("fined_count",), "家", False), ("罚款金额", ("fine_amount",), "万元", False),
 ]
+
+
+def total(values: dict | None, keys: tuple[str, ...]) -> float | int | None:
+    """The sum of these columns; None when none of them is known (a row not filed)."""
+    nums = [values.get(k) for k in keys] if values else []
+    nums = [v for v in nums if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    if not nums:
+        return None
+    out = sum(nums)
+    return round(out, 6) if isinstance(out, float) else out
+
+
 NARRATIVE = [("news", "工作动态"), ("practices", "经验做法"), ("problems", "存在问题"),
              ("coordination", "需协调解决事项"), ("next_steps", "下一步打算")]
 
@@ -74,18 +99,17 @@ class Briefing:
 def _unit_rows(result: PeriodResult) -> list[dict]:
     rows = []
     for r in result.rows:
-        cum = r.cumulative or {}
+        cum = r.cumulative if r.status != "missing" else None
+        found, fixed = total(cum, FOUND), total(cum, FIXED)
         rows.append({
             "name": r.submitter.name, "kind": r.submitter.kind_label, "status": r.status_text,
             "carried": r.status == "carried", "missing": r.status == "missing",
-            "found": fmt_num(cum.get("found_total")) if r.status != "missing" else "—",
-            "fixed": fmt_num(cum.get("fixed_total")) if r.status != "missing" else "—",
-            "rate_value": rate(cum.get("fixed_total"), cum.get("found_total")),
-            "rate": pct(rate(cum.get("fixed_total"), cum.get("found_total"))),
-            "major": fmt_num(cum.get("found_major")) if r.status != "missing" else "—",
-            "major_fixed": fmt_num(cum.get("fixed_major")) if r.status != "missing" else "—",
-            "weekly_found": fmt_num(r.weekly.get("found_total")) if r.weekly else "未报",
-            "weekly_fixed": fmt_num(r.weekly.get("fixed_total")) if r.weekly else "未报",
+            "found": fmt_num(found) if cum else "—", "fixed": fmt_num(fixed) if cum else "—",
+            "rate_value": rate(fixed, found), "rate": pct(rate(fixed, found)),
+            "major": fmt_num(total(cum, MAJOR)) if cum else "—",
+            "major_fixed": fmt_num(total(cum, MAJOR_FIXED)) if cum else "—",
+            "weekly_found": fmt_num(total(r.weekly, FOUND)) if r.weekly else "未报",
+            "weekly_fixed": fmt_num(total(r.weekly, FIXED)) if r.weekly else "未报",
         })
     return rows
 
@@ -95,7 +119,7 @@ def _open_hazards(result: PeriodResult, first_seen: dict[tuple[str, str, str], P
     for item in result.lists.get("a4", []):
         if item.values.get("status") == "closed" or item.duplicate_of:
             continue
-        key = (item.submitter, str(item.values.get("place")), str(item.values.get("hazard")))
+        key = (item.submitter, str(item.values.get("place") or ""), str(item.values.get("hazard") or ""))
         since = first_seen.get(key, result.period)
         out.append({"place": item.values.get("place") or "", "unit": item.submitter,
                     "hazard": item.values.get("hazard") or "", "measures": item.values.get("measures") or "",
@@ -104,13 +128,22 @@ def _open_hazards(result: PeriodResult, first_seen: dict[tuple[str, str, str], P
 
 
 def first_seen(history: list[PeriodResult]) -> dict[tuple[str, str, str], Period]:
-    """When each 附件4 hazard first appeared in its submitter's list (for days open)."""
-    seen: dict[tuple[str, str, str], Period] = {}
+    """When each 附件4 hazard first appeared in its submitter's list (for days open), following
+    it week by week as clerks retype it (开元寺 → 开元寺景区). Keyed by the latest texts."""
+    def texts(item) -> tuple[str, str]:
+        return str(item.values.get("place") or ""), str(item.values.get("hazard") or "")
+
+    carried: dict[str, list[tuple[object, Period]]] = {}
     for res in history:
+        mine: dict[str, list] = {}
         for item in res.lists.get("a4", []):
-            key = (item.submitter, str(item.values.get("place")), str(item.values.get("hazard")))
-            seen.setdefault(key, res.period)
-    return seen
+            mine.setdefault(item.submitter, []).append(item)
+        for sub, items in mine.items():
+            before = carried.get(sub, [])
+            since = {id(item): period for item, period in before}
+            pairs = pair_up(items, [item for item, _ in before], texts)
+            carried[sub] = [(item, since[id(match)] if match is not None else res.period) for item, match in pairs]
+    return {(item.submitter, *texts(item)): period for entries in carried.values() for item, period in entries}
 
 
 def _narratives(result: PeriodResult) -> list[dict]:
@@ -142,8 +175,10 @@ def weekly(cfg_name: str, office: str, result: PeriodResult, previous: PeriodRes
            status: StatusReport | None, history: list[PeriodResult]) -> Briefing:
     t, w = result.totals.cumulative, result.totals.weekly
     pw = previous.totals.weekly if previous else {}
-    overview = [{"label": label, "unit": unit, "cumulative": fmt_num(t.get(key)), "weekly": fmt_num(w.get(key)),
-                 "change": change(w.get(key), pw.get(key)) if previous else "—"} for label, key, unit in OVERVIEW]
+    overview = [{"label": label, "unit": unit, "cumulative": fmt_num(total(t, keys)),
+                 "weekly": "—" if stock else fmt_num(total(w, keys)),
+                 "change": change(total(w, keys), total(pw, keys)) if previous and not stock else "—"}
+                for label, keys, unit, stock in OVERVIEW]
     d = result.period.deadline
     b = Briefing(
         kind="weekly", title=f"{cfg_name}工作简报", issue=f"第{result.period.number}期", office=office,
@@ -157,21 +192,33 @@ def weekly(cfg_name: str, office: str, result: PeriodResult, previous: PeriodRes
         filing=_filing(status), narratives=_narratives(result), trend=_trend(history),
     )
     b.totals = {"cumulative": t, "weekly": w, "weekly_submitters": result.totals.weekly_submitters,
-                "fix_rate": rate(t.get("fixed_total"), t.get("found_total")),
-                "major_fix_rate": rate(t.get("fixed_major"), t.get("found_major")),
-                "open_major": len(b.open_hazards)}
+                "fix_rate": rate(total(t, FIXED), total(t, FOUND)),
+                "major_fix_rate": rate(total(t, MAJOR_FIXED), total(t, MAJOR)),
+                "open_major": len(b.open_hazards), "headline": _headline(t, w)}
     b.totals["fix_rate_text"] = pct(b.totals["fix_rate"])
     b.totals["major_fix_rate_text"] = pct(b.totals["major_fix_rate"])
     b.notes.append(f"当周数为已报送的 {result.totals.weekly_submitters} 个单位之和；"
-                   f"累计数为 {result.totals.cumulative_submitters} 个单位之和（含沿用上期）。")
+                   f"累计数为 {result.totals.cumulative_submitters} 个单位之和（含沿用上期）。{BOTH_SOURCES}")
+    for key, units_sum in result.totals.units_stock.items():
+        b.notes.append(f"景区和非景区景点总数为各街道统计之和；成员单位另报本级及直接监管对象 {fmt_num(units_sum)} 家，"
+                       "不计入合计（附件3 注2“避免重复统计”）。")
     return b
+
+
+def _headline(t: dict, w: dict) -> dict[str, str]:
+    """The figures the opening paragraph names, formatted."""
+    return {"found": fmt_num(total(t, FOUND)), "found_week": fmt_num(total(w, FOUND)),
+            "found_own": fmt_num(total(t, ("found_total",))), "found_insp": fmt_num(total(t, ("insp_found_total",))),
+            "fixed": fmt_num(total(t, FIXED)), "major": fmt_num(total(t, MAJOR)),
+            "major_fixed": fmt_num(total(t, MAJOR_FIXED)), "sites": fmt_num(t.get("sites")),
+            "ordered": fmt_num(t.get("ordered"))}
 
 
 def _trend(history: list[PeriodResult]) -> list[dict]:
     return [{"label": f"{int(r.period.key[5:7])}/{int(r.period.key[8:10])}",
-             "found": r.totals.cumulative.get("found_total", 0), "fixed": r.totals.cumulative.get("fixed_total", 0),
-             "weekly_found": r.totals.weekly.get("found_total", 0),
-             "weekly_fixed": r.totals.weekly.get("fixed_total", 0)} for r in history]
+             "found": total(r.totals.cumulative, FOUND) or 0, "fixed": total(r.totals.cumulative, FIXED) or 0,
+             "weekly_found": total(r.totals.weekly, FOUND) or 0,
+             "weekly_fixed": total(r.totals.weekly, FIXED) or 0} for r in history]
 
 
 def monthly(cfg_name: str, office: str, month: Period, weeks: list[PeriodResult],
@@ -181,10 +228,12 @@ def monthly(cfg_name: str, office: str, month: Period, weeks: list[PeriodResult]
     end = weeks[-1]
     start = before.totals.cumulative if before else {}
     rows, notes = [], []
-    for label, key, unit in OVERVIEW:
-        diff = round(end.totals.cumulative.get(key, 0) - start.get(key, 0), 4)
-        summed = round(sum(w.totals.weekly.get(key, 0) for w in weeks), 4)
-        rows.append({"label": label, "unit": unit, "cumulative": fmt_num(end.totals.cumulative.get(key)),
+    for label, keys, unit, stock in OVERVIEW:
+        if stock:  # a stock has no monthly flow
+            continue
+        diff = round((total(end.totals.cumulative, keys) or 0) - (total(start, keys) or 0), 4)
+        summed = round(sum(total(w.totals.weekly, keys) or 0 for w in weeks), 4)
+        rows.append({"label": label, "unit": unit, "cumulative": fmt_num(total(end.totals.cumulative, keys)),
                      "month": fmt_num(diff), "weeks_sum": fmt_num(summed), "agree": diff == summed})
         if diff != summed:
             notes.append(f"{label}：月末累计差额 {fmt_num(diff)} 与各周当周数之和 {fmt_num(summed)} 不一致。")

@@ -45,7 +45,7 @@ def trend(points: list[dict]) -> bytes:
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 3.2))
     x = [p["label"] for p in points]
-    ax.plot(x, [p["found"] for p in points], marker="o", label="累计排查发现隐患")
+    ax.plot(x, [p["found"] for p in points], marker="o", label="累计发现隐患（排查+监督检查）")
     ax.plot(x, [p["fixed"] for p in points], marker="s", label="累计已完成整改")
     ax.bar(x, [p["weekly_found"] for p in points], alpha=0.25, label="当周发现")
     ax.set_title("每周隐患排查整改趋势")

@@ -24,14 +24,18 @@ SEVERITY_TEXT = {"error": "[bold red]错误[/]", "warning": "[yellow]提醒[/]"}
 
 
 def make_console(stderr: bool = False) -> Console:
-    # A Windows console in a GBK code page cannot print every character: replace, never crash.
+    """A console that never cuts: piped or redirected (cron logs, `> out.txt`), every line is
+    printed whole, tables included; on a terminal, text is left to the terminal to wrap, so a
+    path is never broken by us. A Windows console in a GBK code page cannot print every
+    character: replace, never crash."""
     stream = sys.stderr if stderr else sys.stdout
     try:
         if stream.encoding and stream.encoding.lower().replace("-", "") not in ("utf8", "utf16"):
             stream.reconfigure(errors="replace")
     except (AttributeError, ValueError):
         pass
-    return Console(file=stream, highlight=False, soft_wrap=False)
+    interactive = hasattr(stream, "isatty") and stream.isatty()
+    return Console(file=stream, highlight=False, soft_wrap=True, width=None if interactive else 100_000)
 
 
 def print_json(data: Any) -> None:
@@ -70,8 +74,8 @@ def print_validation(report: ValidationReport, console: Console) -> None:
         if item.findings:
             table = Table(show_header=True, header_style="bold", box=None, padding=(0, 1), expand=False)
             table.add_column("级别", no_wrap=True)
-            table.add_column("位置", no_wrap=True)
-            table.add_column("问题", no_wrap=True)
+            table.add_column("位置", overflow="fold")
+            table.add_column("问题", overflow="fold")
             table.add_column("说明")
             for f in item.findings:
                 table.add_row(SEVERITY_TEXT.get(f.severity, f.severity), f.location or "—",
