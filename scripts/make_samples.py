@@ -538,8 +538,22 @@ def main() -> None:
 
     make_flawed(out / "flawed", kept_for_flaws, expect, skipped)
     make_fire(out / "fire_lanes", expect)
+    weeks = [w.isoformat() for w in WEEKS]
+    file_of = lambda name, week: next(k for k in manifest if k.startswith(f"{week}/{name}_"))  # noqa: E731
+    conventions = {
+        "成员单位的重大隐患来自监督检查（附件3 第二个来源）":
+            [k for k in manifest if k.startswith(f"{weeks[0]}/区文旅局_附件")]  # one form per file
+            + [file_of(n, w) for n, t in truth[weeks[-1]].items() if n != "区文旅局"
+               and t["cumulative"]["insp_found_major"] > 0 for w in weeks],
+        "没有重大隐患和执法检查的单位不报附件4、附件5": [file_of("区委统战部（区民族宗教局）", w) for w in weeks],
+        "附件4、附件5 报一行“无”“暂无”": [file_of("区教育局", w) for w in weeks],
+        "场所改名（开元寺 → 开元寺景区）": [file_of("开元街道", w) for w in weeks[1:]],
+        "同一企业两周各被罚款一次": [file_of("金龙街道", w) for w in weeks],
+        "数字格写“暂无”“零”“未发现”": [file_of("区委政法委", w) for w in weeks],
+    }
     data = {"about": "每个样例文件应报告的问题（code, sheet, cell）。由 scripts/make_samples.py 按注入的问题写出。",
-            "files": dict(sorted(manifest.items())), "skipped": sorted(skipped + ["README.md", "manifest.json", "truth.json"])}
+            "files": dict(sorted(manifest.items())), "skipped": sorted(skipped + ["README.md", "manifest.json", "truth.json"]),
+            "conventions_without_errors": conventions}
     (out / "truth.json").write_text(json.dumps(
         {"about": "各单位各周附件3 的真实数字（生成时写入的值），测试用来核对汇总结果。", "a3": truth},
         ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

@@ -66,3 +66,42 @@ def test_samples_are_reproducible(tmp_path):
     finally:
         make_samples.ROOT = old_root
     assert (tmp_path / "samples" / "manifest.json").read_text(encoding="utf-8") == before
+
+
+def test_the_conventions_of_real_filings_are_in_the_samples_and_raise_no_error():
+    """Each way units really fill the forms (domain.md, last section; the forms' 注) is present in
+    the shipped samples — read back, not taken on trust — and validates with no error."""
+    from safetyreport.config import load_config
+    from safetyreport.reader import read_file
+    from safetyreport.schema import load_schemas
+
+    conventions = _manifest()["conventions_without_errors"]
+    files = sorted({f for fs in conventions.values() for f in fs})
+    code, report = cli_json("validate", *[str(SAMPLES / f) for f in files])
+    errors = [(f["path"], f["code"]) for x in report["files"] for f in x["findings"] if f["severity"] == "error"]
+    assert code == 0 and errors == []
+    schemas, roster = load_schemas(), load_config(None).roster
+
+    def forms(rel: str) -> dict:
+        return {f.schema_id: f for f in read_file(SAMPLES / rel, schemas, roster).forms}
+
+    truth = json.loads((SAMPLES / "truth.json").read_text(encoding="utf-8"))["a3"]["2021-09-30"]
+    units = {rel.split("/")[1].split("_")[0] for rel in conventions["成员单位的重大隐患来自监督检查（附件3 第二个来源）"]}
+    assert len(units) >= 3
+    for unit in units:
+        assert truth[unit]["cumulative"]["insp_found_major"] > 0 == truth[unit]["cumulative"]["found_major"], unit
+    for rel in conventions["没有重大隐患和执法检查的单位不报附件4、附件5"]:
+        assert sorted(forms(rel)) == ["a3", "a6", "narrative"]
+    for rel in conventions["附件4、附件5 报一行“无”“暂无”"]:
+        read = forms(rel)
+        assert read["a4"].records == [] and read["a4"].none_rows and read["a5"].none_rows
+    first, last = (forms(rel)["a4"] for rel in ("2021-09-16/开元街道_2021-09-16.xlsx",
+                                                conventions["场所改名（开元寺 → 开元寺景区）"][-1]))
+    assert "开元寺" in [r["place"].text for r in first.records]
+    assert "开元寺" not in [r["place"].text for r in last.records]
+    assert "开元寺景区" in [r["place"].text for r in last.records]
+    fined = [n for r in forms(conventions["同一企业两周各被罚款一次"][-1])["a5"].records for n in r["fined"].value]
+    assert any(fined.count(n) == 2 for n in fined)
+    typed = {c.text for rel in conventions["数字格写“暂无”“零”“未发现”"] for f in forms(rel).values()
+             for cells in f.table.values() for c in cells.values()}
+    assert {"暂无", "零", "未发现"} & typed
