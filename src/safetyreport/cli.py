@@ -10,8 +10,11 @@ from typing import List, Optional
 
 import typer
 
+from .clitext import ChineseCommand, ChineseGroup
+
 app = typer.Typer(
     name="safetyreport",
+    cls=ChineseGroup,
     help="景区和非景区景点安全管理专项整治报表工具：校验报表、汇总全区数据、统计报送情况。\n\n"
          "示例：safetyreport demo（用随附样例演示一个完整的周四）；safetyreport validate 开元街道.xlsx",
     no_args_is_help=True,
@@ -21,7 +24,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-ConfigOption = typer.Option(None, "--config", "-c", help="配置文件 safetyreport.toml 的路径（默认：当前文件夹中的，没有则用内置的鲤城区配置）。",
+ConfigOption = typer.Option(None, "--config", "-c", metavar="配置文件", help="配置文件 safetyreport.toml 的路径（默认：当前文件夹中的，没有则用内置的鲤城区配置）。",
                             exists=False, dir_okay=False)
 JsonOption = typer.Option(False, "--json", help="以 JSON 输出结果，供脚本使用（不显示进度条）。")
 
@@ -42,9 +45,9 @@ def _config(path: Optional[Path]):
         _fail(str(e))
 
 
-@app.command()
+@app.command(cls=ChineseCommand)
 def init(
-    folder: Path = typer.Argument(Path("."), help="在哪个文件夹生成配置文件（默认：当前文件夹）。"),
+    folder: Path = typer.Argument(Path("."), metavar="文件夹", help="在哪个文件夹生成配置文件（默认：当前文件夹）。"),
     force: bool = typer.Option(False, "--force", help="已有配置文件时覆盖它。"),
 ) -> None:
     """生成本次专项整治的配置文件 safetyreport.toml（活动名称、起止日期、报送名单、报送时限）。
@@ -66,9 +69,9 @@ def init(
     typer.echo(f"已生成配置文件：{target}")
 
 
-@app.command()
+@app.command(cls=ChineseCommand)
 def validate(
-    paths: List[Path] = typer.Argument(..., help="要校验的报表文件或文件夹（可多个；文件夹会包括其中所有表格）。"),
+    paths: List[Path] = typer.Argument(..., metavar="文件或文件夹", help="要校验的报表文件或文件夹（可多个；文件夹会包括其中所有表格）。"),
     config: Optional[Path] = ConfigOption,
     as_json: bool = JsonOption,
 ) -> None:
@@ -134,11 +137,11 @@ def _emit(result, as_json: bool, printer, code: int) -> None:
     raise typer.Exit(code)
 
 
-@app.command()
+@app.command(cls=ChineseCommand)
 def intake(
-    paths: List[Path] = typer.Argument(..., help="收到的报表文件或文件夹。"),
-    period: Optional[str] = typer.Option(None, "--period", "-p", help="报送周期（周四截止日），如 2021-09-23 或 第2周。不填则按文件夹名或收到时间确定。"),
-    received_at: Optional[str] = typer.Option(None, "--received-at", help="收到时间（北京时间），如 \"2021-09-23 10:15\"。不填则用文件的修改时间（只是推测：文件复制后就是复制的时间，据此判定的迟报标为待核实）。"),
+    paths: List[Path] = typer.Argument(..., metavar="文件或文件夹", help="收到的报表文件或文件夹。"),
+    period: Optional[str] = typer.Option(None, "--period", "-p", metavar="周期", help="报送周期（周四截止日），如 2021-09-23 或 第2周。不填则按文件夹名或收到时间确定。"),
+    received_at: Optional[str] = typer.Option(None, "--received-at", metavar="时间", help="收到时间（北京时间），如 \"2021-09-23 10:15\"。不填则用文件的修改时间（只是推测：文件复制后就是复制的时间，据此判定的迟报标为待核实）。"),
     config: Optional[Path] = ConfigOption,
     as_json: bool = JsonOption,
 ) -> None:
@@ -161,12 +164,12 @@ def intake(
     _emit(report, as_json, print_intake, report.exit_code)
 
 
-@app.command()
+@app.command(cls=ChineseCommand)
 def merge(
-    paths: List[Path] = typer.Argument(None, help="先登记这些文件或文件夹中的新报表（可不填，只用台账中已有的）。"),
-    period: Optional[str] = typer.Option(None, "--period", "-p", help="汇总哪个周期，如 2021-09-23 或 第2周（默认：台账中最近有报表的周期）。"),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="汇总工作簿的保存位置（默认：配置文件旁的 输出/ 文件夹）。"),
-    received_at: Optional[str] = typer.Option(None, "--received-at", help="新登记文件的收到时间（北京时间），如 \"2021-09-23 10:15\"。不填则用文件的修改时间（迟报将标为待核实）。"),
+    paths: List[Path] = typer.Argument(None, metavar="文件或文件夹", help="先登记这些文件或文件夹中的新报表（可不填，只用台账中已有的）。"),
+    period: Optional[str] = typer.Option(None, "--period", "-p", metavar="周期", help="汇总哪个周期，如 2021-09-23 或 第2周（默认：台账中最近有报表的周期）。"),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", metavar="文件夹", help="汇总工作簿的保存位置（默认：配置文件旁的 输出/ 文件夹）。"),
+    received_at: Optional[str] = typer.Option(None, "--received-at", metavar="时间", help="新登记文件的收到时间（北京时间），如 \"2021-09-23 10:15\"。不填则用文件的修改时间（迟报将标为待核实）。"),
     config: Optional[Path] = ConfigOption,
     as_json: bool = JsonOption,
 ) -> None:
@@ -191,11 +194,11 @@ def merge(
     _emit(outcome, as_json, print_merge, outcome.exit_code)
 
 
-@app.command()
+@app.command(cls=ChineseCommand)
 def decide(
-    duplicate_id: str = typer.Argument(..., help="疑似重复的编号（见 merge 的问题清单）。"),
-    verdict: str = typer.Argument(..., help="same：是同一个，只计一次；different：不是同一个，分别计。"),
-    note: str = typer.Option("", "--note", help="核实说明。"),
+    duplicate_id: str = typer.Argument(..., metavar="编号", help="疑似重复的编号（见 merge 的问题清单）。"),
+    verdict: str = typer.Argument(..., metavar="same|different", help="same：是同一个，只计一次；different：不是同一个，分别计。"),
+    note: str = typer.Option("", "--note", metavar="说明", help="核实说明。"),
     config: Optional[Path] = ConfigOption,
 ) -> None:
     """核实疑似重复：两个单位报了同一个重大隐患或同一家企业时，由信息宣传组确认。
@@ -220,14 +223,14 @@ def decide(
     typer.echo(f"已记录：{duplicate_id} {'是同一个，只计一次' if verdict == 'same' else '不是同一个，分别计'}。")
 
 
-@app.command()
+@app.command(cls=ChineseCommand)
 def status(
-    period: Optional[str] = typer.Option(None, "--period", "-p", help="哪个周期，如 2021-09-23、第2周、2021-09（月报）、final（总结）。默认：截止时间最近已过的一周。"),
+    period: Optional[str] = typer.Option(None, "--period", "-p", metavar="周期", help="哪个周期，如 2021-09-23、第2周、2021-09（月报）、final（总结）。默认：截止时间最近已过的一周。"),
     campaign: bool = typer.Option(False, "--campaign", help="改为统计整个专项整治至今每个单位迟报、错报、漏报的次数。"),
     email: bool = typer.Option(False, "--email", help="把迟报、错报、漏报名单发给综合协调组（每条只发一次）。"),
     notify_submitters: bool = typer.Option(False, "--notify-submitters", help="同时给每个迟报、错报、漏报的单位发通知（与 --email 一起用）。"),
     dry_run: bool = typer.Option(False, "--dry-run", help="只显示将要发出的邮件，不真正发送。"),
-    as_of: Optional[str] = typer.Option(None, "--as-of", help="按这个时间（北京时间）计算，如 \"2021-09-23 12:05\"；默认为现在。"),
+    as_of: Optional[str] = typer.Option(None, "--as-of", metavar="时间", help="按这个时间（北京时间）计算，如 \"2021-09-23 12:05\"；默认为现在。"),
     config: Optional[Path] = ConfigOption,
     as_json: bool = JsonOption,
 ) -> None:
@@ -251,11 +254,11 @@ def status(
     _emit(outcome, as_json, print_status, outcome.exit_code)
 
 
-@app.command()
+@app.command(cls=ChineseCommand)
 def remind(
-    period: Optional[str] = typer.Option(None, "--period", "-p", help="催报哪个周期（默认：下一个截止时间）。"),
+    period: Optional[str] = typer.Option(None, "--period", "-p", metavar="周期", help="催报哪个周期（默认：下一个截止时间）。"),
     dry_run: bool = typer.Option(False, "--dry-run", help="只显示将要发出的邮件，不真正发送。"),
-    as_of: Optional[str] = typer.Option(None, "--as-of", help="按这个时间（北京时间）计算；默认为现在。"),
+    as_of: Optional[str] = typer.Option(None, "--as-of", metavar="时间", help="按这个时间（北京时间）计算；默认为现在。"),
     config: Optional[Path] = ConfigOption,
     as_json: bool = JsonOption,
 ) -> None:
@@ -276,11 +279,11 @@ def remind(
     _emit(outcome, as_json, print_reminders, 0)
 
 
-@app.command()
+@app.command(cls=ChineseCommand)
 def forms(
-    period: str = typer.Option(..., "--period", "-p", help="报送周期，如 2021-09-23 或 第2周。"),
-    out: Path = typer.Option(Path("空白报表"), "--out", "-o", help="保存到哪个文件夹（默认：./空白报表）。"),
-    submitter: Optional[List[str]] = typer.Option(None, "--submitter", "-s", help="只为这个单位生成（可多次使用）；默认为名单上所有单位。"),
+    period: str = typer.Option(..., "--period", "-p", metavar="周期", help="报送周期，如 2021-09-23 或 第2周。"),
+    out: Path = typer.Option(Path("空白报表"), "--out", "-o", metavar="文件夹", help="保存到哪个文件夹（默认：./空白报表）。"),
+    submitter: Optional[List[str]] = typer.Option(None, "--submitter", "-s", metavar="单位", help="只为这个单位生成（可多次使用）；默认为名单上所有单位。"),
     no_previous: bool = typer.Option(False, "--no-previous", help="不在附件3 下方显示上期累计数（参考）。"),
     config: Optional[Path] = ConfigOption,
     as_json: bool = JsonOption,
@@ -303,9 +306,9 @@ def forms(
     _emit(outcome, as_json, print_forms, 0)
 
 
-@app.command()
+@app.command(cls=ChineseCommand)
 def demo(
-    folder: Path = typer.Argument(Path("safetyreport-demo"), help="演示用的活动文件夹（默认：./safetyreport-demo）。"),
+    folder: Path = typer.Argument(Path("safetyreport-demo"), metavar="文件夹", help="演示用的活动文件夹（默认：./safetyreport-demo）。"),
     as_json: bool = JsonOption,
 ) -> None:
     """用随附样例演示一个完整的周四：生成配置、登记三周的报表、汇总最后一周、统计报送情况、生成工作简报。
@@ -324,12 +327,12 @@ def demo(
 report_app = typer.Typer(
     help="生成工作简报、月报和专项整治总结（Markdown、HTML、Word），数字全部来自汇总结果。\n\n"
          "示例：safetyreport report weekly --period 2021-09-30",
-    no_args_is_help=True, rich_markup_mode=None,
+    no_args_is_help=True, rich_markup_mode=None, cls=ChineseGroup,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(report_app, name="report")
-FormatOption = typer.Option("md,html,docx", "--format", "-f", help="输出哪些格式，逗号分隔：md、html、docx。")
-OutOption = typer.Option(None, "--out", "-o", help="保存到哪个文件夹（默认：配置文件旁的 输出/）。")
+FormatOption = typer.Option("md,html,docx", "--format", "-f", metavar="格式", help="输出哪些格式，逗号分隔：md、html、docx。")
+OutOption = typer.Option(None, "--out", "-o", metavar="文件夹", help="保存到哪个文件夹（默认：配置文件旁的 输出/）。")
 
 
 def _report(kind: str, period: Optional[str], out: Optional[Path], fmt: str, config, as_json: bool) -> None:
@@ -345,9 +348,9 @@ def _report(kind: str, period: Optional[str], out: Optional[Path], fmt: str, con
     _emit(outcome, as_json, print_report, 0)
 
 
-@report_app.command("weekly")
+@report_app.command("weekly", cls=ChineseCommand)
 def report_weekly(
-    period: Optional[str] = typer.Option(None, "--period", "-p", help="哪一周，如 2021-09-30 或 第3周（默认：台账中最近有报表的一周）。"),
+    period: Optional[str] = typer.Option(None, "--period", "-p", metavar="周期", help="哪一周，如 2021-09-30 或 第3周（默认：台账中最近有报表的一周）。"),
     out: Optional[Path] = OutOption,
     fmt: str = FormatOption,
     config: Optional[Path] = ConfigOption,
@@ -363,9 +366,9 @@ def report_weekly(
     _report("weekly", period, out, fmt, config, as_json)
 
 
-@report_app.command("monthly")
+@report_app.command("monthly", cls=ChineseCommand)
 def report_monthly(
-    month: Optional[str] = typer.Option(None, "--month", "-m", help="哪个月，如 2021-10（默认：最近有报表的月份）。"),
+    month: Optional[str] = typer.Option(None, "--month", "-m", metavar="月份", help="哪个月，如 2021-10（默认：最近有报表的月份）。"),
     out: Optional[Path] = OutOption,
     fmt: str = FormatOption,
     config: Optional[Path] = ConfigOption,
@@ -380,7 +383,7 @@ def report_monthly(
     _report("monthly", month, out, fmt, config, as_json)
 
 
-@report_app.command("summary")
+@report_app.command("summary", cls=ChineseCommand)
 def report_summary(
     out: Optional[Path] = OutOption,
     fmt: str = FormatOption,
