@@ -1,4 +1,6 @@
-"""Atomic writes: a crash or Ctrl-C mid-way leaves the previous file intact."""
+"""Writing outputs: atomically (a crash or Ctrl-C mid-way leaves the previous file intact), as a
+set when several files belong together, with the permissions the user's umask gives, into a
+folder the user named."""
 
 from __future__ import annotations
 
@@ -7,7 +9,19 @@ import tempfile
 from pathlib import Path
 
 
-def write_bytes_atomic(target: Path, data: bytes) -> None:
+class OutputError(Exception):
+    """An output folder that cannot be one; the message is Chinese."""
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _temp_beside(target: Path, data: bytes) -> str:
+    """`data` in a temporary file next to `target`, flushed to disk, with the mode a new file gets
+    (mkstemp makes it 0600; a clerk's colleagues must be able to open the workbook)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
@@ -15,11 +29,44 @@ def write_bytes_atomic(target: Path, data: bytes) -> None:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, target)
+        os.chmod(tmp, 0o666 & ~_umask())
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+def write_bytes_atomic(target: Path, data: bytes) -> None:
+    write_set_atomic([(target, data)])
+
+
+def write_set_atomic(files: list[tuple[Path, bytes]]) -> None:
+    """Several files that belong together (a report's md, html and docx): every one is written to
+    a temporary file first; they replace the old ones only when all were written."""
+    temps: list[tuple[str, Path]] = []
+    try:
+        for target, data in files:
+            temps.append((_temp_beside(target, data), target))
+        for tmp, target in temps:
+            os.replace(tmp, target)
+    except BaseException:
+        for tmp, _ in temps:
+            Path(tmp).unlink(missing_ok=True)
         raise
 
 
 def write_text_atomic(target: Path, text: str) -> None:
     write_bytes_atomic(target, text.encode("utf-8"))
+
+
+def output_folder(out: Path | None, default: Path) -> Path:
+    """--out names a folder (created when missing); the default is beside the configuration."""
+    folder = out if out is not None else default
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"--out 应为文件夹，但 {folder} 是一个已有的文件。请换一个文件夹名，"
+                          "或不加 --out（默认保存在配置文件旁的文件夹）。")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise OutputError(f"无法建立输出文件夹 {folder}：{e.strerror}") from None
+    return folder

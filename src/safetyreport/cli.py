@@ -108,10 +108,11 @@ def _library_errors():
     from .config import ConfigError
     from .ledger import LedgerError
     from .mail import MailError
+    from .atomic import OutputError
     from .periods import PeriodError
     from .schema import SchemaError
 
-    return (ConfigError, LedgerError, MailError, PeriodError, SchemaError)
+    return (ConfigError, LedgerError, MailError, OutputError, PeriodError, SchemaError)
 
 
 def _guarded(work, *args, **kwargs):
@@ -168,7 +169,7 @@ def intake(
 def merge(
     paths: List[Path] = typer.Argument(None, metavar="文件或文件夹", help="先登记这些文件或文件夹中的新报表（可不填，只用台账中已有的）。"),
     period: Optional[str] = typer.Option(None, "--period", "-p", metavar="周期", help="汇总哪个周期，如 2021-09-23 或 第2周（默认：台账中最近有报表的周期）。"),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", metavar="文件夹", help="汇总工作簿的保存位置（默认：配置文件旁的 输出/ 文件夹）。"),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", metavar="文件夹", help="汇总工作簿和报市汇总表保存到哪个文件夹（没有就新建；默认：配置文件旁的 输出/）。"),
     received_at: Optional[str] = typer.Option(None, "--received-at", metavar="时间", help="新登记文件的收到时间（北京时间），如 \"2021-09-23 10:15\"。不填则用文件的修改时间（迟报将标为待核实）。"),
     config: Optional[Path] = ConfigOption,
     as_json: bool = JsonOption,
@@ -282,7 +283,7 @@ def remind(
 @app.command(cls=ChineseCommand)
 def forms(
     period: str = typer.Option(..., "--period", "-p", metavar="周期", help="报送周期，如 2021-09-23 或 第2周。"),
-    out: Path = typer.Option(Path("空白报表"), "--out", "-o", metavar="文件夹", help="保存到哪个文件夹（默认：./空白报表）。"),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", metavar="文件夹", help="保存到哪个文件夹（没有就新建；默认：配置文件旁的 空白报表/）。"),
     submitter: Optional[List[str]] = typer.Option(None, "--submitter", "-s", metavar="单位", help="只为这个单位生成（可多次使用）；默认为名单上所有单位。"),
     no_previous: bool = typer.Option(False, "--no-previous", help="不在附件3 下方显示上期累计数（参考）。"),
     config: Optional[Path] = ConfigOption,
@@ -309,6 +310,7 @@ def forms(
 @app.command(cls=ChineseCommand)
 def demo(
     folder: Path = typer.Argument(Path("safetyreport-demo"), metavar="文件夹", help="演示用的活动文件夹（默认：./safetyreport-demo）。"),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", metavar="文件夹", help="汇总工作簿和简报保存到哪个文件夹（默认：演示文件夹中的 输出/）。"),
     as_json: bool = JsonOption,
 ) -> None:
     """用随附样例演示一个完整的周四：生成配置、登记三周的报表、汇总最后一周、统计报送情况、生成工作简报。
@@ -320,7 +322,7 @@ def demo(
     from .console import print_demo
     from .workflow import demo_job
 
-    outcome = _guarded(demo_job, folder)
+    outcome = _guarded(demo_job, folder, out=out)
     _emit(outcome, as_json, print_demo, 0)
 
 
@@ -332,7 +334,7 @@ report_app = typer.Typer(
 )
 app.add_typer(report_app, name="report")
 FormatOption = typer.Option("md,html,docx", "--format", "-f", metavar="格式", help="输出哪些格式，逗号分隔：md、html、docx。")
-OutOption = typer.Option(None, "--out", "-o", metavar="文件夹", help="保存到哪个文件夹（默认：配置文件旁的 输出/）。")
+OutOption = typer.Option(None, "--out", "-o", metavar="文件夹", help="保存到哪个文件夹（没有就新建；默认：配置文件旁的 输出/）。")
 
 
 def _report(kind: str, period: Optional[str], out: Optional[Path], fmt: str, config, as_json: bool) -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from .config import Config, Submitter
@@ -492,6 +491,3 @@ def _facilities(rows: list[SubmitterResult]) -> dict[str, dict[str, Any]]:
                     slot[col] = _add(slot[col], v)
     return out
 
-
-def default_output(cfg_folder: Path, district: str, period: Period) -> Path:
-    return cfg_folder / "输出" / f"{district}专项整治汇总_{period.key}.xlsx"

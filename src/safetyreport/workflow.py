@@ -16,7 +16,8 @@ from .config import Config, load_config, write_default_config
 from .findings import has_errors
 from .intake import IntakeReport, take_in
 from .ledger import Ledger
-from .merge import PeriodResult, default_output, merge_period
+from .atomic import output_folder
+from .merge import PeriodResult, merge_period
 from .periods import Period, PeriodError, parse_period, weekly_periods
 from .schema import SchemaSet, load_schemas
 
@@ -80,11 +81,16 @@ def merge_job(cfg: Config, paths: list[Path], period_text: str | None, out: Path
                              default_period=period, received_at=when)
         period = period or latest_filed_period(cfg, ledger)
         result = merge_period(cfg, ledger, period, schemas)
-    workbook = out or default_output(cfg.folder, cfg.campaign.district, period)
+    folder = output_folder(out, cfg.folder / OUTPUT_FOLDER)
+    workbook = folder / f"{safe_file_name(cfg.campaign.district)}专项整治汇总_{period.key}.xlsx"
     write_consolidated(result, schemas, workbook)
-    filing = workbook.parent / f"{cfg.campaign.district}_{period.key}.xlsx"
+    filing = folder / f"{safe_file_name(cfg.campaign.district)}_{period.key}.xlsx"
     write_district_filing(result, cfg, schemas, filing)
     return MergeOutcome(result, intake, workbook, filing)
+
+
+OUTPUT_FOLDER = "输出"  # beside the configuration: workbooks and reports
+FORMS_FOLDER = "空白报表"
 
 
 def bundled_samples() -> Path:
@@ -109,7 +115,7 @@ class DemoOutcome:
                 "report": {"issue": self.report.briefing.issue, "files": [str(p) for p in self.report.files]}}
 
 
-def demo_job(folder: Path, progress: Callable[[Path], None] | None = None) -> DemoOutcome:
+def demo_job(folder: Path, progress: Callable[[Path], None] | None = None, out: Path | None = None) -> DemoOutcome:
     """A whole Thursday on the shipped samples, in `folder`: config, three weeks taken in with
     their receipt times, the last week merged, its filing status and its briefing."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -130,10 +136,10 @@ def demo_job(folder: Path, progress: Callable[[Path], None] | None = None) -> De
                 take_in([path], cfg, ledger, schemas, period=period, received_at=when, source="intake")
                 if progress:
                     progress(path)
-    merged = merge_job(cfg, [], weeks[-1].name, schemas=schemas)
+    merged = merge_job(cfg, [], weeks[-1].name, out=out, schemas=schemas)
     last = merged.result.period
     status = status_job(cfg, last.key, at=last.deadline + dt.timedelta(minutes=5))
-    return DemoOutcome(merged, status, report_job(cfg, "weekly", last.key, None))
+    return DemoOutcome(merged, status, report_job(cfg, "weekly", last.key, out))
 
 
 def parse_received(text: str | None) -> dt.datetime | None:
@@ -217,7 +223,7 @@ def safe_file_name(name: str) -> str:
     return cleaned or "未命名"
 
 
-def forms_job(cfg: Config, period_text: str, out: Path, submitters: list[str] | None = None,
+def forms_job(cfg: Config, period_text: str, out: Path | None, submitters: list[str] | None = None,
               with_previous: bool = True) -> FormsOutcome:
     """Blank, prefilled, guarded workbooks (附件3–6 + 工作情况) for roster submitters."""
     from .output import blank_workbook
@@ -238,6 +244,7 @@ def forms_job(cfg: Config, period_text: str, out: Path, submitters: list[str] | 
         previous = _previous_cumulative(cfg, period, schemas)
     written = []
     d = period.deadline
+    out = output_folder(out, cfg.folder / FORMS_FOLDER)
     for sub in chosen:
         path = out / f"{safe_file_name(sub.name)}_{period.key}.xlsx"
         blank_workbook(schemas, form_ids, sub.name, period.key, period.label,
@@ -275,7 +282,7 @@ def report_job(cfg: Config, kind: str, period_text: str | None, out: Path | None
     """The weekly briefing (第N期), the monthly progress report or the campaign summary, rendered
     from merge results, filing status and narratives into Markdown, HTML and Word."""
     from . import briefing as B
-    from .atomic import write_bytes_atomic
+    from .atomic import write_set_atomic
     from .charts import for_briefing
     from .periods import final_period, monthly_periods
     from .report import RENDERERS, render_markdown
@@ -317,10 +324,7 @@ def report_job(cfg: Config, kind: str, period_text: str | None, out: Path | None
             stem = "专项整治总结"
     markdown = render_markdown(doc)
     charts = for_briefing(doc)
-    folder = out or cfg.folder / "输出"
-    files = []
-    for fmt in formats:
-        path = folder / f"{stem}.{fmt}"
-        write_bytes_atomic(path, RENDERERS[fmt](doc, markdown, charts))
-        files.append(path)
-    return ReportOutcome(doc, files)
+    folder = output_folder(out, cfg.folder / OUTPUT_FOLDER)
+    rendered = [(folder / f"{stem}.{fmt}", RENDERERS[fmt](doc, markdown, charts)) for fmt in formats]
+    write_set_atomic(rendered)  # md, html and docx replace the old ones together, or not at all
+    return ReportOutcome(doc, [path for path, _ in rendered])
