@@ -134,7 +134,7 @@ def main() -> None:
         weeks_dirs = [str(folder / "inbox" / p) for p in periods]
         cfg = ["--config", str(folder / "safetyreport.toml")]
         v_s, v_mib, _ = run_measured(base + ["validate", *weeks_dirs, "--json", *cfg], folder)
-        m_s, m_mib, m_code = run_measured(base + ["merge", *weeks_dirs, "--period", periods[-1], "--json", *cfg], folder)
+        m_s, m_mib, m_code = run_measured(base + ["merge", *weeks_dirs, "--period", periods[-1], "--new-ledger", "--json", *cfg], folder)
         f_s, _, _ = run_measured([sys.executable, "-c", FLOOR, *weeks_dirs], folder)
         p_s = run_measured([sys.executable, "-c", PEER, *weeks_dirs], folder)[0] if has_pandas else float("nan")
         files = len(periods) * submitters

@@ -13,6 +13,9 @@ import pytest
 from typer.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parents[1]
+# a message template whose placeholder has no value is a bug: make it fail loudly in every test
+# (and in the subprocesses they start), where a clerk would see （？）
+os.environ["SAFETYREPORT_STRICT_MESSAGES"] = "1"
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import make_samples as ms  # noqa: E402  (the sample generator's layouts and writers)

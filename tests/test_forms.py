@@ -14,7 +14,8 @@ from python_calamine import CalamineWorkbook
 
 from conftest import SCHEMAS, cli, cli_json, expected_totals
 import make_samples as ms
-from safetyreport.config import load_config, write_default_config
+from safetyreport.config import load_config
+from safetyreport.workflow import init_job
 from safetyreport.layout import layout_form
 
 KEYS = [c.key for c in SCHEMAS["a3"].columns]
@@ -108,7 +109,7 @@ def fill_by_rewriting_with_xlsxwriter(path: Path, values) -> None:
 
 def test_round_trip_from_blank_form_to_district_total(tmp_path):
     camp = tmp_path / "c"
-    write_default_config(camp)
+    init_job(camp)
     cfg = str(camp / "safetyreport.toml")
     inbox = tmp_path / "2021-09-16"
     code, data = cli_json("forms", "--period", "2021-09-16", "--out", str(inbox), "--config", cfg)

@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 
 from conftest import ROOT, SCHEMAS, a3_layout, cli_json, consistent_filing, write
 import make_hostile
-from safetyreport.config import load_config, write_default_config
+from safetyreport.config import load_config
+from safetyreport.workflow import init_job
 from safetyreport.reader import read_file
 from safetyreport.rules import check_form
 
@@ -75,7 +76,7 @@ def test_every_hostile_file_gets_its_finding_and_no_traceback(corpus):
 def test_merge_takes_in_the_good_and_records_the_broken(corpus, tmp_path):
     folder, cases = corpus
     camp = tmp_path / "c"
-    write_default_config(camp)
+    init_job(camp)
     inbox = tmp_path / "2021-09-23"
     inbox.mkdir()
     for case in cases:
@@ -121,7 +122,7 @@ def test_fuzzed_cells_and_layouts_give_values_or_findings_never_exceptions(cells
 
 def test_killing_a_merge_mid_way_leaves_workbook_and_ledger_intact(tmp_path):
     camp = tmp_path / "c"
-    write_default_config(camp)
+    init_job(camp)
     cfg = str(camp / "safetyreport.toml")
     first = tmp_path / "2021-09-16"
     first.mkdir()
@@ -171,7 +172,7 @@ def test_chinese_paths_with_spaces(tmp_path):
     code, report = cli_json("validate", str(folder))
     assert code == 0 and report["files"][0]["submitter"] == "开元街道"
     camp = tmp_path / "活动 文件夹"
-    write_default_config(camp)
+    init_job(camp)
     code, data = cli_json("intake", str(path), "--period", "2021-09-23", "--config", str(camp / "safetyreport.toml"))
     assert code == 0 and data["taken"][0]["submitter"] == "开元街道"
 
@@ -196,7 +197,7 @@ def test_a_full_disk_is_a_clear_error_and_nothing_half_written(tmp_path, monkeyp
     from safetyreport import ledger as ledger_module
 
     camp = tmp_path / "c"
-    write_default_config(camp)
+    init_job(camp)
     path = write([a3_layout()], tmp_path / "开元街道")
 
     def full(*args, **kwargs):

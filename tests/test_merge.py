@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 
 from conftest import ROOT, SCHEMAS, cli, cli_json, consistent_filing, expected_totals, filing_where, write
-from safetyreport.config import load_config, write_default_config
+from safetyreport.config import load_config
+from safetyreport.workflow import init_job
 from safetyreport.intake import take_in
 from safetyreport.ledger import MIGRATIONS, Ledger
 from safetyreport.merge import merge_period
@@ -83,7 +84,7 @@ def test_district_filing_is_a_valid_submission_for_the_city(demo, tmp_path):
 
 
 def _city_config(folder: Path, districts: list[str]) -> Path:
-    write_default_config(folder)
+    init_job(folder)
     path = folder / "safetyreport.toml"
     text = path.read_text(encoding="utf-8")
     head = text[: text.index("[[submitters]]")].replace('district = "鲤城区"', 'district = "泉州市"')
@@ -99,7 +100,7 @@ def test_city_merges_two_districts(tmp_path):
         folder = tmp_path / name
         inbox = folder / "2021-09-23"
         inbox.mkdir(parents=True)
-        write_default_config(folder)
+        init_job(folder)
         cfg = folder / "safetyreport.toml"
         cfg.write_text(cfg.read_text(encoding="utf-8").replace('district = "鲤城区"', f'district = "{name}"'),
                        encoding="utf-8")
@@ -130,7 +131,7 @@ class Campaign:
     """A campaign folder with its config and ledger, driven through the library."""
 
     def __init__(self, folder: Path):
-        write_default_config(folder)
+        init_job(folder)
         self.folder = folder
         self.cfg = load_config(folder / "safetyreport.toml")
 
@@ -367,7 +368,7 @@ def test_ledger_is_versioned_and_unreadable_files_are_kept(tmp_path):
 def test_merge_cli_errors_are_clear(tmp_path):
     code, out = cli("merge", "--period", "2030-01-01", "--config", str(tmp_path / "none.toml"))
     assert code == 2
-    write_default_config(tmp_path)
+    init_job(tmp_path)
     from conftest import run_process
 
     proc = run_process("merge", "--period", "2021-12-30", "--config", str(tmp_path / "safetyreport.toml"))
@@ -382,6 +383,7 @@ def test_an_old_ledger_is_migrated_in_place_keeping_its_filings(tmp_path):
     import sqlite3
 
     camp = Campaign(tmp_path / "c")
+    (camp.folder / "safetyreport.db").unlink()  # replaced by a version-1 ledger
     db = sqlite3.connect(camp.folder / "safetyreport.db")
     for statement in MIGRATIONS[0]:
         db.execute(statement)
@@ -391,7 +393,7 @@ def test_an_old_ledger_is_migrated_in_place_keeping_its_filings(tmp_path):
     db.commit()
     db.close()
     with Ledger(camp.folder) as ledger:
-        assert ledger.version == len(MIGRATIONS) == 3
+        assert ledger.version == len(MIGRATIONS) == 4
         [filing] = ledger.filings()
         assert filing.submitter == "开元街道" and filing.received_source == "unknown"
         assert ledger.sent() == []

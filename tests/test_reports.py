@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import cli, cli_json, consistent_filing, write
-from safetyreport.config import write_default_config
+from safetyreport.workflow import init_job
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +117,7 @@ def test_narratives_open_hazards_and_filing_status_are_in_the_briefing(demo):
 
 def test_user_text_is_escaped(tmp_path):
     camp = tmp_path / "c"
-    write_default_config(camp)
+    init_job(camp)
     inbox = tmp_path / "2021-09-16"
     inbox.mkdir()
     from make_samples import SCHEMAS as S
@@ -167,7 +167,7 @@ def test_monthly_is_the_difference_of_month_ends_and_says_why_when_weeks_disagre
     assert rows["其中：监督检查发现"]["month"] == fmt(t["insp_found_total"])
     # a unit that skips week 2: its week-2 flows are in its week-3 cumulative, not in any 当周 sum
     camp = tmp_path / "c"
-    write_default_config(camp)
+    init_job(camp)
     c = str(camp / "safetyreport.toml")
     for w, period in ((1, "2021-09-16"), (3, "2021-09-30")):
         folder = tmp_path / period

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import a3_layout, cli, cli_json, consistent_filing, write
-from safetyreport.config import write_default_config
+from safetyreport.workflow import init_job
 from safetyreport.ledger import Ledger
 
 
@@ -50,7 +50,7 @@ def smtp():
 
 
 def campaign(folder: Path, port: int | None = None, shift: bool = True) -> Path:
-    write_default_config(folder)
+    init_job(folder)
     cfg = folder / "safetyreport.toml"
     text = cfg.read_text(encoding="utf-8")
     if port:
@@ -175,7 +175,7 @@ def test_machine_clock_in_any_zone_gives_the_same_answer(tmp_path):
         folder = tmp_path / tz.replace("/", "_")
         shutil_copy_config(cfg, folder)
         env = dict(os.environ, TZ=tz)
-        for args in (["intake", str(inbox), "--period", "2021-09-23"], ["status", "--period", "2021-09-23", "--json"]):
+        for args in (["intake", str(inbox), "--period", "2021-09-23", "--new-ledger"], ["status", "--period", "2021-09-23", "--json"]):
             proc = subprocess.run([sys.executable, "-m", "safetyreport", *args, "--config", str(folder / "safetyreport.toml")],
                                   capture_output=True, text=True, env=env, timeout=120)
         data = json.loads(proc.stdout)
@@ -242,13 +242,29 @@ def test_failed_send_is_retried_reported_and_not_recorded(tmp_path, smtp):
     from conftest import run_process
 
     proc = run_process("status", "--period", "2021-09-23", "--email", "--config", str(cfg))
-    assert proc.returncode == 2 and "邮件发送失败" in proc.stderr and "已重试 2 次" in proc.stderr
-    assert "Traceback" not in proc.stderr
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    # the table is printed all the same; then what failed, in words the clerk can act on
+    assert "第2周（9月23日），截止 2021-09-23 12:00" in proc.stdout and "应报 18 个单位" in proc.stdout
+    assert f"邮件发送失败：无法连接发信服务器 127.0.0.1:{dead}（连接被拒绝" in proc.stderr
+    assert "已尝试 2 次" in proc.stderr and "未发送" in proc.stdout
+    code, data = status(cfg, "2021-09-23", "--email")
+    assert code == 2 and "连接被拒绝" in data["mail"]["error"] and len(data["mail"]["unsent"]) == 1
+    assert len(data["submitters"]) == 18
     with Ledger(cfg.parent) as ledger:
         assert ledger.sent() == []
     cfg.write_text(cfg.read_text(encoding="utf-8").replace(f"port = {dead}", f"port = {port}"), encoding="utf-8")
     code, data = status(cfg, "2021-09-23", "--email")
     assert len(data["mail"]["sent"]) == 1 and len(sink.messages) == 1
+
+
+def test_a_missing_password_is_named_before_trying(tmp_path, smtp, monkeypatch):
+    sink, port = smtp
+    cfg = campaign(tmp_path / "c", port)
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace('user = ""', 'user = "clerk"'), encoding="utf-8")
+    monkeypatch.delenv("SAFETYREPORT_SMTP_PASSWORD", raising=False)
+    code, data = status(cfg, "2021-09-23", "--email")
+    assert code == 2 and "没有设置环境变量 SAFETYREPORT_SMTP_PASSWORD" in data["mail"]["error"]
+    assert sink.messages == []
 
 
 def test_dry_run_prints_and_sends_nothing(tmp_path, smtp):

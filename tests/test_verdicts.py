@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import PERSON, SCHEMAS, a3_layout, cli, cli_json, write
-from safetyreport.config import write_default_config
+from safetyreport.workflow import init_job
 from safetyreport.grid import a1
 from safetyreport.identity import same_hazard
 from safetyreport.layout import footer_text, layout_form
@@ -52,7 +52,7 @@ def hazard(place: str, text: str, status: str = "正在整改", seq: int = 1) ->
 @pytest.fixture
 def campaign(tmp_path):
     folder = tmp_path / "c"
-    write_default_config(folder)
+    init_job(folder)
     return folder / "safetyreport.toml"
 
 

@@ -24,6 +24,23 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
+def _show_version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        typer.echo(f"safetyreport {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _app(version: bool = typer.Option(False, "--version", help="显示版本号并退出。", is_eager=True,
+                                      callback=_show_version)) -> None:
+    """景区和非景区景点安全管理专项整治报表工具：校验报表、汇总全区数据、统计报送情况。
+
+    示例：safetyreport demo（用随附样例演示一个完整的周四）；safetyreport validate 开元街道.xlsx
+    """
+
+
 ConfigOption = typer.Option(None, "--config", "-c", metavar="配置文件", help="配置文件 safetyreport.toml 的路径（默认：当前文件夹中的，没有则用内置的鲤城区配置）。",
                             exists=False, dir_okay=False)
 JsonOption = typer.Option(False, "--json", help="以 JSON 输出结果，供脚本使用（不显示进度条）。")
@@ -38,35 +55,43 @@ def _fail(message: str, code: int = 2) -> None:
 
 def _config(path: Optional[Path]):
     from .config import ConfigError, load_config
+    from .ledger import Ledger
 
+    Ledger.on_wait = _say_waiting
     try:
         return load_config(path)
     except ConfigError as e:
         _fail(str(e))
 
 
+def _say_waiting() -> None:
+    sys.stderr.write("另一个 safetyreport 正在运行，等待它结束…\n")
+    sys.stderr.flush()
+
+
+NewLedgerOption = typer.Option(False, "--new-ledger", help="这个文件夹还没有报送台账时新建一个（通常应先运行 safetyreport init）。")
+
+
 @app.command(cls=ChineseCommand)
 def init(
     folder: Path = typer.Argument(Path("."), metavar="文件夹", help="在哪个文件夹生成配置文件（默认：当前文件夹）。"),
-    force: bool = typer.Option(False, "--force", help="已有配置文件时覆盖它。"),
+    force: bool = typer.Option(False, "--force", help="已有配置文件时覆盖它（台账保留不动）。"),
+    as_json: bool = JsonOption,
 ) -> None:
-    """生成本次专项整治的配置文件 safetyreport.toml（活动名称、起止日期、报送名单、报送时限）。
+    """新建专项整治文件夹：配置文件 safetyreport.toml（活动名称、起止日期、报送名单、报送时限）和空的报送台账。
 
-    生成后请把各单位的电子邮箱改为真实地址。
+    生成后请把各单位的电子邮箱改为真实地址。其他命令只在这个文件夹（或用 --config 指定）工作，不会自行新建台账。
 
     \b
     示例：
-      safetyreport init 或 safetyreport init D:\\专项整治
+      safetyreport init
+      safetyreport init D:\\专项整治
     """
-    from .config import ConfigError, write_default_config
+    from .console import print_init
+    from .workflow import init_job
 
-    try:
-        target = write_default_config(folder, force=force)
-    except ConfigError as e:
-        _fail(str(e))
-    except OSError as e:
-        _fail(f"无法写入 {folder}：{e.strerror}")
-    typer.echo(f"已生成配置文件：{target}")
+    outcome = _guarded(init_job, folder, force)
+    _emit(outcome, as_json, print_init, 0)
 
 
 @app.command(cls=ChineseCommand)
@@ -111,8 +136,9 @@ def _library_errors():
     from .atomic import OutputError
     from .periods import PeriodError
     from .schema import SchemaError
+    from .validation import NoFilesError
 
-    return (ConfigError, LedgerError, MailError, OutputError, PeriodError, SchemaError)
+    return (ConfigError, LedgerError, MailError, NoFilesError, OutputError, PeriodError, SchemaError)
 
 
 def _guarded(work, *args, **kwargs):
@@ -143,6 +169,7 @@ def intake(
     paths: List[Path] = typer.Argument(..., metavar="文件或文件夹", help="收到的报表文件或文件夹。"),
     period: Optional[str] = typer.Option(None, "--period", "-p", metavar="周期", help="报送周期（周四截止日），如 2021-09-23 或 第2周。不填则按文件夹名或收到时间确定。"),
     received_at: Optional[str] = typer.Option(None, "--received-at", metavar="时间", help="收到时间（北京时间），如 \"2021-09-23 10:15\"。不填则用文件的修改时间（只是推测：文件复制后就是复制的时间，据此判定的迟报标为待核实）。"),
+    new_ledger: bool = NewLedgerOption,
     config: Optional[Path] = ConfigOption,
     as_json: bool = JsonOption,
 ) -> None:
@@ -161,7 +188,7 @@ def intake(
 
     cfg = _config(config)
     with progress_bar(len(collect_files(paths)[0]), "正在登记", enabled=not as_json) as tick:
-        report = _guarded(intake_job, cfg, paths, period, received_at, progress=tick)
+        report = _guarded(intake_job, cfg, paths, period, received_at, progress=tick, new_ledger=new_ledger)
     _emit(report, as_json, print_intake, report.exit_code)
 
 
@@ -171,6 +198,7 @@ def merge(
     period: Optional[str] = typer.Option(None, "--period", "-p", metavar="周期", help="汇总哪个周期，如 2021-09-23 或 第2周（默认：台账中最近有报表的周期）。"),
     out: Optional[Path] = typer.Option(None, "--out", "-o", metavar="文件夹", help="汇总工作簿和报市汇总表保存到哪个文件夹（没有就新建；默认：配置文件旁的 输出/）。"),
     received_at: Optional[str] = typer.Option(None, "--received-at", metavar="时间", help="新登记文件的收到时间（北京时间），如 \"2021-09-23 10:15\"。不填则用文件的修改时间（迟报将标为待核实）。"),
+    new_ledger: bool = NewLedgerOption,
     config: Optional[Path] = ConfigOption,
     as_json: bool = JsonOption,
 ) -> None:
@@ -191,37 +219,82 @@ def merge(
     cfg = _config(config)
     with progress_bar(len(collect_files(paths or [])[0]), "正在登记", enabled=not as_json) as tick:
         outcome = _guarded(merge_job, cfg, list(paths or []), period, out, progress=tick,
-                           received_text=received_at)
+                           received_text=received_at, new_ledger=new_ledger)
     _emit(outcome, as_json, print_merge, outcome.exit_code)
 
 
 @app.command(cls=ChineseCommand)
+def filings(
+    period: Optional[str] = typer.Option(None, "--period", "-p", metavar="周期", help="只看这个周期，如 2021-09-23 或 第2周。"),
+    submitter: Optional[str] = typer.Option(None, "--submitter", "-s", metavar="单位", help="只看这个单位（名称或简称）。"),
+    config: Optional[Path] = ConfigOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """查看报送台账：收到了哪些文件、何时收到（时间从哪里来）、是否计入、被替代还是已撤回、有几个错误和提醒。
+
+    每份报表有一个编号，撤回（safetyreport withdraw）时用它。
+
+    \b
+    示例：
+      safetyreport filings --period 2021-09-23
+      safetyreport filings --submitter 开元街道 --json
+    """
+    from .console import print_filings
+    from .workflow import filings_job
+
+    cfg = _config(config)
+    report = _guarded(filings_job, cfg, period, submitter)
+    _emit(report, as_json, print_filings, 0)
+
+
+@app.command(cls=ChineseCommand)
+def withdraw(
+    filing_id: int = typer.Argument(..., metavar="编号", help="报表编号（见 safetyreport filings）。"),
+    reason: str = typer.Option("", "--reason", "-r", metavar="原因", help="为什么撤回，如“登记错了周期”。记入台账。"),
+    undo: bool = typer.Option(False, "--undo", help="恢复一份撤回的报表，让它重新计入。"),
+    config: Optional[Path] = ConfigOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """撤回登记错了的报表：它不再计入汇总和报送情况，但文件、数字和记录都保留，可用 --undo 恢复。
+
+    撤回后可以把同一个文件重新登记到正确的周期（safetyreport intake 文件 --period 周期）。
+
+    \b
+    示例：
+      safetyreport withdraw 12 --reason "登记错了周期，应为第3周"
+      safetyreport withdraw 12 --undo
+    """
+    from .console import print_withdraw
+    from .workflow import withdraw_job
+
+    cfg = _config(config)
+    outcome = _guarded(withdraw_job, cfg, filing_id, reason, undo)
+    _emit(outcome, as_json, print_withdraw, 0)
+
+
+@app.command(cls=ChineseCommand)
 def decide(
-    duplicate_id: str = typer.Argument(..., metavar="编号", help="疑似重复的编号（见 merge 的问题清单）。"),
+    duplicate_id: str = typer.Argument(..., metavar="编号", help="疑似重复的编号（见 merge 的问题清单；写前几位即可）。"),
     verdict: str = typer.Argument(..., metavar="same|different", help="same：是同一个，只计一次；different：不是同一个，分别计。"),
     note: str = typer.Option("", "--note", metavar="说明", help="核实说明。"),
     config: Optional[Path] = ConfigOption,
+    as_json: bool = JsonOption,
 ) -> None:
     """核实疑似重复：两个单位报了同一个重大隐患或同一家企业时，由信息宣传组确认。
 
-    决定记入台账，以后每次汇总都按此处理；可以再次运行改变决定。
+    决定记入台账，以后每次汇总都按此处理；可以再次运行改变决定。编号不对时列出可选的编号。
 
     \b
     示例：
       safetyreport decide 3fa2c1d0 same --note "同一处护栏，由文旅局牵头整改"
+      safetyreport decide 3fa2 different
     """
-    from .ledger import Ledger
+    from .console import print_decide
+    from .workflow import decide_job
 
-    if verdict not in ("same", "different"):
-        _fail("第二个参数应为 same（同一个）或 different（不同）。")
     cfg = _config(config)
-
-    def record() -> None:
-        with Ledger(cfg.folder) as ledger:
-            ledger.decide(duplicate_id, verdict, note)
-
-    _guarded(record)
-    typer.echo(f"已记录：{duplicate_id} {'是同一个，只计一次' if verdict == 'same' else '不是同一个，分别计'}。")
+    outcome = _guarded(decide_job, cfg, duplicate_id, verdict, note)
+    _emit(outcome, as_json, print_decide, 0)
 
 
 @app.command(cls=ChineseCommand)
@@ -277,7 +350,7 @@ def remind(
 
     cfg = _config(config)
     outcome = _guarded(lambda: remind_job(cfg, period, dry_run, _as_of(cfg, as_of)))
-    _emit(outcome, as_json, print_reminders, 0)
+    _emit(outcome, as_json, print_reminders, 2 if outcome.mail and outcome.mail.error else 0)
 
 
 @app.command(cls=ChineseCommand)

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
 from .schema import norm_label
 
@@ -33,6 +33,25 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+_HHMM = re.compile(r"([01]?\d|2[0-3]):[0-5]\d")
+
+
+def _time_of_day(v: str) -> str:
+    if not isinstance(v, str) or not _HHMM.fullmatch(v.strip()):
+        raise ValueError(f"时间“{v}”应写成 24 小时制的 时:分，如 \"12:00\"")
+    return v.strip()
+
+
+def _address(v: str) -> str:
+    """An e-mail address (or "名字 <地址>") on one line: a line break would inject headers."""
+    v = (v or "").strip()
+    if any(ch in v for ch in "\r\n\0"):
+        raise ValueError("电子邮箱中不能有换行")
+    if v and not re.search(r"[^@\s<>]+@[^@\s<>]+", v):
+        raise ValueError(f"“{v}”不是电子邮箱地址，应如 kaiyuan@example.gov.cn")
+    return v
+
+
 class Campaign(_Model):
     name: str
     district: str = ""
@@ -42,6 +61,23 @@ class Campaign(_Model):
     timezone: str = "Asia/Shanghai"
     weekly_forms: list[str] = ["a3", "a4", "a5", "a6", "narrative"]
     schemas_dir: str | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"时区“{v}”不存在，应为 IANA 时区名，如 \"Asia/Shanghai\"") from None
+        return v
+
+    @model_validator(mode="after")
+    def _start_before_end(self) -> "Campaign":
+        if self.end < self.start:
+            raise ValueError(f"结束日期 end（{self.end}）早于开始日期 start（{self.start}）")
+        return self
 
 
 class Deadlines(_Model):
@@ -60,6 +96,29 @@ class Deadlines(_Model):
     weekly_shift: Literal["later", "earlier"] = "later"
     holidays: list[dt.date] = []
     workdays: list[dt.date] = []  # 调休: weekend days that are working days
+
+    _times = field_validator("weekly_time", "monthly_time", "final_time")(_time_of_day)
+
+    @field_validator("weekly_weekday")
+    @classmethod
+    def _weekday(cls, v: int) -> int:
+        if not 1 <= v <= 7:
+            raise ValueError(f"weekly_weekday 为 {v}，应为 1（周一）到 7（周日）")
+        return v
+
+    @field_validator("monthly_day")
+    @classmethod
+    def _day_of_month(cls, v: int) -> int:
+        if not 1 <= v <= 28:  # every month has it
+            raise ValueError(f"monthly_day 为 {v}，应为 1 到 28 之间的日子")
+        return v
+
+    @field_validator("grace_minutes")
+    @classmethod
+    def _grace(cls, v: int) -> int:
+        if not 0 <= v <= 7 * 24 * 60:
+            raise ValueError(f"grace_minutes 为 {v}，应为 0 到 10080（一周）之间的分钟数")
+        return v
 
 
 RequiredPolicy = Literal["always", "when-reported", "optional"]
@@ -80,6 +139,8 @@ class FilingStatus(_Model):
 class OfficeContacts(_Model):
     info_group_email: str = ""
     coordination_group_email: str = ""
+
+    _emails = field_validator("info_group_email", "coordination_group_email")(_address)
     # who signs the district's own filing to the city (审核人 / 填报人 / 联系电话)
     reviewer: str = ""
     filer: str = ""
@@ -93,6 +154,8 @@ class Smtp(_Model):
     sender: str = "整治联席办 <noreply@example.invalid>"
     user: str = ""
     password_env: str = "SAFETYREPORT_SMTP_PASSWORD"  # the password only ever comes from here
+
+    _sender = field_validator("sender")(_address)
     timeout: float = 20
     retries: int = 3
     retry_wait: float = 2.0  # seconds, doubled after each failed try
@@ -105,6 +168,21 @@ class Submitter(_Model):
     kind: Literal["street", "district", "unit"]
     aliases: list[str] = []
     email: str = ""
+
+    @field_validator("name")
+    @classmethod
+    def _trimmed(cls, v: str) -> str:
+        v = " ".join(v.split())  # a trailing space or line break would never match a form
+        if not v:
+            raise ValueError("单位名称不能为空")
+        return v
+
+    @field_validator("aliases")
+    @classmethod
+    def _trimmed_aliases(cls, v: list[str]) -> list[str]:
+        return [" ".join(a.split()) for a in v if a.strip()]
+
+    _email = field_validator("email")(_address)
 
     @property
     def territorial(self) -> bool:
@@ -179,10 +257,20 @@ class Config(_Model):
 
     @model_validator(mode="after")
     def _unique_names(self) -> "Config":
-        names = [s.name for s in self.submitters]
-        dup = {n for n in names if names.count(n) > 1}
-        if dup:
-            raise ValueError(f"报送名单中单位重复：{'、'.join(sorted(dup))}")
+        """Every name and alias names one submitter, after the normalisation forms are matched
+        with: an alias that is another unit's name silently misroutes its filings."""
+        owner: dict[str, str] = {}
+        for sub in self.submitters:
+            for text in dict.fromkeys([sub.name, *sub.aliases]):
+                key = _key(text)
+                other = owner.get(key)
+                if other is not None and other != sub.name:
+                    what = "单位重复" if text == sub.name and _key(other) == key else "简称与另一单位重名"
+                    raise ValueError(f"报送名单中{what}：“{text}”既指 {other} 又指 {sub.name}")
+                owner[key] = sub.name
+        if len({s.name for s in self.submitters}) != len(self.submitters):
+            dup = sorted({s.name for s in self.submitters if [x.name for x in self.submitters].count(s.name) > 1})
+            raise ValueError(f"报送名单中单位重复：{'、'.join(dup)}")
         return self
 
     @property
@@ -208,17 +296,59 @@ class Config(_Model):
         return tuple(dirs)
 
 
+# pydantic's error types → what a clerk reads (the key is named beside it)
+_ERRORS = {
+    "extra_forbidden": "不认识的设置项（拼写有误，或放错了 [小节]）",
+    "missing": "缺少这一项",
+    "int_parsing": "应为整数", "int_type": "应为整数", "int_from_float": "应为整数",
+    "float_parsing": "应为数字", "bool_parsing": "应为 true 或 false", "bool_type": "应为 true 或 false",
+    "string_type": "应为加引号的文字", "list_type": "应为列表，如 [\"a3\", \"a4\"]",
+    "date_parsing": "日期应写成 2021-09-13（不加引号）", "date_from_datetime_parsing": "日期应写成 2021-09-13（不加引号）",
+    "date_type": "日期应写成 2021-09-13（不加引号）", "dict_type": "应为一个小节或 { 键 = 值 } 表",
+    "model_type": "应为一个小节，如 [smtp]",
+}
+
+
+def pydantic_messages(e: ValidationError) -> list[str]:
+    """Each validation error as '  位置：说明' in Chinese (our own validators already speak it)."""
+    lines = []
+    for err in e.errors():
+        loc = ".".join(str(x) for x in err["loc"]) or "（顶层）"
+        kind = err["type"]
+        if kind == "literal_error":
+            text = f"应为 {err.get('ctx', {}).get('expected', '')} 之一"
+        elif kind in ("value_error", "assertion_error"):
+            text = str(err["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        else:
+            text = _ERRORS.get(kind, f"取值无效（{err['msg']}）")
+        given = err.get("input")
+        if kind not in ("missing", "value_error") and isinstance(given, (str, int, float)) and not isinstance(given, bool):
+            text += f"，实际为 {given!r}"
+        lines.append(f"  {loc}：{text}")
+    return lines
+
+
 def parse_config(text: str, source: str) -> Config:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"配置文件 {source} 不是有效的 TOML：{e}") from e
+        raise ConfigError(f"配置文件 {source} 不是有效的 TOML：{e}（用记事本修改时，文字请加英文双引号）") from e
     try:
         return Config.model_validate({**data, "source": source})
     except ValidationError as e:
-        lines = [f"  {'.'.join(map(str, err['loc'])) or '（顶层）'}：{err['msg'].removeprefix('Value error, ')}"
-                 for err in e.errors()]
-        raise ConfigError(f"配置文件 {source} 有误：\n" + "\n".join(lines)) from e
+        raise ConfigError(f"配置文件 {source} 有误：\n" + "\n".join(pydantic_messages(e))) from None
+
+
+def read_config_text(path: Path) -> str:
+    """The file as a clerk's editor saved it: UTF-8 (with or without the BOM Notepad adds) or
+    GBK/GB18030 (Notepad's "ANSI" on a Chinese Windows)."""
+    data = path.read_bytes()
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ConfigError(f"配置文件 {path} 的编码无法识别：应为 UTF-8 或 GBK（记事本“另存为”时选 UTF-8）。")
 
 
 def load_config(path: Path | None = None) -> Config:
@@ -229,12 +359,14 @@ def load_config(path: Path | None = None) -> Config:
             path = local
     if path is None:
         return parse_config(DEFAULT_CONFIG.read_text(encoding="utf-8"), "")
+    if path.is_dir():
+        path = path / CONFIG_NAME
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_config_text(path)
     except FileNotFoundError:
         raise ConfigError(f"找不到配置文件：{path}（可先运行 safetyreport init 生成）") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError(f"无法读取配置文件 {path}：{e}") from None
+    except OSError as e:
+        raise ConfigError(f"无法读取配置文件 {path}：{e.strerror}") from None
     return parse_config(text, str(path))
 
 

@@ -39,7 +39,14 @@ def make_console(stderr: bool = False) -> Console:
 
 
 def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+    """JSON for scripts. On a console whose code page cannot hold every character (GBK and an
+    emoji in a file name), the text is written with \\u escapes: still the same JSON, never a crash."""
+    text = json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n"
+    try:
+        text.encode(sys.stdout.encoding or "utf-8")
+    except (UnicodeEncodeError, LookupError):
+        text = json.dumps(data, ensure_ascii=True, indent=2, default=str) + "\n"
+    sys.stdout.write(text)
 
 
 @contextmanager
@@ -90,6 +97,51 @@ def print_validation(report: ValidationReport, console: Console) -> None:
                   f"错误 {summary['errors']} 个，提醒 {summary['warnings']} 个。")
 
 
+STATE_TEXT = {"counted": "[green]计入[/]", "superseded": "[dim]被替代[/]", "withdrawn": "[yellow]已撤回[/]",
+              "unassigned": "[red]未计入：单位或周期不明[/]"}
+
+
+def print_filings(report, console: Console) -> None:
+    from .ledger import receipt_source_label, receipt_source_trusted
+
+    scope = "、".join(x for x in (report.period.label if report.period else "", report.submitter or "") if x)
+    console.print(f"[bold]报送台账{('（' + scope + '）') if scope else ''}：共 {len(report.rows)} 份[/]")
+    table = Table(show_header=True, header_style="bold", box=None, padding=(0, 1))
+    for col in ("编号", "文件", "单位", "周期", "收到时间", "状态", "报表", "错误", "提醒"):
+        table.add_column(col, justify="right" if col in ("编号", "错误", "提醒") else "left")
+    for r in report.rows:
+        f = r.filing
+        when = f"{f.received_at:%Y-%m-%d %H:%M}"
+        if not receipt_source_trusted(f.received_source):
+            when += f"（{receipt_source_label(f.received_source)}）"
+        state = STATE_TEXT.get(r.state, r.state) + (f"：{f.withdrawn}" if f.withdrawn else "")
+        table.add_row(str(f.id), f.original_name, f.submitter or "—", f.period or "—", when, state,
+                      "、".join(report.form_labels.get(x, x) for x in r.forms) or "—", str(f.errors), str(f.warnings))
+    console.print(table)
+
+
+def print_withdraw(outcome, console: Console) -> None:
+    f = outcome.filing
+    if outcome.undo:
+        console.print(f"已恢复：编号 {f.id}（{f.original_name}，{f.submitter or '单位不明'}，{f.period or '周期不明'}）重新计入。")
+    else:
+        console.print(f"已撤回：编号 {f.id}（{f.original_name}，{f.submitter or '单位不明'}，{f.period or '周期不明'}）"
+                      f"不再计入。原因：{f.withdrawn}")
+        console.print("文件和记录仍在台账中；可用 safetyreport intake 把它登记到正确的周期，或用 --undo 恢复。")
+
+
+def print_decide(outcome, console: Console) -> None:
+    d = outcome.duplicate
+    meaning = "是同一个，只计一次" if outcome.verdict == "same" else "不是同一个，分别计"
+    console.print(f"已记录：{d.id} {d.what}“{d.name}”（{d.first}、{d.second}）{meaning}。")
+
+
+def print_init(outcome, console: Console) -> None:
+    console.print(f"已生成配置文件：{outcome.config}")
+    console.print(f"已新建报送台账：{outcome.ledger}")
+    console.print("请把配置文件中各单位的电子邮箱改为真实地址，然后在这个文件夹中运行其他命令。")
+
+
 def print_intake(report: "IntakeReport", console: Console) -> None:
     table = Table(show_header=True, header_style="bold", box=None, padding=(0, 1))
     for col in ("文件", "单位", "周期", "收到时间", "结果"):
@@ -100,17 +152,28 @@ def print_intake(report: "IntakeReport", console: Console) -> None:
         if f is None:
             result = "[red]未登记：" + (t.findings[0].message if t.findings else "无法读取") + "[/]"
         elif not t.new:
-            result = "[dim]已登记过（内容相同），未重复计入[/]"
+            result = f"[dim]已登记过（内容相同，编号 {f.id}），未重复计入[/]"
+        elif t.retaken:
+            result = f"[green]已重新登记[/]（编号 {f.id} 撤回后改登到此周期）"
         else:
             result = "[green]已登记[/]" + (f"，[red]{errors} 个错误[/]" if errors else "")
         table.add_row(Path(t.path).name, (f.submitter if f else "") or "[red]无法识别[/]",
                       (f.period if f else "") or "[yellow]未定[/]",
                       f.received_at.strftime("%Y-%m-%d %H:%M") if f else "", result)
     console.print(table)
+    _print_period_notes(report.taken, console)
     for s in report.skipped:
         console.print(f"[dim]已跳过 {s.path}：{s.reason}[/]")
     new = sum(t.new for t in report.taken)
     console.print(f"共 {len(report.taken)} 个文件，新登记 {new} 个。")
+
+
+def _print_period_notes(taken, console: Console) -> None:
+    """Which period a file went into is the clerk's to check: say when its own date disagrees."""
+    for t in taken:
+        for f in t.findings:
+            if f.code in ("period-mismatch", "no-period"):
+                console.print(f"[yellow]提醒[/] {Path(t.path).name}：{f.message}")
 
 
 # the figures a clerk looks at first (column keys of 附件3)
@@ -124,6 +187,7 @@ def print_merge(outcome: "MergeOutcome", console: Console) -> None:
     if outcome.intake:
         new = sum(t.new for t in outcome.intake.taken)
         console.print(f"登记：{len(outcome.intake.taken)} 个文件，新登记 {new} 个。")
+        _print_period_notes(outcome.intake.taken, console)
     console.print(f"[bold]{r.district} {r.period.label} 汇总[/]")
     filed = [x for x in r.rows if x.status == "filed"]
     carried = [x for x in r.rows if x.status == "carried"]
@@ -195,7 +259,11 @@ def print_mail(mail: "MailOutcome", console: Console) -> None:
         console.print(f"[green]已发送[/] {', '.join(m.to)}：{m.subject}")
     for m in mail.skipped:
         console.print(f"[dim]已发送过，不再重复：{', '.join(m.to)}：{m.subject}[/]")
-    if not (mail.planned or mail.sent or mail.skipped):
+    for m in mail.unsent:
+        console.print(f"[red]未发送[/] {', '.join(m.to)}：{m.subject}")
+    if mail.error:
+        make_console(stderr=True).print(f"[bold red]错误：[/]{mail.error}")
+    elif not (mail.planned or mail.sent or mail.skipped):
         console.print("没有需要发送的邮件。")
 
 

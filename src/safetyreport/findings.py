@@ -8,6 +8,7 @@ the ledger depend on them.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -210,12 +211,31 @@ def finding(code: str, *, severity: str | None = None, message: str | None = Non
     kind = CATALOG[code]  # KeyError here is a programming error: every code is catalogued
     text = message if message is not None else kind.template
     params = {k: _short(v) for k, v in params.items()}
-    try:
-        text = text.format(**params)
-    except (KeyError, IndexError):
-        pass  # a custom schema message may name fewer fields; show it as written
+    where = {"path": path, "sheet": sheet, "cell": cell, "form": form, "column": column}
+    text = _render(text, {**where, **params}, custom=message is not None)
     return Finding(code=code, message=text, severity=severity or kind.severity, path=path,
                    sheet=sheet, cell=cell, form=form, column=column, data=dict(params))
+
+
+class _Unfilled(dict):
+    def __missing__(self, key: str) -> str:
+        if os.environ.get("SAFETYREPORT_STRICT_MESSAGES"):  # the test suite: a missing value is a bug
+            raise KeyError(f"消息模板的 {{{key}}} 没有值")
+        return "（？）"
+
+
+def _render(template: str, values: dict[str, Any], custom: bool) -> str:
+    """Fill a message template; a clerk never sees a literal {placeholder}. A schema's own message
+    (custom) may name a field this rule does not have: it shows as （？）, never raises."""
+    try:
+        return template.format_map(_Unfilled(values) if not custom else _Lenient(values))
+    except (IndexError, ValueError):
+        return template.replace("{", "（").replace("}", "）")
+
+
+class _Lenient(dict):
+    def __missing__(self, key: str) -> str:
+        return "（？）"
 
 
 def _short(value: Any, limit: int = 80) -> Any:

@@ -18,7 +18,7 @@ from .reader import file_sha256, read_file
 from .model import Submission
 from .rules import check_form, check_submission, check_submitter
 from .schema import SchemaSet
-from .validation import Skipped, collect_files
+from .validation import Skipped, require_files
 
 
 @dataclass
@@ -27,10 +27,11 @@ class Taken:
     filing: Filing | None  # None when the file could not even be hashed (missing)
     new: bool
     findings: list[Finding] = field(default_factory=list)
+    retaken: bool = False  # a withdrawn filing taken in again
 
     def to_dict(self) -> dict:
         f = self.filing
-        return {"path": self.path, "new": self.new, "filing_id": f.id if f else None,
+        return {"path": self.path, "new": self.new, "retaken": self.retaken, "filing_id": f.id if f else None,
                 "submitter": f.submitter if f else None, "period": f.period if f else None,
                 "received_at": f.received_at.isoformat() if f else None,
                 "received_source": f.received_source if f else None,
@@ -78,7 +79,7 @@ def take_in(paths: Iterable[Path], cfg: Config, ledger: Ledger, schemas: SchemaS
     marker); else the week of the form's own date (表尾日期); else
     the next deadline after the receipt time. A form dated in another week is flagged."""
     roster = cfg.roster
-    files, skipped = collect_files(paths)
+    files, skipped = require_files(paths)
     report = IntakeReport(skipped=skipped)
     with ledger.transaction():
         for path in files:
@@ -95,7 +96,7 @@ def _take_one(path, cfg, ledger, schemas, roster, period, received_at, source, d
     except OSError:
         sha = None
     known = ledger.knows(sha) if sha else None
-    if known:
+    if known and not known.withdrawn:
         return Taken(str(path), known, False, ledger.findings_of(known.id, str(path)))
     read = read_file(path, schemas, roster, sha256=sha)
     findings = list(read.findings) + check_submitter(read, roster)
@@ -122,5 +123,8 @@ def _take_one(path, cfg, ledger, schemas, roster, period, received_at, source, d
                                 cell=form.footer.date_cell.ref if form.footer.date_cell else form.footer.ref,
                                 form=form.schema_id, date=form.footer.date.isoformat(),
                                 dated=dated.label, chosen=chosen.label))
+    if known:  # withdrawn earlier (say, taken into the wrong period): it counts again, here
+        filing = ledger.retake(known, chosen.key if chosen else None, when, source, when_source)
+        return Taken(str(path), filing, True, ledger.findings_of(known.id, str(path)), retaken=True)
     filing, new = ledger.add(read, findings, chosen.key if chosen else None, when, source, when_source)
     return Taken(str(path), filing, new, findings)

@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import shutil
 import sqlite3
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ from .model import FileRead, FormData, form_from_dict, form_to_dict
 
 LEDGER_NAME = "safetyreport.db"
 ARCHIVE_NAME = "archive"
+BACKUP_NAME = "备份"
 
 # Each migration is a list of statements, applied in one transaction; PRAGMA user_version
 # records how many have run. Never edit a released migration: add the next one.
@@ -78,7 +80,23 @@ MIGRATIONS: list[list[str]] = [
     [
         "ALTER TABLE filings ADD COLUMN received_source TEXT NOT NULL DEFAULT 'unknown'",
     ],
+    # 4: a filing the clerk withdrew (taken into the wrong period, say) stops counting, deleting
+    # nothing; every such change is in the log. Indexes for the queries that run per filing.
+    [
+        "ALTER TABLE filings ADD COLUMN withdrawn TEXT",  # NULL, or why it was withdrawn
+        """CREATE TABLE filing_log (
+            filing_id INTEGER NOT NULL REFERENCES filings(id),
+            at TEXT NOT NULL,
+            action TEXT NOT NULL,          -- withdraw | reinstate | retake
+            reason TEXT NOT NULL DEFAULT '',
+            detail TEXT NOT NULL DEFAULT '' -- JSON: what changed (e.g. the period before and after)
+        )""",
+        "CREATE INDEX filings_submitter_period ON filings(submitter, period)",
+        "CREATE INDEX forms_superseded_by ON forms(superseded_by)",
+    ],
 ]
+
+LOCK_WAIT_SECONDS = 300  # how long a command waits for another one holding the ledger
 
 # Where a receipt time came from, and whether a 迟报 may rest on it alone.
 RECEIPT_SOURCES = {
@@ -117,22 +135,74 @@ class Filing:
     errors: int
     warnings: int
     received_source: str = "unknown"  # see RECEIPT_SOURCES
+    withdrawn: str | None = None  # the clerk's reason, when withdrawn
+
+
+def _notice_nothing() -> None:
+    return None
 
 
 class Ledger:
-    def __init__(self, folder: Path):
+    """The ledger of one campaign folder. It is opened, never silently created: a new ledger comes
+    from `init`, `demo` or an explicit `--new-ledger` (create=True). A command that finds another
+    one writing waits (calling `on_wait` once, so the clerk sees why) up to `wait` seconds."""
+
+    on_wait = staticmethod(_notice_nothing)  # the CLI sets this to print "另一个 safetyreport 正在运行，等待…"
+
+    def __init__(self, folder: Path, create: bool = False, wait: float = LOCK_WAIT_SECONDS):
         self.folder = folder
         self.path = folder / LEDGER_NAME
         self.archive = folder / ARCHIVE_NAME
+        self.wait = wait
+        if not create:
+            self._refuse_to_create()
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(self.path, isolation_level=None)  # transactions are explicit
+            self.db = sqlite3.connect(self.path, isolation_level=None, timeout=0.2)  # transactions are explicit
+            self._locked(lambda: self.db.execute("PRAGMA journal_mode = WAL"))
             self.db.execute("PRAGMA foreign_keys = ON")
             self._migrate()
         except sqlite3.DatabaseError as e:
-            raise LedgerError(f"报送台账 {self.path} 无法打开（{e}）。如文件已损坏，请从备份恢复。") from None
+            raise LedgerError(f"报送台账 {self.path} 无法打开（{e}）。如文件已损坏，可用 safetyreport restore "
+                              "从备份恢复，或用 safetyreport rebuild 从 archive/ 重建。") from None
         except OSError as e:
             raise LedgerError(f"无法在 {folder} 建立报送台账：{e.strerror}") from None
+
+    def _refuse_to_create(self) -> None:
+        """A missing or empty ledger is never replaced by a new empty one without being asked:
+        where filings were kept (archive/, outputs, backups) that would lose them all."""
+        try:
+            if self.path.stat().st_size > 0:
+                return
+        except FileNotFoundError:
+            pass
+        traces = [p.name for p in (self.archive, self.folder / "输出", self.folder / BACKUP_NAME)
+                  if p.is_dir() and any(p.iterdir())]
+        if traces:
+            raise LedgerError(
+                f"报送台账 {self.path} 不见了或是空的，但这个文件夹里有以前的 {'、'.join(traces)}。为免丢失已登记的报表，"
+                "不会新建空台账。请用 safetyreport restore 从备份恢复，或用 safetyreport rebuild 从 archive/ 重建；"
+                "确实要从头开始，请在命令后加 --new-ledger。")
+        raise LedgerError(f"{self.folder} 中还没有报送台账（{LEDGER_NAME}）。请先在这个文件夹运行 safetyreport init，"
+                          "或在命令后加 --new-ledger 新建。")
+
+    def _locked(self, work):
+        """Run `work`; while another process holds the ledger, wait (saying so once) up to `wait`."""
+        deadline = time.monotonic() + self.wait
+        told = False
+        while True:
+            try:
+                return work()
+            except sqlite3.OperationalError as e:
+                if "locked" not in str(e) and "busy" not in str(e):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise LedgerError(f"等待 {self.wait:g} 秒后，另一个 safetyreport 仍在使用报送台账 {self.path}。"
+                                      "请等它结束后再运行（可在配置 [ledger] lock_wait_seconds 中加长等待）。") from None
+                if not told:
+                    Ledger.on_wait()
+                    told = True
+                time.sleep(0.2)
 
     def close(self) -> None:
         self.db.close()
@@ -149,8 +219,12 @@ class Ledger:
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
         if version > len(MIGRATIONS):
             raise LedgerError(f"报送台账 {self.path} 由更新版本的 safetyreport 建立（版本 {version}），请升级本工具。")
-        for number in range(version, len(MIGRATIONS)):
-            with self.transaction():
+        if version == len(MIGRATIONS):
+            return
+        with self.transaction():
+            # read again under the lock: several first runs may race to create the tables
+            version = self.db.execute("PRAGMA user_version").fetchone()[0]
+            for number in range(version, len(MIGRATIONS)):
                 for statement in MIGRATIONS[number]:
                     self.db.execute(statement)
                 self.db.execute(f"PRAGMA user_version = {number + 1}")
@@ -158,7 +232,7 @@ class Ledger:
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """One transaction: all of it lands, or none of it (a crash mid-way leaves the ledger as it was)."""
-        self.db.execute("BEGIN IMMEDIATE")
+        self._locked(lambda: self.db.execute("BEGIN IMMEDIATE"))
         try:
             yield
         except BaseException:
@@ -173,7 +247,8 @@ class Ledger:
     # --- writing ------------------------------------------------------------------------------
 
     def knows(self, sha256: str) -> Filing | None:
-        row = self.db.execute("SELECT * FROM filings WHERE sha256 = ?", (sha256,)).fetchone()
+        """The filing of these bytes, withdrawn or not."""
+        row = self.db.execute(f"SELECT {self._COLUMNS} FROM filings WHERE sha256 = ?", (sha256,)).fetchone()
         return self._filing(row) if row else None
 
     def add(self, read: FileRead, findings: list[Finding], period: str | None,
@@ -215,11 +290,15 @@ class Ledger:
 
     def _supersede(self, submitter: str, period: str) -> None:
         """For each form, the latest received filing counts; the others point at it. Ties are
-        broken by content hash, so the result never depends on the order files were taken in."""
+        broken by content hash, so the result never depends on the order files were taken in.
+        A withdrawn filing takes no part (its forms point nowhere and are left out of the index)."""
+        self.db.execute(
+            "UPDATE forms SET superseded_by = NULL WHERE filing_id IN (SELECT id FROM filings"
+            " WHERE submitter = ? AND period = ? AND withdrawn IS NOT NULL)", (submitter, period))
         rows = self.db.execute(
             "SELECT forms.id, forms.schema_id, filings.received_at, filings.sha256 FROM forms"
-            " JOIN filings ON filings.id = forms.filing_id WHERE filings.submitter = ? AND filings.period = ?",
-            (submitter, period)).fetchall()
+            " JOIN filings ON filings.id = forms.filing_id WHERE filings.submitter = ? AND filings.period = ?"
+            " AND filings.withdrawn IS NULL", (submitter, period)).fetchall()
         latest: dict[str, tuple] = {}
         for form_id, schema_id, received, sha in rows:
             key = (_instant(received), sha)
@@ -229,6 +308,56 @@ class Ledger:
             winner = latest[schema_id][1]
             self.db.execute("UPDATE forms SET superseded_by = ? WHERE id = ?",
                             (None if form_id == winner else winner, form_id))
+
+    # --- the clerk's corrections: withdraw, reinstate, retake (nothing is ever deleted) ----------
+
+    def _log(self, filing_id: int, action: str, reason: str = "", **detail) -> None:
+        self.db.execute("INSERT INTO filing_log VALUES (?,?,?,?,?)",
+                        (filing_id, dt.datetime.now(dt.timezone.utc).isoformat(), action, reason,
+                         json.dumps(detail, ensure_ascii=False, sort_keys=True)))
+
+    def withdraw(self, filing_id: int, reason: str) -> Filing:
+        with self.transaction():
+            f = self.filing(filing_id)
+            self.db.execute("UPDATE filings SET withdrawn = ? WHERE id = ?", (reason or "（未说明）", filing_id))
+            self._log(filing_id, "withdraw", reason)
+            if f.submitter and f.period:
+                self._supersede(f.submitter, f.period)
+        return self.filing(filing_id)
+
+    def reinstate(self, filing_id: int, reason: str = "") -> Filing:
+        with self.transaction():
+            f = self.filing(filing_id)
+            self.db.execute("UPDATE filings SET withdrawn = NULL WHERE id = ?", (filing_id,))
+            self._log(filing_id, "reinstate", reason)
+            if f.submitter and f.period:
+                self._supersede(f.submitter, f.period)
+        return self.filing(filing_id)
+
+    def retake(self, filing: Filing, period: str | None, received_at: dt.datetime, source: str,
+               received_source: str) -> Filing:
+        """A withdrawn filing's bytes taken in again: it counts again, in the period now given.
+        The log keeps what it was. Call inside `transaction()`."""
+        self.db.execute(
+            "UPDATE filings SET withdrawn = NULL, period = ?, received_at = ?, source = ?, received_source = ?"
+            " WHERE id = ?", (period, received_at.isoformat(), source, received_source, filing.id))
+        self._log(filing.id, "retake", "", period_before=filing.period, period_after=period,
+                  received_before=filing.received_at.isoformat(), received_after=received_at.isoformat())
+        if filing.submitter:
+            for p in {filing.period, period} - {None}:
+                self._supersede(filing.submitter, p)
+        return self.filing(filing.id)
+
+    def history(self, filing_id: int) -> list[dict]:
+        return [{"at": at, "action": action, "reason": reason, "detail": json.loads(detail)}
+                for at, action, reason, detail in self.db.execute(
+                    "SELECT at, action, reason, detail FROM filing_log WHERE filing_id = ? ORDER BY rowid", (filing_id,))]
+
+    def counting(self, filing_id: int) -> tuple[int, int]:
+        """(forms of the filing, of which counting): 0 counting means wholly superseded."""
+        n, live = self.db.execute("SELECT count(*), sum(superseded_by IS NULL) FROM forms WHERE filing_id = ?",
+                                  (filing_id,)).fetchone()
+        return n, live or 0
 
     def decide(self, duplicate_id: str, verdict: str, note: str = "") -> None:
         with self.transaction():
@@ -251,19 +380,41 @@ class Ledger:
 
     # --- reading ------------------------------------------------------------------------------
 
+    _COLUMNS = ("id, sha256, original_name, original_path, archive_path, submitter, period, received_at,"
+                " source, errors, warnings, received_source, withdrawn")
+
     def _filing(self, row) -> Filing:
         return Filing(row[0], row[1], row[2], row[3], row[4], row[5], row[6],
-                      dt.datetime.fromisoformat(row[7]), row[9], row[10], row[11], row[12])
+                      dt.datetime.fromisoformat(row[7]), *row[8:])
 
     def filing(self, filing_id: int) -> Filing:
-        return self._filing(self.db.execute("SELECT * FROM filings WHERE id = ?", (filing_id,)).fetchone())
+        row = self.db.execute(f"SELECT {self._COLUMNS} FROM filings WHERE id = ?", (filing_id,)).fetchone()
+        if row is None:
+            raise LedgerError(f"台账中没有编号为 {filing_id} 的报表。可用 safetyreport filings 查看编号。")
+        return self._filing(row)
 
     def filings(self) -> list[Filing]:
-        return [self._filing(r) for r in self.db.execute("SELECT * FROM filings ORDER BY id")]
+        """Every filing that takes part (withdrawn ones are left out)."""
+        return [self._filing(r) for r in self.db.execute(
+            f"SELECT {self._COLUMNS} FROM filings WHERE withdrawn IS NULL ORDER BY id")]
+
+    def all_filings(self) -> list[Filing]:
+        """Every filing ever taken in, withdrawn ones included (for the clerk's list)."""
+        return [self._filing(r) for r in self.db.execute(f"SELECT {self._COLUMNS} FROM filings ORDER BY id")]
 
     def form_index(self) -> list[tuple[int, int, str, int | None]]:
-        """(form id, filing id, schema id, superseded_by) of every form, without the values."""
-        return self.db.execute("SELECT id, filing_id, schema_id, superseded_by FROM forms ORDER BY id").fetchall()
+        """(form id, filing id, schema id, superseded_by) of every form of a filing that takes
+        part, without the values."""
+        return self.db.execute(
+            "SELECT forms.id, forms.filing_id, forms.schema_id, forms.superseded_by FROM forms"
+            " JOIN filings ON filings.id = forms.filing_id WHERE filings.withdrawn IS NULL ORDER BY forms.id").fetchall()
+
+    def forms_of_filings(self) -> dict[int, list[str]]:
+        """Filing id → the kinds of form it holds, withdrawn filings included."""
+        out: dict[int, list[str]] = {}
+        for filing_id, schema_id in self.db.execute("SELECT filing_id, schema_id FROM forms ORDER BY id"):
+            out.setdefault(filing_id, []).append(schema_id)
+        return out
 
     def load_forms(self, ids: set[int]) -> dict[int, FormData]:
         """The parsed values of just these forms (merge needs a few weeks, not the whole campaign)."""

@@ -11,6 +11,7 @@ import hashlib
 import html
 import os
 import smtplib
+import socket
 import ssl
 import time
 from dataclasses import dataclass, field
@@ -51,10 +52,13 @@ class MailOutcome:
     sent: list[Outgoing] = field(default_factory=list)
     skipped: list[Outgoing] = field(default_factory=list)  # sent before: not again
     planned: list[Outgoing] = field(default_factory=list)  # --dry-run
+    unsent: list[Outgoing] = field(default_factory=list)  # not sent because sending failed
+    error: str = ""  # why sending failed, in Chinese (exit code 2); the rest of the run stands
 
     def to_dict(self) -> dict:
         return {"sent": [m.to_dict() for m in self.sent], "already_sent": [m.to_dict() for m in self.skipped],
-                "dry_run": [m.to_dict() for m in self.planned]}
+                "dry_run": [m.to_dict() for m in self.planned], "unsent": [m.to_dict() for m in self.unsent],
+                "error": self.error or None}
 
 
 def _one_line(text: str) -> str:
@@ -152,7 +156,9 @@ def build(cfg: Config, message: Outgoing) -> EmailMessage:
 
 
 def deliver(cfg: Config, ledger: Ledger, messages: list[Outgoing], dry_run: bool = False) -> MailOutcome:
-    """Send what has not been sent; record each message only after the server accepted it."""
+    """Send what has not been sent; record each message only after the server accepted it. When
+    sending fails (after the retries), the messages not yet sent are listed with the reason and
+    nothing else of the run is lost; the next run sends them."""
     outcome = MailOutcome()
     todo = []
     for m in messages:
@@ -165,15 +171,47 @@ def deliver(cfg: Config, ledger: Ledger, messages: list[Outgoing], dry_run: bool
     if dry_run:
         outcome.planned = todo
         return outcome
-    for m in todo:
-        _send_with_retry(cfg, build(cfg, m))
+    for i, m in enumerate(todo):
+        try:
+            _send_with_retry(cfg, build(cfg, m))
+        except MailError as e:
+            outcome.error = str(e)
+            outcome.unsent = todo[i:]
+            break
         ledger.record_sent(m.key, m.kind, m.period, ",".join(m.to), m.subject)
         outcome.sent.append(m)
     return outcome
 
 
+def why_not_sent(cfg: Config, e: Exception) -> str:
+    """What went wrong with the mail server, in words a clerk can act on."""
+    s = cfg.smtp
+    where = f"{s.host}:{s.port}"
+    if isinstance(e, smtplib.SMTPAuthenticationError):
+        return f"发信服务器 {where} 拒绝了用户名或密码（用户 {s.user}）；请检查环境变量 {s.password_env}"
+    if isinstance(e, smtplib.SMTPRecipientsRefused):
+        return f"发信服务器拒绝了收件人：{'、'.join(e.recipients)}"
+    if isinstance(e, smtplib.SMTPSenderRefused):
+        return f"发信服务器拒绝了发件人 {s.sender}"
+    if isinstance(e, ConnectionRefusedError):
+        return f"无法连接发信服务器 {where}（连接被拒绝：服务器没有运行，或端口不对）"
+    if isinstance(e, socket.gaierror):
+        return f"找不到发信服务器 {s.host}（请检查 [smtp] host）"
+    if isinstance(e, (TimeoutError, socket.timeout)):
+        return f"连接发信服务器 {where} 超时（{s.timeout:g} 秒）"
+    if isinstance(e, ssl.SSLError):
+        return f"与发信服务器 {where} 建立加密连接失败（请检查 [smtp] tls 是否为 {s.tls}）：{e.reason or e}"
+    if isinstance(e, smtplib.SMTPNotSupportedError):
+        return f"发信服务器 {where} 不支持所配置的方式（{s.tls}）"
+    if isinstance(e, smtplib.SMTPException):
+        return f"发信服务器 {where} 返回错误：{e}"
+    return f"{type(e).__name__}: {e}"
+
+
 def _send_with_retry(cfg: Config, msg: EmailMessage) -> None:
     s = cfg.smtp
+    if s.user and not os.environ.get(s.password_env):
+        raise MailError(f"邮件未发送：已配置发信用户 {s.user}，但没有设置环境变量 {s.password_env}（发信密码）。")
     wait = s.retry_wait
     last = ""
     for attempt in range(1, max(1, s.retries) + 1):
@@ -181,11 +219,13 @@ def _send_with_retry(cfg: Config, msg: EmailMessage) -> None:
             _send(cfg, msg)
             return
         except (OSError, smtplib.SMTPException) as e:
-            last = f"{type(e).__name__}: {e}"
+            last = why_not_sent(cfg, e)
+            if isinstance(e, (smtplib.SMTPAuthenticationError, smtplib.SMTPRecipientsRefused)):
+                break  # trying again will not help
             if attempt < s.retries:
                 time.sleep(wait)
                 wait *= 2
-    raise MailError(f"邮件发送失败（{s.host}:{s.port}，已重试 {s.retries} 次）：{last}。未记为已发送，可稍后重新运行。")
+    raise MailError(f"邮件发送失败：{last}。已尝试 {s.retries} 次；未发出的邮件没有记为已发送，下次运行会再发。")
 
 
 def _send(cfg: Config, msg: EmailMessage) -> None:

@@ -368,12 +368,9 @@ def load_schema_file(path: Path) -> Schema:
     try:
         return Schema.model_validate(data)
     except ValidationError as e:
-        lines = []
-        for err in e.errors():
-            loc = ".".join(str(x) for x in err["loc"])
-            msg = err["msg"].removeprefix("Value error, ")
-            lines.append(f"  {loc or '（顶层）'}：{msg}")
-        raise SchemaError(f"表样定义文件 {path} 有误：\n" + "\n".join(lines)) from e
+        from .config import pydantic_messages
+
+        raise SchemaError(f"表样定义文件 {path} 有误：\n" + "\n".join(pydantic_messages(e))) from None
 
 
 class SchemaSet:

@@ -63,6 +63,21 @@ class ValidationReport:
                             "exit_code": self.exit_code}}
 
 
+class NoFilesError(Exception):
+    """Paths that hold no spreadsheet at all; the message is Chinese."""
+
+
+def require_files(paths: Iterable[Path]) -> tuple[list[Path], list[Skipped]]:
+    """collect_files, refusing when there is nothing to read (a wrong folder, say)."""
+    paths = list(paths)
+    files, skipped = collect_files(paths)
+    if not files:
+        where = "、".join(str(p) for p in paths) or "（未指定）"
+        more = f"（其中有 {len(skipped)} 个不是报表的文件已跳过）" if skipped else ""
+        raise NoFilesError(f"在 {where} 中没有找到报表文件（.xlsx、.xls）{more}。请检查文件夹是否正确。")
+    return files, skipped
+
+
 def collect_files(paths: Iterable[Path]) -> tuple[list[Path], list[Skipped]]:
     """Files named, and spreadsheets in folders named (recursively). Lock files and other files
     in a folder are skipped and listed; a file named explicitly is always tried."""
@@ -146,7 +161,7 @@ def validate_paths(paths: Iterable[Path], config: Config, schemas: SchemaSet | N
     """Read, group and check every file. `progress` is called once per file read."""
     schemas = schemas or load_schemas(*config.schema_dirs())
     roster = config.roster
-    files, skipped = collect_files(paths)
+    files, skipped = require_files(paths)
     reads: list[FileRead] = []
     for path in files:
         reads.append(read_file(path, schemas, roster))

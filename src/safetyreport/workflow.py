@@ -15,13 +15,14 @@ from typing import TYPE_CHECKING
 from .config import Config, load_config, write_default_config
 from .findings import has_errors
 from .intake import IntakeReport, take_in
-from .ledger import Ledger
+from .ledger import Filing, Ledger
 from .atomic import output_folder
 from .merge import PeriodResult, merge_period
 from .periods import Period, PeriodError, parse_period, weekly_periods
 from .schema import SchemaSet, load_schemas
 
 if TYPE_CHECKING:
+    from .merge import Duplicate
     from .briefing import Briefing
     from .mail import MailOutcome
     from .status import CampaignRecord, StatusReport
@@ -49,12 +50,29 @@ class MergeOutcome:
         return data
 
 
+@dataclass
+class InitOutcome:
+    config: Path
+    ledger: Path
+
+    def to_dict(self) -> dict:
+        return {"config": str(self.config), "ledger": str(self.ledger)}
+
+
+def init_job(folder: Path, force: bool = False) -> InitOutcome:
+    """A campaign folder: the configuration and an empty ledger (the only ordinary way a ledger
+    comes to be; every other command refuses to create one silently)."""
+    target = write_default_config(folder, force=force)
+    with Ledger(folder, create=True) as ledger:
+        return InitOutcome(target, ledger.path)
+
+
 def intake_job(cfg: Config, paths: list[Path], period_text: str | None, received_text: str | None,
-               progress: Callable[[Path], None] | None = None) -> IntakeReport:
+               progress: Callable[[Path], None] | None = None, new_ledger: bool = False) -> IntakeReport:
     schemas = load_schemas(*cfg.schema_dirs())
     period = parse_period(cfg, period_text) if period_text else None
     when = parse_received(received_text)
-    with Ledger(cfg.folder) as ledger:
+    with Ledger(cfg.folder, create=new_ledger) as ledger:
         return take_in(paths, cfg, ledger, schemas, period=period, received_at=when, progress=progress)
 
 
@@ -68,13 +86,13 @@ def latest_filed_period(cfg: Config, ledger: Ledger) -> Period:
 
 def merge_job(cfg: Config, paths: list[Path], period_text: str | None, out: Path | None = None,
               schemas: SchemaSet | None = None, progress: Callable[[Path], None] | None = None,
-              received_text: str | None = None) -> MergeOutcome:
+              received_text: str | None = None, new_ledger: bool = False) -> MergeOutcome:
     from .output import write_consolidated, write_district_filing
 
     schemas = schemas or load_schemas(*cfg.schema_dirs())
     period = parse_period(cfg, period_text, weekly_only=True) if period_text else None  # totals are weekly
     when = parse_received(received_text)
-    with Ledger(cfg.folder) as ledger:
+    with Ledger(cfg.folder, create=new_ledger) as ledger:
         intake = None
         if paths:
             intake = take_in(paths, cfg, ledger, schemas, source="folder", progress=progress,
@@ -91,6 +109,122 @@ def merge_job(cfg: Config, paths: list[Path], period_text: str | None, out: Path
 
 OUTPUT_FOLDER = "输出"  # beside the configuration: workbooks and reports
 FORMS_FOLDER = "空白报表"
+
+
+@dataclass
+class FilingRow:
+    filing: "Filing"
+    forms: list[str]
+    state: str  # counted | superseded | withdrawn | unassigned
+    history: list[dict]
+
+    def to_dict(self) -> dict:
+        f = self.filing
+        from .ledger import receipt_source_label
+
+        return {"filing_id": f.id, "file": f.original_name, "path": f.original_path, "submitter": f.submitter,
+                "period": f.period, "received_at": f.received_at.isoformat(), "received_source": f.received_source,
+                "received_source_text": receipt_source_label(f.received_source), "state": self.state,
+                "withdrawn_reason": f.withdrawn, "forms": self.forms, "errors": f.errors,
+                "warnings": f.warnings, "sha256": f.sha256, "history": self.history}
+
+
+@dataclass
+class FilingsReport:
+    rows: list[FilingRow]
+    form_labels: dict[str, str]
+    period: "Period | None"
+    submitter: str | None
+
+    def to_dict(self) -> dict:
+        return {"period": self.period.to_dict() if self.period else None, "submitter": self.submitter,
+                "filings": [r.to_dict() for r in self.rows]}
+
+
+def filings_job(cfg: Config, period_text: str | None, submitter_text: str | None) -> FilingsReport:
+    """What the ledger holds, for a period and/or a submitter: each file with its receipt time and
+    source, whether it counts, is superseded or was withdrawn, and its errors and warnings."""
+    schemas = load_schemas(*cfg.schema_dirs())
+    period = parse_period(cfg, period_text) if period_text else None
+    submitter = None
+    if submitter_text:
+        sub = cfg.roster.match(submitter_text)
+        if sub is None:
+            raise PeriodError(f"“{submitter_text}”不在报送名单中。名单：{cfg.roster.names()}")
+        submitter = sub.name
+    rows = []
+    with Ledger(cfg.folder) as ledger:
+        forms = ledger.forms_of_filings()
+        for f in ledger.all_filings():
+            if (period and f.period != period.key) or (submitter and f.submitter != submitter):
+                continue
+            n, live = ledger.counting(f.id)
+            state = ("withdrawn" if f.withdrawn else "unassigned" if not (f.submitter and f.period)
+                     else "superseded" if n and not live else "counted")
+            rows.append(FilingRow(f, sorted(forms.get(f.id, [])), state, ledger.history(f.id)))
+    return FilingsReport(rows, schemas.short_labels(), period, submitter)
+
+
+@dataclass
+class WithdrawOutcome:
+    filing: "Filing"
+    undo: bool
+
+    def to_dict(self) -> dict:
+        f = self.filing
+        return {"filing_id": f.id, "file": f.original_name, "submitter": f.submitter, "period": f.period,
+                "withdrawn": f.withdrawn is not None, "reason": f.withdrawn, "undo": self.undo}
+
+
+def withdraw_job(cfg: Config, filing_id: int, reason: str, undo: bool = False) -> WithdrawOutcome:
+    """Stop a wrongly taken filing from counting (or, with undo, let it count again). The ledger
+    records who-what-when in its log; the filing, its original and its values stay."""
+    with Ledger(cfg.folder) as ledger:
+        f = ledger.filing(filing_id)
+        if undo:
+            if not f.withdrawn:
+                raise PeriodError(f"编号 {filing_id}（{f.original_name}）没有撤回，无需恢复。")
+            return WithdrawOutcome(ledger.reinstate(filing_id, reason), True)
+        if f.withdrawn:
+            raise PeriodError(f"编号 {filing_id}（{f.original_name}）已于此前撤回（原因：{f.withdrawn}）。")
+        return WithdrawOutcome(ledger.withdraw(filing_id, reason), False)
+
+
+@dataclass
+class DecideOutcome:
+    duplicate: "Duplicate"
+    verdict: str
+    note: str
+
+    def to_dict(self) -> dict:
+        d = self.duplicate
+        return {"duplicate_id": d.id, "verdict": self.verdict, "note": self.note, "what": d.what, "name": d.name,
+                "first": d.first, "second": d.second}
+
+
+def decide_job(cfg: Config, duplicate_id: str, verdict: str, note: str = "") -> DecideOutcome:
+    """Record the clerk's verdict on a suspected duplicate. The id (or a unique beginning of it)
+    must name one the merges of this campaign have found; otherwise the candidates are listed."""
+    if verdict not in ("same", "different"):
+        raise PeriodError("第二个参数应为 same（同一个，只计一次）或 different（不是同一个，分别计）。")
+    schemas = load_schemas(*cfg.schema_dirs())
+    with Ledger(cfg.folder) as ledger:
+        keys = {f.period for f in ledger.filings() if f.period}
+        found: dict[str, "Duplicate"] = {}
+        for p in weekly_periods(cfg):
+            if p.key in keys:
+                found.update({d.id: d for d in merge_period(cfg, ledger, p, schemas).duplicates})
+        wanted = duplicate_id.strip().lower()
+        hits = [d for i, d in sorted(found.items()) if i.startswith(wanted)] if wanted else []
+        if len(hits) != 1:
+            listing = "；".join(f"{d.id} {d.what}“{d.name}”（{d.first}、{d.second}）" for d in
+                               (hits or sorted(found.values(), key=lambda d: d.id)))
+            if not found:
+                raise PeriodError(f"没有编号为“{duplicate_id}”的疑似重复：台账中还没有任何疑似重复。")
+            why = "对应多个疑似重复" if hits else "不是已发现的疑似重复的编号"
+            raise PeriodError(f"“{duplicate_id}”{why}。可选：{listing}")
+        ledger.decide(hits[0].id, verdict, note)
+        return DecideOutcome(hits[0], verdict, note)
 
 
 def bundled_samples() -> Path:
@@ -126,7 +260,7 @@ def demo_job(folder: Path, progress: Callable[[Path], None] | None = None, out: 
     samples = bundled_samples()
     weeks = sorted(p for p in samples.iterdir() if p.is_dir() and p.name[:4].isdigit())
     roster = cfg.roster
-    with Ledger(cfg.folder) as ledger:
+    with Ledger(cfg.folder, create=True) as ledger:
         for week in weeks:
             period = parse_period(cfg, week.name)
             for path in sorted(week.iterdir()):
@@ -160,6 +294,8 @@ class StatusOutcome:
 
     @property
     def exit_code(self) -> int:
+        if self.mail is not None and self.mail.error:
+            return 2  # the table stands; the mail did not go
         return (self.report or self.record).exit_code
 
     def to_dict(self) -> dict:
@@ -292,6 +428,10 @@ def report_job(cfg: Config, kind: str, period_text: str | None, out: Path | None
     weeks = weekly_periods(cfg)
     name, office = cfg.campaign.name, cfg.campaign.office
     with Ledger(cfg.folder) as ledger:
+        if not any(f.period for f in ledger.filings()):
+            raise PeriodError(f"报送台账 {ledger.path} 中还没有登记任何报表，无法生成报告。"
+                              "请先用 safetyreport intake 或 merge 登记收到的报表。")
+
         def history_to(last: Period) -> list[PeriodResult]:
             return [merge_period(cfg, ledger, p, schemas) for p in weeks if p.deadline <= last.deadline]
 
