@@ -43,6 +43,7 @@ def _app(version: bool = typer.Option(False, "--version", help="显示版本号�
 
 ConfigOption = typer.Option(None, "--config", "-c", metavar="配置文件", help="配置文件 safetyreport.toml 的路径（默认：当前文件夹中的，没有则用内置的鲤城区配置）。",
                             exists=False, dir_okay=False)
+OutOption = typer.Option(None, "--out", "-o", metavar="文件夹", help="保存到哪个文件夹（没有就新建；默认：配置文件旁的 输出/）。")
 JsonOption = typer.Option(False, "--json", help="以 JSON 输出结果，供脚本使用（不显示进度条）。")
 
 
@@ -273,6 +274,33 @@ def withdraw(
 
 
 @app.command(cls=ChineseCommand)
+def export(
+    fmt: str = typer.Option("xlsx", "--format", "-f", metavar="格式", help="xlsx（默认）、csv（UTF-8 带 BOM，Excel 可直接打开）或 parquet（需安装 pyarrow）。"),
+    period: Optional[List[str]] = typer.Option(None, "--period", "-p", metavar="周期", help="只导出这些周期（可多次使用）；默认全部。"),
+    columns: Optional[str] = typer.Option(None, "--columns", metavar="栏目", help="宽表用哪些附件3 栏目，逗号分隔的栏目键，如 found_total,fixed_total。"),
+    out: Optional[Path] = OutOption,
+    config: Optional[Path] = ConfigOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """导出台账数据供分析：明细表（每个数一行：周期、单位、报表、栏目、累计/当周、数值、来源文件、是否计入）和宽表（单位 × 周期）。
+
+    也可以在 Python 中直接取得 DataFrame：from safetyreport import api; api.long_table("D:/专项整治")。
+
+    \b
+    示例：
+      safetyreport export
+      safetyreport export --format csv --columns found_total,fixed_total --out 分析
+    """
+    from .console import print_export
+    from .export import export_job
+
+    cfg = _config(config)
+    chosen = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
+    outcome = _guarded(export_job, cfg, out, fmt.strip().lower().lstrip("."), period, chosen)
+    _emit(outcome, as_json, print_export, 0)
+
+
+@app.command(cls=ChineseCommand)
 def decide(
     duplicate_id: str = typer.Argument(..., metavar="编号", help="疑似重复的编号（见 merge 的问题清单；写前几位即可）。"),
     verdict: str = typer.Argument(..., metavar="same|different", help="same：是同一个，只计一次；different：不是同一个，分别计。"),
@@ -407,7 +435,6 @@ report_app = typer.Typer(
 )
 app.add_typer(report_app, name="report")
 FormatOption = typer.Option("md,html,docx", "--format", "-f", metavar="格式", help="输出哪些格式，逗号分隔：md、html、docx。")
-OutOption = typer.Option(None, "--out", "-o", metavar="文件夹", help="保存到哪个文件夹（没有就新建；默认：配置文件旁的 输出/）。")
 
 
 def _report(kind: str, period: Optional[str], out: Optional[Path], fmt: str, config, as_json: bool) -> None:

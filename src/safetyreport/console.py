@@ -136,6 +136,12 @@ def print_decide(outcome, console: Console) -> None:
     console.print(f"已记录：{d.id} {d.what}“{d.name}”（{d.first}、{d.second}）{meaning}。")
 
 
+def print_export(outcome, console: Console) -> None:
+    console.print(f"已导出 {outcome.rows} 个数（明细表）和 {len(outcome.wide)} 张宽表：")
+    for path in outcome.files:
+        console.print(f"  {path}")
+
+
 def print_init(outcome, console: Console) -> None:
     console.print(f"已生成配置文件：{outcome.config}")
     console.print(f"已新建报送台账：{outcome.ledger}")

@@ -1,0 +1,158 @@
+"""The ledger's figures for analysts: a long table (one value a row) and wide tables (submitter ×
+period for a chosen column), as pandas DataFrames, written to .xlsx, .csv or .parquet.
+
+pandas is imported here and only here, inside the functions: it costs a quarter of a second
+that `--help` and `validate` must not pay.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .config import Config
+from .ledger import Ledger
+from .schema import SchemaSet, load_schemas
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+LONG_COLUMNS = ["period", "submitter", "kind", "form", "form_label", "row", "row_label", "column",
+                "column_label", "unit", "value", "text", "cell", "file", "filing_id", "received_at",
+                "counted"]
+ROW_LABELS = {"cumulative": "累计", "weekly": "当周"}
+DEFAULT_WIDE = ["found_total", "fixed_total", "insp_found_total", "insp_fixed_total", "found_major", "insp_found_major"]
+FORMATS = ("xlsx", "csv", "parquet")
+
+
+def long_records(cfg: Config, ledger: Ledger, schemas: SchemaSet, periods: set[str] | None = None) -> list[dict]:
+    """Every value of every form the ledger holds (withdrawn filings left out), with where it came
+    from and whether it counts (a superseded form's values are there, marked not counted)."""
+    kinds = {s.name: s.kind_label for s in cfg.roster}
+    filings = {f.id: f for f in ledger.filings()}
+    index = [(fid, filing_id, schema_id, sup) for fid, filing_id, schema_id, sup in ledger.form_index()
+             if filings[filing_id].period and (periods is None or filings[filing_id].period in periods)]
+    forms = ledger.load_forms({fid for fid, *_ in index})
+    out: list[dict] = []
+    for fid, filing_id, schema_id, sup in index:
+        if schema_id not in schemas or fid not in forms:
+            continue
+        schema, form, filing = schemas[schema_id], forms[fid], filings[filing_id]
+        base = {"period": filing.period, "submitter": filing.submitter or "", "kind": kinds.get(filing.submitter, ""),
+                "form": schema_id, "form_label": schema.short, "file": filing.original_name, "filing_id": filing.id,
+                "received_at": filing.received_at.isoformat(), "counted": sup is None}
+        if schema.layout == "list":
+            cells = [(f"record_{n}", f"第{n}条", rec) for n, rec in enumerate(form.records, start=1)]
+        else:
+            cells = [(row, ROW_LABELS.get(row, form.row_labels.get(row, row)), values)
+                     for row, values in form.table.items()]
+        for row, row_label, values in cells:
+            for key, cell in values.items():
+                column = schema.column(key)
+                value = cell.value
+                if isinstance(value, list):
+                    value = "、".join(value)
+                numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+                out.append({**base, "row": row or "value", "row_label": row_label, "column": key,
+                            "column_label": column.display, "unit": column.unit,
+                            "value": value if numeric else None, "text": cell.text, "cell": f"{form.sheet}!{cell.ref}"})
+    return out
+
+
+def long_frame(records: list[dict]) -> "pd.DataFrame":
+    import pandas as pd
+
+    frame = pd.DataFrame.from_records(records, columns=LONG_COLUMNS)
+    # counts stay whole numbers (3, not 3.0) beside amounts in 万元 (0.25)
+    frame["value"] = pd.Series([r["value"] for r in records], dtype=object, index=frame.index)
+    return frame
+
+
+def wide_frame(long: "pd.DataFrame", column: str, row: str = "cumulative",
+               order: list[str] | None = None) -> "pd.DataFrame":
+    """Submitter × period for one column of 附件3 (the counted value), in roster order."""
+    import pandas as pd
+
+    part = long[(long["column"] == column) & (long["row"] == row) & long["counted"].astype(bool)]
+    if part.empty:
+        return pd.DataFrame()
+    wide = part.pivot_table(index="submitter", columns="period", values="value", aggfunc="first")
+    wide = wide.astype(float)
+    if order:
+        wide = wide.reindex([n for n in order if n in wide.index] + [n for n in wide.index if n not in order])
+    wide = wide.reindex(columns=sorted(wide.columns))
+    wide.columns.name = None
+    if ((wide.fillna(0) % 1) == 0).all().all():
+        wide = wide.astype("Int64")
+    return wide
+
+
+@dataclass
+class ExportOutcome:
+    files: list[Path] = field(default_factory=list)
+    rows: int = 0
+    wide: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"files": [str(p) for p in self.files], "rows": self.rows, "wide_columns": self.wide}
+
+
+def export_job(cfg: Config, out: Path | None, fmt: str = "xlsx", period_texts: list[str] | None = None,
+               columns: list[str] | None = None) -> ExportOutcome:
+    from .atomic import output_folder, write_bytes_atomic
+    from .periods import PeriodError, parse_period
+
+    if fmt not in FORMATS:
+        raise PeriodError(f"不支持的格式“{fmt}”，可选：{'、'.join(FORMATS)}。")
+    if fmt == "parquet":
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError:
+            raise PeriodError("导出 .parquet 需要 pyarrow：pip install pyarrow（或改用 --format xlsx / csv）。") from None
+    schemas = load_schemas(*cfg.schema_dirs())
+    periods = {parse_period(cfg, p).key for p in period_texts} if period_texts else None
+    chosen = columns or [c for c in DEFAULT_WIDE if c in {c.key for c in schemas["a3"].columns}]
+    unknown = [c for c in chosen if c not in {c.key for c in schemas["a3"].columns}]
+    if unknown:
+        keys = "、".join(f"{c.key}（{c.display}）" for c in schemas["a3"].columns)
+        raise PeriodError(f"附件3 没有栏目“{'、'.join(unknown)}”。可选：{keys}")
+    with Ledger(cfg.folder) as ledger:
+        records = long_records(cfg, ledger, schemas, periods)
+    long = long_frame(records)
+    roster = [sub.name for sub in cfg.roster]
+    wides = {c: wide_frame(long, c, order=roster) for c in chosen}
+    folder = output_folder(out, cfg.folder / "输出")
+    stem = f"{cfg.campaign.district or '专项整治'}_数据导出"
+    outcome = ExportOutcome(rows=len(long), wide=chosen)
+    label = {c.key: c.display for c in schemas["a3"].columns}
+    if fmt == "xlsx":
+        import io
+
+        import pandas as pd
+
+        buf = io.BytesIO()
+        with pd.ExcelWriter(buf, engine="openpyxl") as writer:
+            long.to_excel(writer, sheet_name="明细", index=False)
+            for c, frame in wides.items():
+                frame.to_excel(writer, sheet_name=f"累计_{label[c]}"[:31])
+        path = folder / f"{stem}.xlsx"
+        write_bytes_atomic(path, buf.getvalue())
+        outcome.files.append(path)
+        return outcome
+    tables = {"明细": (long, False), **{f"累计_{label[c]}": (frame, True) for c, frame in wides.items()}}
+    for name, (frame, keep_index) in tables.items():
+        path = folder / f"{stem}_{name}.{fmt}"
+        if fmt == "csv":  # UTF-8 with BOM: Excel on a Chinese Windows opens it without mojibake
+            data = frame.to_csv(index=keep_index).encode("utf-8-sig")
+        else:
+            import io
+
+            buf = io.BytesIO()
+            if "value" in frame:
+                frame = frame.assign(value=frame["value"].astype(float))  # parquet wants one type
+            frame.to_parquet(buf, index=keep_index)
+            data = buf.getvalue()
+        write_bytes_atomic(path, data)
+        outcome.files.append(path)
+    return outcome
