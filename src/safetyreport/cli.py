@@ -505,7 +505,7 @@ def main() -> None:
     """Entry point: usage errors exit 2 (click's convention); an unexpected bug prints one
     Chinese line instead of a traceback (set SAFETYREPORT_DEBUG=1 to see it)."""
     try:
-        app()
+        app(prog_name="safetyreport")  # also under `python -m safetyreport`
     except SystemExit:
         raise
     except KeyboardInterrupt:

@@ -32,10 +32,10 @@ _formatting.term_len = display_width
 
 # help text: English boilerplate → Chinese (applied to the rendered help, line by line)
 _HELP = [
-    (re.compile(r"^Usage: "), "用法："),
-    (re.compile(r"^(\s*)Options:$"), r"\1选项："),
-    (re.compile(r"^(\s*)Arguments:$"), r"\1参数："),
-    (re.compile(r"^(\s*)Commands:$"), r"\1命令："),
+    (re.compile(r"^Usage: ", re.M), "用法："),
+    (re.compile(r"^(\s*)Options:$", re.M), r"\1选项："),
+    (re.compile(r"^(\s*)Arguments:$", re.M), r"\1参数："),
+    (re.compile(r"^(\s*)Commands:$", re.M), r"\1命令："),
     (re.compile(r"Show this message and exit\."), "显示本帮助并退出。"),
     (re.compile(r"\[OPTIONS\]"), "[选项]"),
     (re.compile(r"COMMAND \[ARGS\]\.\.\."), "命令 [参数]..."),
@@ -54,12 +54,10 @@ _HELP = [
 
 
 def chinese_help(text: str) -> str:
-    out = []
-    for line in text.splitlines():
-        for pattern, repl in _HELP:
-            line = pattern.sub(repl, line)
-        out.append(line)
-    return "\n".join(out) + ("\n" if text.endswith("\n") else "")
+    """The rendered help with its English boilerplate in Chinese (a [default: …] may span lines)."""
+    for pattern, repl in _HELP:
+        text = pattern.sub(repl, text)
+    return text
 
 
 def _hint(param: Any) -> str:
@@ -91,7 +89,7 @@ def usage_error_text(e: Exception) -> str:
     if isinstance(e, _exc.BadParameter):
         return f"{_hint(e.param) or '参数'} 的值无效：{e.message}"
     message = getattr(e, "message", str(e))
-    m = re.match(r"Got unexpected extra arguments? \((.*)\)", message)
+    m = re.match(r"Got unexpected extra argument(?:s|\(s\))? \((.*)\)", message)
     if m:
         return f"多余的参数：{m.group(1)}。（文件名中有空格时请加引号）"
     m = re.match(r"No such command '(.*)'\.(?: Did you mean (.*)\?)?", message)

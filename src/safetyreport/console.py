@@ -63,6 +63,14 @@ def progress_bar(total: int, description: str, enabled: bool) -> Iterator:
         yield lambda _item: bar.advance(task)
 
 
+def new_table(*columns: str, right: tuple[str, ...] = ()) -> Table:
+    """A table whose cells wrap (fold) on a narrow terminal instead of being cut with "…"."""
+    t = Table(show_header=True, header_style="bold", box=None, padding=(0, 1))
+    for col in columns:
+        t.add_column(col, overflow="fold", justify="right" if col in right else "left")
+    return t
+
+
 def print_validation(report: ValidationReport, console: Console) -> None:
     for item in report.files:
         name = Path(item.path).name
@@ -79,15 +87,11 @@ def print_validation(report: ValidationReport, console: Console) -> None:
             verdict = "[green]✔ 通过[/]"
         console.print(f"[bold]{name}[/]{who}  报表：{forms}  {verdict}")
         if item.findings:
-            table = Table(show_header=True, header_style="bold", box=None, padding=(0, 1), expand=False)
-            table.add_column("级别", no_wrap=True)
-            table.add_column("位置", overflow="fold")
-            table.add_column("问题", overflow="fold")
-            table.add_column("说明")
+            rows = new_table("级别", "位置", "问题", "说明")
             for f in item.findings:
-                table.add_row(SEVERITY_TEXT.get(f.severity, f.severity), f.location or "—",
-                              f"{f.title}\n[dim]{f.code}[/]", f.message)
-            console.print(table)
+                rows.add_row(SEVERITY_TEXT.get(f.severity, f.severity), f.location or "—",
+                             f"{f.title}\n[dim]{f.code}[/]", f.message)
+            console.print(rows)
         console.print()
     for s in report.skipped:
         console.print(f"[dim]已跳过 {s.path}：{s.reason}[/]")
@@ -106,9 +110,8 @@ def print_filings(report, console: Console) -> None:
 
     scope = "、".join(x for x in (report.period.label if report.period else "", report.submitter or "") if x)
     console.print(f"[bold]报送台账{('（' + scope + '）') if scope else ''}：共 {len(report.rows)} 份[/]")
-    table = Table(show_header=True, header_style="bold", box=None, padding=(0, 1))
-    for col in ("编号", "文件", "单位", "周期", "收到时间", "状态", "报表", "错误", "提醒"):
-        table.add_column(col, justify="right" if col in ("编号", "错误", "提醒") else "left")
+    table = new_table("编号", "文件", "单位", "周期", "收到时间", "状态", "报表", "错误", "提醒",
+                      right=("编号", "错误", "提醒"))
     for r in report.rows:
         f = r.filing
         when = f"{f.received_at:%Y-%m-%d %H:%M}"
@@ -149,9 +152,7 @@ def print_init(outcome, console: Console) -> None:
 
 
 def print_intake(report: "IntakeReport", console: Console) -> None:
-    table = Table(show_header=True, header_style="bold", box=None, padding=(0, 1))
-    for col in ("文件", "单位", "周期", "收到时间", "结果"):
-        table.add_column(col)
+    table = new_table("文件", "单位", "周期", "收到时间", "结果")
     for t in report.taken:
         f = t.filing
         errors, _ = tally(t.findings)
@@ -201,10 +202,8 @@ def print_merge(outcome: "MergeOutcome", console: Console) -> None:
     console.print(f"已报送 {len(filed)} 个单位；沿用上期 {len(carried)} 个"
                   + (f"（{'、'.join(x.submitter.name for x in carried)}）" if carried else "")
                   + f"；未报送 {len(missing)} 个" + (f"（{'、'.join(x.submitter.name for x in missing)}）" if missing else "") + "。")
-    table = Table(show_header=True, header_style="bold", box=None, padding=(0, 1))
-    table.add_column("项目")
-    table.add_column("累计", justify="right")
-    table.add_column(f"当周（{r.totals.weekly_submitters} 个单位）", justify="right")
+    weekly = f"当周（{r.totals.weekly_submitters} 个单位）"
+    table = new_table("项目", "累计", weekly, right=("累计", weekly))
     from .values import fmt_num
 
     for key, label in HEADLINE:
@@ -229,9 +228,7 @@ def print_status(outcome: "StatusOutcome", console: Console) -> None:
     if outcome.record is not None:
         rec = outcome.record
         console.print(f"[bold]专项整治至今 {len(rec.periods)} 个周期的报送情况[/]")
-        table = Table(show_header=True, header_style="bold", box=None, padding=(0, 1))
-        for col in ("单位", "按时", "迟报", "错报", "漏报"):
-            table.add_column(col, justify="left" if col == "单位" else "right")
+        table = new_table("单位", "按时", "迟报", "错报", "漏报", right=("按时", "迟报", "错报", "漏报"))
         for name, c in rec.counts.items():
             table.add_row(name, str(c["按时"]), str(c["迟报"]), str(c["错报"]), str(c["漏报"]))
         console.print(table)
@@ -239,9 +236,7 @@ def print_status(outcome: "StatusOutcome", console: Console) -> None:
     r = outcome.report
     console.print(f"[bold]{r.period.label}[/]，截止 {r.period.deadline:%Y-%m-%d %H:%M}（北京时间）"
                   + ("，节假日顺延" if r.period.shifted else ""))
-    table = Table(show_header=True, header_style="bold", box=None, padding=(0, 1))
-    for col in ("单位", "情况", "收到时间", "说明"):
-        table.add_column(col)
+    table = new_table("单位", "情况", "收到时间", "说明")
     for row in r.rows:
         style = STATUS_STYLE.get(row.flags[0] if row.flags else "按时", "")
         when = "—"

@@ -115,16 +115,18 @@ def _take_one(path, cfg, ledger, schemas, roster, period, received_at, source, d
     marked = period_from_name(cfg, read.marker.get("period", ""))
     chosen = (period or period_from_name(cfg, path.parent.name) or default_period or marked or dated
               or period_for(cfg, when))
+    placed: list[Finding] = []  # findings about the period chosen, not about the file
     if chosen is None:
-        findings.append(finding("no-period", path=str(path), received_at=when.strftime("%Y-%m-%d %H:%M")))
+        placed.append(finding("no-period", path=str(path), received_at=when.strftime("%Y-%m-%d %H:%M")))
     elif dated is not None and chosen.kind == "weekly" and dated.key != chosen.key:
         form = next(f for f in read.forms if f.footer.date)
-        findings.append(finding("period-mismatch", path=str(path), sheet=form.sheet,
-                                cell=form.footer.date_cell.ref if form.footer.date_cell else form.footer.ref,
-                                form=form.schema_id, date=form.footer.date.isoformat(),
-                                dated=dated.label, chosen=chosen.label))
+        placed.append(finding("period-mismatch", path=str(path), sheet=form.sheet,
+                              cell=form.footer.date_cell.ref if form.footer.date_cell else form.footer.ref,
+                              form=form.schema_id, date=form.footer.date.isoformat(),
+                              dated=dated.label, chosen=chosen.label))
+    findings += placed
     if known:  # withdrawn earlier (say, taken into the wrong period): it counts again, here
-        filing = ledger.retake(known, chosen.key if chosen else None, when, source, when_source)
+        filing = ledger.retake(known, chosen.key if chosen else None, when, source, when_source, placed)
         return Taken(str(path), filing, True, ledger.findings_of(known.id, str(path)), retaken=True)
     filing, new = ledger.add(read, findings, chosen.key if chosen else None, when, source, when_source)
     return Taken(str(path), filing, new, findings)

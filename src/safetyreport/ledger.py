@@ -334,13 +334,24 @@ class Ledger:
                 self._supersede(f.submitter, f.period)
         return self.filing(filing_id)
 
+    PLACEMENT_CODES = ("period-mismatch", "no-period")  # findings about where a filing was put
+
     def retake(self, filing: Filing, period: str | None, received_at: dt.datetime, source: str,
-               received_source: str) -> Filing:
-        """A withdrawn filing's bytes taken in again: it counts again, in the period now given.
-        The log keeps what it was. Call inside `transaction()`."""
+               received_source: str, placed: list[Finding]) -> Filing:
+        """A withdrawn filing's bytes taken in again: it counts again, in the period now given,
+        with the findings about its placement made anew. The log keeps what it was. Call inside
+        `transaction()`."""
+        marks = ",".join("?" * len(self.PLACEMENT_CODES))
+        self.db.execute(f"DELETE FROM findings WHERE filing_id = ? AND code IN ({marks})",
+                        (filing.id, *self.PLACEMENT_CODES))
+        self.db.executemany("INSERT INTO findings VALUES (?,?,?,?,?,?,?,?)",
+                            [(filing.id, f.code, f.severity, f.sheet, f.cell, f.form, f.column, f.message)
+                             for f in placed])
+        errors, warnings = tally(self.findings_of(filing.id, filing.original_path))
         self.db.execute(
-            "UPDATE filings SET withdrawn = NULL, period = ?, received_at = ?, source = ?, received_source = ?"
-            " WHERE id = ?", (period, received_at.isoformat(), source, received_source, filing.id))
+            "UPDATE filings SET withdrawn = NULL, period = ?, received_at = ?, source = ?, received_source = ?,"
+            " errors = ?, warnings = ? WHERE id = ?",
+            (period, received_at.isoformat(), source, received_source, errors, warnings, filing.id))
         self._log(filing.id, "retake", "", period_before=filing.period, period_after=period,
                   received_before=filing.received_at.isoformat(), received_after=received_at.isoformat())
         if filing.submitter:

@@ -20,6 +20,7 @@ from .atomic import output_folder
 from .merge import PeriodResult, merge_period
 from .periods import Period, PeriodError, parse_period, weekly_periods
 from .schema import SchemaSet, load_schemas
+from .validation import require_files
 
 if TYPE_CHECKING:
     from .merge import Duplicate
@@ -72,6 +73,7 @@ def intake_job(cfg: Config, paths: list[Path], period_text: str | None, received
     schemas = load_schemas(*cfg.schema_dirs())
     period = parse_period(cfg, period_text) if period_text else None
     when = parse_received(received_text)
+    require_files(paths)  # a wrong folder is named before anything else
     with Ledger(cfg.folder, create=new_ledger) as ledger:
         return take_in(paths, cfg, ledger, schemas, period=period, received_at=when, progress=progress)
 
@@ -92,6 +94,8 @@ def merge_job(cfg: Config, paths: list[Path], period_text: str | None, out: Path
     schemas = schemas or load_schemas(*cfg.schema_dirs())
     period = parse_period(cfg, period_text, weekly_only=True) if period_text else None  # totals are weekly
     when = parse_received(received_text)
+    if paths:
+        require_files(paths)
     with Ledger(cfg.folder, create=new_ledger) as ledger:
         intake = None
         if paths:
