@@ -329,3 +329,32 @@ def test_decide_with_a_wrong_id_lists_the_candidates_and_records_nothing(demo):
     assert "已记录" not in proc.stdout
     proc = run("decide", "4433e378", "maybe", *cfg)
     assert proc.returncode == 2 and "第二个参数应为 same" in proc.stderr
+
+
+def test_every_message_template_renders_with_real_values():
+    """Each catalog template, filled by finding() with values of the kind its callers pass: no
+    literal {placeholder} is left (the strict mode of the whole suite catches a caller that
+    forgets one)."""
+    import string
+
+    from safetyreport.findings import CATALOG, finding
+
+    sample = {"path": "收件箱/开元街道.xlsx", "reason": "文件已损坏", "forms": "附件3 工作情况表", "other": "开元街道(1).xlsx",
+              "form_label": "附件3 工作情况表", "places": "工作表“附件3”和“Sheet2”", "kept": "工作表“附件3”",
+              "text": "暂无", "expected": "3", "filename": "周报.xlsx", "first": "开元街道", "first_place": "附件3!B3",
+              "second": "鲤中街道", "second_place": "附件3!B3", "role": "审核人", "label": "累计数 排查发现隐患总数（C6）",
+              "value": "3", "unit": "项", "formula": "=C6+D6", "count": 3, "cells": "C6、D6", "row": "累计数 ",
+              "allowed": "整改完成、正在整改", "total_label": "排查发现隐患总数", "total": "4",
+              "parts_text": "排查发现一般隐患 3 + 排查发现重大隐患 0", "left_label": "核实查处数", "left": "5",
+              "right_label": "隐患数", "right": "3", "why": "核实查处的举报不会多于收到的举报。", "weekly": "5",
+              "cumulative": "3", "list_form": "附件4", "what": "重大隐患", "table_form": "附件3", "amount": "2.5",
+              "previous_period": "2021-09-16", "previous": "3", "place": "开元寺", "hazard": "电气线路私拉乱接",
+              "name": "泉州海丝文化旅游有限公司", "dup_id": "4433e378", "history": "1、2、3", "date": "2021-09-16",
+              "dated": "第1周（9月16日）", "chosen": "第2周（9月23日）", "received_at": "2021-12-01 09:00",
+              "rows": 100000, "cols": 200, "far": "XFD1048576"}
+    for code, kind in CATALOG.items():
+        names = {f for _, f, _, _ in string.Formatter().parse(kind.template) if f}
+        assert names <= set(sample), (code, names - set(sample))
+        text = finding(code, **{k: v for k, v in sample.items() if k in names and k != "path"},
+                       path=sample["path"]).message
+        assert "{" not in text and "}" not in text and "（？）" not in text, (code, text)

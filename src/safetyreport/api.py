@@ -36,7 +36,7 @@ def period_table(config: Config | str | Path, period: str) -> "pd.DataFrame":
 
     cfg = _config(config)
     schemas = load_schemas(*cfg.schema_dirs())
-    with Ledger(cfg.folder) as ledger:
+    with Ledger.of(cfg) as ledger:
         result = merge_period(cfg, ledger, parse_period(cfg, period, weekly_only=True), schemas)
     rows = []
     for r in result.rows:
@@ -55,7 +55,7 @@ def long_table(config: Config | str | Path, periods: list[str] | None = None) ->
     cfg = _config(config)
     schemas = load_schemas(*cfg.schema_dirs())
     keys = {parse_period(cfg, p).key for p in periods} if periods else None
-    with Ledger(cfg.folder) as ledger:
+    with Ledger.of(cfg) as ledger:
         return long_frame(long_records(cfg, ledger, schemas, keys))
 
 

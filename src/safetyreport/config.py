@@ -136,6 +136,27 @@ class FilingStatus(_Model):
     wrong_if_corrected_before_deadline: bool = True
 
 
+class LedgerSettings(_Model):
+    """The ledger's safety settings."""
+
+    lock_wait_seconds: float = 300  # how long a command waits while another one uses the ledger
+    keep_backups: int = 20  # backups kept in 备份/ (one before each command that changes the ledger)
+
+    @field_validator("lock_wait_seconds")
+    @classmethod
+    def _wait(cls, v: float) -> float:
+        if not 0 <= v <= 24 * 3600:
+            raise ValueError(f"lock_wait_seconds 为 {v}，应为 0 到 86400 秒")
+        return v
+
+    @field_validator("keep_backups")
+    @classmethod
+    def _keep(cls, v: int) -> int:
+        if not 0 <= v <= 1000:
+            raise ValueError(f"keep_backups 为 {v}，应为 0 到 1000")
+        return v
+
+
 class OfficeContacts(_Model):
     info_group_email: str = ""
     coordination_group_email: str = ""
@@ -249,6 +270,7 @@ class Config(_Model):
     campaign: Campaign
     deadlines: Deadlines
     filing_status: FilingStatus = FilingStatus()
+    ledger: LedgerSettings = LedgerSettings()
     office_contacts: OfficeContacts = OfficeContacts()
     smtp: Smtp = Smtp()
     submitters: list[Submitter]

@@ -168,6 +168,18 @@ class Ledger:
         except OSError as e:
             raise LedgerError(f"无法在 {folder} 建立报送台账：{e.strerror}") from None
 
+    @classmethod
+    def of(cls, cfg, create: bool = False) -> "Ledger":
+        """The ledger of a campaign's configuration (beside safetyreport.toml), with its settings;
+        when it cannot be opened, the message also says which configuration was used."""
+        try:
+            return cls(cfg.folder, create=create, wait=cfg.ledger.lock_wait_seconds)
+        except LedgerError as e:
+            if cfg.source:
+                raise
+            raise LedgerError(f"{e}（所用配置：内置的鲤城区配置——{cfg.folder} 中没有 safetyreport.toml；"
+                              "也可用 --config 指定配置文件。）") from None
+
     def _refuse_to_create(self) -> None:
         """A missing or empty ledger is never replaced by a new empty one without being asked:
         where filings were kept (archive/, outputs, backups) that would lose them all."""

@@ -74,7 +74,7 @@ def intake_job(cfg: Config, paths: list[Path], period_text: str | None, received
     period = parse_period(cfg, period_text) if period_text else None
     when = parse_received(received_text)
     require_files(paths)  # a wrong folder is named before anything else
-    with Ledger(cfg.folder, create=new_ledger) as ledger:
+    with Ledger.of(cfg, create=new_ledger) as ledger:
         return take_in(paths, cfg, ledger, schemas, period=period, received_at=when, progress=progress)
 
 
@@ -96,7 +96,7 @@ def merge_job(cfg: Config, paths: list[Path], period_text: str | None, out: Path
     when = parse_received(received_text)
     if paths:
         require_files(paths)
-    with Ledger(cfg.folder, create=new_ledger) as ledger:
+    with Ledger.of(cfg, create=new_ledger) as ledger:
         intake = None
         if paths:
             intake = take_in(paths, cfg, ledger, schemas, source="folder", progress=progress,
@@ -157,7 +157,7 @@ def filings_job(cfg: Config, period_text: str | None, submitter_text: str | None
             raise PeriodError(f"“{submitter_text}”不在报送名单中。名单：{cfg.roster.names()}")
         submitter = sub.name
     rows = []
-    with Ledger(cfg.folder) as ledger:
+    with Ledger.of(cfg) as ledger:
         forms = ledger.forms_of_filings()
         for f in ledger.all_filings():
             if (period and f.period != period.key) or (submitter and f.submitter != submitter):
@@ -183,7 +183,7 @@ class WithdrawOutcome:
 def withdraw_job(cfg: Config, filing_id: int, reason: str, undo: bool = False) -> WithdrawOutcome:
     """Stop a wrongly taken filing from counting (or, with undo, let it count again). The ledger
     records who-what-when in its log; the filing, its original and its values stay."""
-    with Ledger(cfg.folder) as ledger:
+    with Ledger.of(cfg) as ledger:
         f = ledger.filing(filing_id)
         if undo:
             if not f.withdrawn:
@@ -212,7 +212,7 @@ def decide_job(cfg: Config, duplicate_id: str, verdict: str, note: str = "") -> 
     if verdict not in ("same", "different"):
         raise PeriodError("第二个参数应为 same（同一个，只计一次）或 different（不是同一个，分别计）。")
     schemas = load_schemas(*cfg.schema_dirs())
-    with Ledger(cfg.folder) as ledger:
+    with Ledger.of(cfg) as ledger:
         keys = {f.period for f in ledger.filings() if f.period}
         found: dict[str, "Duplicate"] = {}
         for p in weekly_periods(cfg):
@@ -264,7 +264,7 @@ def demo_job(folder: Path, progress: Callable[[Path], None] | None = None, out: 
     samples = bundled_samples()
     weeks = sorted(p for p in samples.iterdir() if p.is_dir() and p.name[:4].isdigit())
     roster = cfg.roster
-    with Ledger(cfg.folder, create=True) as ledger:
+    with Ledger.of(cfg, create=True) as ledger:
         for week in weeks:
             period = parse_period(cfg, week.name)
             for path in sorted(week.iterdir()):
@@ -319,7 +319,7 @@ def status_job(cfg: Config, period_text: str | None, campaign: bool = False, ema
 
     schemas = load_schemas(*cfg.schema_dirs())
     at = at or now(cfg)
-    with Ledger(cfg.folder) as ledger:
+    with Ledger.of(cfg) as ledger:
         if campaign:
             return StatusOutcome(None, campaign_record(cfg, ledger, schemas, as_of=at), None)
         period = parse_period(cfg, period_text) if period_text else last_due(cfg, at)
@@ -339,7 +339,7 @@ def remind_job(cfg: Config, period_text: str | None, dry_run: bool = False,
 
     schemas = load_schemas(*cfg.schema_dirs())
     at = at or now(cfg)
-    with Ledger(cfg.folder) as ledger:
+    with Ledger.of(cfg) as ledger:
         period = parse_period(cfg, period_text) if period_text else next_due(cfg, at)
         report = period_status(cfg, ledger, period, schemas)
         mail = deliver(cfg, ledger, reminder_messages(cfg, report, slot=at.date().isoformat()), dry_run=dry_run)
@@ -399,7 +399,7 @@ def _previous_cumulative(cfg: Config, period: Period, schemas: SchemaSet) -> dic
     before = [p for p in periods if p.deadline < period.deadline]
     if not before:
         return {}
-    with Ledger(cfg.folder) as ledger:
+    with Ledger.of(cfg) as ledger:
         result = merge_period(cfg, ledger, before[-1], schemas)
     return {r.submitter.name: r.cumulative for r in result.rows if r.status != "missing"}
 
@@ -431,7 +431,7 @@ def report_job(cfg: Config, kind: str, period_text: str | None, out: Path | None
     schemas = load_schemas(*cfg.schema_dirs())
     weeks = weekly_periods(cfg)
     name, office = cfg.campaign.name, cfg.campaign.office
-    with Ledger(cfg.folder) as ledger:
+    with Ledger.of(cfg) as ledger:
         if not any(f.period for f in ledger.filings()):
             raise PeriodError(f"报送台账 {ledger.path} 中还没有登记任何报表，无法生成报告。"
                               "请先用 safetyreport intake 或 merge 登记收到的报表。")
