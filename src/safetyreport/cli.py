@@ -48,9 +48,9 @@ JsonOption = typer.Option(False, "--json", help="以 JSON 输出结果，供脚�
 
 
 def _fail(message: str, code: int = 2) -> None:
-    from .console import make_console
+    from .console import e, make_console
 
-    make_console(stderr=True).print(f"[bold red]错误：[/]{message}", soft_wrap=True)  # one line for logs
+    make_console(stderr=True).print(f"[bold red]错误：[/]{e(message, keep_newlines=True)}")
     raise typer.Exit(code)
 
 

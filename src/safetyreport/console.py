@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .findings import tally
+from .values import neutral
 from .ledger import receipt_source_label, receipt_source_trusted
 from .validation import ValidationReport
 
@@ -19,6 +20,14 @@ if TYPE_CHECKING:
     from .intake import IntakeReport
     from .mail import MailOutcome
     from .workflow import MergeOutcome, StatusOutcome
+
+def e(value: object, keep_newlines: bool = False) -> str:
+    """Text that came from a filing (or a path, or a message quoting one) on its way to the
+    terminal: no control characters (ESC would drive the terminal), no rich markup ("[red]")."""
+    from rich.markup import escape
+
+    return escape(neutral(value if value is not None else "", keep_newlines))
+
 
 SEVERITY_TEXT = {"error": "[bold red]错误[/]", "warning": "[yellow]提醒[/]"}
 
@@ -73,9 +82,9 @@ def new_table(*columns: str, right: tuple[str, ...] = ()) -> Table:
 
 def print_validation(report: ValidationReport, console: Console) -> None:
     for item in report.files:
-        name = Path(item.path).name
+        name = e(Path(item.path).name)
         errors, warnings = tally(item.findings)
-        who = f"（{item.submitter}）" if item.submitter else ""
+        who = f"（{e(item.submitter)}）" if item.submitter else ""
         forms = "、".join(report.form_labels.get(f, f) for f in item.forms) if item.forms else "无"
         if item.unreadable:
             verdict = "[bold red]✘ 无法读取[/]"
@@ -89,12 +98,12 @@ def print_validation(report: ValidationReport, console: Console) -> None:
         if item.findings:
             rows = new_table("级别", "位置", "问题", "说明")
             for f in item.findings:
-                rows.add_row(SEVERITY_TEXT.get(f.severity, f.severity), f.location or "—",
-                             f"{f.title}\n[dim]{f.code}[/]", f.message)
+                rows.add_row(SEVERITY_TEXT.get(f.severity, f.severity), e(f.location) or "—",
+                             f"{f.title}\n[dim]{f.code}[/]", e(f.message))
             console.print(rows)
         console.print()
     for s in report.skipped:
-        console.print(f"[dim]已跳过 {s.path}：{s.reason}[/]")
+        console.print(f"[dim]已跳过 {e(s.path)}：{s.reason}[/]")
     summary = report.to_dict()["summary"]
     bad = sum(1 for f in report.files if not f.ok)
     console.print(f"共检查 {summary['files']} 个文件：{summary['files'] - bad} 个通过，{bad} 个有错误；"
@@ -109,7 +118,7 @@ def print_filings(report, console: Console) -> None:
     from .ledger import receipt_source_label, receipt_source_trusted
 
     scope = "、".join(x for x in (report.period.label if report.period else "", report.submitter or "") if x)
-    console.print(f"[bold]报送台账{('（' + scope + '）') if scope else ''}：共 {len(report.rows)} 份[/]")
+    console.print(f"[bold]报送台账{('（' + e(scope) + '）') if scope else ''}：共 {len(report.rows)} 份[/]")
     table = new_table("编号", "文件", "单位", "周期", "收到时间", "状态", "报表", "错误", "提醒",
                       right=("编号", "错误", "提醒"))
     for r in report.rows:
@@ -117,8 +126,8 @@ def print_filings(report, console: Console) -> None:
         when = f"{f.received_at:%Y-%m-%d %H:%M}"
         if not receipt_source_trusted(f.received_source):
             when += f"（{receipt_source_label(f.received_source)}）"
-        state = STATE_TEXT.get(r.state, r.state) + (f"：{f.withdrawn}" if f.withdrawn else "")
-        table.add_row(str(f.id), f.original_name, f.submitter or "—", f.period or "—", when, state,
+        state = STATE_TEXT.get(r.state, r.state) + (f"：{e(f.withdrawn)}" if f.withdrawn else "")
+        table.add_row(str(f.id), e(f.original_name), e(f.submitter) or "—", f.period or "—", when, state,
                       "、".join(report.form_labels.get(x, x) for x in r.forms) or "—", str(f.errors), str(f.warnings))
     console.print(table)
 
@@ -126,28 +135,29 @@ def print_filings(report, console: Console) -> None:
 def print_withdraw(outcome, console: Console) -> None:
     f = outcome.filing
     if outcome.undo:
-        console.print(f"已恢复：编号 {f.id}（{f.original_name}，{f.submitter or '单位不明'}，{f.period or '周期不明'}）重新计入。")
+        console.print(f"已恢复：编号 {f.id}（{e(f.original_name)}，{e(f.submitter) or '单位不明'}，"
+                      f"{f.period or '周期不明'}）重新计入。")
     else:
-        console.print(f"已撤回：编号 {f.id}（{f.original_name}，{f.submitter or '单位不明'}，{f.period or '周期不明'}）"
-                      f"不再计入。原因：{f.withdrawn}")
+        console.print(f"已撤回：编号 {f.id}（{e(f.original_name)}，{e(f.submitter) or '单位不明'}，{f.period or '周期不明'}）"
+                      f"不再计入。原因：{e(f.withdrawn)}")
         console.print("文件和记录仍在台账中；可用 safetyreport intake 把它登记到正确的周期，或用 --undo 恢复。")
 
 
 def print_decide(outcome, console: Console) -> None:
     d = outcome.duplicate
     meaning = "是同一个，只计一次" if outcome.verdict == "same" else "不是同一个，分别计"
-    console.print(f"已记录：{d.id} {d.what}“{d.name}”（{d.first}、{d.second}）{meaning}。")
+    console.print(f"已记录：{d.id} {e(d.what)}“{e(d.name)}”（{e(d.first)}、{e(d.second)}）{meaning}。")
 
 
 def print_export(outcome, console: Console) -> None:
     console.print(f"已导出 {outcome.rows} 个数（明细表）和 {len(outcome.wide)} 张宽表：")
     for path in outcome.files:
-        console.print(f"  {path}")
+        console.print(f"  {e(path)}")
 
 
 def print_init(outcome, console: Console) -> None:
-    console.print(f"已生成配置文件：{outcome.config}")
-    console.print(f"已新建报送台账：{outcome.ledger}")
+    console.print(f"已生成配置文件：{e(outcome.config)}")
+    console.print(f"已新建报送台账：{e(outcome.ledger)}")
     console.print("请把配置文件中各单位的电子邮箱改为真实地址，然后在这个文件夹中运行其他命令。")
 
 
@@ -157,20 +167,20 @@ def print_intake(report: "IntakeReport", console: Console) -> None:
         f = t.filing
         errors, _ = tally(t.findings)
         if f is None:
-            result = "[red]未登记：" + (t.findings[0].message if t.findings else "无法读取") + "[/]"
+            result = "[red]未登记：" + (e(t.findings[0].message) if t.findings else "无法读取") + "[/]"
         elif not t.new:
             result = f"[dim]已登记过（内容相同，编号 {f.id}），未重复计入[/]"
         elif t.retaken:
             result = f"[green]已重新登记[/]（编号 {f.id} 撤回后改登到此周期）"
         else:
             result = "[green]已登记[/]" + (f"，[red]{errors} 个错误[/]" if errors else "")
-        table.add_row(Path(t.path).name, (f.submitter if f else "") or "[red]无法识别[/]",
+        table.add_row(e(Path(t.path).name), (e(f.submitter) if f else "") or "[red]无法识别[/]",
                       (f.period if f else "") or "[yellow]未定[/]",
                       f.received_at.strftime("%Y-%m-%d %H:%M") if f else "", result)
     console.print(table)
     _print_period_notes(report.taken, console)
     for s in report.skipped:
-        console.print(f"[dim]已跳过 {s.path}：{s.reason}[/]")
+        console.print(f"[dim]已跳过 {e(s.path)}：{s.reason}[/]")
     new = sum(t.new for t in report.taken)
     console.print(f"共 {len(report.taken)} 个文件，新登记 {new} 个。")
 
@@ -180,7 +190,7 @@ def _print_period_notes(taken, console: Console) -> None:
     for t in taken:
         for f in t.findings:
             if f.code in ("period-mismatch", "no-period"):
-                console.print(f"[yellow]提醒[/] {Path(t.path).name}：{f.message}")
+                console.print(f"[yellow]提醒[/] {e(Path(t.path).name)}：{e(f.message)}")
 
 
 # the figures a clerk looks at first (column keys of 附件3)
@@ -195,13 +205,14 @@ def print_merge(outcome: "MergeOutcome", console: Console) -> None:
         new = sum(t.new for t in outcome.intake.taken)
         console.print(f"登记：{len(outcome.intake.taken)} 个文件，新登记 {new} 个。")
         _print_period_notes(outcome.intake.taken, console)
-    console.print(f"[bold]{r.district} {r.period.label} 汇总[/]")
+    console.print(f"[bold]{e(r.district)} {r.period.label} 汇总[/]")
     filed = [x for x in r.rows if x.status == "filed"]
     carried = [x for x in r.rows if x.status == "carried"]
     missing = [x for x in r.rows if x.status == "missing"]
     console.print(f"已报送 {len(filed)} 个单位；沿用上期 {len(carried)} 个"
-                  + (f"（{'、'.join(x.submitter.name for x in carried)}）" if carried else "")
-                  + f"；未报送 {len(missing)} 个" + (f"（{'、'.join(x.submitter.name for x in missing)}）" if missing else "") + "。")
+                  + (f"（{e('、'.join(x.submitter.name for x in carried))}）" if carried else "")
+                  + f"；未报送 {len(missing)} 个"
+                  + (f"（{e('、'.join(x.submitter.name for x in missing))}）" if missing else "") + "。")
     weekly = f"当周（{r.totals.weekly_submitters} 个单位）"
     table = new_table("项目", "累计", weekly, right=("累计", weekly))
     from .values import fmt_num
@@ -214,11 +225,11 @@ def print_merge(outcome: "MergeOutcome", console: Console) -> None:
     pending = [d for d in r.duplicates if d.verdict is None]
     if pending:
         console.print(f"[yellow]疑似重复 {len(pending)} 处待核实[/]：" + "；".join(
-            f"{d.id} {d.what}“{d.name}”（{d.first}、{d.second}）" for d in pending[:5]))
+            f"{d.id} {e(d.what)}“{e(d.name)}”（{e(d.first)}、{e(d.second)}）" for d in pending[:5]))
     if r.unidentified:
-        console.print(f"[red]无法识别单位的文件 {len(r.unidentified)} 个[/]：" + "、".join(f.original_name for f in r.unidentified))
-    console.print(f"汇总工作簿：{outcome.workbook}")
-    console.print(f"本区报市汇总表：{outcome.district_filing}")
+        console.print(f"[red]无法识别单位的文件 {len(r.unidentified)} 个[/]：" + e("、".join(f.original_name for f in r.unidentified)))
+    console.print(f"汇总工作簿：{e(outcome.workbook)}")
+    console.print(f"本区报市汇总表：{e(outcome.district_filing)}")
 
 
 STATUS_STYLE = {"按时": "green", "迟报": "yellow", "迟报（待核实）": "yellow", "错报": "red", "漏报": "bold red"}
@@ -230,7 +241,7 @@ def print_status(outcome: "StatusOutcome", console: Console) -> None:
         console.print(f"[bold]专项整治至今 {len(rec.periods)} 个周期的报送情况[/]")
         table = new_table("单位", "按时", "迟报", "错报", "漏报", right=("按时", "迟报", "错报", "漏报"))
         for name, c in rec.counts.items():
-            table.add_row(name, str(c["按时"]), str(c["迟报"]), str(c["错报"]), str(c["漏报"]))
+            table.add_row(e(name), str(c["按时"]), str(c["迟报"]), str(c["错报"]), str(c["漏报"]))
         console.print(table)
         return
     r = outcome.report
@@ -245,9 +256,9 @@ def print_status(outcome: "StatusOutcome", console: Console) -> None:
             source = row.sources.get(first, "unknown")
             when = f"{row.first_received:%m-%d %H:%M}" + ("" if receipt_source_trusted(source)
                                                             else f"（{receipt_source_label(source)}）")
-        table.add_row(row.submitter.name, f"[{style}]{row.text}[/]", when, row.reasons(r.form_labels))
+        table.add_row(e(row.submitter.name), f"[{style}]{row.text}[/]", when, e(row.reasons(r.form_labels)))
     console.print(table)
-    console.print(r.summary)
+    console.print(e(r.summary))
     console.print(f"错报认定：{r.wrong_rule}")
     if outcome.mail is not None:
         print_mail(outcome.mail, console)
@@ -255,37 +266,38 @@ def print_status(outcome: "StatusOutcome", console: Console) -> None:
 
 def print_mail(mail: "MailOutcome", console: Console) -> None:
     for m in mail.planned:
-        console.print(f"[cyan]（演练，未发送）[/] 收件人：{', '.join(m.to)}\n主题：{m.subject}\n{m.text}\n")
+        console.print(f"[cyan]（演练，未发送）[/] 收件人：{e(', '.join(m.to))}\n主题：{e(m.subject)}\n"
+                      f"{e(m.text, keep_newlines=True)}\n")
     for m in mail.sent:
-        console.print(f"[green]已发送[/] {', '.join(m.to)}：{m.subject}")
+        console.print(f"[green]已发送[/] {e(', '.join(m.to))}：{e(m.subject)}")
     for m in mail.skipped:
-        console.print(f"[dim]已发送过，不再重复：{', '.join(m.to)}：{m.subject}[/]")
+        console.print(f"[dim]已发送过，不再重复：{e(', '.join(m.to))}：{e(m.subject)}[/]")
     for m in mail.unsent:
-        console.print(f"[red]未发送[/] {', '.join(m.to)}：{m.subject}")
+        console.print(f"[red]未发送[/] {e(', '.join(m.to))}：{e(m.subject)}")
     if mail.error:
-        make_console(stderr=True).print(f"[bold red]错误：[/]{mail.error}")
+        make_console(stderr=True).print(f"[bold red]错误：[/]{e(mail.error)}")
     elif not (mail.planned or mail.sent or mail.skipped):
         console.print("没有需要发送的邮件。")
 
 
 def print_reminders(outcome: "StatusOutcome", console: Console) -> None:
-    console.print(outcome.report.summary)
+    console.print(e(outcome.report.summary))
     print_mail(outcome.mail, console)
 
 
 def print_forms(outcome, console: Console) -> None:
     folder = Path(outcome.written[0]).parent if outcome.written else ""
-    console.print(f"已为 {len(outcome.written)} 个单位生成{outcome.period.label}的空白报表，保存在 {folder}")
+    console.print(f"已为 {len(outcome.written)} 个单位生成{outcome.period.label}的空白报表，保存在 {e(folder)}")
 
 
 def print_report(outcome, console: Console) -> None:
     b = outcome.briefing
-    console.print(f"[bold]{b.title}[/] {b.issue}（{b.period_label}）")
+    console.print(f"[bold]{e(b.title)}[/] {b.issue}（{b.period_label}）")
     for path in outcome.files:
-        console.print(f"  {path}")
+        console.print(f"  {e(path)}")
 
 
 def print_demo(outcome, console: Console) -> None:
     print_merge(outcome.merge, console)
-    console.print(outcome.status.report.summary)
+    console.print(e(outcome.status.report.summary))
     print_report(outcome.report, console)

@@ -10,17 +10,19 @@ from __future__ import annotations
 import hashlib
 import html
 import os
+import re
 import smtplib
 import socket
 import ssl
 import time
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import formatdate, make_msgid
 
 from .config import Config
 from .ledger import Ledger
 from .status import UNVERIFIED_LATE, StatusReport
+from .values import neutral
 
 
 class MailError(Exception):
@@ -63,7 +65,7 @@ class MailOutcome:
 
 def _one_line(text: str) -> str:
     """Header text can never carry a line break (no header injection from a name)."""
-    return " ".join(str(text).split())
+    return " ".join(neutral(text).split())
 
 
 def _html_page(title: str, paragraphs: list[str], rows: list[list[str]] | None = None,
@@ -145,14 +147,23 @@ def reminder_messages(cfg: Config, report: StatusReport, slot: str) -> list[Outg
 
 
 def build(cfg: Config, message: Outgoing) -> EmailMessage:
+    """The message as sent: a unit's text in it (file names, quoted cells) can carry no control
+    character or bidi override into the mail, and no line break into a header."""
     msg = EmailMessage()
     msg["Subject"] = _one_line(message.subject)
     msg["From"] = _one_line(cfg.smtp.sender)
     msg["To"] = ", ".join(_one_line(t) for t in message.to)
-    msg["Message-ID"] = make_msgid(domain="safetyreport.local")
-    msg.set_content(message.text)
-    msg.add_alternative(message.html, subtype="html")
+    msg["Date"] = formatdate(localtime=False, usegmt=True)
+    msg["Message-ID"] = make_msgid(domain=_domain(cfg.smtp.sender))
+    msg.set_content(neutral(message.text, keep_newlines=True))
+    msg.add_alternative(neutral(message.html, keep_newlines=True), subtype="html")
     return msg
+
+
+def _domain(sender: str) -> str:
+    """The sender's own domain for Message-ID (mail servers score a foreign one as spam)."""
+    m = re.search(r"@([A-Za-z0-9.-]+)", sender)
+    return m.group(1) if m else "safetyreport.local"
 
 
 def deliver(cfg: Config, ledger: Ledger, messages: list[Outgoing], dry_run: bool = False) -> MailOutcome:

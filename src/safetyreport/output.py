@@ -16,7 +16,7 @@ from .layout import SheetLayout, footer_text, layout_form
 from .merge import TABLE_FORM, PeriodResult
 from .reader import MARKER_SHEET
 from .schema import SchemaSet
-from .values import fmt_num
+from .values import fmt_num, neutral
 
 ERROR_FILL = "FFC7CE"
 EXCEL_TEXT_LIMIT = 32767
@@ -75,9 +75,7 @@ def put(ws, row: int, col: int, value: Any):
     if isinstance(value, str):
         if len(value) > EXCEL_TEXT_LIMIT:  # Excel refuses longer cells; the original is archived
             value = value[: EXCEL_TEXT_LIMIT - 20] + "…（已截断，原文见存档）"
-        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-        value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)  # control characters cannot be stored
+        value = neutral(value, keep_newlines=True)  # control characters cannot be stored; no bidi tricks
         cell.value = value
         cell.data_type = "s"
     else:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Callable
 
 from .briefing import Briefing
+from .values import neutral
 
 CHART = re.compile(r"^!\[(?P<alt>[^\]]*)\]\(chart:(?P<name>[a-z_]+)\)$")
 
@@ -26,16 +27,38 @@ def template_dir() -> Path:
     return packaged if packaged.is_dir() else here.parent.parent / "templates"
 
 
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>!|])")
+_MD_ESCAPED = re.compile(r"\\([\\`*_\[\]<>!|])")
+_CELL_SPLIT = re.compile(r"(?<!\\)\|")
+
+
+def md_text(value: object) -> str:
+    """Every value a template prints (jinja2's `finalize`): what a unit typed stays text. One line
+    (a line break could start a heading or a masthead), no control characters, and Markdown's
+    punctuation escaped, so no value can make a link, an image, emphasis or raw HTML — in our own
+    renderer or in any Markdown viewer the .md is opened with."""
+    if value is None:
+        return ""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return _MD_SPECIAL.sub(r"\\\1", neutral(value))
+
+
+def md_unescape(text: str) -> str:
+    return _MD_ESCAPED.sub(r"\1", text)
+
+
 def md_cell(value: object) -> str:
     """A value inside a Markdown table cell: no pipes or line breaks from what a clerk typed."""
-    return " ".join(str(value if value is not None else "").replace("|", "｜").split())
+    return " ".join(neutral(value).replace("|", "｜").split())
 
 
 def render_markdown(briefing: Briefing, folder: Path | None = None) -> str:
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
     env = Environment(loader=FileSystemLoader(str(folder or template_dir())), undefined=StrictUndefined,
-                      autoescape=False, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+                      autoescape=False, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                      finalize=md_text)
     env.filters["cell"] = md_cell
     return env.get_template(f"{briefing.kind}.md.j2").render(b=briefing)
 
@@ -55,16 +78,18 @@ def blocks(markdown: str) -> list[tuple[str, object]]:
             continue
         m = CHART.match(line.strip())
         if m:
-            out.append(("chart", (m["name"], m["alt"])))
+            out.append(("chart", (m["name"], md_unescape(m["alt"]))))
             i += 1
         elif line.startswith("#"):
             level = len(line) - len(line.lstrip("#"))
-            out.append((f"h{min(level, 3)}", line[level:].strip()))
+            out.append((f"h{min(level, 3)}", md_unescape(line[level:].strip())))
             i += 1
         elif line.startswith("|"):
             rows = []
             while i < len(lines) and lines[i].startswith("|"):
-                cells = [c.strip() for c in lines[i].strip().strip("|").split("|")]
+                row = lines[i].strip()
+                row = row[1:-1] if row.endswith("|") and not row.endswith("\\|") else row[1:]
+                cells = [md_unescape(c.strip()) for c in _CELL_SPLIT.split(row)]
                 if not all(re.fullmatch(r":?-{3,}:?", c) for c in cells):
                     rows.append(cells)
                 i += 1
@@ -72,7 +97,7 @@ def blocks(markdown: str) -> list[tuple[str, object]]:
         elif line.startswith("- "):
             items = []
             while i < len(lines) and lines[i].startswith("- "):
-                items.append(lines[i][2:].strip())
+                items.append(md_unescape(lines[i][2:].strip()))
                 i += 1
             out.append(("ul", items))
         else:
@@ -81,7 +106,7 @@ def blocks(markdown: str) -> list[tuple[str, object]]:
                     and not CHART.match(lines[i].strip()):
                 para.append(lines[i].strip())
                 i += 1
-            out.append(("p", "".join(para)))
+            out.append(("p", md_unescape("".join(para))))
     return out
 
 

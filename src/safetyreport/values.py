@@ -55,6 +55,26 @@ def plain_text(raw: object) -> str:
     return raw.strip()
 
 
+# What a unit typed is data, never control: C0 and C1 control characters (ESC starts terminal
+# sequences, NUL ends strings, others break XML), bidi overrides (text that reads backwards),
+# and line/paragraph separators (a line break in a name would start a heading in Markdown).
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_BREAKS = re.compile("[\r\n\t\u2028\u2029\x85]+")
+
+
+def neutral(text: object, keep_newlines: bool = False) -> str:
+    """A unit's text made harmless for any output: control characters shown as �, bidi overrides
+    dropped, line breaks folded to a space (kept as \\n when `keep_newlines`, for a paragraph)."""
+    s = "" if text is None else str(text)
+    if keep_newlines:
+        s = s.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n")
+        s = s.replace("\t", " ")
+    else:
+        s = _BREAKS.sub(" ", s)
+    return _BIDI.sub("", _CONTROL.sub("\ufffd", s))
+
+
 def fmt_num(v: float | int | None) -> str:
     """3.0 → '3', 0.25 → '0.25', None → '（无）'."""
     if v is None:
