@@ -140,7 +140,7 @@ def test_killing_a_merge_mid_way_leaves_workbook_and_ledger_intact(tmp_path):
         write(consistent_filing("开元街道", 2, seed=f"k{i}")[3], second / f"开元街道_{i}")
     for delay in (0.4, 0.9, 1.6):
         child = subprocess.Popen([sys.executable, "-m", "safetyreport", "merge", str(second), "--period",
-                                  "2021-09-16", "--out", str(workbook), "--config", cfg],
+                                  "2021-09-16", "--out", str(workbook.parent), "--config", cfg],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(delay)
         child.send_signal(signal.SIGKILL)

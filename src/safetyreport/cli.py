@@ -41,8 +41,8 @@ def _app(version: bool = typer.Option(False, "--version", help="显示版本号�
     """
 
 
-ConfigOption = typer.Option(None, "--config", "-c", metavar="配置文件", help="配置文件 safetyreport.toml 的路径（默认：当前文件夹中的，没有则用内置的鲤城区配置）。",
-                            exists=False, dir_okay=False)
+ConfigOption = typer.Option(None, "--config", "-c", metavar="配置文件", help="配置文件 safetyreport.toml 或它所在的文件夹（默认：当前文件夹中的，没有则用内置的鲤城区配置）。",
+                            exists=False, dir_okay=True)
 OutOption = typer.Option(None, "--out", "-o", metavar="文件夹", help="保存到哪个文件夹（没有就新建；默认：配置文件旁的 输出/）。")
 JsonOption = typer.Option(False, "--json", help="以 JSON 输出结果，供脚本使用（不显示进度条）。")
 
@@ -298,6 +298,72 @@ def export(
     chosen = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
     outcome = _guarded(export_job, cfg, out, fmt.strip().lower().lstrip("."), period, chosen)
     _emit(outcome, as_json, print_export, 0)
+
+
+@app.command(cls=ChineseCommand)
+def check(
+    config: Optional[Path] = ConfigOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """核对存档：每份登记过的报表原件都在 archive/ 中，且与登记时的内容一致（SHA-256）。
+
+    有缺失或被改动的原件时列出来，退出码 1；把原文件重新登记一次（safetyreport intake 原文件）即可补回。
+
+    \b
+    示例：
+      safetyreport check
+    """
+    from .console import print_check
+    from .workflow import check_job
+
+    cfg = _config(config)
+    outcome = _guarded(check_job, cfg)
+    _emit(outcome, as_json, print_check, outcome.exit_code)
+
+
+@app.command(cls=ChineseCommand)
+def restore(
+    backup: Optional[str] = typer.Argument(None, metavar="备份", help="要恢复的备份：列表中的序号（1 为最新）或文件名。不填则只列出备份。"),
+    config: Optional[Path] = ConfigOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """从备份恢复报送台账。每次改动台账前都会在 备份/ 中自动留一份（保留份数见配置 [ledger] keep_backups）。
+
+    恢复前，当前的台账也先存一份备份，所以恢复错了还能再换回来。
+
+    \b
+    示例：
+      safetyreport restore          列出备份
+      safetyreport restore 1        恢复最新的备份
+    """
+    from .console import print_restore
+    from .workflow import restore_job
+
+    cfg = _config(config)
+    outcome = _guarded(restore_job, cfg, backup)
+    _emit(outcome, as_json, print_restore, 0)
+
+
+@app.command(cls=ChineseCommand)
+def rebuild(
+    config: Optional[Path] = ConfigOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """台账丢失又没有备份时，只用 archive/ 中的原件重建台账：每份报表按当时登记的单位、周期、收到时间重新登记，
+    并恢复撤回记录、疑似重复的核实决定和已发邮件记录。
+
+    台账还在时不会重建（请用 safetyreport restore）。
+
+    \b
+    示例：
+      safetyreport rebuild
+    """
+    from .console import print_rebuild
+    from .workflow import rebuild_job
+
+    cfg = _config(config)
+    outcome = _guarded(rebuild_job, cfg)
+    _emit(outcome, as_json, print_rebuild, 0)
 
 
 @app.command(cls=ChineseCommand)

@@ -155,6 +155,38 @@ def print_export(outcome, console: Console) -> None:
         console.print(f"  {e(path)}")
 
 
+def print_check(outcome, console: Console) -> None:
+    if not outcome.findings:
+        console.print(f"存档完好：{outcome.checked} 份报表的原件都在，内容与登记时一致。")
+        return
+    console.print(f"[red]存档有问题：{len(outcome.findings)} 份[/]（共核对 {outcome.checked} 份）")
+    for f in outcome.findings:
+        console.print(f"  {e(Path(f.path).name)}：{e(f.message)}")
+
+
+def print_restore(outcome, console: Console) -> None:
+    if outcome.restored:
+        if outcome.saved_current:
+            console.print(f"恢复前的台账已另存为备份：{e(outcome.saved_current)}")
+        console.print(f"已从备份恢复报送台账：{e(outcome.restored)}")
+        return
+    if not outcome.backups:
+        console.print("还没有备份。每次改动台账前都会自动在 备份/ 中留一份。")
+        return
+    table = new_table("序号", "备份", "报表份数", right=("序号", "报表份数"))
+    for i, b in enumerate(outcome.backups, 1):
+        table.add_row(str(i), e(b["name"]), "—" if b["filings"] is None else str(b["filings"]))
+    console.print(table)
+    console.print("恢复：safetyreport restore 序号（1 为最新）")
+
+
+def print_rebuild(outcome, console: Console) -> None:
+    console.print(f"已重建报送台账 {e(outcome.ledger)}：重新登记 {outcome.filings} 份报表（其中撤回 {outcome.withdrawn} 份），"
+                  f"恢复核实决定 {outcome.decisions} 条、已发邮件记录 {outcome.mail} 条。")
+    for name in outcome.missing:
+        console.print(f"[red]原件缺失，未能重建[/]：{e(name)}")
+
+
 def print_init(outcome, console: Console) -> None:
     console.print(f"已生成配置文件：{e(outcome.config)}")
     console.print(f"已新建报送台账：{e(outcome.ledger)}")
@@ -168,6 +200,8 @@ def print_intake(report: "IntakeReport", console: Console) -> None:
         errors, _ = tally(t.findings)
         if f is None:
             result = "[red]未登记：" + (e(t.findings[0].message) if t.findings else "无法读取") + "[/]"
+        elif not t.new and t.repaired:
+            result = f"[green]已登记过（编号 {f.id}），存档原件已补回[/]"
         elif not t.new:
             result = f"[dim]已登记过（内容相同，编号 {f.id}），未重复计入[/]"
         elif t.retaken:

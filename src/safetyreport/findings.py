@@ -155,6 +155,16 @@ CATALOG: dict[str, Kind] = {
         WARNING, "报送周期与表尾日期不符",
         "表尾日期 {date} 属于{dated}，本文件却登记为{chosen}的报表。如登记错了，请用 safetyreport intake --period 重新指定。",
     ),
+    "archive-missing": Kind(
+        ERROR, "存档原件缺失",
+        "这份报表的原件不在存档中（{archive}）。台账中的数字仍在，但已无原件可查。请把原文件重新登记一次"
+        "（safetyreport intake 原文件），即可补回存档。",
+    ),
+    "archive-altered": Kind(
+        ERROR, "存档原件被改动",
+        "存档中的原件（{archive}）与登记时的内容不一致（SHA-256 不同），可能被打开后保存过。"
+        "请把原文件重新登记一次（safetyreport intake 原文件），即可恢复存档。",
+    ),
     "no-period": Kind(
         WARNING, "无法确定报送周期",
         "收到时间 {received_at} 不在本次专项整治的任何报送周期内，未计入汇总。请用 safetyreport intake --period 指定周期。",

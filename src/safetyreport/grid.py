@@ -7,6 +7,7 @@ opened read-only.
 
 from __future__ import annotations
 
+import os
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -71,6 +72,17 @@ def parse_a1(ref: str) -> tuple[int, int] | None:
     return (int(m.group(2)) - 1, _col_number(m.group(1).encode()) - 1) if m else None
 
 
+def require_regular(path: Path) -> None:
+    """Refuse at once what is not a regular file: opening a FIFO waits for a writer forever and
+    /dev/zero never ends. (FileNotFoundError passes through.)"""
+    import stat
+
+    mode = path.stat().st_mode
+    if not stat.S_ISREG(mode):
+        kind = "文件夹" if stat.S_ISDIR(mode) else "管道或设备等特殊文件"
+        raise ReadError("unreadable-file", f"这不是普通文件（是{kind}），已拒绝读取。")
+
+
 def is_lock_file(path: Path) -> bool:
     return path.name.startswith("~$") or path.name.startswith(".~lock.")
 
@@ -85,6 +97,7 @@ def read_grid(path: Path) -> list[Sheet]:
         raise ReadError("unsupported-format",
                         f"不是电子表格文件（{suffix or '无扩展名'}），请报送 .xlsx 或 .xls 文件。")
     try:
+        require_regular(path)
         with path.open("rb") as fh:
             head = fh.read(8)
         size = path.stat().st_size
@@ -119,6 +132,12 @@ def read_grid(path: Path) -> list[Sheet]:
         if scan.has_formulas:
             _find_formulas_without_values(path, sheets)
         return sheets
+    if suffix == ".xls" and head == OLE_MAGIC:
+        rows, cols = _xls_extent(path)
+        if rows > MAX_ROWS or cols > MAX_COLS or rows * cols > MAX_CELLS:
+            # one stray cell at the last row and column of a 5 KB .xls makes calamine allocate
+            # the whole sheet (1.1 GB); xlrd with ragged rows reads the cells that are there
+            return _read_xlrd(path)
     return _read_calamine(path)
 
 
@@ -228,6 +247,86 @@ def _find_formulas_without_values(path: Path, sheets: list[Sheet]) -> None:
                         sheet.formulas[(r, c)] = v
     finally:
         wb.close()
+
+
+# BIFF8 records that hold a cell, with (row, column) in their first four bytes; MULRK and MULBLANK
+# also name their last column in their last two bytes
+_XLS_CELLS = {0x0006, 0x00D6, 0x00FD, 0x0201, 0x0203, 0x0204, 0x0205, 0x027E, 0x0406}
+_XLS_MULTI = {0x00BD, 0x00BE}
+
+
+def _xls_extent(path: Path) -> tuple[int, int]:
+    """(rows, columns) up to the farthest cell of any sheet of a legacy .xls, from its records
+    (a scan of the Workbook stream: no cell is decoded, nothing is allocated per cell)."""
+    import struct
+
+    from xlrd import compdoc
+
+    try:
+        with open(os.devnull, "w") as quiet:
+            doc = compdoc.CompDoc(path.read_bytes(), logfile=quiet)
+            stream = doc.get_named_stream("Workbook") or doc.get_named_stream("Book")
+    except Exception:
+        return 0, 0  # not an OLE workbook we understand: calamine reports it
+    if not stream:
+        return 0, 0
+    rows = cols = 0
+    i, end = 0, len(stream) - 4
+    while i <= end:
+        kind, size = struct.unpack_from("<HH", stream, i)
+        body = i + 4
+        if size >= 4 and (kind in _XLS_CELLS or kind in _XLS_MULTI) and body + size <= len(stream):
+            r, c = struct.unpack_from("<HH", stream, body)
+            if kind in _XLS_MULTI and size >= 6:
+                c = struct.unpack_from("<H", stream, body + size - 2)[0]
+            rows, cols = max(rows, r + 1), max(cols, c + 1)
+        i = body + size
+    return rows, cols
+
+
+def _read_xlrd(path: Path) -> list[Sheet]:
+    """A legacy .xls read cell by cell within our bounds (xlrd, ragged rows: memory follows the
+    cells that exist). Merged areas are not known on this path; far cells are named (beyond)."""
+
+    import xlrd
+
+    try:
+        with open(os.devnull, "w") as quiet:
+            wb = xlrd.open_workbook(str(path), on_demand=True, ragged_rows=True, logfile=quiet)
+    except Exception:
+        raise ReadError("unreadable-file", "文件已损坏或格式异常，无法读取。请在 Excel/WPS 中打开后另存为 .xlsx。") from None
+    sheets = []
+    try:
+        for index in range(wb.nsheets):
+            ws = wb.sheet_by_index(index)
+            sheet = Sheet(name=ws.name)
+            far = (-1, -1)
+            for r in range(ws.nrows):
+                for c in range(ws.row_len(r)):
+                    cell = ws.cell(r, c)
+                    if cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK) or cell.value == "":
+                        continue
+                    if r >= MAX_ROWS or c >= MAX_COLS:
+                        far = max(far, (r, c))
+                        continue
+                    v = cell.value
+                    if cell.ctype == xlrd.XL_CELL_DATE:
+                        try:
+                            v = xlrd.xldate_as_datetime(v, wb.datemode)
+                        except (ValueError, OverflowError):
+                            pass
+                    elif cell.ctype == xlrd.XL_CELL_BOOLEAN:
+                        v = bool(v)
+                    elif cell.ctype == xlrd.XL_CELL_ERROR:
+                        continue
+                    sheet.cells[(r, c)] = v
+            if far != (-1, -1):
+                sheet.beyond = a1(*far)
+            sheets.append(sheet)
+            wb.unload_sheet(index)
+    finally:
+        wb.release_resources()
+    return sheets
 
 
 def _read_calamine(path: Path) -> list[Sheet]:

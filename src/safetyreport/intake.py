@@ -13,9 +13,9 @@ from typing import Callable, Iterable
 from .config import Config
 from .findings import Finding, finding
 from .ledger import Filing, Ledger
-from .periods import Period, period_for, period_from_name, period_of_date, zone
+from .periods import Period, period_for, period_from_name, period_of_date, weekly_periods, zone
 from .reader import file_sha256, read_file
-from .model import Submission
+from .model import FileRead, Submission
 from .rules import check_form, check_submission, check_submitter
 from .schema import SchemaSet
 from .validation import Skipped, require_files
@@ -28,10 +28,12 @@ class Taken:
     new: bool
     findings: list[Finding] = field(default_factory=list)
     retaken: bool = False  # a withdrawn filing taken in again
+    repaired: bool = False  # its missing or altered archived original was put back
 
     def to_dict(self) -> dict:
         f = self.filing
-        return {"path": self.path, "new": self.new, "retaken": self.retaken, "filing_id": f.id if f else None,
+        return {"path": self.path, "new": self.new, "retaken": self.retaken, "repaired": self.repaired,
+                "filing_id": f.id if f else None,
                 "submitter": f.submitter if f else None, "period": f.period if f else None,
                 "received_at": f.received_at.isoformat() if f else None,
                 "received_source": f.received_source if f else None,
@@ -97,36 +99,135 @@ def _take_one(path, cfg, ledger, schemas, roster, period, received_at, source, d
         sha = None
     known = ledger.knows(sha) if sha else None
     if known and not known.withdrawn:
-        return Taken(str(path), known, False, ledger.findings_of(known.id, str(path)))
+        repaired = ledger.repair(known, path)  # the same bytes put a lost original back
+        return Taken(str(path), known, False, ledger.findings_of(known.id, str(path)), repaired=repaired)
     read = read_file(path, schemas, roster, sha256=sha)
-    findings = list(read.findings) + check_submitter(read, roster)
-    for form in read.forms:
-        findings += check_form(form, schemas[form.schema_id])
-    # 附件4/5 against 附件3 when they came in one file (错报 rests on these too); forms sent one
-    # per file are checked together at merge
-    own: dict = {}
-    for form in read.forms:
-        own.setdefault(form.schema_id, form)
-    findings += check_submission(Submission(read.submitter, [read], own), schemas)
+    findings = examine(read, schemas, roster)
     if not read.sha256:  # missing or unreadable before hashing: nothing to keep
         return Taken(str(path), None, False, findings)
     when, when_source = receipt_time(cfg, path, received_at)
-    dated = next((period_of_date(cfg, f.footer.date) for f in read.forms if f.footer.date), None)
+    dated = _dated(cfg, read)
     marked = period_from_name(cfg, read.marker.get("period", ""))
     chosen = (period or period_from_name(cfg, path.parent.name) or default_period or marked or dated
               or period_for(cfg, when))
-    placed: list[Finding] = []  # findings about the period chosen, not about the file
-    if chosen is None:
-        placed.append(finding("no-period", path=str(path), received_at=when.strftime("%Y-%m-%d %H:%M")))
-    elif dated is not None and chosen.kind == "weekly" and dated.key != chosen.key:
-        form = next(f for f in read.forms if f.footer.date)
-        placed.append(finding("period-mismatch", path=str(path), sheet=form.sheet,
-                              cell=form.footer.date_cell.ref if form.footer.date_cell else form.footer.ref,
-                              form=form.schema_id, date=form.footer.date.isoformat(),
-                              dated=dated.label, chosen=chosen.label))
+    placed = placement(cfg, read, chosen, when)
     findings += placed
     if known:  # withdrawn earlier (say, taken into the wrong period): it counts again, here
         filing = ledger.retake(known, chosen.key if chosen else None, when, source, when_source, placed)
         return Taken(str(path), filing, True, ledger.findings_of(known.id, str(path)), retaken=True)
     filing, new = ledger.add(read, findings, chosen.key if chosen else None, when, source, when_source)
     return Taken(str(path), filing, new, findings)
+
+
+def examine(read: FileRead, schemas: SchemaSet, roster) -> list[Finding]:
+    """Every finding about a file on its own: reading, submitter, each form, and 附件4/5 against
+    附件3 when they came in one file (错报 rests on these too; forms sent one per file are checked
+    together at merge)."""
+    findings = list(read.findings) + check_submitter(read, roster)
+    for form in read.forms:
+        findings += check_form(form, schemas[form.schema_id])
+    own: dict = {}
+    for form in read.forms:
+        own.setdefault(form.schema_id, form)
+    return findings + check_submission(Submission(read.submitter, [read], own), schemas)
+
+
+def _dated(cfg: Config, read: FileRead) -> Period | None:
+    return next((period_of_date(cfg, f.footer.date) for f in read.forms if f.footer.date), None)
+
+
+def placement(cfg: Config, read: FileRead, chosen: Period | None, when: dt.datetime) -> list[Finding]:
+    """Findings about the period a filing was put in (not about the file): none found, or the
+    form's own date (表尾日期) in another week."""
+    dated = _dated(cfg, read)
+    if chosen is None:
+        return [finding("no-period", path=read.path, received_at=when.strftime("%Y-%m-%d %H:%M"))]
+    if dated is not None and chosen.kind == "weekly" and dated.key != chosen.key:
+        form = next(f for f in read.forms if f.footer.date)
+        return [finding("period-mismatch", path=read.path, sheet=form.sheet,
+                        cell=form.footer.date_cell.ref if form.footer.date_cell else form.footer.ref,
+                        form=form.schema_id, date=form.footer.date.isoformat(),
+                        dated=dated.label, chosen=chosen.label)]
+    return []
+
+
+# --- rebuilding a lost ledger from the archive alone ------------------------------------------------
+
+
+@dataclass
+class RebuildOutcome:
+    ledger: str
+    filings: int = 0
+    withdrawn: int = 0
+    decisions: int = 0
+    mail: int = 0
+    missing: list[str] = field(default_factory=list)  # sidecars whose original is gone
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def rebuild(cfg: Config, ledger: Ledger, schemas: SchemaSet) -> RebuildOutcome:
+    """Recreate a new, empty ledger's filings from the archive: each original read again and taken
+    in as it was taken (submitter, period, receipt time and its source, withdrawn or not, from the
+    record beside it), then the clerk's decisions and the mail already sent, from their journals."""
+    import json
+
+    from .ledger import DECISIONS_JOURNAL, MAIL_JOURNAL
+
+    outcome = RebuildOutcome(str(ledger.path))
+    roster = cfg.roster
+    records = []
+    for side in ledger.archive.glob("*/*.json"):
+        try:
+            records.append(json.loads(side.read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            outcome.missing.append(str(side))
+    records.sort(key=lambda r: (r.get("taken_at", ""), r.get("sha256", "")))
+    withdrawn: list[tuple[str, str]] = []
+    with ledger.transaction():
+        for rec in records:
+            original = ledger.folder / rec["archive_path"]
+            if not original.is_file():
+                outcome.missing.append(rec["original_name"])
+                continue
+            read = read_file(original, schemas, roster, sha256=rec["sha256"])
+            read.path = rec["original_path"]  # named as it was taken, not by its archive name
+            for form in read.forms:
+                form.path = read.path
+            read.submitter = roster.get(rec["submitter"]) if rec.get("submitter") else None
+            when = dt.datetime.fromisoformat(rec["received_at"])
+            chosen = next((p for p in weekly_periods(cfg) if p.key == rec.get("period")), None)
+            findings = examine(read, schemas, roster) + (placement(cfg, read, chosen, when) if chosen else [])
+            ledger.add(read, findings, rec.get("period"), when, rec.get("source", "intake"),
+                       rec.get("received_source", "unknown"), taken_at=rec.get("taken_at"))
+            outcome.filings += 1
+            if rec.get("withdrawn"):
+                withdrawn.append((rec["sha256"], rec["withdrawn"]))
+        for line in _journal_lines(ledger.archive / MAIL_JOURNAL):
+            ledger.db.execute("INSERT OR IGNORE INTO mail_sent VALUES (?,?,?,?,?,?)",
+                              (line["key"], line["kind"], line["period"], line["recipient"], line["subject"],
+                               line["sent_at"]))
+            outcome.mail += 1
+    for sha, reason in withdrawn:
+        ledger.withdraw(ledger.knows(sha).id, reason)
+        outcome.withdrawn += 1
+    for line in _journal_lines(ledger.archive / DECISIONS_JOURNAL):
+        ledger.decide(line["duplicate_id"], line["verdict"], line.get("note", ""), at=line.get("decided_at"),
+                      journal=False)
+        outcome.decisions += 1
+    return outcome
+
+
+def _journal_lines(path: Path) -> list[dict]:
+    import json
+
+    if not path.is_file():
+        return []
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            out.append(json.loads(line))
+        except ValueError:
+            continue  # a line cut by a crash
+    return out

@@ -25,6 +25,8 @@ from .model import FileRead, FormData, form_from_dict, form_to_dict
 LEDGER_NAME = "safetyreport.db"
 ARCHIVE_NAME = "archive"
 BACKUP_NAME = "备份"
+DECISIONS_JOURNAL = "decisions.jsonl"
+MAIL_JOURNAL = "mail_sent.jsonl"
 
 # Each migration is a list of statements, applied in one transaction; PRAGMA user_version
 # records how many have run. Never edit a released migration: add the next one.
@@ -169,16 +171,41 @@ class Ledger:
             raise LedgerError(f"无法在 {folder} 建立报送台账：{e.strerror}") from None
 
     @classmethod
-    def of(cls, cfg, create: bool = False) -> "Ledger":
+    def of(cls, cfg, create: bool = False, changes: bool = False) -> "Ledger":
         """The ledger of a campaign's configuration (beside safetyreport.toml), with its settings;
-        when it cannot be opened, the message also says which configuration was used."""
+        when it cannot be opened, the message also says which configuration was used. `changes`:
+        the command is about to change it — a backup is made first."""
         try:
-            return cls(cfg.folder, create=create, wait=cfg.ledger.lock_wait_seconds)
+            ledger = cls(cfg.folder, create=create, wait=cfg.ledger.lock_wait_seconds)
         except LedgerError as e:
             if cfg.source:
                 raise
             raise LedgerError(f"{e}（所用配置：内置的鲤城区配置——{cfg.folder} 中没有 safetyreport.toml；"
                               "也可用 --config 指定配置文件。）") from None
+        if changes:
+            ledger.backup(cfg.ledger.keep_backups)
+        return ledger
+
+    def backup(self, keep: int) -> Path | None:
+        """A copy of the ledger in 备份/ by SQLite's online backup API (consistent even while
+        another reader has it open), keeping the newest `keep`. None when keep is 0 or the ledger
+        holds nothing yet."""
+        if keep <= 0 or not self.db.execute("SELECT 1 FROM filings LIMIT 1").fetchone():
+            return None
+        folder = self.folder / BACKUP_NAME
+        folder.mkdir(parents=True, exist_ok=True)
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+        target = folder / f"safetyreport-{stamp}.db"
+        tmp = folder / f".{target.name}.tmp"
+        copy = sqlite3.connect(tmp)
+        try:
+            self.db.backup(copy)
+        finally:
+            copy.close()
+        tmp.replace(target)
+        for old in sorted(folder.glob("safetyreport-*.db"))[:-keep]:
+            old.unlink(missing_ok=True)
+        return target
 
     def _refuse_to_create(self) -> None:
         """A missing or empty ledger is never replaced by a new empty one without being asked:
@@ -264,7 +291,8 @@ class Ledger:
         return self._filing(row) if row else None
 
     def add(self, read: FileRead, findings: list[Finding], period: str | None,
-            received_at: dt.datetime, source: str, received_source: str = "unknown") -> tuple[Filing, bool]:
+            received_at: dt.datetime, source: str, received_source: str = "unknown",
+            taken_at: str | None = None) -> tuple[Filing, bool]:
         """Record a filing; the same bytes a second time are a no-op. Returns (filing, is_new).
         Call inside `transaction()` together with the supersession update."""
         known = self.knows(read.sha256)
@@ -278,7 +306,7 @@ class Ledger:
             "INSERT INTO filings (sha256, original_name, original_path, archive_path, submitter, period,"
             " received_at, taken_at, source, errors, warnings, received_source) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             (read.sha256, src.name, str(src), archive_rel, read.submitter.name if read.submitter else None,
-             period, received_at.isoformat(), dt.datetime.now(dt.timezone.utc).isoformat(), source,
+             period, received_at.isoformat(), taken_at or dt.datetime.now(dt.timezone.utc).isoformat(), source,
              errors, warnings, received_source))
         filing_id = cur.lastrowid
         self.db.executemany(
@@ -290,7 +318,9 @@ class Ledger:
             [(filing_id, f.code, f.severity, f.sheet, f.cell, f.form, f.column, f.message) for f in findings])
         if read.submitter and period:
             self._supersede(read.submitter.name, period)
-        return self.filing(filing_id), True
+        filing = self.filing(filing_id)
+        self._write_sidecar(filing)
+        return filing, True
 
     def _archive(self, src: Path, target: Path) -> None:
         if target.exists():
@@ -299,6 +329,51 @@ class Ledger:
         tmp = target.with_name(f".{target.name}.tmp")
         shutil.copyfile(src, tmp)
         tmp.replace(target)
+
+    # --- the archive: originals, and beside each what rebuilds its filing ------------------------
+
+    def sidecar_path(self, filing: Filing) -> Path:
+        return (self.folder / filing.archive_path).with_suffix(".json")
+
+    def _write_sidecar(self, filing: Filing) -> None:
+        """Beside each original, what is needed to rebuild its filing without the ledger: how it
+        was taken (submitter, period, receipt time and its source) and whether it was withdrawn."""
+        from .atomic import write_text_atomic
+
+        record = {"sha256": filing.sha256, "original_name": filing.original_name,
+                  "original_path": filing.original_path, "archive_path": filing.archive_path,
+                  "submitter": filing.submitter, "period": filing.period,
+                  "received_at": filing.received_at.isoformat(), "received_source": filing.received_source,
+                  "source": filing.source, "withdrawn": filing.withdrawn,
+                  "taken_at": self.db.execute("SELECT taken_at FROM filings WHERE id = ?", (filing.id,)).fetchone()[0]}
+        write_text_atomic(self.sidecar_path(filing), json.dumps(record, ensure_ascii=False, indent=1))
+
+    def _journal(self, name: str, record: dict) -> None:
+        """Append to an archive journal (decisions, mail sent): what rebuild replays."""
+        self.archive.mkdir(parents=True, exist_ok=True)
+        with (self.archive / name).open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+    def verify(self, filing: Filing) -> str | None:
+        """None when the original is in the archive unchanged; else 'archive-missing' or
+        'archive-altered'."""
+        from .reader import file_sha256
+
+        path = self.folder / filing.archive_path
+        try:
+            return None if file_sha256(path) == filing.sha256 else "archive-altered"
+        except OSError:
+            return "archive-missing"
+
+    def repair(self, filing: Filing, original: Path) -> bool:
+        """The same bytes taken in again put a missing or altered original back. True if repaired."""
+        if self.verify(filing) is None:
+            return False
+        target = self.folder / filing.archive_path
+        target.unlink(missing_ok=True)
+        self._archive(original, target)
+        self._write_sidecar(filing)
+        return True
 
     def _supersede(self, submitter: str, period: str) -> None:
         """For each form, the latest received filing counts; the others point at it. Ties are
@@ -335,6 +410,7 @@ class Ledger:
             self._log(filing_id, "withdraw", reason)
             if f.submitter and f.period:
                 self._supersede(f.submitter, f.period)
+            self._write_sidecar(self.filing(filing_id))
         return self.filing(filing_id)
 
     def reinstate(self, filing_id: int, reason: str = "") -> Filing:
@@ -344,6 +420,7 @@ class Ledger:
             self._log(filing_id, "reinstate", reason)
             if f.submitter and f.period:
                 self._supersede(f.submitter, f.period)
+            self._write_sidecar(self.filing(filing_id))
         return self.filing(filing_id)
 
     PLACEMENT_CODES = ("period-mismatch", "no-period")  # findings about where a filing was put
@@ -369,7 +446,9 @@ class Ledger:
         if filing.submitter:
             for p in {filing.period, period} - {None}:
                 self._supersede(filing.submitter, p)
-        return self.filing(filing.id)
+        now = self.filing(filing.id)
+        self._write_sidecar(now)
+        return now
 
     def history(self, filing_id: int) -> list[dict]:
         return [{"at": at, "action": action, "reason": reason, "detail": json.loads(detail)}
@@ -382,20 +461,30 @@ class Ledger:
                                   (filing_id,)).fetchone()
         return n, live or 0
 
-    def decide(self, duplicate_id: str, verdict: str, note: str = "") -> None:
+    def decide(self, duplicate_id: str, verdict: str, note: str = "", at: str | None = None,
+               journal: bool = True) -> None:
+        at = at or dt.datetime.now(dt.timezone.utc).isoformat()
         with self.transaction():
             self.db.execute(
                 "INSERT INTO decisions VALUES (?,?,?,?) ON CONFLICT(duplicate_id) DO UPDATE SET"
                 " verdict = excluded.verdict, note = excluded.note, decided_at = excluded.decided_at",
-                (duplicate_id, verdict, note, dt.datetime.now(dt.timezone.utc).isoformat()))
+                (duplicate_id, verdict, note, at))
+        if journal:
+            self._journal(DECISIONS_JOURNAL, {"duplicate_id": duplicate_id, "verdict": verdict, "note": note,
+                                              "decided_at": at})
 
     def was_sent(self, key: str) -> bool:
         return self.db.execute("SELECT 1 FROM mail_sent WHERE key = ?", (key,)).fetchone() is not None
 
-    def record_sent(self, key: str, kind: str, period: str, recipient: str, subject: str) -> None:
-        with self.transaction():
-            self.db.execute("INSERT OR IGNORE INTO mail_sent VALUES (?,?,?,?,?,?)",
-                            (key, kind, period, recipient, subject, dt.datetime.now(dt.timezone.utc).isoformat()))
+    def note_sent(self, key: str, kind: str, period: str, recipient: str, subject: str) -> None:
+        """Record a message the server accepted. Call inside the `transaction()` that checked
+        `was_sent` and sent it."""
+        at = dt.datetime.now(dt.timezone.utc).isoformat()
+        self.db.execute("INSERT OR IGNORE INTO mail_sent VALUES (?,?,?,?,?,?)",
+                        (key, kind, period, recipient, subject, at))
+        # the server accepted it: it was sent, whatever happens to this transaction
+        self._journal(MAIL_JOURNAL, {"key": key, "kind": kind, "period": period, "recipient": recipient,
+                                     "subject": subject, "sent_at": at})
 
     def sent(self) -> list[tuple[str, str, str, str]]:
         """(kind, period, recipient, subject) of every message sent, oldest first."""

@@ -171,25 +171,25 @@ def deliver(cfg: Config, ledger: Ledger, messages: list[Outgoing], dry_run: bool
     sending fails (after the retries), the messages not yet sent are listed with the reason and
     nothing else of the run is lost; the next run sends them."""
     outcome = MailOutcome()
-    todo = []
-    for m in messages:
-        if not all(m.to):
-            continue
-        if ledger.was_sent(m.key):
-            outcome.skipped.append(m)
-        else:
-            todo.append(m)
+    todo = [m for m in messages if all(m.to)]
     if dry_run:
-        outcome.planned = todo
+        outcome.skipped = [m for m in todo if ledger.was_sent(m.key)]
+        outcome.planned = [m for m in todo if not ledger.was_sent(m.key)]
         return outcome
     for i, m in enumerate(todo):
         try:
-            _send_with_retry(cfg, build(cfg, m))
+            # "was it sent?" and the sending happen under the ledger's write lock: two overlapping
+            # runs (cron and a clerk, status and remind) never send one message twice
+            with ledger.transaction():
+                if ledger.was_sent(m.key):
+                    outcome.skipped.append(m)
+                    continue
+                _send_with_retry(cfg, build(cfg, m))
+                ledger.note_sent(m.key, m.kind, m.period, ",".join(m.to), m.subject)
         except MailError as e:
             outcome.error = str(e)
-            outcome.unsent = todo[i:]
+            outcome.unsent = [x for x in todo[i:] if not ledger.was_sent(x.key)]
             break
-        ledger.record_sent(m.key, m.kind, m.period, ",".join(m.to), m.subject)
         outcome.sent.append(m)
     return outcome
 

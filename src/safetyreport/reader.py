@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .config import Roster
 from .findings import ERROR, WARNING, Finding, finding
-from .grid import MAX_COLS, MAX_ROWS, ReadError, Sheet, a1, read_grid
+from .grid import MAX_COLS, MAX_ROWS, ReadError, Sheet, a1, read_grid, require_regular
 from .model import Cell, FileRead, Footer, FormData
 from .schema import NUMERIC_TYPES, Column, Schema, SchemaSet, evaluate, norm_label, strip_unit
 from .values import cell_text, norm_word, parse_date, parse_number, plain_text, split_names
@@ -67,6 +67,11 @@ class SheetIndex:
 
 
 def file_sha256(path: Path) -> str:
+    """The content hash; raises OSError (ReadError is one) for what is not a regular file."""
+    try:
+        require_regular(path)
+    except ReadError as e:
+        raise OSError(e.reason) from None
     h = hashlib.sha256()
     with path.open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):

@@ -85,11 +85,14 @@ def collect_files(paths: Iterable[Path]) -> tuple[list[Path], list[Skipped]]:
     skipped: list[Skipped] = []
     for p in paths:
         if p.is_dir():
-            for child in sorted(x for x in p.rglob("*") if x.is_file()):
-                if any(part.startswith(".") for part in child.relative_to(p).parts):
-                    continue
+            for child in sorted(x for x in p.rglob("*") if not x.is_dir()):
                 suffix = child.suffix.lower()
-                if is_lock_file(child):
+                if not child.is_file():
+                    skipped.append(Skipped(str(child), "不是普通文件（管道、设备或失效的链接），已跳过"))
+                elif any(part.startswith(".") for part in child.relative_to(p).parts):
+                    skipped.append(Skipped(str(child), "隐藏文件或隐藏文件夹中的文件（名称以“.”开头），已跳过；"
+                                                       "如确是报表，请改名后重新登记"))
+                elif is_lock_file(child):
                     skipped.append(Skipped(str(child), "Excel/WPS 打开文件时产生的临时锁文件，已跳过"))
                 elif suffix in SPREADSHEET_SUFFIXES or suffix in WPS_SUFFIXES:
                     files.append(child)

@@ -23,6 +23,7 @@ from .schema import SchemaSet, load_schemas
 from .validation import require_files
 
 if TYPE_CHECKING:
+    from .intake import RebuildOutcome
     from .merge import Duplicate
     from .briefing import Briefing
     from .mail import MailOutcome
@@ -74,7 +75,7 @@ def intake_job(cfg: Config, paths: list[Path], period_text: str | None, received
     period = parse_period(cfg, period_text) if period_text else None
     when = parse_received(received_text)
     require_files(paths)  # a wrong folder is named before anything else
-    with Ledger.of(cfg, create=new_ledger) as ledger:
+    with Ledger.of(cfg, create=new_ledger, changes=True) as ledger:
         return take_in(paths, cfg, ledger, schemas, period=period, received_at=when, progress=progress)
 
 
@@ -96,13 +97,15 @@ def merge_job(cfg: Config, paths: list[Path], period_text: str | None, out: Path
     when = parse_received(received_text)
     if paths:
         require_files(paths)
-    with Ledger.of(cfg, create=new_ledger) as ledger:
+    with Ledger.of(cfg, create=new_ledger, changes=bool(paths)) as ledger:
         intake = None
         if paths:
             intake = take_in(paths, cfg, ledger, schemas, source="folder", progress=progress,
                              default_period=period, received_at=when)
         period = period or latest_filed_period(cfg, ledger)
         result = merge_period(cfg, ledger, period, schemas)
+        result.findings += archive_findings(ledger, {c.filing.id: c.filing for r in result.rows
+                                                     for c in r.forms.values()}.values())
     folder = output_folder(out, cfg.folder / OUTPUT_FOLDER)
     workbook = folder / f"{safe_file_name(cfg.campaign.district)}专项整治汇总_{period.key}.xlsx"
     write_consolidated(result, schemas, workbook)
@@ -183,7 +186,7 @@ class WithdrawOutcome:
 def withdraw_job(cfg: Config, filing_id: int, reason: str, undo: bool = False) -> WithdrawOutcome:
     """Stop a wrongly taken filing from counting (or, with undo, let it count again). The ledger
     records who-what-when in its log; the filing, its original and its values stay."""
-    with Ledger.of(cfg) as ledger:
+    with Ledger.of(cfg, changes=True) as ledger:
         f = ledger.filing(filing_id)
         if undo:
             if not f.withdrawn:
@@ -227,8 +230,115 @@ def decide_job(cfg: Config, duplicate_id: str, verdict: str, note: str = "") -> 
                 raise PeriodError(f"没有编号为“{duplicate_id}”的疑似重复：台账中还没有任何疑似重复。")
             why = "对应多个疑似重复" if hits else "不是已发现的疑似重复的编号"
             raise PeriodError(f"“{duplicate_id}”{why}。可选：{listing}")
+        ledger.backup(cfg.ledger.keep_backups)
         ledger.decide(hits[0].id, verdict, note)
         return DecideOutcome(hits[0], verdict, note)
+
+
+def archive_findings(ledger: Ledger, filings) -> list:
+    """A finding for each filing whose archived original is missing or altered."""
+    from .findings import finding
+
+    out = []
+    for f in sorted(filings, key=lambda f: f.id):
+        problem = ledger.verify(f)
+        if problem:
+            out.append(finding(problem, path=f.original_path, archive=f.archive_path))
+    return out
+
+
+@dataclass
+class CheckOutcome:
+    checked: int
+    findings: list
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.findings else 0
+
+    def to_dict(self) -> dict:
+        return {"checked": self.checked, "problems": [f.to_dict() for f in self.findings]}
+
+
+def check_job(cfg: Config) -> CheckOutcome:
+    """Every filing's original is in the archive with the SHA-256 it was taken with."""
+    with Ledger.of(cfg) as ledger:
+        filings = ledger.all_filings()
+        return CheckOutcome(len(filings), archive_findings(ledger, filings))
+
+
+def rebuild_job(cfg: Config) -> "RebuildOutcome":
+    """A lost ledger recreated from archive/ alone. Refuses when a ledger with filings is there."""
+    from .intake import rebuild
+    from .ledger import LEDGER_NAME, LedgerError
+
+    path = cfg.folder / LEDGER_NAME
+    if path.is_file() and path.stat().st_size > 0:
+        with Ledger.of(cfg) as ledger:
+            if ledger.all_filings():
+                raise LedgerError(f"报送台账 {path} 还在，里面有 {len(ledger.all_filings())} 份报表，不需要重建。"
+                                  "如要换成备份，请用 safetyreport restore；确要重建，请先把它移到别处。")
+    if not (cfg.folder / "archive").is_dir():
+        raise LedgerError(f"{cfg.folder} 中没有 archive/ 文件夹，无从重建。")
+    schemas = load_schemas(*cfg.schema_dirs())
+    with Ledger.of(cfg, create=True) as ledger:
+        return rebuild(cfg, ledger, schemas)
+
+
+@dataclass
+class RestoreOutcome:
+    backups: list[dict]
+    restored: str | None = None
+    saved_current: str | None = None
+
+    def to_dict(self) -> dict:
+        return {"backups": self.backups, "restored": self.restored, "saved_current": self.saved_current}
+
+
+def restore_job(cfg: Config, which: str | None) -> RestoreOutcome:
+    """List the backups (newest first), or bring one back: by its number in that list or its
+    file name. The ledger being replaced is itself kept in 备份/ first."""
+    import sqlite3
+
+    from .ledger import BACKUP_NAME, LEDGER_NAME, LedgerError
+
+    folder = cfg.folder / BACKUP_NAME
+    found = sorted(folder.glob("safetyreport-*.db"), reverse=True) if folder.is_dir() else []
+
+    def describe(p: Path) -> dict:
+        try:
+            db = sqlite3.connect(f"file:{p}?mode=ro", uri=True)
+            n = db.execute("SELECT count(*) FROM filings").fetchone()[0]
+            db.close()
+        except sqlite3.Error:
+            n = None
+        return {"file": str(p), "name": p.name, "size": p.stat().st_size, "filings": n}
+
+    listing = [describe(p) for p in found]
+    if which is None:
+        return RestoreOutcome(listing)
+    if which.isdigit() and 1 <= int(which) <= len(found):
+        chosen = found[int(which) - 1]
+    else:
+        chosen = next((p for p in found if p.name == which or p.stem == which), None)
+        if chosen is None and Path(which).is_file():
+            chosen = Path(which)
+    if chosen is None:
+        names = "；".join(f"{i} {b['name']}（{b['filings']} 份报表）" for i, b in enumerate(listing, 1)) or "（没有备份）"
+        raise LedgerError(f"没有“{which}”这个备份。可选：{names}")
+    target = cfg.folder / LEDGER_NAME
+    saved = None
+    if target.is_file() and target.stat().st_size > 0:
+        with Ledger(cfg.folder) as current:
+            saved = current.backup(max(cfg.ledger.keep_backups, len(found) + 1))
+    source = sqlite3.connect(f"file:{chosen}?mode=ro", uri=True)
+    dest = sqlite3.connect(target)
+    try:
+        source.backup(dest)
+    finally:
+        source.close()
+        dest.close()
+    return RestoreOutcome(listing, str(chosen), str(saved) if saved else None)
 
 
 def bundled_samples() -> Path:
@@ -319,7 +429,7 @@ def status_job(cfg: Config, period_text: str | None, campaign: bool = False, ema
 
     schemas = load_schemas(*cfg.schema_dirs())
     at = at or now(cfg)
-    with Ledger.of(cfg) as ledger:
+    with Ledger.of(cfg, changes=email and not dry_run) as ledger:
         if campaign:
             return StatusOutcome(None, campaign_record(cfg, ledger, schemas, as_of=at), None)
         period = parse_period(cfg, period_text) if period_text else last_due(cfg, at)
@@ -339,7 +449,7 @@ def remind_job(cfg: Config, period_text: str | None, dry_run: bool = False,
 
     schemas = load_schemas(*cfg.schema_dirs())
     at = at or now(cfg)
-    with Ledger.of(cfg) as ledger:
+    with Ledger.of(cfg, changes=not dry_run) as ledger:
         period = parse_period(cfg, period_text) if period_text else next_due(cfg, at)
         report = period_status(cfg, ledger, period, schemas)
         mail = deliver(cfg, ledger, reminder_messages(cfg, report, slot=at.date().isoformat()), dry_run=dry_run)
