@@ -64,6 +64,24 @@ FORCED_FINES = {"海滨街道": "泉州海丝文化旅游有限公司", "区市�
 # - a place is renamed between weeks (开元寺 → 开元寺景区) and is still the same hazard;
 # - one firm is fined in two weeks: two penalties in 附件3's cumulative count, not a duplicate;
 # - zeros typed as 暂无 / 零 / 未发现.
+# When each week's mail reached the office mailbox (北京时间): most units on Thursday morning,
+# two late. The demo takes the samples in at these times; the mailbox loader gives each mail this
+# arrival time (INTERNALDATE); the expected 按时 / 迟报 follow from them.
+ON_TIME = (9, 30)
+LATE = {("2021-09-23", "区城管局"): (14, 20), ("2021-09-30", "海滨街道"): (16, 5)}
+
+
+def receipts() -> dict[str, dict[str, str]]:
+    out = {}
+    for week in WEEKS:
+        key = week.isoformat()
+        out[key] = {}
+        for u in ROSTER:
+            h, m = LATE.get((key, u.name), ON_TIME)
+            out[key][u.name] = dt.datetime(week.year, week.month, week.day, h, m).isoformat() + "+08:00"
+    return out
+
+
 NIL_RETURN = {"区委统战部（区民族宗教局）": "no-forms", "区教育局": "none-rows"}
 RENAMED = {("开元街道", 2): ("开元寺", "开元寺景区")}  # (unit, week index): old place → new place
 FINED_TWICE = {"金龙街道": (0, 2)}  # fined the same firm in these weeks
@@ -553,7 +571,8 @@ def main() -> None:
     }
     data = {"about": "每个样例文件应报告的问题（code, sheet, cell）。由 scripts/make_samples.py 按注入的问题写出。",
             "files": dict(sorted(manifest.items())), "skipped": sorted(skipped + ["README.md", "manifest.json", "truth.json"]),
-            "conventions_without_errors": conventions}
+            "conventions_without_errors": conventions, "receipts": receipts(),
+            "expected_status": {w: {u.name: ("迟报" if (w, u.name) in LATE else "按时") for u in ROSTER} for w in weeks}}
     (out / "truth.json").write_text(json.dumps(
         {"about": "各单位各周附件3 的真实数字（生成时写入的值），测试用来核对汇总结果。", "a3": truth},
         ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

@@ -17,8 +17,9 @@ from conftest import ROOT, a3_layout, cli, write
 # the console script pip installed beside this interpreter, as a clerk runs it
 _SCRIPT = Path(sys.executable).parent / "safetyreport"
 INSTALLED = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "safetyreport"]
-COMMANDS = ["init", "validate", "intake", "merge", "filings", "withdraw", "export", "decide", "status",
-            "remind", "forms", "demo", "report weekly", "report monthly", "report summary"]
+COMMANDS = ["init", "validate", "intake", "fetch", "merge", "filings", "withdraw", "export", "decide", "status",
+            "remind", "forms", "check", "restore", "rebuild", "demo", "report weekly", "report monthly",
+            "report summary"]
 
 
 def run(*args: str, cwd: Path | None = None, env: dict | None = None, columns: int = 80,
@@ -277,9 +278,12 @@ def test_every_command_has_json_a_script_can_rely_on(demo, tmp_path):
         "report summary": ["report", "summary", "--format", "md", "--out", str(tmp_path / "r"), *cfg],
         "decide": ["decide", "7e59", "different", *cfg],
         "withdraw": ["withdraw", "1", "--reason", "测试", *cfg],
+        "check": ["check", *cfg],
+        "restore": ["restore", *cfg],
         "demo": ["demo", str(tmp_path / "demo2")],
     }
-    assert set(calls) | {"withdraw"} >= set(COMMANDS)
+    # fetch (needs a mailbox) and rebuild (needs a lost ledger) answer in JSON in test_fetch / test_robust
+    assert set(calls) | {"fetch", "rebuild"} >= set(COMMANDS)
     for name, args in calls.items():
         proc = run(*args, "--json")
         assert proc.returncode in (0, 1), (name, proc.stderr)
@@ -351,7 +355,8 @@ def test_every_message_template_renders_with_real_values():
               "previous_period": "2021-09-16", "previous": "3", "place": "开元寺", "hazard": "电气线路私拉乱接",
               "name": "泉州海丝文化旅游有限公司", "dup_id": "4433e378", "history": "1、2、3", "date": "2021-09-16",
               "dated": "第1周（9月16日）", "chosen": "第2周（9月23日）", "received_at": "2021-12-01 09:00",
-              "rows": 100000, "cols": 200, "far": "XFD1048576", "archive": "archive/40/4069a4.xlsx"}
+              "rows": 100000, "cols": 200, "far": "XFD1048576", "archive": "archive/40/4069a4.xlsx",
+              "address": "someone@elsewhere.example", "named": "金龙街道", "sender": "开元街道"}
     for code, kind in CATALOG.items():
         names = {f for _, f, _, _ in string.Formatter().parse(kind.template) if f}
         assert names <= set(sample), (code, names - set(sample))

@@ -137,9 +137,10 @@ def _library_errors():
     from .atomic import OutputError
     from .periods import PeriodError
     from .schema import SchemaError
+    from .mailbox import FetchError
     from .validation import NoFilesError
 
-    return (ConfigError, LedgerError, MailError, NoFilesError, OutputError, PeriodError, SchemaError)
+    return (ConfigError, FetchError, LedgerError, MailError, NoFilesError, OutputError, PeriodError, SchemaError)
 
 
 def _guarded(work, *args, **kwargs):
@@ -191,6 +192,33 @@ def intake(
     with progress_bar(len(collect_files(paths)[0]), "正在登记", enabled=not as_json) as tick:
         report = _guarded(intake_job, cfg, paths, period, received_at, progress=tick, new_ledger=new_ledger)
     _emit(report, as_json, print_intake, report.exit_code)
+
+
+@app.command(cls=ChineseCommand)
+def fetch(
+    dry_run: bool = typer.Option(False, "--dry-run", help="只连接邮箱、数一数新邮件，不取信、不登记、不回执。"),
+    new_ledger: bool = NewLedgerOption,
+    config: Optional[Path] = ConfigOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """从收件邮箱取报表：新邮件的附件（.xlsx、.xls、zip 压缩包）直接登记，收到时间以邮件到达邮箱的时间为准，
+    并给发件人回执（列出每个文件的校验结果和错误所在的单元格）。
+
+    每封邮件只取一次（重复运行、两个定时任务同时运行、转发的重复邮件都不会重复登记）；邮件只读取，
+    不删除、不标已读，除非配置了 [imap] move_to。邮箱设置在配置文件的 [imap]，密码放在环境变量
+    SAFETYREPORT_IMAP_PASSWORD。退出码：0 正常，1 收到的报表有错误，2 配置、连接或回执发送失败。
+
+    \b
+    示例：
+      safetyreport fetch
+      safetyreport fetch --json          （定时任务：周四上午每 10 分钟一次）
+    """
+    from .console import print_fetch
+    from .workflow import fetch_job
+
+    cfg = _config(config)
+    report = _guarded(fetch_job, cfg, dry_run, new_ledger)
+    _emit(report, as_json, print_fetch, report.exit_code)
 
 
 @app.command(cls=ChineseCommand)

@@ -43,7 +43,8 @@ def _time_of_day(v: str) -> str:
 
 
 def _address(v: str) -> str:
-    """An e-mail address (or "名字 <地址>") on one line: a line break would inject headers."""
+    """E-mail addresses (or "名字 <地址>"; several separated by commas) on one line: a line break
+    would inject headers."""
     v = (v or "").strip()
     if any(ch in v for ch in "\r\n\0"):
         raise ValueError("电子邮箱中不能有换行")
@@ -176,10 +177,26 @@ class Smtp(_Model):
     user: str = ""
     password_env: str = "SAFETYREPORT_SMTP_PASSWORD"  # the password only ever comes from here
 
-    _sender = field_validator("sender")(_address)
     timeout: float = 20
     retries: int = 3
     retry_wait: float = 2.0  # seconds, doubled after each failed try
+
+    _sender = field_validator("sender")(_address)
+
+
+class Imap(_Model):
+    """The office mailbox units send their forms to (safetyreport fetch)."""
+
+    host: str = ""  # empty: fetch is not set up
+    port: int = 993
+    tls: Literal["none", "starttls", "ssl"] = "ssl"
+    user: str = ""
+    password_env: str = "SAFETYREPORT_IMAP_PASSWORD"  # the password only ever comes from here
+    folder: str = "INBOX"
+    move_to: str = ""  # a folder to move handled mail to; empty: never touch a message
+    reply: bool = True  # send each sender a 回执 (needs [smtp])
+    timeout: float = 30
+    max_attachment_mb: float = 30  # a bigger attachment is skipped with its reason
 
 
 class Submitter(_Model):
@@ -204,6 +221,11 @@ class Submitter(_Model):
         return [" ".join(a.split()) for a in v if a.strip()]
 
     _email = field_validator("email")(_address)
+
+    @property
+    def emails(self) -> list[str]:
+        """A unit may send from several addresses: "a@x, b@y" (lower-case, for matching)."""
+        return [a.lower() for a in re.split(r"[,;，；\s]+", self.email) if "@" in a]
 
     @property
     def territorial(self) -> bool:
@@ -273,6 +295,7 @@ class Config(_Model):
     ledger: LedgerSettings = LedgerSettings()
     office_contacts: OfficeContacts = OfficeContacts()
     smtp: Smtp = Smtp()
+    imap: Imap = Imap()
     submitters: list[Submitter]
     # where this configuration was read from (not in the file)
     source: str = ""

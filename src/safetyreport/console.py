@@ -187,6 +187,32 @@ def print_rebuild(outcome, console: Console) -> None:
         console.print(f"[red]原件缺失，未能重建[/]：{e(name)}")
 
 
+def print_fetch(report, console: Console) -> None:
+    from .ledger import receipt_source_label
+
+    console.print(f"收件邮箱 {e(report.mailbox)}：新取 {len(report.messages)} 封，此前已取 {report.already} 封。")
+    for m in report.messages:
+        when = f"{m.received_at:%m-%d %H:%M}" if m.received_at else "时间不明"
+        source = "" if m.received_source == "mail" else f"（{receipt_source_label(m.received_source)}）"
+        who = e(m.submitter or f"{m.sender}（不在名单中）")
+        console.print(f"[bold]{when}{source}[/] {who}：{e(m.subject) or '（无主题）'}")
+        for t in m.files:
+            errors, warnings = tally(t.findings)
+            verdict = ("[red]未登记[/]" if t.filing is None else f"[red]{errors} 个错误[/]" if errors
+                       else "[green]通过[/]" + (f"，{warnings} 个提醒" if warnings else ""))
+            console.print(f"    {e(Path(t.path).name)}：{verdict}" + (f"（{t.filing.period}）" if t.filing and t.filing.period else ""))
+        for name in m.narratives:
+            console.print(f"    {e(name)}：工作情况（Word 文件，已保存）")
+        for name, reason in m.skipped:
+            console.print(f"    [dim]{e(name)}：未处理（{e(reason)}）[/]")
+    for text in report.failed:
+        console.print(f"[red]无法处理的邮件（留在邮箱中，请另存为 .eml 后用 intake 登记）[/]：{e(text)}")
+    if report.mail is not None:
+        print_mail(report.mail, console)
+    if report.error:
+        make_console(stderr=True).print(f"[bold red]错误：[/]{e(report.error)}")
+
+
 def print_init(outcome, console: Console) -> None:
     console.print(f"已生成配置文件：{e(outcome.config)}")
     console.print(f"已新建报送台账：{e(outcome.ledger)}")

@@ -59,6 +59,16 @@ CATALOG: dict[str, Kind] = {
         ERROR, "未填填报单位",
         "未填写“填报街道（单位）”，文件名“{filename}”也无法识别是哪个单位。",
     ),
+    "unknown-sender": Kind(
+        WARNING, "发件邮箱不在名单中",
+        "发件邮箱 {address} 不是报送名单中任何单位的邮箱，已按表中填报单位（{named}）计入。"
+        "请核实；如是该单位的新邮箱，请在配置文件的 email 中补上。",
+    ),
+    "sender-mismatch": Kind(
+        WARNING, "发件单位与填报单位不同",
+        "邮件由 {sender}（{address}）发来，表中填报单位却是 {named}；已按发件邮箱计为 {sender} 的报表。"
+        "如不对，请用 safetyreport withdraw 撤回后重新登记。",
+    ),
     "submitter-mismatch": Kind(
         ERROR, "填报单位不一致",
         "同一份报送中填报单位不一致：{first}（{first_place}）与 {second}（{second_place}）。",

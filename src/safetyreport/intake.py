@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
-from .config import Config
+from .config import Config, Submitter
 from .findings import Finding, finding
 from .ledger import Filing, Ledger
 from .periods import Period, period_for, period_from_name, period_of_date, weekly_periods, zone
@@ -62,37 +62,59 @@ def campaign_time(cfg: Config, when: dt.datetime) -> dt.datetime:
     return when.replace(tzinfo=tz) if when.tzinfo is None else when.astimezone(tz)
 
 
-def receipt_time(cfg: Config, path: Path, given: dt.datetime | None) -> tuple[dt.datetime, str]:
-    """(receipt time, its source): the time given (--received-at), else the file's modification
-    time — a guess only: after a copy it is the time of the copy (see ledger.RECEIPT_SOURCES)."""
+def receipt_time(cfg: Config, path: Path, given: dt.datetime | None,
+                 given_source: str = "given") -> tuple[dt.datetime, str]:
+    """(receipt time, its source): the time given (--received-at, or a mail's arrival), else the
+    file's modification time — a guess only: after a copy it is the time of the copy (see
+    ledger.RECEIPT_SOURCES)."""
     if given is not None:
-        return campaign_time(cfg, given), "given"
+        return campaign_time(cfg, given), given_source
     return dt.datetime.fromtimestamp(path.stat().st_mtime, tz=zone(cfg)).replace(microsecond=0), "file-time"
+
+
+@dataclass
+class Sender:
+    """Who a mail came from, when the filing came by mail: the roster unit its address belongs
+    to (None: an address the roster does not know), and the address itself."""
+
+    address: str
+    submitter: Submitter | None
 
 
 def take_in(paths: Iterable[Path], cfg: Config, ledger: Ledger, schemas: SchemaSet,
             period: Period | None = None, received_at: dt.datetime | None = None,
             source: str = "intake", progress: Callable[[Path], None] | None = None,
-            default_period: Period | None = None) -> IntakeReport:
+            default_period: Period | None = None, received_source: str = "given",
+            sender: Sender | None = None, own_transaction: bool = True) -> IntakeReport:
     """Record every file not yet in the ledger. Bytes already known are a no-op.
 
     Period: `period` if given; else the period a folder's name gives ("2021-09-23"); else
     `default_period` (merge's --period); else the period a blank form was made for (its hidden
     marker); else the week of the form's own date (表尾日期); else
-    the next deadline after the receipt time. A form dated in another week is flagged."""
+    the next deadline after the receipt time. A form dated in another week is flagged.
+    `sender`: the filing came by mail; the sender's address decides the submitter when the roster
+    knows it. `own_transaction=False`: the caller holds the transaction (a mail and its files)."""
     roster = cfg.roster
     files, skipped = require_files(paths)
     report = IntakeReport(skipped=skipped)
-    with ledger.transaction():
+    args = (cfg, ledger, schemas, roster, period, received_at, source, default_period, received_source, sender)
+
+    def work() -> None:
         for path in files:
-            report.taken.append(_take_one(path, cfg, ledger, schemas, roster, period, received_at, source,
-                                          default_period))
+            report.taken.append(_take_one(path, *args))
             if progress:
                 progress(path)
+
+    if own_transaction:
+        with ledger.transaction():
+            work()
+    else:
+        work()
     return report
 
 
-def _take_one(path, cfg, ledger, schemas, roster, period, received_at, source, default_period) -> Taken:
+def _take_one(path, cfg, ledger, schemas, roster, period, received_at, source, default_period,
+              received_source="given", sender: Sender | None = None) -> Taken:
     try:
         sha = file_sha256(path)
     except OSError:
@@ -103,9 +125,11 @@ def _take_one(path, cfg, ledger, schemas, roster, period, received_at, source, d
         return Taken(str(path), known, False, ledger.findings_of(known.id, str(path)), repaired=repaired)
     read = read_file(path, schemas, roster, sha256=sha)
     findings = examine(read, schemas, roster)
+    if sender is not None:
+        findings += _by_sender(read, sender)
     if not read.sha256:  # missing or unreadable before hashing: nothing to keep
         return Taken(str(path), None, False, findings)
-    when, when_source = receipt_time(cfg, path, received_at)
+    when, when_source = receipt_time(cfg, path, received_at, received_source)
     dated = _dated(cfg, read)
     marked = period_from_name(cfg, read.marker.get("period", ""))
     chosen = (period or period_from_name(cfg, path.parent.name) or default_period or marked or dated
@@ -117,6 +141,22 @@ def _take_one(path, cfg, ledger, schemas, roster, period, received_at, source, d
         return Taken(str(path), filing, True, ledger.findings_of(known.id, str(path)), retaken=True)
     filing, new = ledger.add(read, findings, chosen.key if chosen else None, when, source, when_source)
     return Taken(str(path), filing, new, findings)
+
+
+def _by_sender(read: FileRead, sender: Sender) -> list[Finding]:
+    """A filing that came by mail belongs to the unit whose address sent it; the form's
+    填报单位 decides only when the roster does not know the address. Either way the clerk is told
+    when the two disagree."""
+    named = read.submitter
+    where = next(((f.sheet, f.submitter_ref) for f in read.forms if f.submitter_text), ("", ""))
+    if sender.submitter is None:
+        return [finding("unknown-sender", path=read.path, address=sender.address,
+                        named=named.name if named else "（表中未能识别）")]
+    read.submitter = sender.submitter
+    if named is not None and named is not sender.submitter:
+        return [finding("sender-mismatch", path=read.path, sheet=where[0], cell=where[1], address=sender.address,
+                        sender=sender.submitter.name, named=named.name)]
+    return []
 
 
 def examine(read: FileRead, schemas: SchemaSet, roster) -> list[Finding]:

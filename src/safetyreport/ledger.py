@@ -96,6 +96,26 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX filings_submitter_period ON filings(submitter, period)",
         "CREATE INDEX forms_superseded_by ON forms(superseded_by)",
     ],
+    # 5: each mail taken from the office mailbox (or a saved .eml), so it is taken once: by its
+    # place in the mailbox (UIDVALIDITY + UID) and by its Message-ID
+    [
+        """CREATE TABLE mail_taken (
+            id INTEGER PRIMARY KEY,
+            mailbox TEXT NOT NULL,         -- host/folder, or 'eml'
+            uidvalidity INTEGER NOT NULL,
+            uid INTEGER NOT NULL,
+            message_id TEXT NOT NULL,
+            sender TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            received_at TEXT,
+            received_source TEXT NOT NULL,
+            taken_at TEXT NOT NULL,
+            outcome TEXT NOT NULL,         -- taken | no-form | duplicate
+            detail TEXT NOT NULL,          -- JSON: files and verdicts, skipped parts, the 回执
+            UNIQUE (mailbox, uidvalidity, uid)
+        )""",
+        "CREATE INDEX mail_taken_message ON mail_taken(message_id)",
+    ],
 ]
 
 LOCK_WAIT_SECONDS = 300  # how long a command waits for another one holding the ledger
@@ -104,6 +124,7 @@ LOCK_WAIT_SECONDS = 300  # how long a command waits for another one holding the 
 RECEIPT_SOURCES = {
     "given": ("登记时指定", True),        # --received-at: the clerk read it off the mail
     "mail": ("邮件到达邮箱的时间", True),  # the server's INTERNALDATE
+    "mail-received": ("邮件头记录的到达时间", True),  # a saved .eml: the office server's Received stamp
     "mail-header": ("邮件头的发信时间", False),  # the Date header: the sender's clock
     "file-time": ("文件修改时间", False),   # after a copy it is the time of the copy
     "unknown": ("来源未记录", False),       # taken before sources were recorded
@@ -460,6 +481,36 @@ class Ledger:
         n, live = self.db.execute("SELECT count(*), sum(superseded_by IS NULL) FROM forms WHERE filing_id = ?",
                                   (filing_id,)).fetchone()
         return n, live or 0
+
+    # --- mail taken from the mailbox ----------------------------------------------------------
+
+    def mail_known(self, mailbox: str, uidvalidity: int, uid: int, message_id: str) -> bool:
+        """Taken before: at this place in this mailbox, or (UIDVALIDITY changed, or forwarded again
+        under the same Message-ID) anywhere."""
+        return self.db.execute(
+            "SELECT 1 FROM mail_taken WHERE (mailbox = ? AND uidvalidity = ? AND uid = ?) OR message_id = ? LIMIT 1",
+            (mailbox, uidvalidity, uid, message_id)).fetchone() is not None
+
+    def mail_places(self, mailbox: str, uidvalidity: int) -> set[int]:
+        return {uid for (uid,) in self.db.execute(
+            "SELECT uid FROM mail_taken WHERE mailbox = ? AND uidvalidity = ?", (mailbox, uidvalidity))}
+
+    def note_mail(self, mailbox: str, uidvalidity: int, uid: int, message_id: str, sender: str, subject: str,
+                  received_at: dt.datetime | None, received_source: str, outcome: str, detail: dict) -> None:
+        """Record a mail as taken. Call inside the `transaction()` that took its attachments in."""
+        self.db.execute(
+            "INSERT OR IGNORE INTO mail_taken (mailbox, uidvalidity, uid, message_id, sender, subject, received_at,"
+            " received_source, taken_at, outcome, detail) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (mailbox, uidvalidity, uid, message_id, sender, subject,
+             received_at.isoformat() if received_at else None, received_source,
+             dt.datetime.now(dt.timezone.utc).isoformat(), outcome, json.dumps(detail, ensure_ascii=False)))
+
+    def mail_details(self) -> list[dict]:
+        """Every mail taken, oldest first, with its stored detail (the 回执 to send among it)."""
+        rows = self.db.execute("SELECT message_id, sender, subject, received_at, outcome, detail FROM mail_taken"
+                               " ORDER BY id").fetchall()
+        return [{"message_id": m, "sender": s, "subject": sub, "received_at": r, "outcome": o, **json.loads(d)}
+                for m, s, sub, r, o, d in rows]
 
     def decide(self, duplicate_id: str, verdict: str, note: str = "", at: str | None = None,
                journal: bool = True) -> None:

@@ -38,15 +38,22 @@ class Outgoing:
     text: str
     html: str
     slot: str = ""  # distinguishes deliberate repeats (the day-before and the morning reminders)
+    in_reply_to: str = ""  # a 回执: the Message-ID it answers (its key: one reply per message)
 
     @property
     def key(self) -> str:
+        if self.in_reply_to:
+            return f"reply|{self.in_reply_to}"
         digest = hashlib.sha256((self.subject + self.text).encode()).hexdigest()[:16]
         return f"{self.kind}|{self.period}|{','.join(sorted(self.to))}|{self.slot}|{digest}"
 
     def to_dict(self) -> dict:
         return {"kind": self.kind, "period": self.period, "to": self.to, "subject": self.subject,
                 "text": self.text}
+
+    def stored(self) -> dict:
+        """Everything needed to send it later (a 回执 that failed is retried on the next run)."""
+        return {**self.__dict__}
 
 
 @dataclass
@@ -155,6 +162,9 @@ def build(cfg: Config, message: Outgoing) -> EmailMessage:
     msg["To"] = ", ".join(_one_line(t) for t in message.to)
     msg["Date"] = formatdate(localtime=False, usegmt=True)
     msg["Message-ID"] = make_msgid(domain=_domain(cfg.smtp.sender))
+    if message.in_reply_to:  # the 回执 threads under the unit's own mail
+        msg["In-Reply-To"] = _one_line(message.in_reply_to)
+        msg["References"] = _one_line(message.in_reply_to)
     msg.set_content(neutral(message.text, keep_newlines=True))
     msg.add_alternative(neutral(message.html, keep_newlines=True), subtype="html")
     return msg

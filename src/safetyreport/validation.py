@@ -63,6 +63,9 @@ class ValidationReport:
                             "exit_code": self.exit_code}}
 
 
+MAIL_SUFFIXES = {".eml"}  # saved mail: intake takes its attachments (validate reads spreadsheets only)
+
+
 class NoFilesError(Exception):
     """Paths that hold no spreadsheet at all; the message is Chinese."""
 
@@ -94,7 +97,7 @@ def collect_files(paths: Iterable[Path]) -> tuple[list[Path], list[Skipped]]:
                                                        "如确是报表，请改名后重新登记"))
                 elif is_lock_file(child):
                     skipped.append(Skipped(str(child), "Excel/WPS 打开文件时产生的临时锁文件，已跳过"))
-                elif suffix in SPREADSHEET_SUFFIXES or suffix in WPS_SUFFIXES:
+                elif suffix in SPREADSHEET_SUFFIXES or suffix in WPS_SUFFIXES or suffix in MAIL_SUFFIXES:
                     files.append(child)
                 else:
                     skipped.append(Skipped(str(child), "不是电子表格文件，已跳过"))

@@ -20,10 +20,11 @@ from .atomic import output_folder
 from .merge import PeriodResult, merge_period
 from .periods import Period, PeriodError, parse_period, weekly_periods
 from .schema import SchemaSet, load_schemas
-from .validation import require_files
+from .validation import MAIL_SUFFIXES, require_files
 
 if TYPE_CHECKING:
     from .intake import RebuildOutcome
+    from .mailbox import FetchReport
     from .merge import Duplicate
     from .briefing import Briefing
     from .mail import MailOutcome
@@ -74,9 +75,21 @@ def intake_job(cfg: Config, paths: list[Path], period_text: str | None, received
     schemas = load_schemas(*cfg.schema_dirs())
     period = parse_period(cfg, period_text) if period_text else None
     when = parse_received(received_text)
-    require_files(paths)  # a wrong folder is named before anything else
+    files, skipped = require_files(paths)  # a wrong folder is named before anything else
+    mails = [p for p in files if p.suffix.lower() in MAIL_SUFFIXES]
+    sheets = [p for p in files if p.suffix.lower() not in MAIL_SUFFIXES]
     with Ledger.of(cfg, create=new_ledger, changes=True) as ledger:
-        return take_in(paths, cfg, ledger, schemas, period=period, received_at=when, progress=progress)
+        report = (take_in(sheets, cfg, ledger, schemas, period=period, received_at=when, progress=progress)
+                  if sheets else IntakeReport())
+        report.skipped = skipped
+        if mails:  # saved mail: its attachments, received when its headers say, marked so
+            from .mailbox import take_eml
+            from .validation import Skipped
+
+            for mail in take_eml(cfg, ledger, schemas, mails):
+                report.taken += mail.files
+                report.skipped += [Skipped(f"{mail.subject}/{name}", reason) for name, reason in mail.skipped]
+        return report
 
 
 def latest_filed_period(cfg: Config, ledger: Ledger) -> Period:
@@ -341,6 +354,16 @@ def restore_job(cfg: Config, which: str | None) -> RestoreOutcome:
     return RestoreOutcome(listing, str(chosen), str(saved) if saved else None)
 
 
+def fetch_job(cfg: Config, dry_run: bool = False, new_ledger: bool = False) -> "FetchReport":
+    """Take the office mailbox's new mail: attachments into the ledger with the mail's arrival as
+    receipt time, a 回执 to each sender."""
+    from .mailbox import fetch
+
+    schemas = load_schemas(*cfg.schema_dirs())
+    with Ledger.of(cfg, create=new_ledger, changes=not dry_run) as ledger:
+        return fetch(cfg, ledger, schemas, dry_run=dry_run)
+
+
 def bundled_samples() -> Path:
     """The shipped samples: in the wheel (safetyreport/_data/samples) or the source checkout."""
     here = Path(__file__).resolve().parent
@@ -348,8 +371,12 @@ def bundled_samples() -> Path:
     return packaged if packaged.is_dir() else here.parent.parent / "samples"
 
 
-# Receipt times the demo gives the sample filings: most arrive Thursday morning, a few late.
-_DEMO_LATE = {("2021-09-23", "区城管局"): (14, 20), ("2021-09-30", "海滨街道"): (16, 5)}
+def sample_receipts() -> dict[str, dict[str, str]]:
+    """When each sample unit's mail arrived (samples/manifest.json): most Thursday morning, a
+    few late. The demo takes the samples in at these times."""
+    import json
+
+    return json.loads((bundled_samples() / "manifest.json").read_text(encoding="utf-8"))["receipts"]
 
 
 @dataclass
@@ -374,13 +401,14 @@ def demo_job(folder: Path, progress: Callable[[Path], None] | None = None, out: 
     samples = bundled_samples()
     weeks = sorted(p for p in samples.iterdir() if p.is_dir() and p.name[:4].isdigit())
     roster = cfg.roster
+    receipts = sample_receipts()
     with Ledger.of(cfg, create=True) as ledger:
         for week in weeks:
             period = parse_period(cfg, week.name)
+            times = receipts[week.name]
             for path in sorted(week.iterdir()):
                 sub = roster.match(path.stem)
-                h, m = _DEMO_LATE.get((week.name, sub.name if sub else ""), (9, 30))
-                when = period.deadline.replace(hour=h, minute=m)
+                when = dt.datetime.fromisoformat(times[sub.name]) if sub else period.deadline
                 take_in([path], cfg, ledger, schemas, period=period, received_at=when, source="intake")
                 if progress:
                     progress(path)
