@@ -3,8 +3,10 @@ checked against merge's --json; user text escaped; 第N期 numbering; Chinese ch
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+import sys
 import warnings
 from html.parser import HTMLParser
 from pathlib import Path
@@ -142,19 +144,51 @@ def test_user_text_is_escaped(tmp_path):
     assert "A<&>B" in text
 
 
-def test_charts_have_no_missing_glyphs():
-    from safetyreport import charts
+@pytest.mark.parametrize("font", ["system", "bundled"])
+def test_charts_have_no_missing_glyphs(font):
+    """Drawn with the system's Chinese font when it has one, else the shipped subset: with
+    warnings as errors (matplotlib warns "Glyph … missing from font(s)" for every empty box)."""
+    code = """
+import warnings, sys
+warnings.simplefilter("error")
+from safetyreport import charts
+png = charts.trend([{"label": "9/16", "found": 10, "fixed": 5, "weekly_found": 10, "weekly_fixed": 5},
+                    {"label": "9/23", "found": 20, "fixed": 15, "weekly_found": 10, "weekly_fixed": 10}])
+png2 = charts.unit_rates([{"name": "区委统战部（区民族宗教局）", "rate_value": 90.0},
+                          {"name": "鲤城公安分局，淼鑫犇骉", "rate_value": 75.5}])
+import matplotlib
+print(matplotlib.rcParams["font.sans-serif"][0])
+assert png[:8] == b"\\x89PNG\\r\\n\\x1a\\n" and png2[:8] == b"\\x89PNG\\r\\n\\x1a\\n"
+"""
+    env = dict(os.environ, SAFETYREPORT_CHART_FONT="bundled" if font == "bundled" else "")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stderr
+    if font == "bundled":
+        assert proc.stdout.strip() == "SafetyReport CJK SC"
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # matplotlib warns "Glyph … missing from font(s)" for tofu
-        png = charts.trend([{"label": "9/16", "found": 10, "fixed": 5, "weekly_found": 10, "weekly_fixed": 5},
-                            {"label": "9/23", "found": 20, "fixed": 15, "weekly_found": 10, "weekly_fixed": 10}])
-        png2 = charts.unit_rates([{"name": "区委统战部（区民族宗教局）", "rate_value": 90.0},
-                                  {"name": "鲤城公安分局", "rate_value": 75.5}])
-    assert png[:8] == b"\x89PNG\r\n\x1a\n" and png2[:8] == b"\x89PNG\r\n\x1a\n"
-    from matplotlib import font_manager
 
-    assert font_manager.findfont("Noto Sans CJK SC", fallback_to_default=False)
+def test_the_shipped_font_covers_gb2312_and_every_name_we_print():
+    from fontTools.ttLib import TTFont
+
+    from safetyreport.charts import BUNDLED
+    from safetyreport.config import load_config
+
+    cmap = TTFont(str(BUNDLED))["cmap"].getBestCmap()
+    gb = {ord(bytes([hi, lo]).decode("gb2312")) for hi in range(0xB0, 0xF8) for lo in range(0xA1, 0xFF)
+          if _decodes(bytes([hi, lo]))}
+    names = {ord(c) for s in load_config(None).submitters for c in s.name + "".join(s.aliases) if ord(c) > 0x2E80}
+    assert not (gb | names) - set(cmap)
+    assert 8105 <= len([c for c in cmap if 0x3400 <= c <= 0x9FFF or c >= 0x20000])
+    assert BUNDLED.stat().st_size < 5 * 1024 * 1024
+    assert "SIL OPEN FONT LICENSE" in (BUNDLED.parent / "OFL.txt").read_text(encoding="utf-8")
+
+
+def _decodes(b: bytes) -> bool:
+    try:
+        b.decode("gb2312")
+        return True
+    except UnicodeDecodeError:
+        return False
 
 
 def test_monthly_is_the_difference_of_month_ends_and_says_why_when_weeks_disagree(demo, tmp_path):

@@ -6,13 +6,16 @@ Chinese); the templates only lay it out. Nothing here reads files or renders.
 
 from __future__ import annotations
 
+import datetime as dt
+import difflib
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .identity import pair_up
+from .identity import norm_name, pair_up
 from .merge import PeriodResult
 from .periods import Period
-from .status import UNVERIFIED_LATE, CampaignRecord, StatusReport
+from .status import UNVERIFIED_LATE, CampaignRecord, StatusReport, human_delta
 from .values import fmt_num
 
 # 隐患 have two sources on 附件3: each unit's own 排查 and the 联席会议成员部门监督检查 (member
@@ -37,6 +40,12 @@ OVERVIEW = [
     ("停产停业整改", ("suspended",), "家", False), ("取缔关闭", ("closed",), "家", False),
     ("罚款企业", ("fined_count",), "家", False), ("罚款金额", ("fine_amount",), "万元", False),
 ]
+NARRATIVE = [("news", "工作动态"), ("practices", "经验做法"), ("problems", "存在问题"),
+             ("coordination", "需协调解决事项"), ("next_steps", "下一步打算")]
+A5_LISTS = [("suspended", "停产停业整改"), ("closed", "取缔关闭"), ("fined", "罚款"),
+            ("joint_punished", "联合惩戒"), ("interviewed", "约谈"), ("notified", "通报")]
+NAMED_IN_WEEKLY = ("joint_punished", "interviewed", "notified")  # few, and officials act on them
+ENFORCEMENT_KEYS = ("ordered", "suspended", "closed", "fined_count", "fine_amount")
 
 
 def total(values: dict | None, keys: tuple[str, ...]) -> float | int | None:
@@ -49,19 +58,15 @@ def total(values: dict | None, keys: tuple[str, ...]) -> float | int | None:
     return round(out, 6) if isinstance(out, float) else out
 
 
-NARRATIVE = [("news", "工作动态"), ("practices", "经验做法"), ("problems", "存在问题"),
-             ("coordination", "需协调解决事项"), ("next_steps", "下一步打算")]
-
-
-def rate(done: Any, total: Any) -> float | None:
+def rate(done: Any, whole: Any) -> float | None:
     """整改率 in percent, one decimal; None when nothing was found."""
-    if not isinstance(done, (int, float)) or not isinstance(total, (int, float)) or total <= 0:
+    if not isinstance(done, (int, float)) or not isinstance(whole, (int, float)) or whole <= 0:
         return None
-    return round(100 * done / total, 1)
+    return round(100 * done / whole, 1)
 
 
 def pct(value: float | None) -> str:
-    return "—" if value is None else f"{value:g}%"
+    return "—" if value is None else f"{value:.1f}%"
 
 
 def change(now: Any, before: Any) -> str:
@@ -72,137 +77,321 @@ def change(now: Any, before: Any) -> str:
     return "持平" if d == 0 else f"{'+' if d > 0 else ''}{fmt_num(d)}"
 
 
+def cn_date(day: dt.date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
 @dataclass
 class Briefing:
     kind: str  # weekly | monthly | summary
-    title: str
+    title: str  # the campaign's name and the document's kind, for file names and metadata
     issue: str  # 第N期 / 10月 / 总结
-    office: str
+    office: str  # 编发单位
     date: str
     period_label: str
+    campaign: str = ""  # printed above the masthead
+    masthead: str = "工作简报"
+    highlights: list[str] = field(default_factory=list)  # 本期要点, computed from the figures
     overview: list[dict] = field(default_factory=list)
     facilities: list[dict] = field(default_factory=list)
     units: list[dict] = field(default_factory=list)
+    units_total: dict = field(default_factory=dict)  # the 合计 row of the unit table
     open_hazards: list[dict] = field(default_factory=list)
+    duplicates: list[dict] = field(default_factory=list)  # suspected, not yet decided
+    enforcement: list[dict] = field(default_factory=list)  # 附件5 lists: counts and names
     filing: dict = field(default_factory=dict)
-    narratives: list[dict] = field(default_factory=list)
+    narratives: list[dict] = field(default_factory=list)  # condensed, capped
+    annex: list[dict] = field(default_factory=list)  # what the cap left out, unit by unit
     notes: list[str] = field(default_factory=list)
     trend: list[dict] = field(default_factory=list)  # per week: label, found, fixed (cumulative)
     monthly: dict = field(default_factory=dict)
-    enforcement: list[dict] = field(default_factory=list)  # summary: 附件5 name lists
+    imprint: dict = field(default_factory=dict)  # 版记: 报 / 送 / 发, 印发
     totals: dict = field(default_factory=dict)  # headline numbers, for tests and --json
 
     def to_dict(self) -> dict:
         return {k: v for k, v in self.__dict__.items()}
 
 
-def _unit_rows(result: PeriodResult) -> list[dict]:
+@dataclass
+class Setting:
+    """Who issues the briefing and who gets it (config [briefing]), and the campaign's name."""
+
+    campaign: str
+    issuer: str
+    report_to: str = ""
+    copy_to: str = ""
+    send_to: str = ""
+    printed_by: str = ""
+    narrative_groups: int = 2
+
+    def imprint(self, day: dt.date) -> dict:
+        return {"report_to": self.report_to, "copy_to": self.copy_to, "send_to": self.send_to,
+                "printed_by": self.printed_by or self.issuer, "printed_on": f"{cn_date(day)}印发"}
+
+
+# --- per unit ------------------------------------------------------------------------------------
+
+
+def _unit_rows(result: PeriodResult, previous: PeriodResult | None) -> tuple[list[dict], dict]:
+    before = {r.submitter.name: r for r in previous.rows} if previous else {}
     rows = []
     for r in result.rows:
         cum = r.cumulative if r.status != "missing" else None
         found, fixed = total(cum, FOUND), total(cum, FIXED)
+        last = before.get(r.submitter.name)
+        weekly_found = total(r.weekly, FOUND) if r.weekly else None
         rows.append({
             "name": r.submitter.name, "kind": r.submitter.kind_label, "status": r.status_text,
+            # the table names a unit's status only when it did not file this week
+            "label": r.submitter.name + ("" if r.status == "filed" else f"（{r.status_text}）"),
             "carried": r.status == "carried", "missing": r.status == "missing",
             "found": fmt_num(found) if cum else "—", "fixed": fmt_num(fixed) if cum else "—",
+            "found_value": found, "fixed_value": fixed,
             "rate_value": rate(fixed, found), "rate": pct(rate(fixed, found)),
             "major": fmt_num(total(cum, MAJOR)) if cum else "—",
             "major_fixed": fmt_num(total(cum, MAJOR_FIXED)) if cum else "—",
-            "weekly_found": fmt_num(total(r.weekly, FOUND)) if r.weekly else "未报",
+            "weekly_found": fmt_num(weekly_found) if r.weekly else "未报",
             "weekly_fixed": fmt_num(total(r.weekly, FIXED)) if r.weekly else "未报",
+            "weekly_found_value": weekly_found,
+            # 较上周: this week's new hazards against last week's
+            "change": change(weekly_found, total(last.weekly, FOUND) if last and last.weekly else None),
         })
-    return rows
+    t, w = result.totals.cumulative, result.totals.weekly
+    totals = {"name": "合计", "status": f"已报 {sum(r['status'] == '已报送' for r in rows)} 个",
+              "found": fmt_num(total(t, FOUND)), "fixed": fmt_num(total(t, FIXED)),
+              "rate": pct(rate(total(t, FIXED), total(t, FOUND))), "major": fmt_num(total(t, MAJOR)),
+              "major_fixed": fmt_num(total(t, MAJOR_FIXED)), "weekly_found": fmt_num(total(w, FOUND)),
+              "change": change(total(w, FOUND), total(previous.totals.weekly, FOUND)) if previous else "—"}
+    return rows, totals
 
 
-def _open_hazards(result: PeriodResult, first_seen: dict[tuple[str, str, str], Period]) -> list[dict]:
-    out = []
-    for item in result.lists.get("a4", []):
-        if item.values.get("status") == "closed" or item.duplicate_of:
-            continue
-        key = (item.submitter, str(item.values.get("place") or ""), str(item.values.get("hazard") or ""))
-        since = first_seen.get(key, result.period)
-        out.append({"place": item.values.get("place") or "", "unit": item.submitter,
-                    "hazard": item.values.get("hazard") or "", "measures": item.values.get("measures") or "",
-                    "since": since.label, "days": (result.period.deadline.date() - since.deadline.date()).days})
-    return sorted(out, key=lambda h: (-h["days"], h["unit"]))
+# --- major hazards ---------------------------------------------------------------------------------
 
 
-def first_seen(history: list[PeriodResult]) -> dict[tuple[str, str, str], Period]:
-    """When each 附件4 hazard first appeared in its submitter's list (for days open), following
-    it week by week as clerks retype it (开元寺 → 开元寺景区). Keyed by the latest texts."""
+def first_reported(history: list[PeriodResult]) -> dict[tuple[str, str, str], dt.date]:
+    """When each 附件4 hazard was first reported (the day the filing listing it first arrived),
+    following it week by week as clerks retype it (开元寺 → 开元寺景区). Keyed by the latest texts."""
     def texts(item) -> tuple[str, str]:
         return str(item.values.get("place") or ""), str(item.values.get("hazard") or "")
 
-    carried: dict[str, list[tuple[object, Period]]] = {}
+    carried: dict[str, list[tuple[object, dt.date]]] = {}
     for res in history:
+        arrived = {r.submitter.name: r.forms["a4"].filing.received_at.date()
+                   for r in res.rows if "a4" in r.forms}
         mine: dict[str, list] = {}
         for item in res.lists.get("a4", []):
             mine.setdefault(item.submitter, []).append(item)
         for sub, items in mine.items():
             before = carried.get(sub, [])
-            since = {id(item): period for item, period in before}
+            since = {id(item): day for item, day in before}
             pairs = pair_up(items, [item for item, _ in before], texts)
-            carried[sub] = [(item, since[id(match)] if match is not None else res.period) for item, match in pairs]
-    return {(item.submitter, *texts(item)): period for entries in carried.values() for item, period in entries}
+            day = arrived.get(sub, res.period.deadline.date())
+            carried[sub] = [(item, since[id(match)] if match is not None else day) for item, match in pairs]
+    return {(item.submitter, *texts(item)): day for entries in carried.values() for item, day in entries}
 
 
-def _narratives(result: PeriodResult) -> list[dict]:
-    groups = []
-    for key, label in NARRATIVE:
-        entries = []
-        for r in result.rows:
-            c = r.forms.get("narrative")
-            if c is None or c.period != result.period.key:
-                continue
-            cell = c.form.table.get("", {}).get(key)
-            if cell is not None and cell.text:
-                entries.append({"unit": r.submitter.name, "text": cell.text})
-        groups.append({"title": label, "entries": entries})
-    return groups
+def _open_hazards(result: PeriodResult, reported: dict, on: dt.date) -> list[dict]:
+    """Hazards still open, longest outstanding first, with any suspected duplicate named."""
+    pending = {}
+    for d in result.duplicates:
+        if d.form == "a4" and d.verdict is None:
+            pending.setdefault(d.first, []).append((d.second, d.id))
+            pending.setdefault(d.second, []).append((d.first, d.id))
+    out = []
+    for item in result.lists.get("a4", []):
+        if item.values.get("status") == "closed" or item.duplicate_of:
+            continue
+        place, hazard = str(item.values.get("place") or ""), str(item.values.get("hazard") or "")
+        since = reported.get((item.submitter, place, hazard), on)
+        same_place = [(other, dup) for other, dup in pending.get(item.submitter, [])
+                      if any(norm_name(place) and x.submitter == other and norm_name(x.values.get("place", "")) ==
+                             norm_name(place) for x in result.lists.get("a4", []))]
+        note = "；".join(f"与{other}所报疑似重复，待核实（{dup}）" for other, dup in same_place)
+        out.append({"place": place, "unit": item.submitter, "hazard": hazard,
+                    "measures": item.values.get("measures") or "", "since": f"{since.month}月{since.day}日",
+                    "days": (on - since).days, "note": note})
+    return sorted(out, key=lambda h: (-h["days"], h["unit"], h["place"]))
+
+
+# --- enforcement (附件5) -------------------------------------------------------------------------------
+
+
+def _name_lists(result: PeriodResult) -> list[dict]:
+    """Each 附件5 list with its count (as 附件3 and merge count it) and its names, with who
+    reported each; a name the clerk confirmed the same for two submitters is listed once."""
+    same = {d.key[1] for d in result.duplicates if d.verdict == "same" and d.form == "a5"}
+    counts = result.list_counts.get("a5", {})
+    out = []
+    for key, label in A5_LISTS:
+        names: dict[str, dict] = {}
+        for item in result.lists.get("a5", []):
+            for n, name in enumerate(item.values.get(key) or []):
+                norm = norm_name(name)
+                slot = names.setdefault(norm if norm in same else f"{item.submitter}|{norm}|{n}",
+                                        {"name": name, "units": []})
+                if item.submitter not in slot["units"]:
+                    slot["units"].append(item.submitter)
+        out.append({"key": key, "label": label, "count": counts.get(key, len(names)),
+                    "names": [{"name": v["name"], "units": "、".join(v["units"])} for v in names.values()],
+                    "named": key in NAMED_IN_WEEKLY,
+                    "in_annex": key in NAMED_IN_WEEKLY and len(names) > 2})  # the weekly names two
+    return out
+
+
+# --- filing status --------------------------------------------------------------------------------------
 
 
 def _filing(status: StatusReport | None) -> dict:
     if status is None:
         return {}
-    pick = lambda flag: [r.submitter.name for r in status.rows if flag in r.flags]  # noqa: E731
-    return {"summary": status.summary, "late": pick("迟报"), "late_unverified": pick(UNVERIFIED_LATE),
-            "wrong": pick("错报"), "missing": pick("漏报"),
+    labels = status.form_labels
+    late = [{"name": r.submitter.name, "by": human_delta(r.late_by)} for r in status.rows
+            if r.late and r.late_verified]
+    return {"summary": status.summary,
+            "late": late,
+            "late_unverified": [{"name": r.submitter.name, "by": human_delta(r.late_by)} for r in status.rows
+                                if UNVERIFIED_LATE in r.flags],
+            "wrong": [{"name": r.submitter.name, "files": "、".join(w.file for w in r.wrong_filings)}
+                      for r in status.rows if r.wrong_filings],
+            "missing": [{"name": r.submitter.name, "forms": "、".join(labels.get(f, f) for f in r.missing_forms)}
+                        for r in status.rows if r.missing],
             "no_narrative": [r.submitter.name for r in status.rows if "narrative" in r.optional_missing],
-            "on_time_rate": pct(status.on_time_rate), "reporting_rate": pct(status.reporting_rate)}
+            "on_time_rate": pct(status.on_time_rate), "reporting_rate": pct(status.reporting_rate),
+            "wrong_rule": status.wrong_rule}
 
 
-def weekly(cfg_name: str, office: str, result: PeriodResult, previous: PeriodResult | None,
-           status: StatusReport | None, history: list[PeriodResult]) -> Briefing:
+# --- narratives: condensed, capped, the rest in an annex --------------------------------------------------
+
+_DIGITS = re.compile(r"\d+(?:\.\d+)?")
+_SHAPE = re.compile(r"[\s，。、；：,.;:！!？?“”\"'（）()]")
+
+
+def _shape(text: str) -> str:
+    return _SHAPE.sub("", _DIGITS.sub("#", text))
+
+
+def condense(entries: list[dict], cap: int) -> tuple[list[dict], list[dict]]:
+    """Statements grouped when units said the same (or nearly: the same words with other numbers,
+    or 90 % alike): "开元街道、鲤中街道等 8 个单位：…", the numbers that differ shown as a range.
+    The largest groups first, `cap` of them; the entries of the rest are returned for the annex."""
+    groups: list[list[dict]] = []
+    for e in entries:
+        shape = _shape(e["text"])
+        for g in groups:
+            other = _shape(g[0]["text"])
+            if shape == other or difflib.SequenceMatcher(None, shape, other).ratio() >= 0.9:
+                g.append(e)
+                break
+        else:
+            groups.append([e])
+    groups.sort(key=lambda g: -len(g))
+    out = []
+    for n, g in enumerate(groups):
+        units = [e["unit"] for e in g]
+        short = "、".join(units) if len(units) <= 3 else f"{'、'.join(units[:2])}等 {len(units)} 个单位"
+        # in the body the first units and a count; in the annex every unit is named
+        out.append({"units": short if n < cap else "、".join(units), "count": len(units),
+                    "text": _merged_text(g).rstrip("。；;. "), "names": units})
+    return out[:cap], out[cap:]
+
+
+def _merged_text(group: list[dict]) -> str:
+    """The group's statement; numbers that differ between units shown as their range (3–12)."""
+    base = max(group, key=lambda e: sum(_shape(e["text"]) == _shape(x["text"]) for x in group))["text"]
+    same_shape = [e["text"] for e in group if _shape(e["text"]) == _shape(base)]
+    columns = [[float(n) for n in _DIGITS.findall(t)] for t in same_shape]
+    if len(same_shape) < 2 or len({len(c) for c in columns}) != 1:
+        return base
+    parts = _DIGITS.split(base)
+    out = parts[0]
+    for i, piece in enumerate(parts[1:]):
+        values = [c[i] for c in columns]
+        lo, hi = min(values), max(values)
+        out += (fmt_num(lo) if lo == hi else f"{fmt_num(lo)}–{fmt_num(hi)}") + piece
+    return out
+
+
+def _narratives(results: list[PeriodResult], keys: list[tuple[str, str]], cap: int,
+                latest_only: bool = False) -> tuple[list[dict], list[dict]]:
+    """Each heading's statements from the units' 工作情况 of these periods (latest only: one per
+    unit, its most recent), condensed; and the annex of what did not fit."""
+    groups, annex = [], []
+    for key, label in keys:
+        entries, seen = [], set()
+        for res in reversed(results):
+            for r in res.rows:
+                c = r.forms.get("narrative")
+                if c is None or c.period != res.period.key or (latest_only and r.submitter.name in seen):
+                    continue
+                cell = c.form.table.get("", {}).get(key)
+                if cell is not None and cell.text:
+                    entries.append({"unit": r.submitter.name, "text": " ".join(cell.text.split())})
+                    seen.add(r.submitter.name)
+        shown, rest = condense(entries, cap)
+        groups.append({"title": label, "entries": shown, "units": len({e["unit"] for e in entries})})
+        if rest:
+            annex.append({"title": label, "entries": rest})  # condensed too, every unit named
+    return groups, annex
+
+
+# --- 本期要点 ------------------------------------------------------------------------------------------------
+
+
+def _highlights(result: PeriodResult, previous: PeriodResult | None, units: list[dict],
+                hazards: list[dict], filing: dict) -> list[str]:
+    """A few sentences from the figures: what changed most, and which units stand behind it."""
     t, w = result.totals.cumulative, result.totals.weekly
-    pw = previous.totals.weekly if previous else {}
-    overview = [{"label": label, "unit": unit, "cumulative": fmt_num(total(t, keys)),
-                 "weekly": "—" if stock else fmt_num(total(w, keys)),
-                 "change": change(total(w, keys), total(pw, keys)) if previous and not stock else "—"}
-                for label, keys, unit, stock in OVERVIEW]
-    d = result.period.deadline
-    b = Briefing(
-        kind="weekly", title=f"{cfg_name}工作简报", issue=f"第{result.period.number}期", office=office,
-        date=f"{d.year}年{d.month}月{d.day}日", period_label=result.period.label, overview=overview,
-        facilities=[{"label": k, "existing": fmt_num(v["existing"]), "added": fmt_num(v["added"]),
-                     "funds": fmt_num(v["funds"]),
-                     "added_change": change(v["added"], previous.facilities.get(k, {}).get("added")) if previous else "—",
-                     "funds_change": change(v["funds"], previous.facilities.get(k, {}).get("funds")) if previous else "—"}
-                    for k, v in result.facilities.items()],
-        units=_unit_rows(result), open_hazards=_open_hazards(result, first_seen(history)),
-        filing=_filing(status), narratives=_narratives(result), trend=_trend(history),
-    )
-    b.totals = {"cumulative": t, "weekly": w, "weekly_submitters": result.totals.weekly_submitters,
-                "fix_rate": rate(total(t, FIXED), total(t, FOUND)),
-                "major_fix_rate": rate(total(t, MAJOR_FIXED), total(t, MAJOR)),
-                "open_major": len(b.open_hazards), "headline": _headline(t, w)}
-    b.totals["fix_rate_text"] = pct(b.totals["fix_rate"])
-    b.totals["major_fix_rate_text"] = pct(b.totals["major_fix_rate"])
-    b.notes.append(f"当周数为已报送的 {result.totals.weekly_submitters} 个单位之和；"
-                   f"累计数为 {result.totals.cumulative_submitters} 个单位之和（含沿用上期）。{BOTH_SOURCES}")
-    for key, units_sum in result.totals.units_stock.items():
-        b.notes.append(f"景区和非景区景点总数为各街道统计之和；成员单位另报本级及直接监管对象 {fmt_num(units_sum)} 家，"
-                       "不计入合计（附件3 注2“避免重复统计”）。")
-    return b
+    out = []
+    found_w, fixed_w = total(w, FOUND), total(w, FIXED)
+    before = total(previous.totals.weekly, FOUND) if previous else None
+    moved = ""
+    if isinstance(found_w, (int, float)) and isinstance(before, (int, float)) and found_w != before:
+        moved = f"（较上周{'增加' if found_w > before else '减少'} {fmt_num(abs(found_w - before))} 项）"
+    out.append(f"本周新发现隐患 {fmt_num(found_w)} 项{moved}"
+               + f"，完成整改 {fmt_num(fixed_w)} 项，累计整改率 {pct(rate(total(t, FIXED), total(t, FOUND)))}。")
+    top = sorted((u for u in units if u["weekly_found_value"]), key=lambda u: (-u["weekly_found_value"], u["name"]))[:3]
+    if top:
+        out.append("新发现隐患较多的是" + "、".join(f"{u['name']}（{u['weekly_found']} 项）" for u in top) + "。")
+    majors_w = total(w, MAJOR)
+    if hazards:
+        oldest = hazards[0]
+        out.append(f"重大隐患本周新增 {fmt_num(majors_w)} 项，尚有 {len(hazards)} 项正在整改，"
+                   f"挂账最久的是{oldest['unit']}报送的{oldest['place']}（{oldest['days']} 天）。")
+    low = sorted((u for u in units if u["rate_value"] is not None and u["found_value"]), key=lambda u: u["rate_value"])[:2]
+    if low and low[0]["rate_value"] < 60:
+        out.append("整改率偏低的是" + "、".join(f"{u['name']}（{u['rate']}）" for u in low) + "。")
+    out = out[:3]
+    bad = [f"迟报 {len(filing['late'])} 个单位" if filing.get("late") else "",
+           f"错报 {len(filing['wrong'])} 个" if filing.get("wrong") else "",
+           f"漏报 {len(filing['missing'])} 个" if filing.get("missing") else ""]
+    if any(bad):
+        out.append("本周报送中" + "，".join(x for x in bad if x) + "，详见“报送情况”。")
+    return out
+
+
+# --- the documents ------------------------------------------------------------------------------------------------
+
+
+def _overview(t: dict, w: dict, pw: dict | None) -> list[dict]:
+    return [{"label": label, "unit": unit, "cumulative": fmt_num(total(t, keys)),
+             "weekly": "—" if stock else fmt_num(total(w, keys)),
+             "change": change(total(w, keys), total(pw, keys)) if pw is not None and not stock else "—",
+             # 执法 rows are told in their own section (四), not in the overview table
+             "enforcement": keys[0] in ENFORCEMENT_KEYS}
+            for label, keys, unit, stock in OVERVIEW]
+
+
+def _facilities(result: PeriodResult, previous: PeriodResult | None) -> list[dict]:
+    return [{"label": k, "existing": fmt_num(v["existing"]), "added": fmt_num(v["added"]),
+             "funds": fmt_num(v["funds"]),
+             "added_change": change(v["added"], previous.facilities.get(k, {}).get("added")) if previous else "—",
+             "funds_change": change(v["funds"], previous.facilities.get(k, {}).get("funds")) if previous else "—"}
+            for k, v in result.facilities.items()]
+
+
+def _duplicates(result: PeriodResult) -> list[dict]:
+    return [{"id": d.id, "what": d.what, "name": d.name, "first": d.first, "second": d.second}
+            for d in result.duplicates if d.verdict is None]
 
 
 def _headline(t: dict, w: dict) -> dict[str, str]:
@@ -221,13 +410,50 @@ def _trend(history: list[PeriodResult]) -> list[dict]:
              "weekly_fixed": total(r.totals.weekly, FIXED) or 0} for r in history]
 
 
-def monthly(cfg_name: str, office: str, month: Period, weeks: list[PeriodResult],
-            before: PeriodResult | None) -> Briefing:
-    """A month's figures as the difference of month-end cumulatives, checked against the sum of
-    the month's weekly figures (with the reason when they differ)."""
+def _notes(result: PeriodResult) -> list[str]:
+    notes = [f"注：隐患含排查发现和监督检查发现；当周数为 {result.totals.weekly_submitters} 个已报单位之和，"
+             f"累计数为 {result.totals.cumulative_submitters} 个单位之和（含沿用上期）"]
+    for units_sum in result.totals.units_stock.values():
+        notes.append(f"；景点总数为街道之和，成员单位另报 {fmt_num(units_sum)} 家未计入")
+    notes.append("。")
+    return notes
+
+
+def weekly(setting: Setting, result: PeriodResult, previous: PeriodResult | None,
+           status: StatusReport | None, history: list[PeriodResult]) -> Briefing:
+    t, w = result.totals.cumulative, result.totals.weekly
+    day = result.period.deadline.date()
+    units, units_total = _unit_rows(result, previous)
+    hazards = _open_hazards(result, first_reported(history), day)
+    filing = _filing(status)
+    narratives, annex = _narratives([result], NARRATIVE, setting.narrative_groups)
+    b = Briefing(
+        kind="weekly", title=f"{setting.campaign}工作简报", issue=f"第{result.period.number}期",
+        office=setting.issuer, date=cn_date(day), period_label=result.period.label, campaign=setting.campaign,
+        overview=_overview(t, w, previous.totals.weekly if previous else None),
+        facilities=_facilities(result, previous), units=units, units_total=units_total, open_hazards=hazards,
+        duplicates=_duplicates(result), enforcement=_name_lists(result), filing=filing,
+        narratives=narratives, annex=annex, trend=_trend(history), notes=_notes(result),
+        imprint=setting.imprint(day))
+    b.highlights = _highlights(result, previous, units, hazards, filing)
+    b.totals = {"cumulative": t, "weekly": w, "weekly_submitters": result.totals.weekly_submitters,
+                "fix_rate": rate(total(t, FIXED), total(t, FOUND)),
+                "major_fix_rate": rate(total(t, MAJOR_FIXED), total(t, MAJOR)),
+                "open_major": len(hazards), "headline": _headline(t, w),
+                "facility_funds": fmt_num(round(sum(v["funds"] for v in result.facilities.values()), 4))}
+    b.totals["fix_rate_text"] = pct(b.totals["fix_rate"])
+    b.totals["major_fix_rate_text"] = pct(b.totals["major_fix_rate"])
+    return b
+
+
+def monthly(setting: Setting, month: Period, weeks: list[PeriodResult], before: PeriodResult | None,
+            statuses: list[StatusReport], history: list[PeriodResult]) -> Briefing:
+    """A month's figures as the difference of month-end cumulatives, checked against the sum of the
+    month's weekly figures; where they differ, the units and weeks behind it, from merge's own
+    findings (累计数不衔接) and the weeks a unit did not file."""
     end = weeks[-1]
     start = before.totals.cumulative if before else {}
-    rows, notes = [], []
+    rows = []
     for label, keys, unit, stock in OVERVIEW:
         if stock:  # a stock has no monthly flow
             continue
@@ -235,73 +461,87 @@ def monthly(cfg_name: str, office: str, month: Period, weeks: list[PeriodResult]
         summed = round(sum(total(w.totals.weekly, keys) or 0 for w in weeks), 4)
         rows.append({"label": label, "unit": unit, "cumulative": fmt_num(total(end.totals.cumulative, keys)),
                      "month": fmt_num(diff), "weeks_sum": fmt_num(summed), "agree": diff == summed})
-        if diff != summed:
-            notes.append(f"{label}：月末累计差额 {fmt_num(diff)} 与各周当周数之和 {fmt_num(summed)} 不一致。")
-    carried = sorted({r.submitter.name for w in weeks for r in w.rows if r.status != "filed"})
-    if notes:
-        notes.append("原因：" + ("有单位某周未报送或沿用上期（" + "、".join(carried) + "），其当周数未计入各周之和，"
-                                 "但其后报送的累计数包含这些周；" if carried else "") +
-                     "或有单位更正了以前的累计数。请以月末累计差额为准。")
-    d = month.deadline
-    b = Briefing(kind="monthly", title=f"{cfg_name}{month.label}", issue=month.label, office=office,
-                 date=f"{d.year}年{d.month}月{d.day}日", period_label=f"{weeks[0].period.label}至{end.period.label}",
-                 units=_unit_rows(end), trend=_trend(weeks), notes=notes)
-    b.monthly = {"rows": rows, "weeks": [w.period.label for w in weeks], "all_agree": not notes}
+    per_unit, notes = _month_by_unit(weeks, before)
+    day = month.deadline.date()
+    narratives, annex = _narratives(weeks, NARRATIVE, setting.narrative_groups, latest_only=True)
+    units, units_total = _unit_rows(end, before)
+    b = Briefing(kind="monthly", title=f"{setting.campaign}{month.label}", issue=month.label,
+                 office=setting.issuer, date=cn_date(day), campaign=setting.campaign, masthead="工作月报",
+                 period_label=f"{weeks[0].period.label}至{end.period.label}", units=units, units_total=units_total,
+                 trend=_trend(weeks), notes=notes + _notes(end), narratives=narratives, annex=annex,
+                 open_hazards=_open_hazards(end, first_reported(history), end.period.deadline.date()),
+                 enforcement=_name_lists(end), imprint=setting.imprint(day))
+    b.monthly = {"rows": rows, "weeks": [w.period.label for w in weeks], "all_agree": all(r["agree"] for r in rows),
+                 "units": per_unit,
+                 "filing": [{"week": s.period.label, "summary": s.summary} for s in statuses]}
     b.totals = {"month": {r["label"]: r["month"] for r in rows}}
     return b
 
 
-def summary(cfg_name: str, office: str, final: Period, history: list[PeriodResult],
+def _month_by_unit(weeks: list[PeriodResult], before: PeriodResult | None) -> tuple[list[dict], list[str]]:
+    """Each unit's 上月末累计, 月末累计 and 本月 (both hazard sources), and, for each unit whose month
+    does not equal the sum of its weeks, why: the weeks it did not file (its 当周 counted nowhere)
+    and the weeks merge found its 累计 not continuing (a corrected earlier figure)."""
+    end = weeks[-1]
+    start = {r.submitter.name: r for r in before.rows} if before else {}
+    out, notes = [], []
+    for r in end.rows:
+        name = r.submitter.name
+        was = total(start[name].cumulative, FOUND) if name in start and start[name].status != "missing" else 0
+        now = total(r.cumulative, FOUND) if r.status != "missing" else None
+        summed = sum(total(x.weekly, FOUND) or 0 for w in weeks for x in w.rows
+                     if x.submitter.name == name and x.weekly)
+        month = round((now or 0) - (was or 0), 4) if now is not None else None
+        out.append({"name": name, "before": fmt_num(was), "end": fmt_num(now) if now is not None else "—",
+                    "month": fmt_num(month) if month is not None else "—", "weeks_sum": fmt_num(summed)})
+        if month is None or abs(month - summed) < 1e-9:
+            continue
+        why = []
+        skipped = [w.period.label for w in weeks for x in w.rows if x.submitter.name == name and x.status != "filed"]
+        if skipped:
+            why.append(f"{'、'.join(skipped)}未报送，当周数没有计入各周之和")
+        for w in weeks:
+            for f in w.findings:
+                if f.code == "cumulative-mismatch" and f.column in FOUND and _unit_of(w, f.path) == name:
+                    why.append(f"{w.period.label}{f.message}")
+        notes.append(f"{name}：本月发现隐患 {fmt_num(month)} 项（月末累计 − 上月末累计），各周当周数之和 {fmt_num(summed)} 项。"
+                     + ("原因：" + "；".join(why) + "。" if why else "可能更正了以前的累计数。")
+                     + "以月末累计差额为准。")
+    return out, notes
+
+
+def _unit_of(result: PeriodResult, path: str) -> str | None:
+    for r in result.rows:
+        if any(c.filing.original_path == path for c in r.forms.values()):
+            return r.submitter.name
+    return None
+
+
+def summary(setting: Setting, final: Period, history: list[PeriodResult],
             record: CampaignRecord | None) -> Briefing:
+    """The campaign summary: exactly the weeks so far, dated on or before its deadline."""
     end = history[-1]
-    b = weekly(cfg_name, office, end, history[-2] if len(history) > 1 else None, None, history)
-    b.kind, b.title, b.issue = "summary", f"{cfg_name}工作总结", "专项整治总结"
-    d = final.deadline
-    b.date = f"{d.year}年{d.month}月{d.day}日"
+    b = weekly(setting, end, history[-2] if len(history) > 1 else None, None, history)
+    day = min(final.deadline.date(), end.period.deadline.date())
+    b.kind, b.title, b.issue, b.masthead = "summary", f"{setting.campaign}工作总结", "专项整治总结", "工作总结"
+    b.date, b.imprint = cn_date(day), setting.imprint(day)
     b.period_label = f"{history[0].period.label}至{end.period.label}，共 {len(history)} 周"
-    b.units = sorted(b.units, key=lambda u: (u["missing"], -(u["rate_value"] or -1), u["name"]))
-    for i, u in enumerate(b.units, start=1):
-        u["rank"] = i
+    ranked = sorted(b.units, key=lambda u: (u["missing"], -(u["rate_value"] if u["rate_value"] is not None else -1),
+                                            u["name"]))
+    for u in ranked:  # equal rates share a rank, shown as 并列
+        better = [x for x in ranked if x["rate_value"] is not None and u["rate_value"] is not None
+                  and x["rate_value"] > u["rate_value"]]
+        tied = [x for x in ranked if x is not u and x["rate_value"] is not None and x["rate_value"] == u["rate_value"]]
+        u["rank"] = f"{len(better) + 1}" + ("（并列）" if tied else "") if u["rate_value"] is not None else "—"
+    b.units = ranked
     counts = end.list_counts
     b.totals.update({"major_closed_rate": rate(counts.get("a4", {}).get("closed"), counts.get("a4", {}).get("hazards")),
                      "lists": counts})
     if record:
         b.filing = {"record": [{"name": n, **{k: c[k] for k in ("按时", "迟报", "错报", "漏报")}}
                                for n, c in record.counts.items()], "periods": len(record.periods)}
-    highlights = []
-    for res in reversed(history):  # each unit's latest 经验做法
-        for group in _narratives(res):
-            if group["title"] == "经验做法":
-                for e in group["entries"]:
-                    if e["unit"] not in {h["unit"] for h in highlights}:
-                        highlights.append(e)
-    b.narratives = [{"title": "经验做法", "entries": highlights}]
-    b.enforcement = _name_lists(end)
+    b.narratives, b.annex = _narratives(history, [("practices", "经验做法"), ("problems", "存在问题"),
+                                                  ("next_steps", "下一步打算和长效机制")],
+                                        setting.narrative_groups, latest_only=True)
+    b.highlights = []
     return b
-
-
-A5_LISTS = [("suspended", "停产停业整改"), ("closed", "取缔关闭"), ("fined", "罚款"),
-            ("joint_punished", "联合惩戒"), ("interviewed", "约谈"), ("notified", "通报")]
-
-
-def _name_lists(result: PeriodResult) -> list[dict]:
-    """Each 附件5 list with its names and who reported them; a name confirmed the same for two
-    submitters (safetyreport decide … same) is listed once, with both."""
-    same = {d.key[1] for d in result.duplicates if d.verdict == "same" and d.form == "a5"}
-    from .merge import norm_name
-
-    out = []
-    for key, label in A5_LISTS:
-        names: dict[str, dict] = {}
-        for item in result.lists.get("a5", []):
-            for name in item.values.get(key) or []:
-                norm = norm_name(name)
-                slot = names.setdefault(norm if norm in same else f"{item.submitter}|{norm}",
-                                        {"name": name, "units": []})
-                if item.submitter not in slot["units"]:
-                    slot["units"].append(item.submitter)
-        out.append({"label": label, "names": [{"name": v["name"], "units": "、".join(v["units"])}
-                                              for v in names.values()]})
-    return out
-
-

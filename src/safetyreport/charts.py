@@ -1,18 +1,23 @@
-"""Charts for the briefings (matplotlib, imported only here). Chinese labels use Noto Sans CJK
-SC, shipped by the manimgx-fonts-cjk package (SIL OFL), so a machine with no CJK font still draws
-characters, never empty boxes."""
+"""Charts for the briefings (matplotlib, imported only here). Chinese labels use the system's
+Chinese font where there is one (Microsoft YaHei / SimHei on Windows, PingFang on macOS, Noto CJK
+on Linux), else the font shipped in the package: a subset of Noto Sans CJK SC (SIL OFL, see
+fonts/OFL.txt and scripts/make_font.py) covering the 通用规范汉字表 — never empty boxes."""
 
 from __future__ import annotations
 
 import io
+import os
 from functools import lru_cache
 from pathlib import Path
 
-FONT_FAMILY = "Noto Sans CJK SC"
+SYSTEM_FONTS = ["Microsoft YaHei", "SimHei", "PingFang SC", "Noto Sans CJK SC", "Source Han Sans SC",
+                "WenQuanYi Micro Hei"]
+BUNDLED = Path(__file__).with_name("fonts") / "SafetyReportCJKsc-Regular.otf"
+BUNDLED_FAMILY = "SafetyReport CJK SC"
 
 
-@lru_cache(maxsize=1)
-def _pyplot():
+@lru_cache(maxsize=2)
+def _pyplot(use_system: bool = True):
     import logging
 
     import matplotlib
@@ -21,16 +26,30 @@ def _pyplot():
     from matplotlib import font_manager
     from matplotlib import pyplot as plt
 
-    import manimgx_fonts_cjk
-
-    for font in Path(manimgx_fonts_cjk.__file__).parent.glob("*.tt[cf]"):
-        font_manager.fontManager.addfont(str(font))
-    # the variable font reports weight 100 for every instance: harmless, and not the clerk's concern
     logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
+    family = chart_font(font_manager) if use_system else None
+    if family is None:
+        font_manager.fontManager.addfont(str(BUNDLED))
+        family = BUNDLED_FAMILY
     matplotlib.rcParams["font.family"] = "sans-serif"
-    matplotlib.rcParams["font.sans-serif"] = [FONT_FAMILY, "DejaVu Sans"]
+    matplotlib.rcParams["font.sans-serif"] = [family, "DejaVu Sans"]
     matplotlib.rcParams["axes.unicode_minus"] = False
     return plt
+
+
+def chart_font(font_manager) -> str | None:
+    """The first Chinese font the system has (SAFETYREPORT_CHART_FONT=bundled forces ours)."""
+    if os.environ.get("SAFETYREPORT_CHART_FONT") == "bundled":
+        return None
+    from matplotlib.font_manager import FontProperties
+
+    for name in SYSTEM_FONTS:
+        try:
+            font_manager.findfont(FontProperties(family=name), fallback_to_default=False)
+            return name
+        except ValueError:
+            continue
+    return None
 
 
 def _png(fig) -> bytes:
@@ -43,7 +62,7 @@ def _png(fig) -> bytes:
 def trend(points: list[dict]) -> bytes:
     """Cumulative hazards found and fixed, week by week."""
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7, 3.2))
+    fig, ax = plt.subplots(figsize=(7, 2.5))
     x = [p["label"] for p in points]
     ax.plot(x, [p["found"] for p in points], marker="o", label="累计发现隐患（排查+监督检查）")
     ax.plot(x, [p["fixed"] for p in points], marker="s", label="累计已完成整改")
@@ -69,10 +88,11 @@ def unit_rates(units: list[dict]) -> bytes:
     return _png(fig)
 
 
-def for_briefing(b) -> dict[str, bytes]:
+def for_briefing(b, wanted: set[str] | None = None) -> dict[str, bytes]:
+    """The charts a briefing's template asks for (all when not said)."""
     charts = {}
-    if len(b.trend) >= 1:
+    if b.trend and (wanted is None or "trend" in wanted):
         charts["trend"] = trend(b.trend)
-    if b.units:
+    if b.units and (wanted is None or "unit_rates" in wanted):
         charts["unit_rates"] = unit_rates(b.units)
     return charts

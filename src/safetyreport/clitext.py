@@ -12,6 +12,7 @@ import sys
 import unicodedata
 from typing import Any
 
+from typer import Abort
 from typer.core import TyperCommand, TyperGroup
 
 try:  # typer ≥ 0.2x vendors its own click
@@ -133,7 +134,7 @@ class ChineseGroup(TyperGroup):
             lines.append(f"错误：{usage_error_text(e)}")
             sys.stderr.write("\n".join(lines) + "\n")
             rv = 2
-        except _exc.Abort:
+        except Abort:
             sys.stderr.write("已取消。\n")
             rv = 1
         except _exc.ClickException as e:

@@ -158,6 +158,24 @@ class LedgerSettings(_Model):
         return v
 
 
+class BriefingSettings(_Model):
+    """How the office's 简报 is set: who issues it and who gets it (the 版记 at its end)."""
+
+    issuer: str = ""  # 编发单位 under the masthead; the campaign's office when empty
+    report_to: str = ""  # 报：
+    copy_to: str = ""  # 送：
+    send_to: str = ""  # 发：
+    printed_by: str = ""  # 印发单位 in the 版记; the issuer when empty
+    narrative_groups: int = 2  # statements kept in each 工作情况 section; the rest go to the annex
+
+    @field_validator("narrative_groups")
+    @classmethod
+    def _groups(cls, v: int) -> int:
+        if not 1 <= v <= 50:
+            raise ValueError(f"narrative_groups 为 {v}，应为 1 到 50")
+        return v
+
+
 class OfficeContacts(_Model):
     info_group_email: str = ""
     coordination_group_email: str = ""
@@ -293,6 +311,7 @@ class Config(_Model):
     deadlines: Deadlines
     filing_status: FilingStatus = FilingStatus()
     ledger: LedgerSettings = LedgerSettings()
+    briefing: BriefingSettings = BriefingSettings()
     office_contacts: OfficeContacts = OfficeContacts()
     smtp: Smtp = Smtp()
     imap: Imap = Imap()

@@ -6,7 +6,7 @@ Each returns data; the CLI prints it.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -546,10 +546,12 @@ def _previous_cumulative(cfg: Config, period: Period, schemas: SchemaSet) -> dic
 class ReportOutcome:
     briefing: "Briefing"
     files: list[Path]
+    figures: list[Path] = field(default_factory=list)  # the charts, beside the Markdown that links them
 
     def to_dict(self) -> dict:
         return {"kind": self.briefing.kind, "issue": self.briefing.issue, "title": self.briefing.title,
-                "files": [str(p) for p in self.files], "briefing": self.briefing.to_dict()}
+                "files": [str(p) for p in self.files], "figures": [str(p) for p in self.figures],
+                "briefing": self.briefing.to_dict()}
 
 
 REPORT_FORMATS = ("md", "html", "docx")
@@ -563,12 +565,14 @@ def report_job(cfg: Config, kind: str, period_text: str | None, out: Path | None
     from .atomic import write_set_atomic
     from .charts import for_briefing
     from .periods import final_period, monthly_periods
-    from .report import RENDERERS, render_markdown
+    from .report import RENDERERS, blocks, render_markdown
     from .status import campaign_record, period_status
 
     schemas = load_schemas(*cfg.schema_dirs())
     weeks = weekly_periods(cfg)
-    name, office = cfg.campaign.name, cfg.campaign.office
+    b = cfg.briefing
+    setting = B.Setting(cfg.campaign.name, b.issuer or cfg.campaign.office, b.report_to, b.copy_to, b.send_to,
+                        b.printed_by, b.narrative_groups)
     with Ledger.of(cfg) as ledger:
         if not any(f.period for f in ledger.filings()):
             raise PeriodError(f"报送台账 {ledger.path} 中还没有登记任何报表，无法生成报告。"
@@ -580,7 +584,7 @@ def report_job(cfg: Config, kind: str, period_text: str | None, out: Path | None
         if kind == "weekly":
             period = parse_period(cfg, period_text, weekly_only=True) if period_text else latest_filed_period(cfg, ledger)
             history = history_to(period)
-            doc = B.weekly(name, office, history[-1], history[-2] if len(history) > 1 else None,
+            doc = B.weekly(setting, history[-1], history[-2] if len(history) > 1 else None,
                            period_status(cfg, ledger, period, schemas), history)
             stem = f"工作简报{doc.issue}_{period.key}"
         elif kind == "monthly":
@@ -592,7 +596,9 @@ def report_job(cfg: Config, kind: str, period_text: str | None, out: Path | None
                 raise PeriodError(f"“{period_text}”不是本次专项整治中有周报的月份，应写成 2021-10。")
             history = history_to(in_month[-1])
             first = len(history) - len(in_month)
-            doc = B.monthly(name, office, month, history[first:], history[first - 1] if first > 0 else None)
+            statuses = [period_status(cfg, ledger, p, schemas) for p in in_month]
+            doc = B.monthly(setting, month, history[first:], history[first - 1] if first > 0 else None,
+                            statuses, history)
             stem = f"月报_{month.key}"
         else:
             final = final_period(cfg)
@@ -601,12 +607,18 @@ def report_job(cfg: Config, kind: str, period_text: str | None, out: Path | None
             if not filed:
                 raise PeriodError("台账中还没有周报，无法生成总结。")
             history = history_to(filed[-1])
-            record = campaign_record(cfg, ledger, schemas, as_of=final.deadline)
-            doc = B.summary(name, office, final, history, record)
+            # the campaign so far: exactly the weeks covered, no deadline still ahead of the data
+            grace = dt.timedelta(minutes=cfg.deadlines.grace_minutes + 1)
+            record = campaign_record(cfg, ledger, schemas, as_of=min(final.deadline, filed[-1].deadline + grace))
+            doc = B.summary(setting, final, history, record)
             stem = "专项整治总结"
     markdown = render_markdown(doc)
-    charts = for_briefing(doc)
+    charts = for_briefing(doc, {b.name for b in blocks(markdown) if b.kind == "chart"})
     folder = output_folder(out, cfg.folder / OUTPUT_FOLDER)
-    rendered = [(folder / f"{stem}.{fmt}", RENDERERS[fmt](doc, markdown, charts)) for fmt in formats]
-    write_set_atomic(rendered)  # md, html and docx replace the old ones together, or not at all
-    return ReportOutcome(doc, [path for path, _ in rendered])
+    rendered: list[tuple[Path, bytes]] = []
+    for fmt in formats:
+        for name, data in RENDERERS[fmt](doc, markdown, charts, stem).items():
+            rendered.append((folder / name, data))
+    write_set_atomic(rendered)  # the report's files replace the old ones together, or not at all
+    return ReportOutcome(doc, [p for p, _ in rendered if p.suffix in (".md", ".html", ".docx")],
+                         [p for p, _ in rendered if p.suffix == ".png"])
