@@ -468,11 +468,11 @@ def monthly(setting: Setting, month: Period, weeks: list[PeriodResult], before: 
     b = Briefing(kind="monthly", title=f"{setting.campaign}{month.label}", issue=month.label,
                  office=setting.issuer, date=cn_date(day), campaign=setting.campaign, masthead="工作月报",
                  period_label=f"{weeks[0].period.label}至{end.period.label}", units=units, units_total=units_total,
-                 trend=_trend(weeks), notes=notes + _notes(end), narratives=narratives, annex=annex,
+                 trend=_trend(weeks), notes=_notes(end), narratives=narratives, annex=annex,
                  open_hazards=_open_hazards(end, first_reported(history), end.period.deadline.date()),
                  enforcement=_name_lists(end), imprint=setting.imprint(day))
     b.monthly = {"rows": rows, "weeks": [w.period.label for w in weeks], "all_agree": all(r["agree"] for r in rows),
-                 "units": per_unit,
+                 "units": per_unit, "why": notes,
                  "filing": [{"week": s.period.label, "summary": s.summary} for s in statuses]}
     b.totals = {"month": {r["label"]: r["month"] for r in rows}}
     return b
