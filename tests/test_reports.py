@@ -54,48 +54,60 @@ def fmt(v) -> str:
     return str(int(v)) if float(v).is_integer() else f"{v:g}"
 
 
+def pct1(num, den) -> str:
+    return f"{round(100 * num / den, 1):.1f}%"
+
+
 def test_weekly_briefing_figures_equal_merge_json(demo):
     cfg = str(demo / "safetyreport.toml")
     _, merged = cli_json("merge", "--period", "2021-09-30", "--config", cfg)
     _, prev = cli_json("merge", "--period", "2021-09-23", "--config", cfg)
     code, out = cli_json("report", "weekly", "--period", "2021-09-30", "--config", cfg)
     assert code == 0 and out["issue"] == "第3期"
-    files = {Path(f).suffix: Path(f) for f in out["files"]}
-    assert set(files) == {".md", ".html", ".docx"}
+    files = {Path(f).name.removeprefix("工作简报第3期_2021-09-30"): Path(f) for f in out["files"]}
+    assert set(files) == {".md", ".html", ".docx", "_附件.docx"}
     page = Tables()
     page.feed(files[".html"].read_text(encoding="utf-8"))
-    overview = {row[0]: row[1:] for row in page.tables[0][1:]}
+    # 表1: 项目 | 单位 | 累计 | 本周 | 较上周
+    overview = {row[0]: row[2:] for row in page.tables[0][1:]}
     t, w = merged["totals"]["cumulative"], merged["totals"]["weekly"]
     pw = prev["totals"]["weekly"]
     # 隐患 of both sources: each unit's 排查 and the 联席会议成员部门监督检查
     both = lambda d, a, b: d[a] + d[b]  # noqa: E731
     found, found_w = both(t, "found_total", "insp_found_total"), both(w, "found_total", "insp_found_total")
-    assert overview["发现隐患合计（项）"] == [fmt(found), fmt(found_w),
-                                       f"{found_w - both(pw, 'found_total', 'insp_found_total'):+g}"]
-    assert overview["其中：排查发现（项）"][:2] == [fmt(t["found_total"]), fmt(w["found_total"])]
-    assert overview["其中：监督检查发现（项）"][:2] == [fmt(t["insp_found_total"]), fmt(w["insp_found_total"])]
-    assert overview["重大隐患合计（项）"][0] == fmt(both(t, "found_major", "insp_found_major"))
-    assert overview["景区和非景区景点（街道统计）（家）"] == [fmt(t["sites"]), "—", "—"]
-    assert overview["罚款金额（万元）"][:2] == [fmt(t["fine_amount"]), fmt(w["fine_amount"])]
+    assert overview["发现隐患合计"] == [fmt(found), fmt(found_w),
+                                   f"{found_w - both(pw, 'found_total', 'insp_found_total'):+g}"]
+    assert overview["其中：排查发现"][:2] == [fmt(t["found_total"]), fmt(w["found_total"])]
+    assert overview["其中：监督检查发现"][:2] == [fmt(t["insp_found_total"]), fmt(w["insp_found_total"])]
+    assert overview["重大隐患合计"][0] == fmt(both(t, "found_major", "insp_found_major"))
+    assert overview["景区和非景区景点（街道统计）"] == [fmt(t["sites"]), "—", "—"]
+    assert "罚款金额" not in overview  # 执法 is told in section 四, with this week's and the total
     text = "".join(page.text)
-    rate = round(100 * both(t, "fixed_total", "insp_fixed_total") / found, 1)
-    assert f"整改率 {rate:g}%" in text and "第3期" in text and "两个来源" in text
+    assert f"罚款金额 {fmt(w['fine_amount'])}（{fmt(t['fine_amount'])}）万元" in text
+    fixed = both(t, "fixed_total", "insp_fixed_total")
+    assert f"整改率 {pct1(fixed, found)}" in text and "第3期" in text
     units = {row[0]: row for row in page.tables[1][1:]}
     for s in merged["submitters"]:
-        assert units[s["name"]][2] == fmt(both(s["cumulative"], "found_total", "insp_found_total"))
+        assert units[s["name"]][1] == fmt(both(s["cumulative"], "found_total", "insp_found_total"))
+    assert units["合计"][1] == fmt(found) and units["合计"][5] == fmt(found_w)
     assert "<img" in files[".html"].read_text(encoding="utf-8")  # charts embedded, self-contained
     import docx
 
     d = docx.Document(str(files[".docx"]))
     paragraphs = [p.text for p in d.paragraphs]
-    assert paragraphs[0] == "鲤城区景区和非景区景点安全管理专项整治工作简报" and paragraphs[1] == "第3期"
-    first = d.tables[0]
-    found_row = next(r for r in first.rows if r.cells[0].text == "发现隐患合计（项）")
-    assert [c.text for c in found_row.cells[1:3]] == [fmt(found), fmt(found_w)]
-    assert len(d.inline_shapes) == 2
+    assert paragraphs[:3] == ["鲤城区景区和非景区景点安全管理专项整治", "工作简报", "第3期"]
+    assert paragraphs[3] == "鲤城区专项整治联席办信息宣传组\t2021年9月30日"
+    assert d.tables[0].rows[0].cells[0].text.startswith("本期要点")
+    first = d.tables[1]
+    found_row = next(r for r in first.rows if r.cells[0].text == "发现隐患合计")
+    assert [c.text for c in found_row.cells[1:4]] == ["项", fmt(found), fmt(found_w)]
+    assert len(d.inline_shapes) == 1
     section = d.sections[0]
     assert round(section.page_width.cm, 1) == 21.0 and round(section.page_height.cm, 1) == 29.7
     assert "PAGE" in section.footer.paragraphs[0]._p.xml
+    assert "附件：正文未列出的部分" in paragraphs
+    annex = "\n".join(p.text for p in docx.Document(str(files["_附件.docx"])).paragraphs)
+    assert annex.startswith("工作简报第3期　附件\n正文未列出的部分")
 
 
 def test_issue_numbers_count_from_the_first_week(demo):
@@ -110,11 +122,27 @@ def test_narratives_open_hazards_and_filing_status_are_in_the_briefing(demo):
     cfg = str(demo / "safetyreport.toml")
     _, out = cli_json("report", "weekly", "--period", "2021-09-23", "--format", "md", "--config", cfg)
     md = Path(out["files"][0]).read_text(encoding="utf-8")
-    assert "### 1. 工作动态" in md and "- 开元街道：" in md
-    assert "- 迟报：区城管局" in md  # the demo's late filer that week
+    assert "### （一）工作动态" in md
     b = out["briefing"]
+    late = b["filing"]["late"]
+    assert [x["name"] for x in late] == ["区城管局"]  # the demo's late filer that week, and how late
+    assert f"迟报：区城管局（晚 {late[0]['by']}）" in md and "小时" in late[0]["by"]
+    assert "本周迟报：区城管局" in md  # in 本期要点 too
+    # a unit that sent no 工作情况 is named, not silently left out
+    assert b["filing"]["no_narrative"] and "未报工作情况：" + "、".join(b["filing"]["no_narrative"]) in md
     assert b["totals"]["open_major"] == len(b["open_hazards"]) > 0
-    assert all(h["days"] >= 0 for h in b["open_hazards"])
+    days = [h["days"] for h in b["open_hazards"]]
+    assert days == sorted(days, reverse=True) and days[0] == 7  # first reported 9月16日, counted to 9月23日
+    # 工作情况 condensed: each group names its units; the statements the cap left out are in the annex
+    groups = b["narratives"][0]["entries"]
+    assert len(groups) == 1 and groups[0]["count"] >= 2
+    assert f"{groups[0]['units']}：{groups[0]['text']}" in md
+    shown = {n for g in b["narratives"] for e in g["entries"] for n in e["names"]}
+    annexed = {n for g in b["annex"] for e in g["entries"] for n in e["names"]}
+    _, status = cli_json("status", "--period", "2021-09-23", "--config", cfg)
+    sent = {r["name"] for r in status["submitters"]} - set(b["filing"]["no_narrative"])
+    assert shown | annexed == sent and annexed  # every unit that sent 工作情况 is in the body or the annex
+    assert "## 附件　正文未列出的部分" in md
 
 
 def test_user_text_is_escaped(tmp_path):
@@ -137,7 +165,7 @@ def test_user_text_is_escaped(tmp_path):
     assert "<script>" not in page and "&lt;script&gt;" in page and "A&lt;&amp;&gt;B" in page
     md = files[".md"].read_text(encoding="utf-8")
     # Markdown's punctuation escaped: no raw HTML in any Markdown viewer; a pipe cannot split a table
-    assert "- 开元街道：\\<script\\>alert('x')\\</script\\> A\\<&\\>B ｜ 第二列" in md
+    assert "开元街道：\\<script\\>alert('x')\\</script\\> A\\<&\\>B ｜ 第二列" in md
     import docx
 
     text = "\n".join(p.text for p in docx.Document(str(files[".docx"])).paragraphs)
@@ -212,7 +240,8 @@ def test_monthly_is_the_difference_of_month_ends_and_says_why_when_weeks_disagre
     _, out = cli_json("report", "monthly", "--month", "2021-09", "--format", "md", "--config", c)
     assert not out["briefing"]["monthly"]["all_agree"]
     md = Path(out["files"][0]).read_text(encoding="utf-8")
-    assert "不一致" in md and "开元街道" in md and "请以月末累计差额为准" in md
+    assert "不一致" in md and "以月末累计差额为准" in md
+    assert "开元街道：本月发现隐患" in md and "第2周（9月23日）未报送，当周数没有计入各周之和" in md
 
 
 def test_summary_ranks_units_and_shows_the_filing_record(demo):
@@ -220,7 +249,9 @@ def test_summary_ranks_units_and_shows_the_filing_record(demo):
     assert code == 0
     b = out["briefing"]
     rates = [u["rate_value"] for u in b["units"] if u["rate_value"] is not None]
-    assert rates == sorted(rates, reverse=True) and b["units"][0]["rank"] == 1
+    assert rates == sorted(rates, reverse=True) and b["units"][0]["rank"] in ("1", "1（并列）")
+    # exactly the campaign's weeks so far, dated by the last of them (never after the summary's deadline)
+    assert b["period_label"] == "第1周（9月16日）至第3周（9月30日），共 3 周" and b["date"] == "2021年9月30日"
     record = {r["name"]: r for r in b["filing"]["record"]}
     assert record["区城管局"]["迟报"] == 1 and record["海滨街道"]["迟报"] == 1
     md = Path(next(f for f in out["files"] if f.endswith(".md"))).read_text(encoding="utf-8")
@@ -228,6 +259,16 @@ def test_summary_ranks_units_and_shows_the_filing_record(demo):
     suspended = next(x for x in b["enforcement"] if x["label"] == "停产停业整改")
     assert len(suspended["names"]) == b["totals"]["lists"]["a5"]["suspended"]
     assert f"停产停业整改名单（{len(suspended['names'])} 家）" in md
+
+
+def test_equal_rates_share_a_rank_shown_as_tied():
+    from safetyreport.briefing import rank_units
+
+    units = [{"name": n, "rate_value": r, "missing": False}
+             for n, r in (("甲", 90.0), ("乙", 95.5), ("丙", 90.0), ("丁", 90.0), ("戊", None), ("己", 90.0), ("庚", 80.0))]
+    ranks = {u["name"]: u["rank"] for u in rank_units(units)}
+    assert ranks == {"乙": "1", "甲": "2（并列）", "丙": "2（并列）", "丁": "2（并列）", "己": "2（并列）",
+                     "庚": "6", "戊": "—"}
 
 
 def test_templates_are_the_customisation_point(demo, tmp_path):
@@ -242,10 +283,14 @@ def test_templates_are_the_customisation_point(demo, tmp_path):
     from safetyreport.briefing import Briefing
     from safetyreport.report import render_markdown
 
-    headline = dict.fromkeys(("found", "found_week", "found_own", "found_insp", "fixed", "major", "major_fixed"), "1")
-    b = Briefing("weekly", "标题", "第1期", "办公室", "2021年9月16日", "第1周",
-                 totals={"fix_rate_text": "50%", "open_major": 0, "headline": headline},
-                 overview=[{"label": "x", "unit": "项", "cumulative": "1", "weekly": "1", "change": "—"}] * 4)
+    _, out = cli_json("report", "weekly", "--period", "2021-09-30", "--format", "md", "--out", str(tmp_path / "o"),
+                      "--config", str(demo / "safetyreport.toml"))
+    b = Briefing(**out["briefing"])  # the briefing as --json gives it: the whole template's input
+    default = render_markdown(b)
+    assert "## 一、总体情况" in default and "## 一、本周总体情况（自定义）" not in default
+    # the default template renders from the JSON exactly what the command wrote (chart links aside)
+    written = Path(out["files"][0]).read_text(encoding="utf-8")
+    assert default.partition("\n")[2].replace("(chart:trend)", "(工作简报第3期_2021-09-30_图1.png)") in written
     assert "## 一、本周总体情况（自定义）" in render_markdown(b, custom)
 
 

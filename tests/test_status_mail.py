@@ -217,7 +217,7 @@ def test_email_to_the_coordination_group_and_the_late_once(tmp_path, smtp):
     assert "第2周（9月23日）报表报送情况" in group["Subject"] and "17 个单位" in group["Subject"]
     assert "鲤城区整治联席办" in str(group["From"])
     body = group.get_body(("plain",)).get_content()
-    assert "- 鲤中街道：迟报；收到时间 2021-09-23 13:30；晚于截止时间 1 小时30 分钟" in body
+    assert "- 鲤中街道：迟报；收到时间 2021-09-23 13:30；晚于截止时间 1 小时 30 分钟" in body
     assert "- 海滨街道：漏报；收到时间 未收到；未收到任何报表" in body
     assert "开元街道：" not in body
     html_part = group.get_body(("html",)).get_content()

@@ -69,6 +69,12 @@ def pct(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f}%"
 
 
+def delta(now: Any, before: Any) -> float | None:
+    if not isinstance(now, (int, float)) or not isinstance(before, (int, float)):
+        return None
+    return round(now - before, 4)
+
+
 def change(now: Any, before: Any) -> str:
     """'+3', '-2', '持平', or '—' when last week is unknown."""
     if not isinstance(now, (int, float)) or not isinstance(before, (int, float)):
@@ -122,7 +128,7 @@ class Setting:
     copy_to: str = ""
     send_to: str = ""
     printed_by: str = ""
-    narrative_groups: int = 2
+    narrative_groups: int = 1
 
     def imprint(self, day: dt.date) -> dict:
         return {"report_to": self.report_to, "copy_to": self.copy_to, "send_to": self.send_to,
@@ -155,6 +161,7 @@ def _unit_rows(result: PeriodResult, previous: PeriodResult | None) -> tuple[lis
             "weekly_found_value": weekly_found,
             # 较上周: this week's new hazards against last week's
             "change": change(weekly_found, total(last.weekly, FOUND) if last and last.weekly else None),
+            "change_value": delta(weekly_found, total(last.weekly, FOUND) if last and last.weekly else None),
         })
     t, w = result.totals.cumulative, result.totals.weekly
     totals = {"name": "合计", "status": f"已报 {sum(r['status'] == '已报送' for r in rows)} 个",
@@ -234,7 +241,7 @@ def _name_lists(result: PeriodResult) -> list[dict]:
         out.append({"key": key, "label": label, "count": counts.get(key, len(names)),
                     "names": [{"name": v["name"], "units": "、".join(v["units"])} for v in names.values()],
                     "named": key in NAMED_IN_WEEKLY,
-                    "in_annex": key in NAMED_IN_WEEKLY and len(names) > 2})  # the weekly names two
+                    "in_annex": key in NAMED_IN_WEEKLY and len(names) > 3})  # the weekly names up to three
     return out
 
 
@@ -247,7 +254,7 @@ def _filing(status: StatusReport | None) -> dict:
     labels = status.form_labels
     late = [{"name": r.submitter.name, "by": human_delta(r.late_by)} for r in status.rows
             if r.late and r.late_verified]
-    return {"summary": status.summary,
+    return {"summary": status.headline(narrative=False, label=False),
             "late": late,
             "late_unverified": [{"name": r.submitter.name, "by": human_delta(r.late_by)} for r in status.rows
                                 if UNVERIFIED_LATE in r.flags],
@@ -344,28 +351,40 @@ def _highlights(result: PeriodResult, previous: PeriodResult | None, units: list
     out = []
     found_w, fixed_w = total(w, FOUND), total(w, FIXED)
     before = total(previous.totals.weekly, FOUND) if previous else None
-    moved = ""
+    first = f"本周新发现隐患 {fmt_num(found_w)} 项"
     if isinstance(found_w, (int, float)) and isinstance(before, (int, float)) and found_w != before:
-        moved = f"（较上周{'增加' if found_w > before else '减少'} {fmt_num(abs(found_w - before))} 项）"
-    out.append(f"本周新发现隐患 {fmt_num(found_w)} 项{moved}"
-               + f"，完成整改 {fmt_num(fixed_w)} 项，累计整改率 {pct(rate(total(t, FIXED), total(t, FOUND)))}。")
-    top = sorted((u for u in units if u["weekly_found_value"]), key=lambda u: (-u["weekly_found_value"], u["name"]))[:3]
-    if top:
-        out.append("新发现隐患较多的是" + "、".join(f"{u['name']}（{u['weekly_found']} 项）" for u in top) + "。")
+        up = found_w > before
+        first += f"，较上周{'增加' if up else '减少'} {fmt_num(abs(found_w - before))} 项"
+        # the units behind the change: those that moved most in the same direction
+        movers = sorted((u for u in units if isinstance(u.get("change_value"), (int, float))
+                         and (u["change_value"] > 0 if up else u["change_value"] < 0)),
+                        key=lambda u: (-abs(u["change_value"]), u["name"]))[:2]
+        if movers:
+            first += f"，{'增加' if up else '减少'}较多的是" + "、".join(
+                f"{u['name']}（{u['change']}）" for u in movers)
+    else:
+        top = sorted((u for u in units if u["weekly_found_value"]),
+                     key=lambda u: (-u["weekly_found_value"], u["name"]))[:2]
+        if top:
+            first += "，较多的是" + "、".join(f"{u['name']}（{u['weekly_found']} 项）" for u in top)
+    out.append(first + f"；完成整改 {fmt_num(fixed_w)} 项，累计整改率 {pct(rate(total(t, FIXED), total(t, FOUND)))}。")
     majors_w = total(w, MAJOR)
     if hazards:
         oldest = hazards[0]
-        out.append(f"重大隐患本周新增 {fmt_num(majors_w)} 项，尚有 {len(hazards)} 项正在整改，"
+        out.append(f"重大隐患累计 {fmt_num(total(t, MAJOR))} 项，本周新增 {fmt_num(majors_w)} 项，尚有 {len(hazards)} 项正在整改，"
                    f"挂账最久的是{oldest['unit']}报送的{oldest['place']}（{oldest['days']} 天）。")
     low = sorted((u for u in units if u["rate_value"] is not None and u["found_value"]), key=lambda u: u["rate_value"])[:2]
     if low and low[0]["rate_value"] < 60:
         out.append("整改率偏低的是" + "、".join(f"{u['name']}（{u['rate']}）" for u in low) + "。")
-    out = out[:3]
-    bad = [f"迟报 {len(filing['late'])} 个单位" if filing.get("late") else "",
-           f"错报 {len(filing['wrong'])} 个" if filing.get("wrong") else "",
-           f"漏报 {len(filing['missing'])} 个" if filing.get("missing") else ""]
-    if any(bad):
-        out.append("本周报送中" + "，".join(x for x in bad if x) + "，详见“报送情况”。")
+    out = out[:2]
+    def who(rows: list[dict]) -> str:  # up to three names, else a count
+        names = [r["name"] for r in rows]
+        return "、".join(names) if len(names) <= 3 else f"{'、'.join(names[:2])}等 {len(names)} 个单位"
+
+    bad = [f"{word}：{who(filing[key])}" for key, word in (("late", "迟报"), ("wrong", "错报"), ("missing", "漏报"))
+           if filing.get(key)]
+    if bad:
+        out.append("本周" + "；".join(bad) + "，详见“报送情况”。")
     return out
 
 
@@ -411,8 +430,10 @@ def _trend(history: list[PeriodResult]) -> list[dict]:
 
 
 def _notes(result: PeriodResult) -> list[str]:
-    notes = [f"注：隐患含排查发现和监督检查发现；当周数为 {result.totals.weekly_submitters} 个已报单位之和，"
-             f"累计数为 {result.totals.cumulative_submitters} 个单位之和（含沿用上期）"]
+    weekly, cumulative = result.totals.weekly_submitters, result.totals.cumulative_submitters
+    notes = ["注：隐患含排查发现和监督检查发现；"
+             + (f"当周数和累计数均为 {weekly} 个单位之和" if weekly == cumulative else
+                f"当周数为 {weekly} 个已报单位之和，累计数为 {cumulative} 个单位之和（含沿用上期）")]
     for units_sum in result.totals.units_stock.values():
         notes.append(f"；景点总数为街道之和，成员单位另报 {fmt_num(units_sum)} 家未计入")
     notes.append("。")
@@ -517,6 +538,21 @@ def _unit_of(result: PeriodResult, path: str) -> str | None:
     return None
 
 
+def rank_units(units: list[dict]) -> list[dict]:
+    """Units by 整改率, best first; equal rates share a rank, shown as 并列 ("2（并列）"); a unit
+    without a rate (nothing found, or never filed) is ranked "—" at the end."""
+    ranked = sorted(units, key=lambda u: (u["rate_value"] is None, u.get("missing", False),
+                                          -(u["rate_value"] or 0), u["name"]))
+    for u in ranked:
+        if u["rate_value"] is None:
+            u["rank"] = "—"
+            continue
+        better = sum(1 for x in ranked if x["rate_value"] is not None and x["rate_value"] > u["rate_value"])
+        tied = any(x is not u and x["rate_value"] == u["rate_value"] for x in ranked)
+        u["rank"] = f"{better + 1}" + ("（并列）" if tied else "")
+    return ranked
+
+
 def summary(setting: Setting, final: Period, history: list[PeriodResult],
             record: CampaignRecord | None) -> Briefing:
     """The campaign summary: exactly the weeks so far, dated on or before its deadline."""
@@ -526,14 +562,7 @@ def summary(setting: Setting, final: Period, history: list[PeriodResult],
     b.kind, b.title, b.issue, b.masthead = "summary", f"{setting.campaign}工作总结", "专项整治总结", "工作总结"
     b.date, b.imprint = cn_date(day), setting.imprint(day)
     b.period_label = f"{history[0].period.label}至{end.period.label}，共 {len(history)} 周"
-    ranked = sorted(b.units, key=lambda u: (u["missing"], -(u["rate_value"] if u["rate_value"] is not None else -1),
-                                            u["name"]))
-    for u in ranked:  # equal rates share a rank, shown as 并列
-        better = [x for x in ranked if x["rate_value"] is not None and u["rate_value"] is not None
-                  and x["rate_value"] > u["rate_value"]]
-        tied = [x for x in ranked if x is not u and x["rate_value"] is not None and x["rate_value"] == u["rate_value"]]
-        u["rank"] = f"{len(better) + 1}" + ("（并列）" if tied else "") if u["rate_value"] is not None else "—"
-    b.units = ranked
+    b.units = rank_units(b.units)
     counts = end.list_counts
     b.totals.update({"major_closed_rate": rate(counts.get("a4", {}).get("closed"), counts.get("a4", {}).get("hazards")),
                      "lists": counts})

@@ -166,7 +166,7 @@ class BriefingSettings(_Model):
     copy_to: str = ""  # 送：
     send_to: str = ""  # 发：
     printed_by: str = ""  # 印发单位 in the 版记; the issuer when empty
-    narrative_groups: int = 2  # statements kept in each 工作情况 section; the rest go to the annex
+    narrative_groups: int = 1  # statements kept in each 工作情况 section; the rest go to the annex
 
     @field_validator("narrative_groups")
     @classmethod

@@ -282,8 +282,8 @@ def to_html(briefing: Briefing, markdown: str, charts: dict[str, bytes], stem: s
 
 # --- Word: the official 简报 format -----------------------------------------------------------------
 # GB/T 9704 as offices apply it to a 简报: A4, margins 37/35/28/26 mm; a red masthead; body in
-# 仿宋 三号 (16 pt) on a fixed 28 pt line; 一、 headings in 黑体, （一） in 楷体; page numbers
-# "— 1 —"; a 版记 at the end. Tables in 仿宋 五号, widths from what each column has to say.
+# 仿宋 三号 (16 pt) on a fixed 27 pt line; 一、 headings in 黑体, （一） in 楷体; page numbers
+# "— 1 —"; a 版记 at the end. Tables in 仿宋 小五 (9 pt), widths from what each column has to say.
 
 PT_PER_CM = 28.3465
 TEXT_WIDTH_PT = (21.0 - 2.8 - 2.6) * PT_PER_CM  # 156 mm
@@ -336,7 +336,18 @@ def column_widths(rows: list[list[str]], align: list[str], total_pt: float, size
     return [fixed[c] if fixed[c] is not None else share[c] * scale for c in range(ncol)]
 
 
-def to_docx(briefing: Briefing, markdown: str, charts: dict[str, bytes], stem: str = "") -> bytes:
+def split_annex(items: list[Block]) -> tuple[list[Block], list[Block], list[str] | None]:
+    """The body, the annex (from its "附件" heading; empty when there is none) and the 版记's lines."""
+    imprint = next((b.items for b in items if b.kind == "box" and b.name == "版记"), None)
+    items = [b for b in items if not (b.kind == "box" and b.name == "版记")]
+    start = next((i for i, b in enumerate(items) if b.kind == "h2" and b.text.startswith("附件")), len(items))
+    return items[:start], items[start:], imprint
+
+
+def to_docx(briefing: Briefing, markdown: str, charts: dict[str, bytes], stem: str = "",
+            part: str = "body") -> bytes:
+    """The briefing in the official 简报 format (`part="body"`: masthead to 版记), or its annex as a
+    document of its own (`part="annex"`), as GB/T 9704 allows for an annex not bound with the body."""
     from docx import Document
     from docx.enum.section import WD_ORIENT
     from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
@@ -382,12 +393,14 @@ def to_docx(briefing: Briefing, markdown: str, charts: dict[str, bytes], stem: s
     normal = doc.styles["Normal"]
     fonts(normal, BODY_FONT, BODY_PT)
     line(normal.paragraph_format)
+    normal.paragraph_format.widow_control = True
     for name, east in (("Heading 1", HEAD_FONT), ("Heading 2", KAI_FONT)):
         st = doc.styles[name]
         fonts(st, east, BODY_PT, color=RGBColor(0, 0, 0))
         st.font.italic = False
         line(st.paragraph_format)
         st.paragraph_format.keep_with_next = True
+        st.paragraph_format.keep_together = True
         st.paragraph_format.first_line_indent = Pt(BODY_PT * 2)
     caption = doc.styles["Caption"]
     fonts(caption, HEAD_FONT, 12, color=RGBColor(0, 0, 0))
@@ -482,11 +495,13 @@ def to_docx(briefing: Briefing, markdown: str, charts: dict[str, bytes], stem: s
                 cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
                 par = cell.paragraphs[0]
                 par.paragraph_format.first_line_indent = Pt(0)
-                line(par.paragraph_format, size * 1.3)
+                line(par.paragraph_format, size * 1.25)
                 align = "center" if r == 0 else (t.align[c] if c < len(t.align) else "left")
                 par.alignment = {"right": WD_ALIGN_PARAGRAPH.RIGHT, "center": WD_ALIGN_PARAGRAPH.CENTER}.get(
                     align, WD_ALIGN_PARAGRAPH.LEFT)
-                par.paragraph_format.keep_with_next = r < len(t.rows) - 1 and len(t.rows) <= 8
+                # a short table stays whole; a long one splits leaving at least three rows either side
+                n = len(t.rows)
+                par.paragraph_format.keep_with_next = r < n - 1 and (n <= 12 or r < 3 or r >= n - 4)
                 run_fonts(par.add_run(value), HEAD_FONT if r == 0 else BODY_FONT, size, bold=bold and r > 0)
         spacer(8)
 
@@ -510,18 +525,18 @@ def to_docx(briefing: Briefing, markdown: str, charts: dict[str, bytes], stem: s
         for item in items:
             q = cell.add_paragraph()
             q.paragraph_format.first_line_indent = Pt(28)
-            line(q.paragraph_format, 22)
+            line(q.paragraph_format, 21)
             run_fonts(q.add_run(item), BODY_FONT, 14)
         spacer(8)
 
     def imprint(items: list[str]) -> None:
-        doc.add_paragraph()
+        spacer(18)
         for n, text in enumerate(items):
             p = doc.add_paragraph()
             p.paragraph_format.first_line_indent = Pt(0)
             p.paragraph_format.left_indent = Pt(14)
             p.paragraph_format.keep_with_next = n < len(items) - 1
-            line(p.paragraph_format, 24)
+            line(p.paragraph_format, 22)
             last = n == len(items) - 1
             if last and "　" in text:
                 who, when = text.split("　", 1)
@@ -534,20 +549,39 @@ def to_docx(briefing: Briefing, markdown: str, charts: dict[str, bytes], stem: s
                 border(p, "top", 12)
             border(p, "bottom", 12 if last else 4)
 
+    def small(text: str, size: float = 12) -> None:
+        """A table's note (仿宋 小四) or the annex (仿宋 五号): smaller type, so the briefing keeps to its pages."""
+        p = doc.add_paragraph()
+        p.paragraph_format.first_line_indent = Pt(size * 2)
+        line(p.paragraph_format, round(size * 1.6))
+        run_fonts(p.add_run(text), BODY_FONT, size)
+
+    def annex_header(title: str) -> None:
+        """GB/T 9704 for an annex not bound with the body: 发文字号 and 附件 top left, then its title."""
+        p = doc.add_paragraph()
+        p.paragraph_format.first_line_indent = Pt(0)
+        run_fonts(p.add_run(f"{briefing.masthead}{briefing.issue}　附件"), HEAD_FONT, BODY_PT)
+        p = doc.add_paragraph()
+        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        p.paragraph_format.first_line_indent = Pt(0)
+        line(p.paragraph_format, 40)
+        run_fonts(p.add_run(title), MAST_FONT, 22)
+
     page_numbers()
-    for b in blocks(markdown):
+    body, annex, imprint_items = split_annex(blocks(markdown))
+    if part == "annex":
+        annex_header(annex[0].text.removeprefix("附件").strip("　 ") if annex else "附件")
+        todo = annex[1:]
+    else:
+        todo = body
+    for b in todo:
         if b.kind == "h1":
             masthead()
-        elif b.kind == "h2":
-            heading = doc.add_paragraph(b.text, style="Heading 1")
-            heading.paragraph_format.page_break_before = b.text.startswith("附件")  # the annex on a page of its own
-        elif b.kind == "h3":
-            doc.add_paragraph(b.text, style="Heading 2")
-        elif b.kind == "p" and b.text.startswith("注："):  # a note under a table: smaller, one block
-            p = doc.add_paragraph()
-            p.paragraph_format.first_line_indent = Pt(24)
-            line(p.paragraph_format, 18)
-            run_fonts(p.add_run(b.text), BODY_FONT, 12)
+        elif b.kind in ("h2", "h3"):
+            h = doc.add_paragraph(b.text, style="Heading 1" if b.kind == "h2" else "Heading 2")
+            h.paragraph_format.keep_with_next = True  # said on the paragraph too: LibreOffice wants it there
+        elif b.kind == "p" and b.text.startswith("注："):
+            small(b.text)
         elif b.kind == "p":
             p = doc.add_paragraph(b.text)
             p.paragraph_format.first_line_indent = Pt(BODY_PT * 2)
@@ -563,21 +597,37 @@ def to_docx(briefing: Briefing, markdown: str, charts: dict[str, bytes], stem: s
             p.paragraph_format.keep_with_next = True  # the figure stays with its caption
             p.paragraph_format.first_line_indent = Pt(0)
             p.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
-            p.add_run().add_picture(io.BytesIO(charts[b.name]), width=Cm(11.5))
+            p.add_run().add_picture(io.BytesIO(charts[b.name]), width=Cm(9))
             doc.add_paragraph(b.text, style="Caption")
-        elif b.kind == "box" and b.name == "版记":
-            imprint(b.items)
         elif b.kind == "box":
             box(b.name, b.items)
+    if part == "body":
+        if annex:  # 附件说明 after the body: the annex is its own file, as the reader's copy has it
+            p = doc.add_paragraph()
+            p.paragraph_format.first_line_indent = Pt(BODY_PT * 2)
+            p.paragraph_format.space_before = Pt(12)
+            p.add_run("附件：" + annex[0].text.removeprefix("附件").strip("　 "))
+        if imprint_items is not None:
+            imprint(imprint_items)
     props = doc.core_properties
-    props.title, props.author = f"{briefing.title} {briefing.issue}", briefing.office
+    props.title = f"{briefing.title} {briefing.issue}" + (" 附件" if part == "annex" else "")
+    props.author = briefing.office
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()
 
 
+def to_docx_files(briefing: Briefing, markdown: str, charts: dict[str, bytes], stem: str) -> dict[str, bytes]:
+    """The briefing, and its annex in a file of its own when it has one: the briefing a leader reads
+    keeps to its pages, the annex (every hazard and statement the body left out) goes with it."""
+    out = {f"{stem}.docx": to_docx(briefing, markdown, charts, stem)}
+    if split_annex(blocks(markdown))[1]:
+        out[f"{stem}_附件.docx"] = to_docx(briefing, markdown, charts, stem, part="annex")
+    return out
+
+
 RENDERERS: dict[str, Callable[[Briefing, str, dict[str, bytes], str], dict[str, bytes]]] = {
     "md": to_markdown,
     "html": lambda b, md, charts, stem: {f"{stem}.html": to_html(b, md, charts, stem).encode("utf-8")},
-    "docx": lambda b, md, charts, stem: {f"{stem}.docx": to_docx(b, md, charts, stem)},
+    "docx": lambda b, md, charts, stem: to_docx_files(b, md, charts, stem),
 }

@@ -153,17 +153,23 @@ class StatusReport:
 
     @property
     def summary(self) -> str:
+        return self.headline()
+
+    def headline(self, narrative: bool = True, label: bool = True) -> str:
+        """One sentence of counts; a briefing leaves out the period (its masthead says it) and
+        未报工作情况 (it names them)."""
         late = sum(r.late and r.late_verified for r in self.rows)
         unverified = sum(r.late and not r.late_verified for r in self.rows)
         wrong = sum(bool(r.wrong_filings) for r in self.rows)
         missing = sum(r.missing for r in self.rows)
         ok = sum(r.on_time for r in self.rows)
         no_narrative = sum(bool(r.optional_missing) and not r.nothing for r in self.rows)
-        return (f"{self.period.label}：应报 {len(self.rows)} 个单位，按时 {ok} 个，迟报 {late} 个"
+        return ((f"{self.period.label}：" if label else "") + f"应报 {len(self.rows)} 个单位，按时 {ok} 个，迟报 {late} 个"
                 + (f"（另有 {unverified} 个迟报待核实收到时间）" if unverified else "")
                 + f"，错报 {wrong} 个，漏报 {missing} 个；报表报送率 {self.reporting_rate:g}%"
                 f"（{self.actual}/{self.expected}），按时报送率 {self.on_time_rate:g}%。"
-                + (f"{no_narrative} 个单位未报工作情况。" if no_narrative and "narrative" in self.policies else ""))
+                + (f"{no_narrative} 个单位未报工作情况。" if narrative and no_narrative and "narrative" in self.policies
+                   else ""))
 
     def to_dict(self) -> dict:
         return {
@@ -196,7 +202,7 @@ def human_delta(d: dt.timedelta) -> str:
     days, rest = divmod(minutes, 24 * 60)
     hours, mins = divmod(rest, 60)
     parts = ([f"{days} 天"] if days else []) + ([f"{hours} 小时"] if hours else []) + ([f"{mins} 分钟"] if mins else [])
-    return "".join(parts) or f"{int(d.total_seconds())} 秒"
+    return " ".join(parts) or f"{int(d.total_seconds())} 秒"
 
 
 def policies(cfg: Config, schemas: SchemaSet) -> dict[str, str]:
