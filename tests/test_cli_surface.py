@@ -246,7 +246,9 @@ def _paths(data: dict) -> list[str]:
 def test_demo_out(tmp_path):
     proc = run("demo", str(tmp_path / "d"), "--out", str(tmp_path / "结果"), "--json")
     assert proc.returncode == 0, proc.stderr
-    assert sorted(p.suffix for p in (tmp_path / "结果").iterdir()) == [".docx", ".html", ".md", ".xlsx", ".xlsx"]
+    # the briefing (.md with its chart .png, .html, .docx and its annex .docx) and the two workbooks
+    assert sorted(p.suffix for p in (tmp_path / "结果").iterdir()) == \
+        [".docx", ".docx", ".html", ".md", ".png", ".xlsx", ".xlsx"]
 
 
 def test_outputs_get_the_umask_permissions(demo, tmp_path):

@@ -85,25 +85,31 @@ def test_hostile_text_is_plain_text_in_every_output(tmp_path_factory, text):
             if part.get_content_maintype() == "text":
                 assert not BAD.search(part.get_content().replace("\n", "")), part.get_content()
 
-    files = {p.suffix: p for p in report.files}
+    files = {p.suffix: p for p in report.files if not p.stem.endswith("_附件")}
+    for annex in (p for p in report.files if p.stem.endswith("_附件")):  # the annex: plain text too
+        d = docx.Document(str(annex))
+        assert not any(BAD.search(t) for t in [p.text for p in d.paragraphs]
+                       + [c.text for t in d.tables for r in t.rows for c in r.cells])
     # Markdown: one title, the template's own sections only, no raw HTML or link or image
     md = files[".md"].read_text(encoding="utf-8")
     assert len([ln for ln in md.splitlines() if ln.startswith("# ")]) == 1
-    assert [ln for ln in md.splitlines() if ln.startswith("## ")] == \
-        ["## 一、总体情况", "## 二、各街道和成员单位情况", "## 三、重大隐患整改情况", "## 四、报送情况", "## 五、各地各部门工作情况"]
-    charts = re.compile(r"^!\[[^\]]*\]\(chart:[a-z_]+\)$", re.M)  # the template's own two figures
-    assert len(charts.findall(md)) == 2
+    sections = [ln for ln in md.splitlines() if ln.startswith("## ")]
+    assert sections[:6] == ["## 一、总体情况", "## 二、各街道和成员单位情况", "## 三、重大隐患整改情况",
+                            "## 四、执法检查情况", "## 五、报送情况", "## 六、各地各部门工作情况"]
+    assert sections[6:] in ([], ["## 附件　正文未列出的部分"])
+    charts = re.compile(r"^!\[图1 [^\]]*\]\([^)/\\]*_图1\.png\)$", re.M)  # the template's own figure, beside it
+    assert len(charts.findall(md)) == 1
     body = charts.sub("", md)
     assert not re.search(r"(?<!\\)<[a-zA-Z/]", body) and not re.search(r"(?<!\\)\]\(", body)
     assert not BAD.search(md.replace("\n", ""))
     # HTML: one masthead, no element from the filing
     page = files[".html"].read_text(encoding="utf-8")
-    assert page.count("<h1>") == 1 and "<script" not in page and "<h1>大标题" not in page
+    assert page.count("<h1") == 1 and "<script" not in page and "<h1>大标题" not in page
     assert not BAD.search(page.replace("\n", ""))
     # Word: opens, one red title, no control character in any paragraph or cell
     d = docx.Document(str(files[".docx"]))
     texts = [p.text for p in d.paragraphs] + [c.text for t in d.tables for r in t.rows for c in r.cells]
-    assert sum(1 for p in d.paragraphs if p.text == report.briefing.title) == 1
+    assert sum(1 for p in d.paragraphs if p.text == report.briefing.masthead) == 1
     assert not any(BAD.search(t) for t in texts)
     # the workbooks: text stays text, nothing that drives a terminal or reverses a line
     for book in (merged.workbook, merged.district_filing):

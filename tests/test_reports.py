@@ -292,14 +292,3 @@ def test_templates_are_the_customisation_point(demo, tmp_path):
     written = Path(out["files"][0]).read_text(encoding="utf-8")
     assert default.partition("\n")[2].replace("(chart:trend)", "(工作简报第3期_2021-09-30_图1.png)") in written
     assert "## 一、本周总体情况（自定义）" in render_markdown(b, custom)
-
-
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) 未安装：跳过 Word 转 PDF 的检查")
-def test_word_briefing_converts_to_pdf(demo, tmp_path):
-    _, out = cli_json("report", "weekly", "--period", "2021-09-30", "--format", "docx", "--out", str(tmp_path),
-                      "--config", str(demo / "safetyreport.toml"))
-    proc = subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path / 'lo'}", "--headless",
-                           "--convert-to", "pdf", "--outdir", str(tmp_path), out["files"][0]],
-                          capture_output=True, text=True, timeout=180)
-    pdf = Path(out["files"][0]).with_suffix(".pdf")
-    assert pdf.exists() and pdf.stat().st_size > 20000, proc.stderr

@@ -1,0 +1,223 @@
+"""The briefings as a reader gets them: the Word document's official format read back from its XML,
+and the Word and HTML documents rendered to PDF (LibreOffice, headless Chromium) with the pages
+counted and every table number and header word found whole on one line of the PDF."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import cli, cli_json
+
+ROOT = Path(__file__).resolve().parents[1]
+_spec = importlib.util.spec_from_file_location("render_pages", ROOT / "scripts" / "render_pages.py")
+render_pages = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(render_pages)
+
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+NUMBER = re.compile(r"^[-+]?\d[\d.,]*%?$|^持平$")
+needs_soffice = pytest.mark.skipif(shutil.which("soffice") is None or shutil.which("pdftotext") is None,
+                                   reason="LibreOffice 或 poppler-utils 未安装（.ci/run 会装）：跳过 Word 转 PDF 的检查")
+CHROME = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+needs_chrome = pytest.mark.skipif(CHROME is None or shutil.which("pdftotext") is None,
+                                  reason="Chromium 或 poppler-utils 未安装（.ci/run 会装）：跳过 HTML 转 PDF 的检查")
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("demo")
+    assert cli("demo", str(folder))[0] == 0
+    return folder
+
+
+@pytest.fixture(scope="module")
+def reports(demo):
+    """Each report's files by kind: weekly 第3期, the September monthly, the summary."""
+    cfg = str(demo / "safetyreport.toml")
+    out = {}
+    for kind, args in (("weekly", ["--period", "2021-09-30"]), ("monthly", ["--month", "2021-09"]), ("summary", [])):
+        code, res = cli_json("report", kind, *args, "--config", cfg)
+        assert code == 0
+        out[kind] = [Path(f) for f in res["files"] + res["figures"]]  # figures: the PNGs beside the Markdown
+    return out
+
+
+def _file(files: list[Path], suffix: str) -> Path:
+    return next(f for f in files if f.name.endswith(suffix) and "附件" not in f.name)
+
+
+# --- Word, read back -------------------------------------------------------------------------------------------
+
+
+def _fonts(style) -> tuple[str | None, float | None]:
+    rfonts = style.element.rPr.find(f"{W}rFonts") if style.element.rPr is not None else None
+    return (rfonts.get(f"{W}eastAsia") if rfonts is not None else None,
+            style.font.size.pt if style.font.size else None)
+
+
+def test_word_has_the_official_styles_masthead_page_numbers_and_imprint(reports):
+    import docx
+    from docx.enum.text import WD_LINE_SPACING
+
+    d = docx.Document(str(_file(reports["weekly"], ".docx")))
+    normal, h1, h2 = d.styles["Normal"], d.styles["Heading 1"], d.styles["Heading 2"]
+    assert _fonts(normal) == ("仿宋", 16.0)  # 仿宋 三号
+    assert normal.paragraph_format.line_spacing_rule == WD_LINE_SPACING.EXACTLY
+    assert normal.paragraph_format.line_spacing.pt == 27
+    assert _fonts(h1)[0] == "黑体" and _fonts(h2)[0] == "楷体"
+    styled = {p.text: p.style.name for p in d.paragraphs}
+    assert styled["一、总体情况"] == "Heading 1" and styled["六、各地各部门工作情况"] == "Heading 1"
+    assert styled["（一）工作动态"] == "Heading 2"
+    # the masthead: campaign and 工作简报 in red, large; 第N期; issuer and date over a red rule
+    mast = d.paragraphs[1].runs[0]
+    assert mast.text == "工作简报" and mast.font.color.rgb == docx.shared.RGBColor(0xC0, 0, 0) and mast.font.size.pt >= 36
+    rule = d.paragraphs[3]._p.find(f"{W}pPr/{W}pBdr/{W}bottom")
+    assert rule is not None and rule.get(f"{W}color") == "C00000"
+    # the campaign's name on one line: its size is chosen so that it fits the text width
+    from safetyreport.report import TEXT_WIDTH_PT
+    head = d.paragraphs[0].runs[0]
+    assert len(head.text) * head.font.size.pt <= TEXT_WIDTH_PT
+    # page numbers — N —
+    footer = d.sections[0].footer.paragraphs[0]
+    assert footer.text == "—  —" and "PAGE" in footer._p.xml
+    # 版记 from config, with its rules
+    texts = [p.text for p in d.paragraphs]
+    at = texts.index("报：区委、区政府")
+    assert texts[at:at + 4] == ["报：区委、区政府", "送：市专项整治联席办", "发：各街道，区专项整治联席会议成员单位",
+                                "鲤城区专项整治联席办\t2021年9月30日印发"]
+    assert d.paragraphs[at]._p.find(f"{W}pPr/{W}pBdr/{W}top") is not None
+
+
+def test_word_tables_repeat_headers_never_split_rows_and_size_columns_by_content(reports):
+    import docx
+
+    from safetyreport.report import text_width
+
+    for kind in ("weekly", "monthly", "summary"):
+        d = docx.Document(str(_file(reports[kind], ".docx")))
+        tables = [t for t in d.tables if len(t.columns) > 1]
+        assert tables
+        for t in tables:
+            rows = t._tbl.findall(f"{W}tr")
+            assert rows[0].find(f"{W}trPr/{W}tblHeader") is not None  # the header repeats on each page
+            assert all(r.find(f"{W}trPr/{W}cantSplit") is not None for r in rows)  # a row never splits
+            assert t._tbl.find(f"{W}tblPr/{W}tblLayout").get(f"{W}type") == "fixed"
+            widths = [c.width.pt for c in t.rows[0].cells]
+            assert sum(widths) <= 443  # 156 mm
+            for c, w in enumerate(widths):  # every number and every header fits its column on one line
+                for r, row in enumerate(t.rows):
+                    value = row.cells[c].text
+                    size = row.cells[c].paragraphs[0].runs[0].font.size.pt if row.cells[c].paragraphs[0].runs else 9
+                    if r == 0 or NUMBER.match(value):
+                        assert text_width(value, size) <= w, (kind, value, w)
+            total = [r for r in t.rows if r.cells[0].text == "合计"]
+            for r in total:
+                assert all(run.font.bold for cell in r.cells for run in cell.paragraphs[0].runs)
+
+
+def test_the_imprint_comes_from_config(demo, tmp_path):
+    copy = tmp_path / "campaign"
+    shutil.copytree(demo, copy)
+    cfg = copy / "safetyreport.toml"
+    text = cfg.read_text(encoding="utf-8")
+    assert 'report_to = "区委、区政府"' in text
+    cfg.write_text(text.replace('report_to = "区委、区政府"', 'report_to = "区委办、区政府办"'), encoding="utf-8")
+    code, out = cli_json("report", "weekly", "--period", "2021-09-30", "--format", "docx", "--config", str(cfg))
+    import docx
+
+    texts = [p.text for p in docx.Document(out["files"][0]).paragraphs]
+    assert code == 0 and "报：区委办、区政府办" in texts and "报：区委、区政府" not in texts
+
+
+# --- Markdown: an e-mail body with its charts beside it --------------------------------------------------------
+
+
+def test_markdown_links_charts_written_beside_it(reports):
+    for kind, files in reports.items():
+        md = _file(files, ".md")
+        text = md.read_text(encoding="utf-8")
+        links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
+        assert links and "chart:" not in text, kind
+        for link in links:
+            png = md.parent / link
+            assert png in files and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_html_has_figures_table_heads_and_print_page_numbers(reports):
+    page = _file(reports["weekly"], ".html").read_text(encoding="utf-8")
+    assert page.count("<figure>") == 1 and "<figcaption>图1 " in page
+    assert page.count("<thead>") == page.count("<table") >= 3
+    assert "@page" in page and 'counter(page)' in page and "table-header-group" in page
+
+
+# --- PDF: pages and lines as a reader sees them -----------------------------------------------------------------
+
+
+def _pdf_lines(pdf: Path) -> tuple[int, list[str]]:
+    """The PDF's page count and the text of each line it prints (words joined without spaces)."""
+    xml = subprocess.run(["pdftotext", "-bbox-layout", str(pdf), "-"], capture_output=True, text=True,
+                         check=True, timeout=60).stdout
+    pages = xml.count("<page ")
+    lines = ["".join(re.findall(r"<word[^>]*>([^<]*)</word>", line))
+             for line in re.findall(r"<line[^>]*>(.*?)</line>", xml, flags=re.S)]
+    return pages, [_unescape(x) for x in lines]
+
+
+def _unescape(text: str) -> str:
+    return text.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"')
+
+
+def _whole_cells(docx_path: Path) -> set[str]:
+    """Each table's header words and numbers: what must never wrap."""
+    import docx
+
+    out = set()
+    for t in docx.Document(str(docx_path)).tables:
+        if len(t.columns) < 2:
+            continue
+        for r, row in enumerate(t.rows):
+            for cell in row.cells:
+                v = cell.text.strip()
+                if v and (r == 0 or NUMBER.match(v)):
+                    out.add(v)
+    return out
+
+
+@needs_soffice
+@pytest.mark.parametrize("kind,max_pages", [("weekly", 4), ("monthly", 5), ("summary", 7)])
+def test_word_renders_within_its_pages_with_no_number_or_header_split(reports, tmp_path, kind, max_pages):
+    docx_path = _file(reports[kind], ".docx")
+    pdf = render_pages.to_pdf(docx_path, tmp_path)
+    pages, lines = _pdf_lines(pdf)
+    assert 1 <= pages <= max_pages, f"{kind}: {pages} 页"
+    broken = [v for v in _whole_cells(docx_path) if not any(v in line for line in lines)]
+    assert not broken, f"{kind}: 跨行断开的数字或表头：{broken}"
+    text = "".join(lines)
+    assert "工作" in lines[1] or "工作" in lines[0]  # the masthead on its own line(s), not broken
+    masthead = {"weekly": "工作简报", "monthly": "工作月报", "summary": "工作总结"}[kind]
+    assert any(line.replace(" ", "") == masthead for line in lines[:4])
+    assert "—1—" in text.replace(" ", "")
+
+
+@needs_soffice
+def test_the_weekly_annex_is_a_document_of_its_own(reports, tmp_path):
+    annex = next(f for f in reports["weekly"] if f.name.endswith("_附件.docx"))
+    pages, lines = _pdf_lines(render_pages.to_pdf(annex, tmp_path))
+    assert pages >= 1 and lines[0].startswith("工作简报第3期")
+    assert not [v for v in _whole_cells(annex) if not any(v in line for line in lines)]
+
+
+@needs_chrome
+def test_html_prints_within_its_pages_with_no_number_or_header_split(reports, tmp_path):
+    html_path = _file(reports["weekly"], ".html")
+    pdf = render_pages.to_pdf(html_path, tmp_path)
+    pages, lines = _pdf_lines(pdf)
+    assert 2 <= pages <= 7, pages
+    broken = [v for v in _whole_cells(_file(reports["weekly"], ".docx")) if not any(v in line for line in lines)]
+    assert not broken, broken
+    assert any(re.fullmatch(r"—\s*1\s*—", line) or line == "—1—" for line in lines)  # print CSS page numbers
