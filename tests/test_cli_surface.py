@@ -56,7 +56,7 @@ def test_help_is_chinese_with_an_example_and_no_english_boilerplate(command):
 @pytest.mark.parametrize("args,message", [
     (["validate"], "错误：缺少参数：文件或文件夹。"),
     (["validate", "x.xlsx", "--bogus"], "错误：没有这个选项：--bogus。"),
-    (["validate", "x.xlsx", "--jsn"], "错误：没有这个选项：--jsn。您是不是要用：--json？"),
+    (["validate", "x.xlsx", "--jsn"], "错误：没有这个选项：--jsn。您是不是要用：--jobs、--json？"),
     (["nope"], "错误：没有这个命令：nope。"),
     (["merge", "--period"], "错误：选项 --period 后面要跟一个值。"),
     (["decide", "abc", "same", "extra"], "错误：多余的参数：extra。"),

@@ -45,6 +45,8 @@ ConfigOption = typer.Option(None, "--config", "-c", metavar="配置文件", help
                             exists=False, dir_okay=True)
 OutOption = typer.Option(None, "--out", "-o", metavar="文件夹", help="保存到哪个文件夹（没有就新建；默认：配置文件旁的 输出/）。")
 JsonOption = typer.Option(False, "--json", help="以 JSON 输出结果，供脚本使用（不显示进度条）。")
+JobsOption = typer.Option(0, "--jobs", "-j", metavar="进程数", min=0,
+                          help="同时读取报表的进程数（默认 0：本机全部 CPU 核；1：不并行）。结果与进程数无关。")
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -98,6 +100,7 @@ def init(
 @app.command(cls=ChineseCommand)
 def validate(
     paths: List[Path] = typer.Argument(..., metavar="文件或文件夹", help="要校验的报表文件或文件夹（可多个；文件夹会包括其中所有表格）。"),
+    jobs: int = JobsOption,
     config: Optional[Path] = ConfigOption,
     as_json: bool = JsonOption,
 ) -> None:
@@ -116,7 +119,7 @@ def validate(
 
     cfg = _config(config)
     with progress_bar(len(collect_files(paths)[0]), "正在校验", enabled=not as_json) as tick:
-        report = _guarded(validate_paths, paths, cfg, progress=tick)
+        report = _guarded(validate_paths, paths, cfg, progress=tick, jobs=jobs or None)
     _emit(report, as_json, print_validation, report.exit_code)
 
 
@@ -172,6 +175,7 @@ def intake(
     period: Optional[str] = typer.Option(None, "--period", "-p", metavar="周期", help="报送周期（周四截止日），如 2021-09-23 或 第2周。不填则按文件夹名或收到时间确定。"),
     received_at: Optional[str] = typer.Option(None, "--received-at", metavar="时间", help="收到时间（北京时间），如 \"2021-09-23 10:15\"。不填则用文件的修改时间（只是推测：文件复制后就是复制的时间，据此判定的迟报标为待核实）。"),
     new_ledger: bool = NewLedgerOption,
+    jobs: int = JobsOption,
     config: Optional[Path] = ConfigOption,
     as_json: bool = JsonOption,
 ) -> None:
@@ -190,7 +194,8 @@ def intake(
 
     cfg = _config(config)
     with progress_bar(len(collect_files(paths)[0]), "正在登记", enabled=not as_json) as tick:
-        report = _guarded(intake_job, cfg, paths, period, received_at, progress=tick, new_ledger=new_ledger)
+        report = _guarded(intake_job, cfg, paths, period, received_at, progress=tick, new_ledger=new_ledger,
+                          jobs=jobs or None)
     _emit(report, as_json, print_intake, report.exit_code)
 
 
@@ -228,6 +233,7 @@ def merge(
     out: Optional[Path] = typer.Option(None, "--out", "-o", metavar="文件夹", help="汇总工作簿和报市汇总表保存到哪个文件夹（没有就新建；默认：配置文件旁的 输出/）。"),
     received_at: Optional[str] = typer.Option(None, "--received-at", metavar="时间", help="新登记文件的收到时间（北京时间），如 \"2021-09-23 10:15\"。不填则用文件的修改时间（迟报将标为待核实）。"),
     new_ledger: bool = NewLedgerOption,
+    jobs: int = JobsOption,
     config: Optional[Path] = ConfigOption,
     as_json: bool = JsonOption,
 ) -> None:
@@ -248,7 +254,7 @@ def merge(
     cfg = _config(config)
     with progress_bar(len(collect_files(paths or [])[0]), "正在登记", enabled=not as_json) as tick:
         outcome = _guarded(merge_job, cfg, list(paths or []), period, out, progress=tick,
-                           received_text=received_at, new_ledger=new_ledger)
+                           received_text=received_at, new_ledger=new_ledger, jobs=jobs or None)
     _emit(outcome, as_json, print_merge, outcome.exit_code)
 
 

@@ -8,15 +8,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
-from rich.console import Console
-from rich.table import Table
-
 from .findings import tally
 from .values import neutral
 from .ledger import receipt_source_label, receipt_source_trusted
 from .validation import ValidationReport
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # rich is imported only when something is printed for people, never under --json
+    from rich.console import Console
+    from rich.table import Table
+
     from .intake import IntakeReport
     from .mail import MailOutcome
     from .workflow import MergeOutcome, StatusOutcome
@@ -43,6 +43,8 @@ def make_console(stderr: bool = False) -> Console:
             stream.reconfigure(errors="replace")
     except (AttributeError, ValueError):
         pass
+    from rich.console import Console
+
     interactive = hasattr(stream, "isatty") and stream.isatty()
     return Console(file=stream, highlight=False, soft_wrap=True, width=None if interactive else 100_000)
 
@@ -66,14 +68,23 @@ def progress_bar(total: int, description: str, enabled: bool) -> Iterator:
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    # no refresh thread (auto_refresh=False): reading forks worker processes, and a process
+    # must not fork while another of its threads may hold a lock; the bar redraws as files finish
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), transient=True) as bar:
+                  TimeElapsedColumn(), transient=True, auto_refresh=False) as bar:
         task = bar.add_task(description, total=total)
-        yield lambda _item: bar.advance(task)
+
+        def tick(_item) -> None:
+            bar.advance(task)
+            bar.refresh()
+
+        yield tick
 
 
 def new_table(*columns: str, right: tuple[str, ...] = ()) -> Table:
     """A table whose cells wrap (fold) on a narrow terminal instead of being cut with "…"."""
+    from rich.table import Table
+
     t = Table(show_header=True, header_style="bold", box=None, padding=(0, 1))
     for col in columns:
         t.add_column(col, overflow="fold", justify="right" if col in right else "left")

@@ -33,6 +33,12 @@ CATALOG: dict[str, Kind] = {
     "file-not-found": Kind(ERROR, "文件不存在", "找不到文件或文件夹：{path}", unreadable=True),
     "unreadable-file": Kind(ERROR, "文件无法读取", "无法读取该文件：{reason}", unreadable=True),
     "unsupported-format": Kind(ERROR, "文件格式不支持", "{reason}", unreadable=True),
+    "reader-crashed": Kind(
+        ERROR, "读取时程序异常退出",
+        "读取该文件时读取程序异常退出（文件可能已损坏或构造异常），其他文件照常处理。原件已保留；"
+        "请让填报单位重新另存后再报送。",
+        unreadable=True,
+    ),
     "no-form-found": Kind(
         ERROR, "未找到报表",
         "文件中没有找到任何可识别的报表（{forms}）。请使用统一下发的表样，勿删除表头文字。",

@@ -11,6 +11,7 @@ import os
 import re
 import zipfile
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -215,9 +216,10 @@ def _scan_xlsx(path: Path) -> XlsxScan:
                 if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
                     data = zf.read(info)
                     scan.has_formulas = scan.has_formulas or bool(_FORMULA.search(data))
-                    for col, row in _CELL_REF.findall(data):
-                        scan.max_row = max(scan.max_row, int(row))
-                        scan.max_col = max(scan.max_col, _col_number(col))
+                    refs = _CELL_REF.findall(data)
+                    if refs:  # per distinct row and column, not per cell
+                        scan.max_row = max(scan.max_row, *map(int, set(map(itemgetter(1), refs))))
+                        scan.max_col = max(scan.max_col, *map(_col_number, set(map(itemgetter(0), refs))))
     except zipfile.BadZipFile:
         raise ReadError("unreadable-file", "文件已损坏（压缩结构不完整），请重新保存后报送。") from None
     return scan

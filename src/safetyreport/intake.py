@@ -85,7 +85,7 @@ def take_in(paths: Iterable[Path], cfg: Config, ledger: Ledger, schemas: SchemaS
             period: Period | None = None, received_at: dt.datetime | None = None,
             source: str = "intake", progress: Callable[[Path], None] | None = None,
             default_period: Period | None = None, received_source: str = "given",
-            sender: Sender | None = None, own_transaction: bool = True) -> IntakeReport:
+            sender: Sender | None = None, own_transaction: bool = True, jobs: int | None = None) -> IntakeReport:
     """Record every file not yet in the ledger. Bytes already known are a no-op.
 
     Period: `period` if given; else the period a folder's name gives ("2021-09-23"); else
@@ -94,16 +94,30 @@ def take_in(paths: Iterable[Path], cfg: Config, ledger: Ledger, schemas: SchemaS
     the next deadline after the receipt time. A form dated in another week is flagged.
     `sender`: the filing came by mail; the sender's address decides the submitter when the roster
     knows it. `own_transaction=False`: the caller holds the transaction (a mail and its files)."""
+    from .parallel import read_all
+
     roster = cfg.roster
     files, skipped = require_files(paths)
     report = IntakeReport(skipped=skipped)
     args = (cfg, ledger, schemas, roster, period, received_at, source, default_period, received_source, sender)
 
     def work() -> None:
-        for path in files:
-            report.taken.append(_take_one(path, *args))
-            if progress:
-                progress(path)
+        hashed = [(path, _hash(path)) for path in files]
+        # bytes the ledger holds already are not read again; the rest are read on every core
+        to_read = [i for i, (_, sha) in enumerate(hashed) if not _known_live(ledger, sha)]
+        reads = read_all([hashed[i] for i in to_read], read_examined, schemas, roster, jobs,
+                         progress and (lambda item: progress(item[0])), path_of=lambda item: item[0])
+        reading = set(to_read)
+        for i, (path, sha) in enumerate(hashed):
+            if i in reading:
+                read, findings = next(reads)
+                known = _known_live(ledger, sha)  # the same bytes earlier in this batch
+                report.taken.append(_take_known(path, ledger, known) if known else
+                                    _record(path, read, findings, *args))
+            else:
+                report.taken.append(_take_known(path, ledger, ledger.knows(sha)))
+                if progress:
+                    progress(path)
 
     if own_transaction:
         with ledger.transaction():
@@ -113,30 +127,46 @@ def take_in(paths: Iterable[Path], cfg: Config, ledger: Ledger, schemas: SchemaS
     return report
 
 
-def _take_one(path, cfg, ledger, schemas, roster, period, received_at, source, default_period,
-              received_source="given", sender: Sender | None = None) -> Taken:
+def _hash(path: Path) -> str | None:
     try:
-        sha = file_sha256(path)
+        return file_sha256(path)
     except OSError:
-        sha = None
+        return None
+
+
+def _known_live(ledger: Ledger, sha: str | None):
     known = ledger.knows(sha) if sha else None
-    if known and not known.withdrawn:
-        repaired = ledger.repair(known, path)  # the same bytes put a lost original back
-        return Taken(str(path), known, False, ledger.findings_of(known.id, str(path)), repaired=repaired)
+    return known if known and not known.withdrawn else None
+
+
+def _take_known(path: Path, ledger: Ledger, known) -> Taken:
+    repaired = ledger.repair(known, path)  # the same bytes put a lost original back
+    return Taken(str(path), known, False, ledger.findings_of(known.id, str(path)), repaired=repaired)
+
+
+def read_examined(item: tuple[Path, str | None], schemas: SchemaSet, roster) -> tuple[FileRead, list[Finding]]:
+    """One file read and checked on its own (run in a worker process)."""
+    path, sha = item
     read = read_file(path, schemas, roster, sha256=sha)
-    findings = examine(read, schemas, roster)
+    return read, examine(read, schemas, roster)
+
+
+def _record(path, read, findings, cfg, ledger, schemas, roster, period, received_at, source, default_period,
+            received_source="given", sender: Sender | None = None) -> Taken:
+    """Place a file read into its period and keep it in the ledger."""
     if sender is not None:
-        findings += _by_sender(read, sender)
+        findings = findings + _by_sender(read, sender)
     if not read.sha256:  # missing or unreadable before hashing: nothing to keep
         return Taken(str(path), None, False, findings)
+    known = ledger.knows(read.sha256)  # withdrawn earlier (say, taken into the wrong period)
     when, when_source = receipt_time(cfg, path, received_at, received_source)
     dated = _dated(cfg, read)
     marked = period_from_name(cfg, read.marker.get("period", ""))
     chosen = (period or period_from_name(cfg, path.parent.name) or default_period or marked or dated
               or period_for(cfg, when))
     placed = placement(cfg, read, chosen, when)
-    findings += placed
-    if known:  # withdrawn earlier (say, taken into the wrong period): it counts again, here
+    findings = findings + placed
+    if known:  # it counts again, here
         filing = ledger.retake(known, chosen.key if chosen else None, when, source, when_source, placed)
         return Taken(str(path), filing, True, ledger.findings_of(known.id, str(path)), retaken=True)
     filing, new = ledger.add(read, findings, chosen.key if chosen else None, when, source, when_source)

@@ -140,6 +140,26 @@ def receipt_source_trusted(source: str) -> bool:
     return RECEIPT_SOURCES.get(source, (source, False))[1]
 
 
+_FILING_COLUMNS = ("id, sha256, original_name, original_path, archive_path, submitter, period, received_at,"
+                   " source, errors, warnings, received_source, withdrawn")
+
+# The queries that run once per file or per form: each must find its rows by an index, so a
+# Thursday costs the same in week 12 as in week 1 (tests/test_parallel.py asks SQLite's planner).
+QUERIES = {
+    "knows": f"SELECT {_FILING_COLUMNS} FROM filings WHERE sha256 = ?",
+    "filing": f"SELECT {_FILING_COLUMNS} FROM filings WHERE id = ?",
+    "supersede-clear": "UPDATE forms SET superseded_by = NULL WHERE filing_id IN (SELECT id FROM filings"
+                       " WHERE submitter = ? AND period = ? AND withdrawn IS NOT NULL)",
+    "supersede-rows": "SELECT forms.id, forms.schema_id, filings.received_at, filings.sha256 FROM forms"
+                      " JOIN filings ON filings.id = forms.filing_id WHERE filings.submitter = ? AND filings.period = ?"
+                      " AND filings.withdrawn IS NULL",
+    "supersede-set": "UPDATE forms SET superseded_by = ? WHERE id = ?",
+    "counting": "SELECT count(*), sum(superseded_by IS NULL) FROM forms WHERE filing_id = ?",
+    "findings-of": "SELECT code, severity, sheet, cell, form, column_key, message FROM findings"
+                   " WHERE filing_id = ? ORDER BY rowid",
+}
+
+
 class LedgerError(Exception):
     """The ledger cannot be opened or written; the message is Chinese."""
 
@@ -177,6 +197,7 @@ class Ledger:
         self.path = folder / LEDGER_NAME
         self.archive = folder / ARCHIVE_NAME
         self.wait = wait
+        self._unsynced: list[Path] = []  # files copied or written, to reach the disk before COMMIT
         if not create:
             self._refuse_to_create()
         try:
@@ -265,6 +286,11 @@ class Ledger:
                 time.sleep(0.2)
 
     def close(self) -> None:
+        if self._unsynced:  # an original put back outside a transaction (repair)
+            from .atomic import sync_to_disk
+
+            sync_to_disk(self._unsynced)
+            self._unsynced = []
         self.db.close()
 
     def __enter__(self) -> "Ledger":
@@ -295,6 +321,11 @@ class Ledger:
         self._locked(lambda: self.db.execute("BEGIN IMMEDIATE"))
         try:
             yield
+            if self._unsynced:  # the originals and sidecars copied in this transaction, on disk first
+                from .atomic import sync_to_disk
+
+                sync_to_disk(self._unsynced)
+                self._unsynced = []
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
@@ -308,7 +339,7 @@ class Ledger:
 
     def knows(self, sha256: str) -> Filing | None:
         """The filing of these bytes, withdrawn or not."""
-        row = self.db.execute(f"SELECT {self._COLUMNS} FROM filings WHERE sha256 = ?", (sha256,)).fetchone()
+        row = self.db.execute(QUERIES["knows"], (sha256,)).fetchone()
         return self._filing(row) if row else None
 
     def add(self, read: FileRead, findings: list[Finding], period: str | None,
@@ -350,6 +381,7 @@ class Ledger:
         tmp = target.with_name(f".{target.name}.tmp")
         shutil.copyfile(src, tmp)
         tmp.replace(target)
+        self._unsynced.append(target)
 
     # --- the archive: originals, and beside each what rebuilds its filing ------------------------
 
@@ -367,7 +399,11 @@ class Ledger:
                   "received_at": filing.received_at.isoformat(), "received_source": filing.received_source,
                   "source": filing.source, "withdrawn": filing.withdrawn,
                   "taken_at": self.db.execute("SELECT taken_at FROM filings WHERE id = ?", (filing.id,)).fetchone()[0]}
-        write_text_atomic(self.sidecar_path(filing), json.dumps(record, ensure_ascii=False, indent=1))
+        path = self.sidecar_path(filing)
+        batched = self.db.in_transaction  # synced once, before the transaction commits
+        write_text_atomic(path, json.dumps(record, ensure_ascii=False, indent=1), durable=not batched)
+        if batched:
+            self._unsynced.append(path)
 
     def _journal(self, name: str, record: dict) -> None:
         """Append to an archive journal (decisions, mail sent): what rebuild replays."""
@@ -400,13 +436,8 @@ class Ledger:
         """For each form, the latest received filing counts; the others point at it. Ties are
         broken by content hash, so the result never depends on the order files were taken in.
         A withdrawn filing takes no part (its forms point nowhere and are left out of the index)."""
-        self.db.execute(
-            "UPDATE forms SET superseded_by = NULL WHERE filing_id IN (SELECT id FROM filings"
-            " WHERE submitter = ? AND period = ? AND withdrawn IS NOT NULL)", (submitter, period))
-        rows = self.db.execute(
-            "SELECT forms.id, forms.schema_id, filings.received_at, filings.sha256 FROM forms"
-            " JOIN filings ON filings.id = forms.filing_id WHERE filings.submitter = ? AND filings.period = ?"
-            " AND filings.withdrawn IS NULL", (submitter, period)).fetchall()
+        self.db.execute(QUERIES["supersede-clear"], (submitter, period))
+        rows = self.db.execute(QUERIES["supersede-rows"], (submitter, period)).fetchall()
         latest: dict[str, tuple] = {}
         for form_id, schema_id, received, sha in rows:
             key = (_instant(received), sha)
@@ -414,8 +445,7 @@ class Ledger:
                 latest[schema_id] = (key, form_id)
         for form_id, schema_id, _, _ in rows:
             winner = latest[schema_id][1]
-            self.db.execute("UPDATE forms SET superseded_by = ? WHERE id = ?",
-                            (None if form_id == winner else winner, form_id))
+            self.db.execute(QUERIES["supersede-set"], (None if form_id == winner else winner, form_id))
 
     # --- the clerk's corrections: withdraw, reinstate, retake (nothing is ever deleted) ----------
 
@@ -478,8 +508,7 @@ class Ledger:
 
     def counting(self, filing_id: int) -> tuple[int, int]:
         """(forms of the filing, of which counting): 0 counting means wholly superseded."""
-        n, live = self.db.execute("SELECT count(*), sum(superseded_by IS NULL) FROM forms WHERE filing_id = ?",
-                                  (filing_id,)).fetchone()
+        n, live = self.db.execute(QUERIES["counting"], (filing_id,)).fetchone()
         return n, live or 0
 
     # --- mail taken from the mailbox ----------------------------------------------------------
@@ -543,15 +572,14 @@ class Ledger:
 
     # --- reading ------------------------------------------------------------------------------
 
-    _COLUMNS = ("id, sha256, original_name, original_path, archive_path, submitter, period, received_at,"
-                " source, errors, warnings, received_source, withdrawn")
+    _COLUMNS = _FILING_COLUMNS
 
     def _filing(self, row) -> Filing:
         return Filing(row[0], row[1], row[2], row[3], row[4], row[5], row[6],
                       dt.datetime.fromisoformat(row[7]), *row[8:])
 
     def filing(self, filing_id: int) -> Filing:
-        row = self.db.execute(f"SELECT {self._COLUMNS} FROM filings WHERE id = ?", (filing_id,)).fetchone()
+        row = self.db.execute(QUERIES["filing"], (filing_id,)).fetchone()
         if row is None:
             raise LedgerError(f"台账中没有编号为 {filing_id} 的报表。可用 safetyreport filings 查看编号。")
         return self._filing(row)
@@ -593,8 +621,7 @@ class Ledger:
     def findings_of(self, filing_id: int, path: str) -> list[Finding]:
         return [Finding(code=r[0], severity=r[1], sheet=r[2], cell=r[3], form=r[4], column=r[5],
                         message=r[6], path=path)
-                for r in self.db.execute("SELECT code, severity, sheet, cell, form, column_key, message"
-                                         " FROM findings WHERE filing_id = ? ORDER BY rowid", (filing_id,))]
+                for r in self.db.execute(QUERIES["findings-of"], (filing_id,))]
 
     def decisions(self) -> dict[str, str]:
         return dict(self.db.execute("SELECT duplicate_id, verdict FROM decisions"))

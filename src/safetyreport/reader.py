@@ -44,6 +44,7 @@ class SheetIndex:
         self.rows: dict[int, list[int]] = defaultdict(list)
         for r, c in sorted(sheet.cells):
             self.rows[r].append(c)
+        self.last_row = max(self.rows, default=0)
         self.footer_rows = sorted({r for (r, _), t in self.text.items()
                                    if any(w in t for w in FOOTER_WORDS)})
         # a cell says label L when its text is L, or its text without a trailing unit is L or
@@ -131,7 +132,7 @@ def _regions(index: SheetIndex, schema: Schema) -> list[Region]:
     first = tuple(norm_label(x) for x in schema.identify[:1])
     anchors = index.find(first)
     regions: list[Region] = []
-    last_row = max((r for r, _ in index.sheet.cells), default=0)
+    last_row = index.last_row
     for r, _ in anchors:
         if regions and r <= regions[-1].bottom:
             continue
@@ -248,9 +249,10 @@ def _read_table(index: SheetIndex, region: Region, schema: Schema, form: FormDat
     first_data = min(r for r, _ in found_rows.values())
     label_col = min(c for _, c in found_rows.values())
     col_of = _locate_columns(index, schema.columns, region.top, first_data - 1, label_col, missing)
+    cols = schema.column_map  # a plain dict: asked once per cell
     for key, (r, _) in found_rows.items():
         form.row_labels[key] = schema.row(key).label
-        form.table[key] = {ck: _parse(sheet, r, c, schema.column(ck), vocab) for ck, c in col_of.items()}
+        form.table[key] = {ck: _parse(sheet, r, c, cols[ck], vocab) for ck, c in col_of.items()}
     if schema.open_rows:
         known = {r for r, _ in found_rows.values()}
         for r in range(first_data, bottom + 1):
@@ -259,7 +261,7 @@ def _read_table(index: SheetIndex, region: Region, schema: Schema, form: FormDat
                 continue
             key = f"extra_{len(form.row_labels) - len(found_rows) + 1}"
             form.row_labels[key] = label
-            form.table[key] = {ck: _parse(sheet, r, c, schema.column(ck), vocab) for ck, c in col_of.items()}
+            form.table[key] = {ck: _parse(sheet, r, c, cols[ck], vocab) for ck, c in col_of.items()}
 
 
 def _locate_columns(index: SheetIndex, columns: list[Column], top: int, bottom: int,
@@ -321,6 +323,7 @@ def _read_list(index: SheetIndex, region: Region, schema: Schema, form: FormData
         return
     hints = {norm_label(h) for h in schema.hint_rows}
     vocab = Vocabulary.of(schema)
+    cols = schema.column_map
     for r in range(header_bottom + 1, bottom + 1):
         texts = [cell_text(sheet.cells.get((r, c))) for c in col_of.values()]
         joined = norm_label("".join(texts))
@@ -335,7 +338,7 @@ def _read_list(index: SheetIndex, region: Region, schema: Schema, form: FormData
         if _says_none(filled, schema, vocab):
             form.none_rows.append(r + 1)  # "无" / "暂无": the list is empty — kept, never a record
             continue
-        record = {k: _parse(sheet, r, c, schema.column(k), vocab) for k, c in col_of.items()}
+        record = {k: _parse(sheet, r, c, cols[k], vocab) for k, c in col_of.items()}
         for k, cell in record.items():
             if cell.problem == "blank":  # a list row naming a business without a fine has no amount, not 0
                 record[k] = Cell(None, cell.ref, cell.text)
@@ -394,7 +397,7 @@ def _says_none(filled: dict[str, str], schema: Schema, vocab: Vocabulary) -> boo
     for key, text in filled.items():
         if key == "seq":
             continue
-        column = schema.column(key)
+        column = schema.column_map[key]
         if column.type in NUMERIC_TYPES and parse_number(text, column.type).value == 0:
             continue
         if norm_word(text) not in vocab.none:

@@ -54,8 +54,14 @@ def _row_prefix(form: FormData, row: str) -> str:
 def _check_cells(form: FormData, schema: Schema, emit) -> None:
     blanks: list[str] = []
 
-    def one(cell: Cell, column_key: str, label: str) -> None:
-        column = schema.column(column_key)
+    cols = schema.column_map
+
+    def one(cell: Cell, column_key: str, where: str) -> None:
+        # most cells are fine: the label is made only for a cell that has something to say
+        if not cell.problem:
+            return
+        column = cols[column_key]
+        label = f"{where}{column.display}（{cell.ref}）"
         if cell.problem == "blank":
             blanks.append(cell.ref)
         elif cell.problem == "yuan":
@@ -67,10 +73,12 @@ def _check_cells(form: FormData, schema: Schema, emit) -> None:
 
     for row, cells in form.table.items():
         for key, cell in cells.items():
-            one(cell, key, f"{_row_prefix(form, row)}{schema.column(key).display}（{cell.ref}）")
+            if cell.problem:
+                one(cell, key, _row_prefix(form, row))
     for rownum, record in zip(form.record_rows, form.records):
         for key, cell in record.items():
-            one(cell, key, f"第 {rownum} 行{schema.column(key).display}（{cell.ref}）")
+            if cell.problem:
+                one(cell, key, f"第 {rownum} 行")
     if blanks:
         shown = "、".join(blanks[:5]) + ("等" if len(blanks) > 5 else "")
         emit("blank-as-zero", blanks[0], form_label=schema.label, count=len(blanks), cells=shown)

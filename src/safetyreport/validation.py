@@ -162,21 +162,25 @@ def _mtime(path: str) -> float:
         return 0.0
 
 
+def read_checked(path: Path, schemas: SchemaSet, roster) -> tuple[FileRead, list[Finding]]:
+    """One file read, with the rules that need only that file (run in a worker process)."""
+    read = read_file(path, schemas, roster)
+    read.findings += check_submitter(read, roster)
+    for form in read.forms:
+        read.findings += check_form(form, schemas[form.schema_id])
+    return read, []
+
+
 def validate_paths(paths: Iterable[Path], config: Config, schemas: SchemaSet | None = None,
-                   progress: Callable[[Path], None] | None = None) -> ValidationReport:
-    """Read, group and check every file. `progress` is called once per file read."""
+                   progress: Callable[[Path], None] | None = None, jobs: int | None = None) -> ValidationReport:
+    """Read, group and check every file, reading on `jobs` processes (default: every core).
+    `progress` is called once per file read."""
+    from .parallel import read_all
+
     schemas = schemas or load_schemas(*config.schema_dirs())
     roster = config.roster
     files, skipped = require_files(paths)
-    reads: list[FileRead] = []
-    for path in files:
-        reads.append(read_file(path, schemas, roster))
-        if progress:
-            progress(path)
-    for read in reads:
-        read.findings += check_submitter(read, roster)
-        for form in read.forms:
-            read.findings += check_form(form, schemas[form.schema_id])
+    reads = [read for read, _ in read_all(files, read_checked, schemas, roster, jobs, progress)]
     _mark_duplicate_files(reads)
     by_path = {r.path: r for r in reads}
     labels = {s.id: s.label for s in schemas}

@@ -10,6 +10,7 @@ import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 _UNIT_WORDS = ("万元", "人次", "元", "项", "家", "个", "处", "份", "次", "人", "架", "套", "台", "条", "%")
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
@@ -39,11 +40,19 @@ def cell_text(raw: object) -> str:
     """Display text of a raw cell value, normalised to half-width, trimmed."""
     if raw is None:
         return ""
+    if isinstance(raw, str):
+        return _str_text(raw)
     if isinstance(raw, float) and raw.is_integer():
         raw = int(raw)
     if isinstance(raw, dt.datetime):
         return raw.strftime("%Y-%m-%d") if raw.time() == dt.time() else raw.isoformat(sep=" ")
     return unicodedata.normalize("NFKC", str(raw)).strip()
+
+
+@lru_cache(maxsize=1 << 16)
+def _str_text(raw: str) -> str:
+    # memoised: labels and the same words (无, 已整改, 街道 names) recur in every file
+    return unicodedata.normalize("NFKC", raw).strip()
 
 
 def plain_text(raw: object) -> str:

@@ -71,7 +71,8 @@ def init_job(folder: Path, force: bool = False) -> InitOutcome:
 
 
 def intake_job(cfg: Config, paths: list[Path], period_text: str | None, received_text: str | None,
-               progress: Callable[[Path], None] | None = None, new_ledger: bool = False) -> IntakeReport:
+               progress: Callable[[Path], None] | None = None, new_ledger: bool = False,
+               jobs: int | None = None) -> IntakeReport:
     schemas = load_schemas(*cfg.schema_dirs())
     period = parse_period(cfg, period_text) if period_text else None
     when = parse_received(received_text)
@@ -79,8 +80,8 @@ def intake_job(cfg: Config, paths: list[Path], period_text: str | None, received
     mails = [p for p in files if p.suffix.lower() in MAIL_SUFFIXES]
     sheets = [p for p in files if p.suffix.lower() not in MAIL_SUFFIXES]
     with Ledger.of(cfg, create=new_ledger, changes=True) as ledger:
-        report = (take_in(sheets, cfg, ledger, schemas, period=period, received_at=when, progress=progress)
-                  if sheets else IntakeReport())
+        report = (take_in(sheets, cfg, ledger, schemas, period=period, received_at=when, progress=progress,
+                          jobs=jobs) if sheets else IntakeReport())
         report.skipped = skipped
         if mails:  # saved mail: its attachments, received when its headers say, marked so
             from .mailbox import take_eml
@@ -102,7 +103,7 @@ def latest_filed_period(cfg: Config, ledger: Ledger) -> Period:
 
 def merge_job(cfg: Config, paths: list[Path], period_text: str | None, out: Path | None = None,
               schemas: SchemaSet | None = None, progress: Callable[[Path], None] | None = None,
-              received_text: str | None = None, new_ledger: bool = False) -> MergeOutcome:
+              received_text: str | None = None, new_ledger: bool = False, jobs: int | None = None) -> MergeOutcome:
     from .output import write_consolidated, write_district_filing
 
     schemas = schemas or load_schemas(*cfg.schema_dirs())
@@ -114,7 +115,7 @@ def merge_job(cfg: Config, paths: list[Path], period_text: str | None, out: Path
         intake = None
         if paths:
             intake = take_in(paths, cfg, ledger, schemas, source="folder", progress=progress,
-                             default_period=period, received_at=when)
+                             default_period=period, received_at=when, jobs=jobs)
         period = period or latest_filed_period(cfg, ledger)
         result = merge_period(cfg, ledger, period, schemas)
         result.findings += archive_findings(ledger, {c.filing.id: c.filing for r in result.rows
