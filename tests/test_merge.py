@@ -405,3 +405,25 @@ def test_an_old_ledger_is_migrated_in_place_keeping_its_filings(tmp_path):
 
     proc = run_process("merge", "--config", str(camp.folder / "safetyreport.toml"))
     assert proc.returncode == 2 and "更新版本" in proc.stderr
+
+
+def test_consolidated_workbook_keeps_its_layout(demo):
+    """Written by xlsxwriter: the paper form's merged headers, frozen panes, A4 landscape one page
+    wide, column widths — read back with openpyxl."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(demo / "输出" / "鲤城区专项整治汇总_2021-09-30.xlsx")
+    assert wb.sheetnames == ["附件3汇总", "附件4汇总", "附件5汇总", "附件6汇总", "报送情况", "问题清单"]
+    ws = wb["附件3汇总"]
+    merged = {str(r) for r in ws.merged_cells.ranges}
+    assert {"A3:A4", "A5:A6"} <= merged and any(r.startswith("A1:") for r in merged)
+    assert ws["A1"].value.endswith("工作情况汇总表") and ws["A1"].font.b and ws["A5"].value == "合计"
+    assert ws["A5"].font.b and ws["C5"].font.b  # the 合计 pair in bold
+    assert ws.freeze_panes == "C5" and wb["附件4汇总"].freeze_panes == "C4"
+    assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize in (9, "9")
+    # one page wide (1 is the default, left out of the file), as many pages tall as needed
+    assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth in (None, 1, "1")
+    assert ws.page_setup.fitToHeight in (0, "0")
+    assert 16 <= ws.column_dimensions["A"].width < 17 and ws.row_dimensions[4].height == 48  # (+ padding)
+    header = ws["C3"]
+    assert header.fill.fgColor.rgb.endswith("DDEBF7") and header.border.left.style == "thin"

@@ -1,6 +1,8 @@
-"""Writing workbooks (openpyxl): the consolidated workbook, the district's own filing, and any
-form layout. Computes nothing: every figure comes from a PeriodResult. Text from submissions is
-always written as text, never as a formula. Files are written atomically.
+"""Writing workbooks: the consolidated workbook and the district's own filing with xlsxwriter
+(`xlsx.Book`, written fresh each Thursday), and blank forms with openpyxl (locked labels, data
+validation, conditional marks; the sample generator also edits what it returns). Computes
+nothing: every figure comes from a PeriodResult. Text from submissions is always written as
+text, never as a formula. Files are written atomically.
 """
 
 from __future__ import annotations
@@ -196,34 +198,30 @@ def _guard(ws, lay: SheetLayout) -> None:
 
 
 def write_consolidated(result: PeriodResult, schemas: SchemaSet, path: Path) -> Path:
-    import openpyxl
+    """Written with xlsxwriter (see xlsx.py): fresh each Thursday, never edited by us."""
+    from .xlsx import Book
 
-    wb = openpyxl.Workbook()
-    wb.remove(wb.active)
-    _register_styles(wb)
-    _sheet_a3(wb.create_sheet("附件3汇总"), result, schemas)
-    _sheet_a4(wb.create_sheet("附件4汇总"), result, schemas)
-    _sheet_a5(wb.create_sheet("附件5汇总"), result, schemas)
-    _sheet_a6(wb.create_sheet("附件6汇总"), result)
-    _sheet_status(wb.create_sheet("报送情况"), result)
-    _sheet_findings(wb.create_sheet("问题清单"), result)
-    _save(wb, path)
-    return path
+    wb = Book()
+    _sheet_a3(wb.sheet("附件3汇总"), result, schemas)
+    _sheet_a4(wb.sheet("附件4汇总"), result, schemas)
+    _sheet_a5(wb.sheet("附件5汇总"), result, schemas)
+    _sheet_a6(wb.sheet("附件6汇总"), result)
+    _sheet_status(wb.sheet("报送情况"), result)
+    _sheet_findings(wb.sheet("问题清单"), result)
+    return wb.save(path)
 
 
 def _title(ws, text: str, sub: str, width: int) -> None:
-    put(ws, 1, 1, text).style = "sr-title"
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
-    put(ws, 2, 1, sub)
-    ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=width)
+    ws.put(1, 1, text, "sr-title")
+    ws.merge(1, 1, 1, width)
+    ws.put(2, 1, sub)
+    ws.merge(2, 1, 2, width)
 
 
 def _header(ws, row: int, labels: list[str], widths: list[float]) -> None:
-    from openpyxl.utils import get_column_letter
-
     for i, (label, w) in enumerate(zip(labels, widths), start=1):
-        put(ws, row, i, label).style = "sr-header"
-        ws.column_dimensions[get_column_letter(i)].width = w
+        ws.put(row, i, label, "sr-header")
+        ws.width(i, w)
 
 
 def _subtitle(result: PeriodResult) -> str:
@@ -237,21 +235,21 @@ def _sheet_a3(ws, result: PeriodResult, schemas: SchemaSet) -> None:
     ncol = len(cols) + 3
     _title(ws, f"{result.district}景区和非景区景点安全管理专项整治工作情况汇总表", _subtitle(result), ncol)
     # two header rows: group labels merged over their sub-labels, as on the paper form
-    put(ws, 3, 1, "填报单位")
-    put(ws, 3, 2, "类别")
+    ws.put(3, 1, "填报单位")
+    ws.put(3, 2, "类别")
     lay = layout_form(schema)
     for (r, c), v in lay.cells.items():
         if r in (3, 4) and c >= 1:
-            put(ws, r, c + 2, v)
+            ws.put(r, c + 2, v)
     for r1, c1, r2, c2 in lay.merges:
         if r1 in (3, 4) and c1 >= 1:
-            ws.merge_cells(start_row=r1, start_column=c1 + 2, end_row=r2, end_column=c2 + 2)
-    put(ws, 3, ncol, "备注")
+            ws.merge(r1, c1 + 2, r2, c2 + 2)
+    ws.put(3, ncol, "备注")
     for c in (1, 2, ncol):
-        ws.merge_cells(start_row=3, start_column=c, end_row=4, end_column=c)
+        ws.merge(3, c, 4, c)
     for r in (3, 4):
         for c in range(1, ncol + 1):
-            ws.cell(row=r, column=c).style = "sr-header"
+            ws.style(r, c, "sr-header")
     units = ["", ""] + [f"（{c.unit}）" if c.unit else "" for c in cols]
     row = 5
     total_note = (f"累计数为 {result.totals.cumulative_submitters} 个单位之和；"
@@ -267,16 +265,16 @@ def _sheet_a3(ws, result: PeriodResult, schemas: SchemaSet) -> None:
         pairs.append((r.submitter.name, r.cumulative if r.status != "missing" else None, r.weekly, note, r))
     where: dict[tuple[str, str, str], Any] = {}
     for name, cum, wk, note, res in pairs:
-        put(ws, row, 1, name)
-        ws.merge_cells(start_row=row, start_column=1, end_row=row + 1, end_column=1)
-        put(ws, row, 2, "累计数")
-        put(ws, row + 1, 2, "当周数")
+        ws.put(row, 1, name)
+        ws.merge(row, 1, row + 1, 1)
+        ws.put(row, 2, "累计数")
+        ws.put(row + 1, 2, "当周数")
         for i, col in enumerate(cols, start=3):
             for rr, values in ((row, cum), (row + 1, wk)):
                 v = values.get(col.key) if values else None
-                put(ws, rr, i, v if v is not None else "—")
-        put(ws, row, ncol, note)
-        ws.merge_cells(start_row=row, start_column=ncol, end_row=row + 1, end_column=ncol)
+                ws.put(rr, i, v if v is not None else "—")
+        ws.put(row, ncol, note)
+        ws.merge(row, ncol, row + 1, ncol)
         if res is not None and res.status == "filed":
             c = res.forms[TABLE_FORM]
             for rr, key in ((row, "cumulative"), (row + 1, "weekly")):
@@ -286,11 +284,10 @@ def _sheet_a3(ws, result: PeriodResult, schemas: SchemaSet) -> None:
                         where[(c.filing.original_path, c.form.sheet, cell.ref)] = (rr, i)
         for rr in (row, row + 1):
             for cc in range(1, ncol + 1):
-                ws.cell(row=rr, column=cc).style = (
-                    "sr-cell-wrap" if cc == ncol else "sr-cell-bold" if name == "合计" else "sr-cell")
+                ws.style(rr, cc, "sr-cell-wrap" if cc == ncol else "sr-cell-bold" if name == "合计" else "sr-cell")
         row += 2
     for i, u in enumerate(units, start=1):
-        put(ws, row, i, u)
+        ws.put(row, i, u)
     # every finding beside the cell it concerns: a fill and a comment with the message
     notes: dict[tuple[int, int], list] = {}
     for f in result.findings:
@@ -299,26 +296,19 @@ def _sheet_a3(ws, result: PeriodResult, schemas: SchemaSet) -> None:
             notes.setdefault(pos, []).append(f)
     for (r, c), fs in notes.items():
         _mark(ws, r, c, fs)
-    ws.column_dimensions["A"].width = 16
-    ws.column_dimensions["B"].width = 7
-    from openpyxl.utils import get_column_letter
-
+    ws.width(1, 16)
+    ws.width(2, 7)
     for i in range(3, ncol):
-        ws.column_dimensions[get_column_letter(i)].width = 7.5
-    ws.column_dimensions[get_column_letter(ncol)].width = 24
-    ws.row_dimensions[4].height = 48
-    _printable(ws, "C5")
+        ws.width(i, 7.5)
+    ws.width(ncol, 24)
+    ws.height(4, 48)
+    ws.printable(freeze=(5, 3))
 
 
 def _mark(ws, row: int, col: int, findings: list) -> None:
     """A finding beside the cell it concerns: a fill, and a comment with the message."""
-    from openpyxl.comments import Comment
-
-    st = _styles()
-    cell = ws.cell(row=row, column=col)
-    cell.fill = st["error"] if any(f.severity == "error" for f in findings) else st["warning"]
-    cell.comment = Comment("\n".join(f"[{f.title}] {f.message}" for f in findings), "safetyreport",
-                           width=320, height=120)
+    ws.mark(row, col, ERROR_FILL if any(f.severity == "error" for f in findings) else WARNING_FILL,
+            "\n".join(f"[{f.title}] {f.message}" for f in findings))
 
 
 def _mark_list_row(ws, row: int, item, columns: list[str], result: PeriodResult, first_col: int) -> None:
@@ -355,12 +345,12 @@ def _sheet_a4(ws, result: PeriodResult, schemas: SchemaSet) -> None:
             if d and d.verdict is None:
                 mark = f"疑似与{d.second if d.first == item.submitter else d.first}重复（{d.id}），待核实"
         for i, v in enumerate(values + [mark], start=1):
-            put(ws, r, i, v).style = "sr-wrap"
+            ws.put(r, i, v, "sr-wrap")
         _mark_list_row(ws, r, item, [c.key for c in cols], result, 3)
         r += 1
     counts = result.list_counts.get("a4", {})
-    put(ws, r + 1, 1, f"共 {counts.get('hazards', 0)} 项重大隐患（已确认的重复只计一次），其中整改完成 {counts.get('closed', 0)} 项。")
-    _printable(ws, "C4")
+    ws.put(r + 1, 1, f"共 {counts.get('hazards', 0)} 项重大隐患（已确认的重复只计一次），其中整改完成 {counts.get('closed', 0)} 项。")
+    ws.printable(freeze=(4, 3))
 
 
 def _sheet_a5(ws, result: PeriodResult, schemas: SchemaSet) -> None:
@@ -370,16 +360,16 @@ def _sheet_a5(ws, result: PeriodResult, schemas: SchemaSet) -> None:
     _header(ws, 3, heads, [16] + [22 if c.type == "names" else 10 for c in schema.columns])
     r = 4
     for item in result.lists.get("a5", []):
-        put(ws, r, 1, item.submitter)
+        ws.put(r, 1, item.submitter)
         for i, c in enumerate(schema.columns, start=2):
             v = item.values.get(c.key)
-            put(ws, r, i, "、".join(v) if isinstance(v, list) else (v if v not in (None, "") else ""))
+            ws.put(r, i, "、".join(v) if isinstance(v, list) else (v if v not in (None, "") else ""))
         _mark_list_row(ws, r, item, [c.key for c in schema.columns], result, 2)
         r += 1
     counts = result.list_counts.get("a5", {})
     parts = [f"{c.display} {counts.get(c.key, 0)} 家" for c in schema.columns if c.type == "names"]
-    put(ws, r + 1, 1, "合计（已确认的重复只计一次）：" + "，".join(parts) + f"；罚款金额 {counts.get('fine_amount', 0)} 万元。")
-    _printable(ws, "B4")
+    ws.put(r + 1, 1, "合计（已确认的重复只计一次）：" + "，".join(parts) + f"；罚款金额 {counts.get('fine_amount', 0)} 万元。")
+    ws.printable(freeze=(4, 2))
 
 
 def _sheet_a6(ws, result: PeriodResult) -> None:
@@ -389,7 +379,7 @@ def _sheet_a6(ws, result: PeriodResult) -> None:
     r = 4
     for label, v in result.facilities.items():
         for i, x in enumerate([label, v["existing"], v["added"], v["funds"]], start=1):
-            put(ws, r, i, x)
+            ws.put(r, i, x)
         r += 1
     r += 1
     _header(ws, r, ["填报单位", "设施", "现有", "新增", "新投入经费（万元）"], [22, 16, 10, 10, 18])
@@ -401,9 +391,9 @@ def _sheet_a6(ws, result: PeriodResult) -> None:
         for key, cells in c.form.table.items():
             vals = [cells[k].value if cells.get(k) else None for k in ("existing", "added", "funds")]
             for i, x in enumerate([res.submitter.name, c.form.row_labels.get(key, key), *vals], start=1):
-                put(ws, r, i, x)
+                ws.put(r, i, x)
             r += 1
-    _printable(ws, "A4")
+    ws.printable(freeze=(4, 1))
 
 
 def _sheet_status(ws, result: PeriodResult) -> None:
@@ -423,27 +413,26 @@ def _sheet_status(ws, result: PeriodResult) -> None:
         when = res.received_at[:16].replace("T", " ") if res.received_at else ""
         for i, v in enumerate([res.submitter.name, res.submitter.kind_label, res.status_text, when,
                                "、".join(files), sup, e, w], start=1):
-            put(ws, r, i, v).style = "sr-wrap"
+            ws.put(r, i, v, "sr-wrap")
         r += 1
     for f in result.unidentified:
         for i, v in enumerate(["（无法识别）", "", "未计入：不知道是哪个单位", f.received_at.isoformat()[:16].replace("T", " "),
                                f.original_name, "", f.errors, f.warnings], start=1):
-            put(ws, r, i, v)
+            ws.put(r, i, v)
         r += 1
-    _printable(ws, "A4")
+    ws.printable(freeze=(4, 1))
 
 
 def _sheet_findings(ws, result: PeriodResult) -> None:
     heads = ["文件", "工作表", "单元格", "级别", "代码", "问题", "说明"]
     _title(ws, "问题清单", _subtitle(result), len(heads))
     _header(ws, 3, heads, [34, 10, 10, 6, 22, 18, 80])
-    st = _styles()
     for r, f in enumerate(result.findings, start=4):
         for i, v in enumerate([Path(f.path).name if f.path else "", f.sheet, f.cell,
                                "错误" if f.severity == "error" else "提醒", f.code, f.title, f.message], start=1):
-            put(ws, r, i, v).style = "sr-wrap"
-        ws.cell(row=r, column=4).fill = st["error"] if f.severity == "error" else st["warning"]
-    _printable(ws, "A4")
+            ws.put(r, i, v, "sr-wrap")
+        ws.mark(r, 4, ERROR_FILL if f.severity == "error" else WARNING_FILL)
+    ws.printable(freeze=(4, 1))
 
 
 # --- the district's own filing, for the city -------------------------------------------------------
@@ -497,8 +486,28 @@ def write_district_filing(result: PeriodResult, cfg: Config, schemas: SchemaSet,
     sheets.append(a6)
     for lay in sheets:
         lay.cells[(lay.footer_row, 0)] = foot
-    write_layouts(sheets, path)
-    return path
+    from .xlsx import Book
+
+    wb = Book()
+    for lay in sheets:
+        _layout_sheet(wb.sheet(lay.name, lay.hidden), lay)
+    return wb.save(path)
+
+
+def _layout_sheet(ws, lay: SheetLayout) -> None:
+    """A form layout on an xlsx.Sheet, as `write_layouts` puts it on an openpyxl sheet (without
+    the blank form's guard): labels, the grid of input cells, merges, widths, heights."""
+    for (r, c), v in lay.cells.items():
+        ws.put(r + 1, c + 1, v, "sr-label" if (r, c) in lay.header_cells else None)
+    for r, c in lay.data_cells.values():
+        ws.style(r + 1, c + 1, "sr-cell-wrap" if lay.inputs.get((r, c)) in ("text", "names") else "sr-cell")
+    for r1, c1, r2, c2 in lay.merges:
+        ws.merge(r1 + 1, c1 + 1, r2 + 1, c2 + 1)
+    for c, w in lay.widths.items():
+        ws.width(c + 1, w)
+    for r, h in lay.row_heights.items():
+        ws.height(r + 1, h)
+    ws.printable()
 
 
 # --- blank forms ---------------------------------------------------------------------------------

@@ -1,0 +1,185 @@
+"""A workbook to be written, kept in memory and saved with xlsxwriter.
+
+The consolidated workbook and the district's filing are written fresh each Thursday and never
+edited, so they need no workbook model that can also read: xlsxwriter writes a province's
+workbook in a quarter of openpyxl's time and does not import numpy at start-up. Cells are kept
+in a dictionary until saving because a finding marks a cell (fill, comment) after its value is
+written, and xlsxwriter needs each cell's format when the cell is written.
+
+Rows and columns are 1-based here, as on the screen and in openpyxl.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .atomic import write_bytes_atomic
+from .values import neutral
+
+EXCEL_TEXT_LIMIT = 32767
+BORDER_COLOR = "#808080"
+
+# The house styles by name (what each cell says it is), as xlsxwriter format properties.
+STYLES: dict[str, dict[str, Any]] = {
+    "": {},
+    "sr-header": {"bold": True, "align": "center", "valign": "vcenter", "text_wrap": True, "border": 1,
+                  "border_color": BORDER_COLOR, "bg_color": "#DDEBF7"},
+    "sr-label": {"bold": True, "align": "center", "valign": "vcenter", "text_wrap": True, "border": 1,
+                 "border_color": BORDER_COLOR},
+    "sr-cell": {"align": "center", "valign": "vcenter", "text_wrap": True, "border": 1, "border_color": BORDER_COLOR},
+    "sr-cell-bold": {"bold": True, "align": "center", "valign": "vcenter", "text_wrap": True, "border": 1,
+                     "border_color": BORDER_COLOR},
+    "sr-cell-wrap": {"valign": "top", "text_wrap": True, "border": 1, "border_color": BORDER_COLOR},
+    "sr-wrap": {"valign": "top", "text_wrap": True},
+    "sr-title": {"bold": True, "font_size": 14, "align": "center", "valign": "vcenter", "text_wrap": True},
+}
+
+
+@dataclass
+class Cell:
+    value: Any = None
+    style: str = ""
+    fill: str = ""  # a finding's colour over the style's, "FFC7CE"
+    comment: str = ""
+
+
+@dataclass
+class Sheet:
+    title: str
+    hidden: bool = False
+    cells: dict[tuple[int, int], Cell] = field(default_factory=dict)
+    merges: list[tuple[int, int, int, int]] = field(default_factory=list)
+    widths: dict[int, float] = field(default_factory=dict)
+    heights: dict[int, float] = field(default_factory=dict)
+    freeze_at: tuple[int, int] | None = None  # the first cell that scrolls (row, column)
+    printed: bool = False
+
+    def cell(self, row: int, col: int) -> Cell:
+        c = self.cells.get((row, col))
+        if c is None:
+            c = self.cells[(row, col)] = Cell()
+        return c
+
+    def put(self, row: int, col: int, value: Any, style: str | None = None) -> Cell:
+        """Text stays text ("=SUM(…)" from a submitter is shown, never computed), without control
+        characters, and within Excel's limit (the original is archived)."""
+        c = self.cell(row, col)
+        if isinstance(value, str):
+            if len(value) > EXCEL_TEXT_LIMIT:
+                value = value[: EXCEL_TEXT_LIMIT - 20] + "…（已截断，原文见存档）"
+            value = neutral(value, keep_newlines=True)
+        c.value = value
+        if style is not None:
+            c.style = style
+        return c
+
+    def style(self, row: int, col: int, style: str) -> None:
+        self.cell(row, col).style = style
+
+    def mark(self, row: int, col: int, fill: str, comment: str = "") -> None:
+        c = self.cell(row, col)
+        c.fill = fill
+        if comment:
+            c.comment = neutral(comment, keep_newlines=True)
+
+    def merge(self, r1: int, c1: int, r2: int, c2: int) -> None:
+        self.merges.append((r1, c1, r2, c2))
+
+    def width(self, col: int, width: float) -> None:
+        self.widths[col] = width
+
+    def height(self, row: int, height: float) -> None:
+        self.heights[row] = height
+
+    def printable(self, freeze: tuple[int, int] | None = None) -> None:
+        """A4 landscape, one page wide, centred; rows and columns before `freeze` stay in view."""
+        self.printed = True
+        self.freeze_at = freeze
+
+
+class Book:
+    def __init__(self) -> None:
+        self.sheets: list[Sheet] = []
+
+    def sheet(self, title: str, hidden: bool = False) -> Sheet:
+        s = Sheet(title, hidden)
+        self.sheets.append(s)
+        return s
+
+    def save(self, path: Path) -> Path:
+        write_bytes_atomic(path, self.to_bytes())
+        return path
+
+    def to_bytes(self) -> bytes:
+        import xlsxwriter
+
+        buf = io.BytesIO()
+        wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
+                                       "strings_to_numbers": False})
+        formats: dict[tuple[str, str], Any] = {}
+
+        def fmt(style: str, fill: str):
+            key = (style, fill)
+            if key not in formats:
+                props = dict(STYLES.get(style, {}))
+                if fill:
+                    props.update(bg_color=f"#{fill}", pattern=1)
+                formats[key] = wb.add_format(props) if props else None
+            return formats[key]
+
+        date_format = wb.add_format({"num_format": "yyyy-mm-dd"})
+        for s in self.sheets:
+            ws = wb.add_worksheet(s.title[:31])
+            covered: set[tuple[int, int]] = set()
+            for r1, c1, r2, c2 in s.merges:
+                top = s.cells.get((r1, c1)) or Cell()
+                covered.update((r, c) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1))
+                f = fmt(top.style, top.fill)
+                value = top.value if top.value is not None else ""
+                if (r1, c1) != (r2, c2):
+                    ws.merge_range(r1 - 1, c1 - 1, r2 - 1, c2 - 1, "", f)
+                _write(ws, r1 - 1, c1 - 1, value, f, date_format)
+                if top.comment:
+                    ws.write_comment(r1 - 1, c1 - 1, top.comment, _COMMENT)
+            for (r, c), cell in s.cells.items():
+                if (r, c) in covered:
+                    continue
+                _write(ws, r - 1, c - 1, cell.value, fmt(cell.style, cell.fill), date_format)
+                if cell.comment:
+                    ws.write_comment(r - 1, c - 1, cell.comment, _COMMENT)
+            for c, w in sorted(s.widths.items()):
+                ws.set_column(c - 1, c - 1, w)
+            for r, h in sorted(s.heights.items()):
+                ws.set_row(r - 1, h)
+            if s.printed:
+                ws.set_landscape()
+                ws.set_paper(9)  # A4
+                ws.fit_to_pages(1, 0)
+                ws.center_horizontally()
+            if s.freeze_at:
+                ws.freeze_panes(s.freeze_at[0] - 1, s.freeze_at[1] - 1)
+            if s.hidden:
+                ws.hide()
+        wb.close()
+        return buf.getvalue()
+
+
+_COMMENT = {"author": "safetyreport", "x_scale": 2.5, "y_scale": 2.0}
+
+
+def _write(ws, row: int, col: int, value: Any, f, date_format) -> None:
+    if value is None or value == "":
+        if f is not None:
+            ws.write_blank(row, col, None, f)
+    elif isinstance(value, bool):
+        ws.write_boolean(row, col, value, f)
+    elif isinstance(value, (int, float)):
+        ws.write_number(row, col, value, f)
+    elif isinstance(value, (dt.date, dt.datetime)):
+        ws.write_datetime(row, col, value, f or date_format)
+    else:
+        ws.write_string(row, col, str(value), f)
