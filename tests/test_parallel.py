@@ -52,12 +52,62 @@ def test_merge_gives_the_same_json_and_ledger_for_one_and_two_jobs(tmp_path):
                    "--received-at", "2021-09-30 10:00", "--config", cfg)
         assert proc.returncode in (0, 1), proc.stderr
         out = json.loads(proc.stdout)
-        results.append((out, _ledger_dump(camp / "safetyreport.db"),
-                        (camp / "输出").joinpath(Path(out["outputs"]["workbook"]).name).read_bytes()
-                        if "outputs" in out and "workbook" in out["outputs"] else None))
-    (json1, db1, _), (json2, db2, _) = results
+        # the two workbooks are written side by side (one in a forked child) unless --jobs 1
+        books = sorted((camp / "输出").glob("*.xlsx"))
+        assert len(books) == 2
+        results.append((out, _ledger_dump(camp / "safetyreport.db"), [_cells(b) for b in books]))
+    (json1, db1, books1), (json2, db2, books2) = results
     assert json1 == json2
     assert db1 == db2 and len(db1["filings"]) > 50
+    assert books1 == books2
+    consolidated = next(b for b in books1 if "附件3汇总" in b)
+    assert sum(1 for row in consolidated["附件3汇总"] if any(v is not None for v in row)) > 20
+
+
+def _cells(path: Path) -> dict:
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True)
+    try:
+        return {ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in wb.worksheets}
+    finally:
+        wb.close()
+
+
+# --- outputs side by side ------------------------------------------------------------------------------------
+
+
+def test_side_by_side_returns_each_result_in_order_whoever_runs_it(tmp_path):
+    from safetyreport.parallel import side_by_side
+
+    parent = os.getpid()
+    pids = side_by_side([os.getpid, os.getpid, os.getpid], jobs=2)
+    assert pids[-1] == parent and parent not in pids[:-1]  # the others ran in children
+    assert side_by_side([lambda: 1, lambda: 2], jobs=1) == [1, 2]
+    # a child writes its file where the parent sees it
+    target = tmp_path / "a.txt"
+    assert side_by_side([lambda: target.write_text("子进程") and str(target), lambda: "here"], jobs=2) == \
+        [str(target), "here"]
+    assert target.read_text() == "子进程"
+
+
+def test_side_by_side_a_failing_or_dying_child_runs_its_task_here():
+    from safetyreport.parallel import side_by_side
+
+    def boom():
+        if os.getpid() != parent:
+            raise ValueError("in the child")
+        raise ValueError("in the parent")
+
+    def dies_in_child():
+        if os.getpid() != parent:
+            os._exit(9)
+        return "ran here"
+
+    parent = os.getpid()
+    with pytest.raises(ValueError, match="in the parent"):  # the error surfaces as it would serially
+        side_by_side([boom, lambda: None], jobs=2)
+    assert side_by_side([dies_in_child, lambda: "last"], jobs=2) == ["ran here", "last"]
 
 
 # --- a worker that dies ------------------------------------------------------------------------------------

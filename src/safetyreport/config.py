@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import sys
+from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
@@ -343,8 +344,9 @@ class Config(_Model):
         the current folder when the built-in configuration is used."""
         return Path(self.source).resolve().parent if self.source else Path.cwd()
 
-    @property
+    @cached_property
     def roster(self) -> Roster:
+        # built once: its index costs O(names), and it is asked for per mail and per file
         return Roster(self.submitters)
 
     def schema_dirs(self) -> tuple[Path, ...]:

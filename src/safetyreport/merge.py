@@ -144,6 +144,13 @@ class PeriodResult:
 
 
 def merge_period(cfg: Config, ledger: Ledger, period: Period, schemas: SchemaSet) -> PeriodResult:
+    from .parallel import collector_paused
+
+    with collector_paused():  # decoding thousands of stored forms: see collector_paused
+        return _merge_period(cfg, ledger, period, schemas)
+
+
+def _merge_period(cfg: Config, ledger: Ledger, period: Period, schemas: SchemaSet) -> PeriodResult:
     periods = [p.key for p in weekly_periods(cfg)]
     upto = periods[: periods.index(period.key) + 1]
     filings = {f.id: f for f in ledger.filings()}

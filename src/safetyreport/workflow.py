@@ -104,7 +104,15 @@ def latest_filed_period(cfg: Config, ledger: Ledger) -> Period:
 def merge_job(cfg: Config, paths: list[Path], period_text: str | None, out: Path | None = None,
               schemas: SchemaSet | None = None, progress: Callable[[Path], None] | None = None,
               received_text: str | None = None, new_ledger: bool = False, jobs: int | None = None) -> MergeOutcome:
+    from .parallel import collector_paused
+
+    with collector_paused():
+        return _merge_job(cfg, paths, period_text, out, schemas, progress, received_text, new_ledger, jobs)
+
+
+def _merge_job(cfg, paths, period_text, out, schemas, progress, received_text, new_ledger, jobs) -> MergeOutcome:
     from .output import write_consolidated, write_district_filing
+    from .parallel import side_by_side
 
     schemas = schemas or load_schemas(*cfg.schema_dirs())
     period = parse_period(cfg, period_text, weekly_only=True) if period_text else None  # totals are weekly
@@ -122,9 +130,9 @@ def merge_job(cfg: Config, paths: list[Path], period_text: str | None, out: Path
                                                      for c in r.forms.values()}.values())
     folder = output_folder(out, cfg.folder / OUTPUT_FOLDER)
     workbook = folder / f"{safe_file_name(cfg.campaign.district)}专项整治汇总_{period.key}.xlsx"
-    write_consolidated(result, schemas, workbook)
     filing = folder / f"{safe_file_name(cfg.campaign.district)}_{period.key}.xlsx"
-    write_district_filing(result, cfg, schemas, filing)
+    side_by_side([lambda: write_district_filing(result, cfg, schemas, filing),
+                  lambda: write_consolidated(result, schemas, workbook)], jobs)
     return MergeOutcome(result, intake, workbook, filing)
 
 
