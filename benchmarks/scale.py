@@ -29,12 +29,10 @@ import datetime as dt
 import json
 import os
 import random
-import statistics
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -115,25 +113,9 @@ def make_corpus(folder: Path, submitters: int, weeks: int) -> list[str]:
 
 # Measured as installed: pip compiles bytecode when it installs a package, and Python caches it on
 # the first run of an editable install. A host that sets PYTHONDONTWRITEBYTECODE (this workplace
-# does) would otherwise make every run compile our 30-odd modules again (about 40 ms).
+# does) would otherwise make every run compile our 30-odd modules again (about 40 ms). Start-up
+# itself is measured by benchmarks/startup.py.
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-
-
-def startup(base: list[str]) -> None:
-    """Start-up as a clerk feels it: best and median of 10 whole runs each (after one warm-up)."""
-    sample = sorted((ROOT / "samples" / "2021-09-16").glob("*.xlsx"))[0]
-    cases = [("--help", [*base, "--help"], 0.08), ("validate --help", [*base, "validate", "--help"], None),
-             ("validate one filing", [*base, "validate", str(sample), "--json"], 0.2)]
-    with tempfile.TemporaryDirectory() as cwd:  # no safetyreport.toml here: the built-in configuration
-        for label, cmd, target in cases:
-            subprocess.run(cmd, cwd=cwd, env=ENV, capture_output=True)
-            times = []
-            for _ in range(10):
-                t = time.perf_counter()
-                subprocess.run(cmd, cwd=cwd, env=ENV, capture_output=True)
-                times.append(time.perf_counter() - t)
-            aim = f"  (target ≤ {target:g} s)" if target else ""
-            print(f"{label:22} best {min(times):.3f} s, median {statistics.median(times):.3f} s{aim}")
 
 
 def run_measured(cmd: list[str], cwd: Path) -> tuple[float, int, int]:
@@ -155,7 +137,6 @@ def main() -> None:
     ap.add_argument("--sizes", default="district,city")
     ap.add_argument("--keep", action="store_true", help="keep the generated corpora")
     ap.add_argument("--corpus", type=Path, help="reuse this corpus folder (one size)")
-    ap.add_argument("--no-startup", action="store_true", help="skip the start-up timings")
     ap.add_argument("--jobs", type=int, default=0, help="--jobs for validate and merge (default: every core)")
     args = ap.parse_args()
     exe = shutil.which("safetyreport")
@@ -166,8 +147,6 @@ def main() -> None:
         has_pandas = True
     except ImportError:
         has_pandas = False
-    if not args.no_startup:
-        startup(base)
     print(f"{'size':9} {'files':>6} {'validate s':>10} {'merge s':>8} {'ms/file':>8} {'Thursday s':>10} {'peak MiB':>8} "
           f"{'floor s':>8} {'peer s':>7} {'peer-cal s':>10} {'ours/floor':>10} {'peer/ours':>9} {'peer-cal/ours':>13}")
     for size in args.sizes.split(","):

@@ -10,7 +10,7 @@ from .config import Submitter
 from .findings import Finding
 
 
-@dataclass
+@dataclass(slots=True)  # millions of them at province scale: 72 bytes each instead of 168
 class Cell:
     """A typed value with the cell it came from.
 
