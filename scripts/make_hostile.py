@@ -18,8 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from safetyreport.layout import footer_text, layout_form  # noqa: E402
-from safetyreport.output import write_layouts  # noqa: E402
+from safetyreport.outputs.layout import footer_text, layout_form  # noqa: E402
+from safetyreport.outputs.workbooks import write_layouts  # noqa: E402
 from safetyreport.schema import load_schemas  # noqa: E402
 
 

@@ -27,9 +27,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from safetyreport.config import load_config  # noqa: E402
-from safetyreport.grid import a1  # noqa: E402
-from safetyreport.layout import SheetLayout, footer_text, layout_form  # noqa: E402
-from safetyreport.output import write_layouts  # noqa: E402
+from safetyreport.reading.grid import a1  # noqa: E402
+from safetyreport.outputs.layout import SheetLayout, footer_text, layout_form  # noqa: E402
+from safetyreport.outputs.workbooks import write_layouts  # noqa: E402
 from safetyreport.schema import load_schemas  # noqa: E402
 
 WEEKS = [dt.date(2021, 9, 16), dt.date(2021, 9, 23), dt.date(2021, 9, 30)]

@@ -19,8 +19,8 @@ os.environ["SAFETYREPORT_STRICT_MESSAGES"] = "1"
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import make_samples as ms  # noqa: E402  (the sample generator's layouts and writers)
-from safetyreport.cli import app  # noqa: E402
-from safetyreport.layout import footer_text, layout_form  # noqa: E402
+from safetyreport.cli.commands import app  # noqa: E402
+from safetyreport.outputs.layout import footer_text, layout_form  # noqa: E402
 from safetyreport.schema import load_schemas  # noqa: E402
 
 SCHEMAS = load_schemas()

@@ -79,7 +79,7 @@ def test_word_has_the_official_styles_masthead_page_numbers_and_imprint(reports)
     rule = d.paragraphs[3]._p.find(f"{W}pPr/{W}pBdr/{W}bottom")
     assert rule is not None and rule.get(f"{W}color") == "C00000"
     # the campaign's name on one line: its size is chosen so that it fits the text width
-    from safetyreport.report import TEXT_WIDTH_PT
+    from safetyreport.outputs.report import TEXT_WIDTH_PT
     head = d.paragraphs[0].runs[0]
     assert len(head.text) * head.font.size.pt <= TEXT_WIDTH_PT
     # page numbers — N —
@@ -96,7 +96,7 @@ def test_word_has_the_official_styles_masthead_page_numbers_and_imprint(reports)
 def test_word_tables_repeat_headers_never_split_rows_and_size_columns_by_content(reports):
     import docx
 
-    from safetyreport.report import text_width
+    from safetyreport.outputs.report import text_width
 
     for kind in ("weekly", "monthly", "summary"):
         d = docx.Document(str(_file(reports[kind], ".docx")))

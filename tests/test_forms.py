@@ -16,7 +16,7 @@ from conftest import SCHEMAS, cli, cli_json, expected_totals
 import make_samples as ms
 from safetyreport.config import load_config
 from safetyreport.workflow import init_job
-from safetyreport.layout import layout_form
+from safetyreport.outputs.layout import layout_form
 
 KEYS = [c.key for c in SCHEMAS["a3"].columns]
 FORMS = ["a3", "a4", "a5", "a6", "narrative"]
@@ -140,7 +140,7 @@ def test_round_trip_from_blank_form_to_district_total(tmp_path):
     hazards = sum(len(truth_for(s.name, s.kind)[2].hazards) for s in ROSTER)
     assert merged["list_counts"]["a4"]["hazards"] == hazards
     # the narrative was read and kept
-    from safetyreport.ledger import Ledger
+    from safetyreport.ledger.store import Ledger
 
     with Ledger(camp) as ledger:
         kinds = [schema_id for _, _, schema_id, _ in ledger.form_index()]

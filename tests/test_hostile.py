@@ -22,8 +22,8 @@ from conftest import ROOT, SCHEMAS, a3_layout, cli_json, consistent_filing, writ
 import make_hostile
 from safetyreport.config import load_config
 from safetyreport.workflow import init_job
-from safetyreport.reader import read_file
-from safetyreport.rules import check_form
+from safetyreport.reading.reader import read_file
+from safetyreport.checking.rules import check_form
 
 ROSTER = load_config(None).roster
 
@@ -178,9 +178,9 @@ def test_chinese_paths_with_spaces(tmp_path):
 
 
 def test_mail_html_escapes_what_submitters_wrote(tmp_path):
-    from safetyreport.mail import status_messages
+    from safetyreport.mail.send import status_messages
     from safetyreport.periods import parse_period
-    from safetyreport.status import StatusReport, SubmitterStatus, WrongFiling
+    from safetyreport.ledger.status import StatusReport, SubmitterStatus, WrongFiling
 
     cfg = load_config(None)
     wrong = WrongFiling("<script>alert(1)</script>.xlsx", [{"code": "sum-mismatch", "sheet": "附件3", "cell": "F6",
@@ -194,7 +194,7 @@ def test_mail_html_escapes_what_submitters_wrote(tmp_path):
 
 def test_a_full_disk_is_a_clear_error_and_nothing_half_written(tmp_path, monkeypatch):
     from conftest import cli
-    from safetyreport import ledger as ledger_module
+    from safetyreport.ledger import store as ledger_module
 
     camp = tmp_path / "c"
     init_job(camp)

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from conftest import PERSON, SCHEMAS, a3_layout, write
-from safetyreport.layout import footer_text, layout_form
+from safetyreport.outputs.layout import footer_text, layout_form
 
 PIECES = ["\x1b[31m红字", "\x1b]0;标题\x07", "\n# 假标题", "\n## 二、伪造小节", "\r\n", "\x00", "\x07", "\x85",
           "\u2028", "\u202e倒序", "\u2066隔离", "<script>alert(1)</script>", "[链接](http://evil.example)",
@@ -54,9 +54,9 @@ def test_hostile_text_is_plain_text_in_every_output(tmp_path_factory, text):
     import openpyxl
     from rich.console import Console
 
-    from safetyreport import console as printing
+    from safetyreport.cli import console as printing
     from safetyreport.config import load_config
-    from safetyreport.mail import build, status_messages
+    from safetyreport.mail.send import build, status_messages
     from safetyreport.workflow import init_job, intake_job, merge_job, report_job, status_job
 
     folder = tmp_path_factory.mktemp("c")

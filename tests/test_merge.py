@@ -16,9 +16,9 @@ from python_calamine import CalamineWorkbook
 from conftest import ROOT, SCHEMAS, cli, cli_json, consistent_filing, expected_totals, filing_where, write
 from safetyreport.config import load_config
 from safetyreport.workflow import init_job
-from safetyreport.intake import take_in
-from safetyreport.ledger import MIGRATIONS, Ledger
-from safetyreport.merge import merge_period
+from safetyreport.ledger.intake import take_in
+from safetyreport.ledger.store import MIGRATIONS, Ledger
+from safetyreport.ledger.merge import merge_period
 from safetyreport.periods import parse_period
 
 SAMPLES = ROOT / "samples"

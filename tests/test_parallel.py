@@ -13,7 +13,7 @@ import pytest
 
 from conftest import ROOT, cli, run_process
 
-from safetyreport.validation import read_checked as _read_checked  # noqa: E402  (the real one, kept)
+from safetyreport.checking.validation import read_checked as _read_checked  # noqa: E402  (the real one, kept)
 
 SAMPLES = ROOT / "samples"
 WEEKS = [str(SAMPLES / w) for w in ("2021-09-16", "2021-09-23", "2021-09-30")]
@@ -78,7 +78,7 @@ def _cells(path: Path) -> dict:
 
 
 def test_side_by_side_returns_each_result_in_order_whoever_runs_it(tmp_path):
-    from safetyreport.parallel import side_by_side
+    from safetyreport.reading.parallel import side_by_side
 
     parent = os.getpid()
     pids = side_by_side([os.getpid, os.getpid, os.getpid], jobs=2)
@@ -92,7 +92,7 @@ def test_side_by_side_returns_each_result_in_order_whoever_runs_it(tmp_path):
 
 
 def test_side_by_side_a_failing_or_dying_child_runs_its_task_here():
-    from safetyreport.parallel import side_by_side
+    from safetyreport.reading.parallel import side_by_side
 
     def boom():
         if os.getpid() != parent:
@@ -122,7 +122,7 @@ def crash_on_name(path: Path, schemas, roster):
 
 def test_a_worker_that_dies_is_a_finding_for_its_file_and_the_rest_are_read(tmp_path):
     from safetyreport.config import load_config
-    from safetyreport.parallel import read_all
+    from safetyreport.reading.parallel import read_all
     from safetyreport.schema import load_schemas
 
     cfg = load_config(None)
@@ -146,8 +146,8 @@ def test_validate_says_which_file_crashed_its_reader(tmp_path, monkeypatch):
     """Through the command: the crash is an unreadable file (exit 2) with a Chinese message."""
     from typer.testing import CliRunner
 
-    import safetyreport.validation as validation
-    from safetyreport.cli import app
+    import safetyreport.checking.validation as validation
+    from safetyreport.cli.commands import app
 
     folder = tmp_path / "in"
     folder.mkdir()
@@ -170,7 +170,7 @@ def test_validate_says_which_file_crashed_its_reader(tmp_path, monkeypatch):
                                   "counting", "findings-of"])
 def test_per_file_queries_use_an_index(tmp_path, name):
     from safetyreport.config import load_config
-    from safetyreport.ledger import QUERIES, Ledger
+    from safetyreport.ledger.store import QUERIES, Ledger
 
     camp = tmp_path / "c"
     assert cli("init", str(camp))[0] == 0

@@ -7,8 +7,8 @@ import pytest
 
 from conftest import ROOT, SCHEMAS, a3_layout, cli_json, codes, write
 from safetyreport.config import load_config
-from safetyreport.layout import layout_form
-from safetyreport.reader import read_file
+from safetyreport.outputs.layout import layout_form
+from safetyreport.reading.reader import read_file
 
 C, W = "cumulative", "weekly"
 ROSTER = load_config(None).roster
@@ -165,7 +165,7 @@ def test_a6_extra_rows_are_read(tmp_path):
     for key, rc in lay.data_cells.items():
         lay.cells[rc] = 1
     from conftest import PERSON
-    from safetyreport.layout import footer_text
+    from safetyreport.outputs.layout import footer_text
 
     lay.cells[(lay.footer_row, 0)] = footer_text(*PERSON, date="2021-09-23")
     path = write([lay], tmp_path / "f")

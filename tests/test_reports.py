@@ -151,7 +151,7 @@ def test_user_text_is_escaped(tmp_path):
     inbox = tmp_path / "2021-09-16"
     inbox.mkdir()
     from make_samples import SCHEMAS as S
-    from safetyreport.layout import layout_form
+    from safetyreport.outputs.layout import layout_form
 
     _, _, _, layouts = consistent_filing("开元街道", 1)
     nar = layout_form(S["narrative"], submitter="开元街道")
@@ -179,7 +179,7 @@ def test_charts_have_no_missing_glyphs(font):
     code = """
 import warnings, sys
 warnings.simplefilter("error")
-from safetyreport import charts
+from safetyreport.outputs import charts
 png = charts.trend([{"label": "9/16", "found": 10, "fixed": 5, "weekly_found": 10, "weekly_fixed": 5},
                     {"label": "9/23", "found": 20, "fixed": 15, "weekly_found": 10, "weekly_fixed": 10}])
 png2 = charts.unit_rates([{"name": "区委统战部（区民族宗教局）", "rate_value": 90.0},
@@ -198,7 +198,7 @@ assert png[:8] == b"\\x89PNG\\r\\n\\x1a\\n" and png2[:8] == b"\\x89PNG\\r\\n\\x1
 def test_the_shipped_font_covers_gb2312_and_every_name_we_print():
     from fontTools.ttLib import TTFont
 
-    from safetyreport.charts import BUNDLED
+    from safetyreport.outputs.charts import BUNDLED
     from safetyreport.config import load_config
 
     cmap = TTFont(str(BUNDLED))["cmap"].getBestCmap()
@@ -262,7 +262,7 @@ def test_summary_ranks_units_and_shows_the_filing_record(demo):
 
 
 def test_equal_rates_share_a_rank_shown_as_tied():
-    from safetyreport.briefing import rank_units
+    from safetyreport.outputs.briefing import rank_units
 
     units = [{"name": n, "rate_value": r, "missing": False}
              for n, r in (("甲", 90.0), ("乙", 95.5), ("丙", 90.0), ("丁", 90.0), ("戊", None), ("己", 90.0), ("庚", 80.0))]
@@ -273,15 +273,15 @@ def test_equal_rates_share_a_rank_shown_as_tied():
 
 def test_templates_are_the_customisation_point(demo, tmp_path):
     """An office edits wording in a template: copy the templates, change one, render with it."""
-    from safetyreport.report import template_dir
+    from safetyreport.outputs.report import template_dir
 
     custom = tmp_path / "templates"
     shutil.copytree(template_dir(), custom)
     path = custom / "weekly.md.j2"
     path.write_text(path.read_text(encoding="utf-8").replace("## 一、总体情况", "## 一、本周总体情况（自定义）"),
                     encoding="utf-8")
-    from safetyreport.briefing import Briefing
-    from safetyreport.report import render_markdown
+    from safetyreport.outputs.briefing import Briefing
+    from safetyreport.outputs.report import render_markdown
 
     _, out = cli_json("report", "weekly", "--period", "2021-09-30", "--format", "md", "--out", str(tmp_path / "o"),
                       "--config", str(demo / "safetyreport.toml"))

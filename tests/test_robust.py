@@ -278,7 +278,7 @@ def test_a_tiny_xls_with_a_cell_at_the_last_row_is_read_in_bounded_memory(tmp_pa
     # the child's own peak: Linux carries a parent's high-water mark across exec, so reset it first
     code = ("import re, sys, json; open('/proc/self/clear_refs', 'w').write('5');"
             "from pathlib import Path; from safetyreport.config import load_config;"
-            "from safetyreport.reader import read_file; from safetyreport.schema import load_schemas;"
+            "from safetyreport.reading.reader import read_file; from safetyreport.schema import load_schemas;"
             f"r = read_file(Path({str(path)!r}), load_schemas(), load_config(None).roster);"
             "peak = int(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1)) / 1024;"
             "print(json.dumps({'forms': [f.schema_id for f in r.forms], 'codes': [f.code for f in r.findings],"

@@ -4,7 +4,7 @@ checking the exact cell and the numbers in the message."""
 import pytest
 
 from conftest import PERSON, a3_layout, cli_json, codes, consistent_filing, filing_where, write
-from safetyreport.layout import footer_text
+from safetyreport.outputs.layout import footer_text
 
 C, W = "cumulative", "weekly"
 

@@ -72,7 +72,7 @@ def test_the_conventions_of_real_filings_are_in_the_samples_and_raise_no_error()
     """Each way units really fill the forms (domain.md, last section; the forms' 注) is present in
     the shipped samples — read back, not taken on trust — and validates with no error."""
     from safetyreport.config import load_config
-    from safetyreport.reader import read_file
+    from safetyreport.reading.reader import read_file
     from safetyreport.schema import load_schemas
 
     conventions = _manifest()["conventions_without_errors"]

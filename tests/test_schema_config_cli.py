@@ -11,7 +11,7 @@ FIRE = ROOT / "samples" / "fire_lanes"
 
 def test_fire_lane_form_is_read_from_its_schema_alone(tmp_path):
     from safetyreport.config import load_config
-    from safetyreport.reader import read_file
+    from safetyreport.reading.reader import read_file
     from safetyreport.schema import load_schemas
 
     read = read_file(FIRE / "常泰街道_消防生命通道.xlsx", load_schemas(), load_config(None).roster)
@@ -164,7 +164,7 @@ def test_usage_error_exits_2():
 
 def _commands():
     """Every command, including those of groups ("report weekly")."""
-    from safetyreport.cli import app
+    from safetyreport.cli.commands import app
 
     names = [c.name or c.callback.__name__ for c in app.registered_commands]
     for group in app.registered_groups:

@@ -16,7 +16,7 @@ import pytest
 
 from conftest import a3_layout, cli, cli_json, consistent_filing, write
 from safetyreport.workflow import init_job
-from safetyreport.ledger import Ledger
+from safetyreport.ledger.store import Ledger
 
 
 class Sink:
@@ -297,7 +297,7 @@ def test_reminders_before_the_deadline_go_to_those_who_have_not_filed(tmp_path, 
 
 def test_header_injection_is_impossible(tmp_path):
     from safetyreport.config import load_config
-    from safetyreport.mail import Outgoing, build
+    from safetyreport.mail.send import Outgoing, build
 
     cfg = load_config(campaign(tmp_path / "c"))
     msg = build(cfg, Outgoing("status", "p", ["a@example.invalid"], "主题\r\nBcc: evil@example.invalid", "正文", "<p>正文</p>"))

@@ -11,9 +11,9 @@ import pytest
 
 from conftest import PERSON, SCHEMAS, a3_layout, cli, cli_json, write
 from safetyreport.workflow import init_job
-from safetyreport.grid import a1
-from safetyreport.identity import same_hazard
-from safetyreport.layout import footer_text, layout_form
+from safetyreport.reading.grid import a1
+from safetyreport.checking.identity import same_hazard
+from safetyreport.outputs.layout import footer_text, layout_form
 
 FOOT = footer_text(*PERSON, date="2021年9月23日")
 ENFORCEMENT = ("ordered", "suspended", "closed", "fined_count", "fine_amount", "other_penalties")

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .config import Config, load_config
-from .ledger import Ledger
+from .ledger.store import Ledger
 from .schema import load_schemas
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ def period_table(config: Config | str | Path, period: str) -> "pd.DataFrame":
     its status (filed / carried / missing) and 附件3's 累计 and 当周 of every column."""
     import pandas as pd
 
-    from .merge import merge_period
+    from .ledger.merge import merge_period
     from .periods import parse_period
 
     cfg = _config(config)
@@ -49,7 +49,7 @@ def period_table(config: Config | str | Path, period: str) -> "pd.DataFrame":
 
 
 def long_table(config: Config | str | Path, periods: list[str] | None = None) -> "pd.DataFrame":
-    from .export import long_frame, long_records
+    from .outputs.export import long_frame, long_records
     from .periods import parse_period
 
     cfg = _config(config)
@@ -60,7 +60,7 @@ def long_table(config: Config | str | Path, periods: list[str] | None = None) ->
 
 
 def wide_table(config: Config | str | Path, column: str = "found_total", row: str = "cumulative") -> "pd.DataFrame":
-    from .export import wide_frame
+    from .outputs.export import wide_frame
 
     cfg = _config(config)
     return wide_frame(long_table(cfg), column, row, order=[s.name for s in cfg.roster])

@@ -14,21 +14,21 @@ from typing import TYPE_CHECKING
 
 from .config import Config, load_config, write_default_config
 from .findings import has_errors
-from .intake import IntakeReport, take_in
-from .ledger import Filing, Ledger
+from .ledger.intake import IntakeReport, take_in
+from .ledger.store import Filing, Ledger
 from .atomic import output_folder
-from .merge import PeriodResult, merge_period
+from .ledger.merge import PeriodResult, merge_period
 from .periods import Period, PeriodError, parse_period, weekly_periods
 from .schema import SchemaSet, load_schemas
-from .validation import MAIL_SUFFIXES, require_files
+from .checking.validation import MAIL_SUFFIXES, require_files
 
 if TYPE_CHECKING:
-    from .intake import RebuildOutcome
-    from .mailbox import FetchReport
-    from .merge import Duplicate
-    from .briefing import Briefing
-    from .mail import MailOutcome
-    from .status import CampaignRecord, StatusReport
+    from .ledger.intake import RebuildOutcome
+    from .mail.mailbox import FetchReport
+    from .ledger.merge import Duplicate
+    from .outputs.briefing import Briefing
+    from .mail.send import MailOutcome
+    from .ledger.status import CampaignRecord, StatusReport
 
 
 @dataclass
@@ -84,8 +84,8 @@ def intake_job(cfg: Config, paths: list[Path], period_text: str | None, received
                           jobs=jobs) if sheets else IntakeReport())
         report.skipped = skipped
         if mails:  # saved mail: its attachments, received when its headers say, marked so
-            from .mailbox import take_eml
-            from .validation import Skipped
+            from .mail.mailbox import take_eml
+            from .checking.validation import Skipped
 
             for mail in take_eml(cfg, ledger, schemas, mails):
                 report.taken += mail.files
@@ -104,15 +104,15 @@ def latest_filed_period(cfg: Config, ledger: Ledger) -> Period:
 def merge_job(cfg: Config, paths: list[Path], period_text: str | None, out: Path | None = None,
               schemas: SchemaSet | None = None, progress: Callable[[Path], None] | None = None,
               received_text: str | None = None, new_ledger: bool = False, jobs: int | None = None) -> MergeOutcome:
-    from .parallel import collector_paused
+    from .reading.parallel import collector_paused
 
     with collector_paused():
         return _merge_job(cfg, paths, period_text, out, schemas, progress, received_text, new_ledger, jobs)
 
 
 def _merge_job(cfg, paths, period_text, out, schemas, progress, received_text, new_ledger, jobs) -> MergeOutcome:
-    from .output import write_consolidated, write_district_filing
-    from .parallel import side_by_side
+    from .outputs.workbooks import write_consolidated, write_district_filing
+    from .reading.parallel import side_by_side
 
     schemas = schemas or load_schemas(*cfg.schema_dirs())
     period = parse_period(cfg, period_text, weekly_only=True) if period_text else None  # totals are weekly
@@ -149,7 +149,7 @@ class FilingRow:
 
     def to_dict(self) -> dict:
         f = self.filing
-        from .ledger import receipt_source_label
+        from .ledger.store import receipt_source_label
 
         return {"filing_id": f.id, "file": f.original_name, "path": f.original_path, "submitter": f.submitter,
                 "period": f.period, "received_at": f.received_at.isoformat(), "received_source": f.received_source,
@@ -291,8 +291,8 @@ def check_job(cfg: Config) -> CheckOutcome:
 
 def rebuild_job(cfg: Config) -> "RebuildOutcome":
     """A lost ledger recreated from archive/ alone. Refuses when a ledger with filings is there."""
-    from .intake import rebuild
-    from .ledger import LEDGER_NAME, LedgerError
+    from .ledger.intake import rebuild
+    from .ledger.store import LEDGER_NAME, LedgerError
 
     path = cfg.folder / LEDGER_NAME
     if path.is_file() and path.stat().st_size > 0:
@@ -322,7 +322,7 @@ def restore_job(cfg: Config, which: str | None) -> RestoreOutcome:
     file name. The ledger being replaced is itself kept in 备份/ first."""
     import sqlite3
 
-    from .ledger import BACKUP_NAME, LEDGER_NAME, LedgerError
+    from .ledger.store import BACKUP_NAME, LEDGER_NAME, LedgerError
 
     folder = cfg.folder / BACKUP_NAME
     found = sorted(folder.glob("safetyreport-*.db"), reverse=True) if folder.is_dir() else []
@@ -366,7 +366,7 @@ def restore_job(cfg: Config, which: str | None) -> RestoreOutcome:
 def fetch_job(cfg: Config, dry_run: bool = False, new_ledger: bool = False) -> "FetchReport":
     """Take the office mailbox's new mail: attachments into the ledger with the mail's arrival as
     receipt time, a 回执 to each sender."""
-    from .mailbox import fetch
+    from .mail.mailbox import fetch
 
     schemas = load_schemas(*cfg.schema_dirs())
     with Ledger.of(cfg, create=new_ledger, changes=not dry_run) as ledger:
@@ -460,9 +460,9 @@ def status_job(cfg: Config, period_text: str | None, campaign: bool = False, ema
                notify_submitters: bool = False, dry_run: bool = False,
                at: dt.datetime | None = None) -> StatusOutcome:
     """Classify every submitter for a period (or the whole campaign so far); optionally e-mail."""
-    from .mail import deliver, status_messages
+    from .mail.send import deliver, status_messages
     from .periods import last_due, now
-    from .status import campaign_record, period_status
+    from .ledger.status import campaign_record, period_status
 
     schemas = load_schemas(*cfg.schema_dirs())
     at = at or now(cfg)
@@ -480,9 +480,9 @@ def status_job(cfg: Config, period_text: str | None, campaign: bool = False, ema
 def remind_job(cfg: Config, period_text: str | None, dry_run: bool = False,
                at: dt.datetime | None = None) -> StatusOutcome:
     """催报: remind those who have not filed yet for the coming deadline (once per day and period)."""
-    from .mail import deliver, reminder_messages
+    from .mail.send import deliver, reminder_messages
     from .periods import next_due, now
-    from .status import period_status
+    from .ledger.status import period_status
 
     schemas = load_schemas(*cfg.schema_dirs())
     at = at or now(cfg)
@@ -513,7 +513,7 @@ def safe_file_name(name: str) -> str:
 def forms_job(cfg: Config, period_text: str, out: Path | None, submitters: list[str] | None = None,
               with_previous: bool = True) -> FormsOutcome:
     """Blank, prefilled, guarded workbooks (附件3–6 + 工作情况) for roster submitters."""
-    from .output import blank_workbook
+    from .outputs.workbooks import blank_workbook
     from .periods import PeriodError
 
     schemas = load_schemas(*cfg.schema_dirs())
@@ -570,12 +570,12 @@ def report_job(cfg: Config, kind: str, period_text: str | None, out: Path | None
                formats: tuple[str, ...] = REPORT_FORMATS) -> ReportOutcome:
     """The weekly briefing (第N期), the monthly progress report or the campaign summary, rendered
     from merge results, filing status and narratives into Markdown, HTML and Word."""
-    from . import briefing as B
+    from .outputs import briefing as B
     from .atomic import write_set_atomic
-    from .charts import for_briefing
+    from .outputs.charts import for_briefing
     from .periods import final_period, monthly_periods
-    from .report import RENDERERS, blocks, render_markdown
-    from .status import campaign_record, period_status
+    from .outputs.report import RENDERERS, blocks, render_markdown
+    from .ledger.status import campaign_record, period_status
 
     schemas = load_schemas(*cfg.schema_dirs())
     weeks = weekly_periods(cfg)

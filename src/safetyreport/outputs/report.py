@@ -20,16 +20,16 @@ from pathlib import Path
 from typing import Callable
 
 from .briefing import Briefing
-from .values import neutral
+from ..values import neutral
 
 CHART = re.compile(r"^!\[(?P<alt>[^\]]*)\]\(chart:(?P<name>[a-z_]+)\)$")
 CAPTION = re.compile(r"^表\d+[\s　]")
 
 
 def template_dir() -> Path:
-    here = Path(__file__).resolve().parent
-    packaged = here / "_data" / "templates"
-    return packaged if packaged.is_dir() else here.parent.parent / "templates"
+    package = Path(__file__).resolve().parents[1]
+    packaged = package / "_data" / "templates"
+    return packaged if packaged.is_dir() else package.parent.parent / "templates"
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>!|])")

@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
-from .config import Config
-from .ledger import Ledger
-from .status import UNVERIFIED_LATE, StatusReport
-from .values import neutral
+from ..config import Config
+from ..ledger.store import Ledger
+from ..ledger.status import UNVERIFIED_LATE, StatusReport
+from ..values import neutral
 
 
 class MailError(Exception):

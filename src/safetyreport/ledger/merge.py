@@ -16,15 +16,15 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from .config import Config, Submitter
-from .findings import Finding, finding
-from .identity import HAZARD_SIMILARITY, hazard_similarity, norm_hazard, norm_name, norm_place, pair_up, place_groups
-from .ledger import Filing, Ledger
-from .model import FormData, Submission
-from .periods import Period, weekly_periods
-from .rules import check_submission
-from .schema import SchemaSet
-from .values import fmt_num
+from ..config import Config, Submitter
+from ..findings import Finding, finding
+from ..checking.identity import HAZARD_SIMILARITY, hazard_similarity, norm_hazard, norm_name, norm_place, pair_up, place_groups
+from .store import Filing, Ledger
+from ..model import FormData, Submission
+from ..periods import Period, weekly_periods
+from ..checking.rules import check_submission
+from ..schema import SchemaSet
+from ..values import fmt_num
 
 TABLE_FORM = "a3"  # the form whose rows are summed into district totals
 OUTLIER_WINDOW = 6  # weeks of a submitter's own history the outlier check looks at
@@ -144,7 +144,7 @@ class PeriodResult:
 
 
 def merge_period(cfg: Config, ledger: Ledger, period: Period, schemas: SchemaSet) -> PeriodResult:
-    from .parallel import collector_paused
+    from ..reading.parallel import collector_paused
 
     with collector_paused():  # decoding thousands of stored forms: see collector_paused
         return _merge_period(cfg, ledger, period, schemas)

@@ -22,10 +22,10 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
-from .config import Roster
-from .findings import Finding, finding
-from .model import FileRead, form_from_dict, form_to_dict
-from .schema import SchemaSet
+from ..config import Roster
+from ..findings import Finding, finding
+from ..model import FileRead, form_from_dict, form_to_dict
+from ..schema import SchemaSet
 
 MIN_FILES_FOR_POOL = 4  # below this, starting workers costs more than it saves
 CHUNK = 8  # files per task at most

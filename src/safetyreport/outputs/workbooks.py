@@ -12,13 +12,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .atomic import write_bytes_atomic
-from .config import Config
+from ..atomic import write_bytes_atomic
+from ..config import Config
 from .layout import SheetLayout, footer_text, layout_form
-from .merge import TABLE_FORM, PeriodResult
-from .reader import MARKER_SHEET
-from .schema import SchemaSet
-from .values import fmt_num, neutral
+from ..ledger.merge import TABLE_FORM, PeriodResult
+from ..reading.reader import MARKER_SHEET
+from ..schema import SchemaSet
+from ..values import fmt_num, neutral
 
 ERROR_FILL = "FFC7CE"
 EXCEL_TEXT_LIMIT = 32767
@@ -162,7 +162,7 @@ def _guard(ws, lay: SheetLayout) -> None:
     from openpyxl.styles import PatternFill, Protection
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    from .grid import a1
+    from ..reading.grid import a1
 
     groups: dict[str, list[str]] = {}
     for (r, c), kind in lay.inputs.items():
@@ -313,7 +313,7 @@ def _mark(ws, row: int, col: int, findings: list) -> None:
 
 def _mark_list_row(ws, row: int, item, columns: list[str], result: PeriodResult, first_col: int) -> None:
     """Findings about one record of a submitter's list (its file, sheet and row), by column."""
-    from .grid import parse_a1
+    from ..reading.grid import parse_a1
 
     sheet, _, rownum = item.ref.partition("!")
     hits: dict[int, list] = {}

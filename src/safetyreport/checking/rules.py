@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from .config import Roster
-from .findings import Finding, finding
-from .model import Cell, FileRead, FormData, Submission
-from .schema import (AmountRule, CountRule, LeRule, PairRule, RowLeRule, Schema, SchemaSet, SumRule,
+from ..config import Roster
+from ..findings import Finding, finding
+from ..model import Cell, FileRead, FormData, Submission
+from ..schema import (AmountRule, CountRule, LeRule, PairRule, RowLeRule, Schema, SchemaSet, SumRule,
                      evaluate, norm_label)
-from .values import fmt_num, looks_like_date_attempt, valid_phone
+from ..values import fmt_num, looks_like_date_attempt, valid_phone
 
 _CELL_PROBLEM_CODES = {
     "not-a-number": "not-a-number",

@@ -26,7 +26,7 @@ app = typer.Typer(
 
 def _show_version(value: bool) -> None:
     if value:
-        from . import __version__
+        from .. import __version__
 
         typer.echo(f"safetyreport {__version__}")
         raise typer.Exit(0)
@@ -57,8 +57,8 @@ def _fail(message: str, code: int = 2) -> None:
 
 
 def _config(path: Optional[Path]):
-    from .config import ConfigError, load_config
-    from .ledger import Ledger
+    from ..config import ConfigError, load_config
+    from ..ledger.store import Ledger
 
     Ledger.on_wait = _say_waiting
     try:
@@ -91,7 +91,7 @@ def init(
       safetyreport init D:\\专项整治
     """
     from .console import print_init
-    from .workflow import init_job
+    from ..workflow import init_job
 
     outcome = _guarded(init_job, folder, force)
     _emit(outcome, as_json, print_init, 0)
@@ -115,7 +115,7 @@ def validate(
       safetyreport validate samples/2021-09-16 --json
     """
     from .console import print_validation, progress_bar
-    from .validation import collect_files, validate_paths
+    from ..checking.validation import collect_files, validate_paths
 
     cfg = _config(config)
     with progress_bar(len(collect_files(paths)[0]), "正在校验", enabled=not as_json) as tick:
@@ -125,8 +125,8 @@ def validate(
 
 def _as_of(cfg, text: Optional[str]):
     """--as-of: a time in campaign time (Asia/Shanghai) unless it carries an offset."""
-    from .intake import campaign_time
-    from .workflow import parse_received
+    from ..ledger.intake import campaign_time
+    from ..workflow import parse_received
 
     when = parse_received(text)
     return campaign_time(cfg, when) if when else None
@@ -134,14 +134,14 @@ def _as_of(cfg, text: Optional[str]):
 
 def _library_errors():
     """Library errors that are the user's to fix: one Chinese line, exit 2."""
-    from .config import ConfigError
-    from .ledger import LedgerError
-    from .mail import MailError
-    from .atomic import OutputError
-    from .periods import PeriodError
-    from .schema import SchemaError
-    from .mailbox import FetchError
-    from .validation import NoFilesError
+    from ..config import ConfigError
+    from ..ledger.store import LedgerError
+    from ..mail.send import MailError
+    from ..atomic import OutputError
+    from ..periods import PeriodError
+    from ..schema import SchemaError
+    from ..mail.mailbox import FetchError
+    from ..checking.validation import NoFilesError
 
     return (ConfigError, FetchError, LedgerError, MailError, NoFilesError, OutputError, PeriodError, SchemaError)
 
@@ -189,8 +189,8 @@ def intake(
       safetyreport intake 收件箱/ --period 第2周
     """
     from .console import print_intake, progress_bar
-    from .validation import collect_files
-    from .workflow import intake_job
+    from ..checking.validation import collect_files
+    from ..workflow import intake_job
 
     cfg = _config(config)
     with progress_bar(len(collect_files(paths)[0]), "正在登记", enabled=not as_json) as tick:
@@ -219,7 +219,7 @@ def fetch(
       safetyreport fetch --json          （定时任务：周四上午每 10 分钟一次）
     """
     from .console import print_fetch
-    from .workflow import fetch_job
+    from ..workflow import fetch_job
 
     cfg = _config(config)
     report = _guarded(fetch_job, cfg, dry_run, new_ledger)
@@ -248,8 +248,8 @@ def merge(
       safetyreport merge --period 第2周 --json
     """
     from .console import print_merge, progress_bar
-    from .validation import collect_files
-    from .workflow import merge_job
+    from ..checking.validation import collect_files
+    from ..workflow import merge_job
 
     cfg = _config(config)
     with progress_bar(len(collect_files(paths or [])[0]), "正在登记", enabled=not as_json) as tick:
@@ -275,7 +275,7 @@ def filings(
       safetyreport filings --submitter 开元街道 --json
     """
     from .console import print_filings
-    from .workflow import filings_job
+    from ..workflow import filings_job
 
     cfg = _config(config)
     report = _guarded(filings_job, cfg, period, submitter)
@@ -300,7 +300,7 @@ def withdraw(
       safetyreport withdraw 12 --undo
     """
     from .console import print_withdraw
-    from .workflow import withdraw_job
+    from ..workflow import withdraw_job
 
     cfg = _config(config)
     outcome = _guarded(withdraw_job, cfg, filing_id, reason, undo)
@@ -326,7 +326,7 @@ def export(
       safetyreport export --format csv --columns found_total,fixed_total --out 分析
     """
     from .console import print_export
-    from .export import export_job
+    from ..outputs.export import export_job
 
     cfg = _config(config)
     chosen = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
@@ -348,7 +348,7 @@ def check(
       safetyreport check
     """
     from .console import print_check
-    from .workflow import check_job
+    from ..workflow import check_job
 
     cfg = _config(config)
     outcome = _guarded(check_job, cfg)
@@ -371,7 +371,7 @@ def restore(
       safetyreport restore 1        恢复最新的备份
     """
     from .console import print_restore
-    from .workflow import restore_job
+    from ..workflow import restore_job
 
     cfg = _config(config)
     outcome = _guarded(restore_job, cfg, backup)
@@ -393,7 +393,7 @@ def rebuild(
       safetyreport rebuild
     """
     from .console import print_rebuild
-    from .workflow import rebuild_job
+    from ..workflow import rebuild_job
 
     cfg = _config(config)
     outcome = _guarded(rebuild_job, cfg)
@@ -418,7 +418,7 @@ def decide(
       safetyreport decide 3fa2 different
     """
     from .console import print_decide
-    from .workflow import decide_job
+    from ..workflow import decide_job
 
     cfg = _config(config)
     outcome = _guarded(decide_job, cfg, duplicate_id, verdict, note)
@@ -448,7 +448,7 @@ def status(
       safetyreport status --campaign --json
     """
     from .console import print_status
-    from .workflow import status_job
+    from ..workflow import status_job
 
     cfg = _config(config)
     outcome = _guarded(lambda: status_job(cfg, period, campaign, email, notify_submitters, dry_run,
@@ -474,7 +474,7 @@ def remind(
       safetyreport remind --period 2021-09-23
     """
     from .console import print_reminders
-    from .workflow import remind_job
+    from ..workflow import remind_job
 
     cfg = _config(config)
     outcome = _guarded(lambda: remind_job(cfg, period, dry_run, _as_of(cfg, as_of)))
@@ -501,7 +501,7 @@ def forms(
       safetyreport forms --period 第2周 --submitter 开元街道 --out 下发
     """
     from .console import print_forms
-    from .workflow import forms_job
+    from ..workflow import forms_job
 
     cfg = _config(config)
     outcome = _guarded(forms_job, cfg, period, out, submitter, with_previous=not no_previous)
@@ -521,7 +521,7 @@ def demo(
       safetyreport demo            然后打开 safetyreport-demo/输出/ 中的汇总工作簿
     """
     from .console import print_demo
-    from .workflow import demo_job
+    from ..workflow import demo_job
 
     outcome = _guarded(demo_job, folder, out=out)
     _emit(outcome, as_json, print_demo, 0)
@@ -539,7 +539,7 @@ FormatOption = typer.Option("md,html,docx", "--format", "-f", metavar="格式", 
 
 def _report(kind: str, period: Optional[str], out: Optional[Path], fmt: str, config, as_json: bool) -> None:
     from .console import print_report
-    from .workflow import REPORT_FORMATS, report_job
+    from ..workflow import REPORT_FORMATS, report_job
 
     formats = tuple(x.strip() for x in fmt.split(",") if x.strip())
     bad = [x for x in formats if x not in REPORT_FORMATS]

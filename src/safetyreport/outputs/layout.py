@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .schema import Schema
+from ..schema import Schema
 
 
 @dataclass
@@ -229,8 +229,8 @@ def _layout_list(schema: Schema, submitter: str, records: int) -> SheetLayout:
 def sum_checks(lay: SheetLayout, schema: Schema) -> None:
     """Live checks for a blank form: the 总数 cell turns red while 总数 ≠ 一般 + 重大 (a
     conditional format; it never replaces what was typed). From the schema's sum rules."""
-    from .grid import a1
-    from .schema import SumRule
+    from ..reading.grid import a1
+    from ..schema import SumRule
 
     for rule in schema.rules:
         if not isinstance(rule, SumRule):

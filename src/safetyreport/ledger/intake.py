@@ -10,15 +10,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
-from .config import Config, Submitter
-from .findings import Finding, finding
-from .ledger import Filing, Ledger
-from .periods import Period, period_for, period_from_name, period_of_date, weekly_periods, zone
-from .reader import file_sha256, read_file
-from .model import FileRead, Submission
-from .rules import check_form, check_submission, check_submitter
-from .schema import SchemaSet
-from .validation import Skipped, require_files
+from ..config import Config, Submitter
+from ..findings import Finding, finding
+from .store import Filing, Ledger
+from ..periods import Period, period_for, period_from_name, period_of_date, weekly_periods, zone
+from ..reading.reader import file_sha256, read_file
+from ..model import FileRead, Submission
+from ..checking.rules import check_form, check_submission, check_submitter
+from ..schema import SchemaSet
+from ..checking.validation import Skipped, require_files
 
 
 @dataclass
@@ -94,7 +94,7 @@ def take_in(paths: Iterable[Path], cfg: Config, ledger: Ledger, schemas: SchemaS
     the next deadline after the receipt time. A form dated in another week is flagged.
     `sender`: the filing came by mail; the sender's address decides the submitter when the roster
     knows it. `own_transaction=False`: the caller holds the transaction (a mail and its files)."""
-    from .parallel import read_all
+    from ..reading.parallel import read_all
 
     roster = cfg.roster
     files, skipped = require_files(paths)
@@ -243,7 +243,7 @@ def rebuild(cfg: Config, ledger: Ledger, schemas: SchemaSet) -> RebuildOutcome:
     record beside it), then the clerk's decisions and the mail already sent, from their journals."""
     import json
 
-    from .ledger import DECISIONS_JOURNAL, MAIL_JOURNAL
+    from .store import DECISIONS_JOURNAL, MAIL_JOURNAL
 
     outcome = RebuildOutcome(str(ledger.path))
     roster = cfg.roster

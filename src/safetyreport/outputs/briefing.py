@@ -12,11 +12,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .identity import norm_name, pair_up
-from .merge import PeriodResult
-from .periods import Period
-from .status import UNVERIFIED_LATE, CampaignRecord, StatusReport, human_delta
-from .values import fmt_num
+from ..checking.identity import norm_name, pair_up
+from ..ledger.merge import PeriodResult
+from ..periods import Period
+from ..ledger.status import UNVERIFIED_LATE, CampaignRecord, StatusReport, human_delta
+from ..values import fmt_num
 
 # 隐患 have two sources on 附件3: each unit's own 排查 and the 联席会议成员部门监督检查 (member
 # units find most of theirs so). Wherever a briefing speaks of 隐患, 重大隐患 or 整改率 it counts

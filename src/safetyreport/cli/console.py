@@ -8,18 +8,18 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
-from .findings import tally
-from .values import neutral
-from .ledger import receipt_source_label, receipt_source_trusted
-from .validation import ValidationReport
+from ..findings import tally
+from ..values import neutral
+from ..ledger.store import receipt_source_label, receipt_source_trusted
+from ..checking.validation import ValidationReport
 
 if TYPE_CHECKING:  # rich is imported only when something is printed for people, never under --json
     from rich.console import Console
     from rich.table import Table
 
-    from .intake import IntakeReport
-    from .mail import MailOutcome
-    from .workflow import MergeOutcome, StatusOutcome
+    from ..ledger.intake import IntakeReport
+    from ..mail.send import MailOutcome
+    from ..workflow import MergeOutcome, StatusOutcome
 
 def e(value: object, keep_newlines: bool = False) -> str:
     """Text that came from a filing (or a path, or a message quoting one) on its way to the
@@ -126,7 +126,7 @@ STATE_TEXT = {"counted": "[green]计入[/]", "superseded": "[dim]被替代[/]", 
 
 
 def print_filings(report, console: Console) -> None:
-    from .ledger import receipt_source_label, receipt_source_trusted
+    from ..ledger.store import receipt_source_label, receipt_source_trusted
 
     scope = "、".join(x for x in (report.period.label if report.period else "", report.submitter or "") if x)
     console.print(f"[bold]报送台账{('（' + e(scope) + '）') if scope else ''}：共 {len(report.rows)} 份[/]")
@@ -199,7 +199,7 @@ def print_rebuild(outcome, console: Console) -> None:
 
 
 def print_fetch(report, console: Console) -> None:
-    from .ledger import receipt_source_label
+    from ..ledger.store import receipt_source_label
 
     console.print(f"收件邮箱 {e(report.mailbox)}：新取 {len(report.messages)} 封，此前已取 {report.already} 封。")
     for m in report.messages:
@@ -286,7 +286,7 @@ def print_merge(outcome: "MergeOutcome", console: Console) -> None:
                   + (f"（{e('、'.join(x.submitter.name for x in missing))}）" if missing else "") + "。")
     weekly = f"当周（{r.totals.weekly_submitters} 个单位）"
     table = new_table("项目", "累计", weekly, right=("累计", weekly))
-    from .values import fmt_num
+    from ..values import fmt_num
 
     for key, label in HEADLINE:
         table.add_row(label, fmt_num(r.totals.cumulative.get(key)), fmt_num(r.totals.weekly.get(key)))

@@ -24,15 +24,15 @@ from dataclasses import dataclass, field
 from email.utils import getaddresses, parsedate_to_datetime
 from pathlib import Path
 
-from .config import Config, Submitter
-from .findings import tally
-from .grid import MAX_RATIO, MAX_UNPACKED, SPREADSHEET_SUFFIXES, WPS_SUFFIXES
-from .intake import Sender, Taken, campaign_time, take_in
-from .ledger import Ledger, receipt_source_label
-from .mail import Outgoing, _html_page
-from .periods import period_for
-from .schema import SchemaSet
-from .values import neutral
+from ..config import Config, Submitter
+from ..findings import tally
+from ..reading.grid import MAX_RATIO, MAX_UNPACKED, SPREADSHEET_SUFFIXES, WPS_SUFFIXES
+from ..ledger.intake import Sender, Taken, campaign_time, take_in
+from ..ledger.store import Ledger, receipt_source_label
+from .send import Outgoing, _html_page
+from ..periods import period_for
+from ..schema import SchemaSet
+from ..values import neutral
 
 MAIL_DROP = "收件"  # beside the configuration: each mail's attachments, as received
 TAKEN_FORMS = SPREADSHEET_SUFFIXES | WPS_SUFFIXES
@@ -290,7 +290,7 @@ def _unit_of(cfg: Config, address: str) -> Submitter | None:
 
 
 def _save(folder: Path, parts: list[Part]) -> list[Path]:
-    from .atomic import write_bytes_atomic
+    from ..atomic import write_bytes_atomic
 
     paths = []
     for part in parts:
@@ -310,7 +310,7 @@ def receipt_reply(cfg: Config, taken: MailTaken) -> Outgoing:
     when = (f"{taken.received_at:%Y-%m-%d %H:%M}（{receipt_source_label(taken.received_source)}）"
             if taken.received_at else "未知")
     periods = sorted({t.filing.period for t in taken.files if t.filing and t.filing.period})
-    from .periods import parse_period
+    from ..periods import parse_period
 
     labels = [parse_period(cfg, p).label for p in periods]
     deadline = period_for(cfg, taken.received_at) if taken.received_at else None
@@ -459,7 +459,7 @@ def _alive(lock: Path) -> bool:
 
 def fetch(cfg: Config, ledger: Ledger, schemas: SchemaSet, dry_run: bool = False) -> FetchReport:
     """Take every mail of the configured folder not taken before, then send the 回执 not yet sent."""
-    from .mail import deliver
+    from .send import deliver
 
     s = cfg.imap
     mailbox = f"{s.host}/{s.folder}"

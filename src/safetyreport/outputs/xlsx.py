@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .atomic import write_bytes_atomic
-from .values import neutral
+from ..atomic import write_bytes_atomic
+from ..values import neutral
 
 EXCEL_TEXT_LIMIT = 32767
 BORDER_COLOR = "#808080"

@@ -13,12 +13,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import Roster
-from .findings import ERROR, WARNING, Finding, finding
+from ..config import Roster
+from ..findings import ERROR, WARNING, Finding, finding
 from .grid import MAX_COLS, MAX_ROWS, ReadError, Sheet, a1, read_grid, require_regular
-from .model import Cell, FileRead, Footer, FormData
-from .schema import NUMERIC_TYPES, Column, Schema, SchemaSet, evaluate, norm_label, strip_unit
-from .values import cell_text, norm_word, parse_date, parse_number, plain_text, split_names
+from ..model import Cell, FileRead, Footer, FormData
+from ..schema import NUMERIC_TYPES, Column, Schema, SchemaSet, evaluate, norm_label, strip_unit
+from ..values import cell_text, norm_word, parse_date, parse_number, plain_text, split_names
 
 FOOTER_WORDS = ("审核人", "填报人", "联系电话")
 MARKER_SHEET = "_safetyreport"  # the hidden sheet of a blank form made by `safetyreport forms`

@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
-from .config import Config
-from .findings import Finding, finding, has_errors, tally
-from .grid import SPREADSHEET_SUFFIXES, WPS_SUFFIXES, is_lock_file, parse_a1
-from .model import FileRead, Submission
-from .reader import read_file
+from ..config import Config
+from ..findings import Finding, finding, has_errors, tally
+from ..reading.grid import SPREADSHEET_SUFFIXES, WPS_SUFFIXES, is_lock_file, parse_a1
+from ..model import FileRead, Submission
+from ..reading.reader import read_file
 from .rules import check_form, check_submission, check_submitter
-from .schema import SchemaSet, load_schemas
+from ..schema import SchemaSet, load_schemas
 
 
 @dataclass
@@ -175,7 +175,7 @@ def validate_paths(paths: Iterable[Path], config: Config, schemas: SchemaSet | N
                    progress: Callable[[Path], None] | None = None, jobs: int | None = None) -> ValidationReport:
     """Read, group and check every file, reading on `jobs` processes (default: every core).
     `progress` is called once per file read."""
-    from .parallel import read_all
+    from ..reading.parallel import read_all
 
     schemas = schemas or load_schemas(*config.schema_dirs())
     roster = config.roster

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from .findings import Finding, tally
-from .model import FileRead, FormData, form_from_dict, form_to_dict
+from ..findings import Finding, tally
+from ..model import FileRead, FormData, form_from_dict, form_to_dict
 
 LEDGER_NAME = "safetyreport.db"
 ARCHIVE_NAME = "archive"
@@ -287,7 +287,7 @@ class Ledger:
 
     def close(self) -> None:
         if self._unsynced:  # an original put back outside a transaction (repair)
-            from .atomic import sync_to_disk
+            from ..atomic import sync_to_disk
 
             sync_to_disk(self._unsynced)
             self._unsynced = []
@@ -322,7 +322,7 @@ class Ledger:
         try:
             yield
             if self._unsynced:  # the originals and sidecars copied in this transaction, on disk first
-                from .atomic import sync_to_disk
+                from ..atomic import sync_to_disk
 
                 sync_to_disk(self._unsynced)
                 self._unsynced = []
@@ -391,7 +391,7 @@ class Ledger:
     def _write_sidecar(self, filing: Filing) -> None:
         """Beside each original, what is needed to rebuild its filing without the ledger: how it
         was taken (submitter, period, receipt time and its source) and whether it was withdrawn."""
-        from .atomic import write_text_atomic
+        from ..atomic import write_text_atomic
 
         record = {"sha256": filing.sha256, "original_name": filing.original_name,
                   "original_path": filing.original_path, "archive_path": filing.archive_path,
@@ -414,7 +414,7 @@ class Ledger:
     def verify(self, filing: Filing) -> str | None:
         """None when the original is in the archive unchanged; else 'archive-missing' or
         'archive-altered'."""
-        from .reader import file_sha256
+        from ..reading.reader import file_sha256
 
         path = self.folder / filing.archive_path
         try:
@@ -609,7 +609,7 @@ class Ledger:
 
     def load_forms(self, ids: set[int]) -> dict[int, FormData]:
         """The parsed values of just these forms (merge needs a few weeks, not the whole campaign)."""
-        from .parallel import collector_paused
+        from ..reading.parallel import collector_paused
 
         out: dict[int, FormData] = {}
         wanted = sorted(ids)

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .config import Config
-from .ledger import Ledger
-from .schema import SchemaSet, load_schemas
+from ..config import Config
+from ..ledger.store import Ledger
+from ..schema import SchemaSet, load_schemas
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -100,8 +100,8 @@ class ExportOutcome:
 
 def export_job(cfg: Config, out: Path | None, fmt: str = "xlsx", period_texts: list[str] | None = None,
                columns: list[str] | None = None) -> ExportOutcome:
-    from .atomic import output_folder, write_bytes_atomic
-    from .periods import PeriodError, parse_period
+    from ..atomic import output_folder, write_bytes_atomic
+    from ..periods import PeriodError, parse_period
 
     if fmt not in FORMATS:
         raise PeriodError(f"不支持的格式“{fmt}”，可选：{'、'.join(FORMATS)}。")

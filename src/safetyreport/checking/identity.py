@@ -3,7 +3,7 @@
 A 附件4 hazard is retyped every week and by every submitter that sees it: 开元寺 becomes
 开元寺景区, "电气线路私拉乱接" becomes "电气线路私拉乱接问题". Across weeks the same hazard must be
 recognised (or it "disappears"), across submitters it is a suspected duplicate for the clerk.
-The thresholds were chosen on the table of realistic pairs in tests/test_identity.py, which holds
+The thresholds were chosen on the table of realistic pairs in tests/test_verdicts.py, which holds
 pairs that must match and pairs that must not.
 """
 
