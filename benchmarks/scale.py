@@ -19,7 +19,8 @@ with its peak memory:
 Needs the test extras, and pandas for the peers (skipped without it).
 Targets (issue 16, this 2-core machine): province validate + merge ≤ 6× the floor and ≥ 3× faster
 than the peer; a province Thursday ≤ 5 s; a district Thursday merge ≤ 0.35 s; time per file flat
-from city to province; province peak memory ≤ 600 MiB.
+from city to province; province peak memory ≤ 600 MiB. Under each size's row the script prints the
+targets that size can show, each "met" or "MISSED" (start-up targets: benchmarks/startup.py).
 """
 
 from __future__ import annotations
@@ -132,6 +133,25 @@ def run_measured(cmd: list[str], cwd: Path) -> tuple[float, int, int]:
     return secs, kib // 1024, code
 
 
+def verdicts(size: str, v_s: float, m_s: float, t_s: float, peak: int, f_s: float, p_s: float,
+             per_file: dict[str, float]) -> list[str]:
+    """Issue 16's targets that this size can show, each met or MISSED (ratios from this one run)."""
+    ours = v_s + m_s
+    checks: list[tuple[str, float, str, float]] = []  # (what, measured, op, target)
+    if size == "district":
+        checks += [("district Thursday merge s", m_s, "<=", 0.35), ("peer s / merge s", p_s / m_s, ">=", 1.0)]
+    if size == "province":
+        checks += [("ours / floor", ours / f_s, "<=", 6.0), ("peer / ours", p_s / ours, ">=", 3.0),
+                   ("Thursday s", t_s, "<=", 5.0), ("peak MiB", peak, "<=", 600)]
+    if size == "province" and "city" in per_file:  # time per file flat: within a quarter of the city's
+        checks.append(("merge ms/file ÷ city's", per_file["province"] / per_file["city"], "<=", 1.25))
+    out = []
+    for what, got, op, target in checks:
+        ok = got <= target if op == "<=" else got >= target
+        out.append(f"  target {what} {op} {target:g}: {got:.2f} {'met' if ok else 'MISSED'}")
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="district,city")
@@ -149,6 +169,7 @@ def main() -> None:
         has_pandas = False
     print(f"{'size':9} {'files':>6} {'validate s':>10} {'merge s':>8} {'ms/file':>8} {'Thursday s':>10} {'peak MiB':>8} "
           f"{'floor s':>8} {'peer s':>7} {'peer-cal s':>10} {'ours/floor':>10} {'peer/ours':>9} {'peer-cal/ours':>13}")
+    per_file: dict[str, float] = {}
     for size in args.sizes.split(","):
         submitters, weeks = SIZES[size]
         if args.corpus:
@@ -187,6 +208,9 @@ def main() -> None:
         print(f"{size:9} {files:6d} {v_s:10.2f} {m_s:8.2f} {1000 * m_s / files:8.1f} {t_s:10.2f} "
               f"{max(v_mib, m_mib):8d} {f_s:8.2f} {p_s:7.2f} {pc_s:10.2f} {ours / f_s:10.1f} {p_s / ours:9.2f} "
               f"{pc_s / ours:13.2f}" + ("" if m_code in (0, 1) else f"  exit {m_code}"))
+        per_file[size] = 1000 * m_s / files
+        for line in verdicts(size, v_s, m_s, t_s, max(v_mib, m_mib), f_s, p_s, per_file):
+            print(line)
         if args.keep or args.corpus:
             print(f"  corpus: {folder}")
         else:
