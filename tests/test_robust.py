@@ -287,3 +287,37 @@ def test_a_tiny_xls_with_a_cell_at_the_last_row_is_read_in_bounded_memory(tmp_pa
     result = json.loads(proc.stdout)
     assert result["forms"] == ["a3"] and result["codes"] == ["sheet-beyond-limit"]  # the far cell is named
     assert result["peak_mb"] < 200, result
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_an_output_blocked_by_a_folder_names_the_file_and_why_in_chinese(tmp_path, jobs):
+    """A folder where the district filing should go: the clerk reads which file and why (not our
+    hidden temporary name, not "Is a directory"), exit 2 — whether the filing is written beside
+    the workbook in a child process (--jobs 2) or in turn (--jobs 1)."""
+    from conftest import run_process
+
+    camp = tmp_path / "c"
+    init_job(camp)
+    out = tmp_path / "输出"
+    (out / "鲤城区_2021-09-16.xlsx").mkdir(parents=True)
+    proc = run_process("merge", str(ROOT / "samples" / "2021-09-16"), "--period", "2021-09-16", "--jobs", jobs,
+                       "--out", str(out), "--config", str(camp / "safetyreport.toml"))
+    assert proc.returncode == 2
+    assert f"无法读写文件 {out / '鲤城区_2021-09-16.xlsx'}：同一位置已有一个同名的文件夹" in proc.stderr
+    assert ".tmp" not in proc.stderr and "Traceback" not in proc.stderr
+    assert not list(out.glob(".*.tmp"))  # no temporary file left behind
+
+
+def test_os_errors_read_in_chinese_and_name_what_the_user_knows(tmp_path):
+    import errno
+
+    from safetyreport.atomic import os_error_text, os_reason
+
+    assert os_reason(OSError(errno.ENOSPC, "No space left on device")) == "磁盘空间不足"
+    assert "Excel" in os_reason(PermissionError(errno.EACCES, "Permission denied"))
+    assert os_reason(OSError(errno.EXDEV, "Invalid cross-device link")) == "Invalid cross-device link"
+    e = IsADirectoryError(errno.EISDIR, "Is a directory", str(tmp_path / ".汇总.xlsx.k2j4.tmp"), None,
+                          str(tmp_path / "汇总.xlsx"))
+    assert os_error_text(e) == f"{tmp_path / '汇总.xlsx'}：同一位置已有一个同名的文件夹"
+    e = PermissionError(errno.EACCES, "Permission denied", str(tmp_path / ".汇总.xlsx.k2j4.tmp"))
+    assert os_error_text(e).startswith(f"{tmp_path / '汇总.xlsx'}：没有权限")

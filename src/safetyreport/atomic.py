@@ -4,13 +4,44 @@ folder the user named."""
 
 from __future__ import annotations
 
+import errno
 import os
+import re
 import tempfile
 from pathlib import Path
 
 
 class OutputError(Exception):
     """An output folder that cannot be one; the message is Chinese."""
+
+
+# The system's reason in the clerk's words (Linux gives English; Windows gives them in the system's
+# language, and its sharing violation — a workbook open in Excel — arrives as EACCES).
+_REASONS = {
+    errno.ENOSPC: "磁盘空间不足", errno.EDQUOT: "磁盘空间不足（超出配额）",
+    errno.EACCES: "没有权限（文件可能正在 Excel 或 WPS 中打开，或文件夹只读）",
+    errno.EPERM: "没有权限（文件可能正在 Excel 或 WPS 中打开，或文件夹只读）",
+    errno.EISDIR: "同一位置已有一个同名的文件夹", errno.ENOTDIR: "路径中有一段是文件，不是文件夹",
+    errno.ENOENT: "文件或文件夹不存在", errno.EROFS: "磁盘只读", errno.EEXIST: "已存在同名的文件",
+    errno.ENAMETOOLONG: "文件名或路径太长", errno.EIO: "磁盘读写出错", errno.EBUSY: "文件正被其他程序使用",
+}
+_TEMP = re.compile(r"^\.(?P<name>.+)\.[^.]+\.tmp$")  # _temp_beside's names: .<target>.<random>.tmp
+
+
+def os_reason(e: OSError) -> str:
+    """Why a file could not be read or written, in Chinese where the cause is a common one."""
+    return _REASONS.get(e.errno, e.strerror or str(e))
+
+
+def os_error_text(e: OSError) -> str:
+    """"<the file the user knows>：<why>" — the destination of a rename rather than its source, and
+    the target rather than our hidden temporary file beside it."""
+    name = e.filename2 or e.filename
+    if name:
+        path = Path(os.fsdecode(name))
+        temp = _TEMP.match(path.name)
+        name = str(path.with_name(temp["name"]) if temp else path)
+    return f"{name}：{os_reason(e)}" if name else os_reason(e)
 
 
 def _umask() -> int:
@@ -99,5 +130,5 @@ def output_folder(out: Path | None, default: Path) -> Path:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise OutputError(f"无法建立输出文件夹 {folder}：{e.strerror}") from None
+        raise OutputError(f"无法建立输出文件夹 {folder}：{os_reason(e)}") from None
     return folder

@@ -432,7 +432,9 @@ def load_config(path: Path | None = None) -> Config:
     except FileNotFoundError:
         raise ConfigError(f"找不到配置文件：{path}（可先运行 safetyreport init 生成）") from None
     except OSError as e:
-        raise ConfigError(f"无法读取配置文件 {path}：{e.strerror}") from None
+        from .atomic import os_reason
+
+        raise ConfigError(f"无法读取配置文件 {path}：{os_reason(e)}") from None
     return parse_config(text, str(path))
 
 

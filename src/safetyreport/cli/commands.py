@@ -153,7 +153,9 @@ def _guarded(work, *args, **kwargs):
     except _library_errors() as e:
         _fail(str(e))
     except OSError as e:  # a full disk, a folder we may not write
-        _fail(f"无法读写文件 {e.filename or ''}：{e.strerror or e}")
+        from ..atomic import os_error_text
+
+        _fail(f"无法读写文件 {os_error_text(e)}")
     except sqlite3.Error as e:  # the ledger's transaction was rolled back: nothing half-written
         _fail(f"报送台账读写失败（{e}）。本次操作未生效；请检查磁盘空间和文件权限后重试。")
 

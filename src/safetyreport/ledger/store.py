@@ -210,7 +210,9 @@ class Ledger:
             raise LedgerError(f"报送台账 {self.path} 无法打开（{e}）。如文件已损坏，可用 safetyreport restore "
                               "从备份恢复，或用 safetyreport rebuild 从 archive/ 重建。") from None
         except OSError as e:
-            raise LedgerError(f"无法在 {folder} 建立报送台账：{e.strerror}") from None
+            from ..atomic import os_reason
+
+            raise LedgerError(f"无法在 {folder} 建立报送台账：{os_reason(e)}") from None
 
     @classmethod
     def of(cls, cfg, create: bool = False, changes: bool = False) -> "Ledger":

@@ -486,7 +486,9 @@ def fetch(cfg: Config, ledger: Ledger, schemas: SchemaSet, dry_run: bool = False
                 try:
                     taken = take_message(cfg, ledger, schemas, raw, arrival, (mailbox, uidvalidity, uid))
                 except OSError as e:  # the disk, not the mail: stop, nothing of this mail was kept
-                    raise FetchError(f"无法保存收到的附件（{e.strerror or e}）。本封邮件未取，下次运行会再取。") from None
+                    from ..atomic import os_reason
+
+                    raise FetchError(f"无法保存收到的附件（{os_reason(e)}）。本封邮件未取，下次运行会再取。") from None
                 except Exception as e:  # noqa: BLE001 — one mail must never stop the others
                     with ledger.transaction():
                         msg = parse(raw)

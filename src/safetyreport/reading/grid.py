@@ -105,7 +105,9 @@ def read_grid(path: Path) -> list[Sheet]:
     except FileNotFoundError:
         raise ReadError("file-not-found", f"找不到文件：{path}") from None
     except OSError as e:
-        raise ReadError("unreadable-file", f"无法打开文件（{e.strerror}）。") from None
+        from ..atomic import os_reason
+
+        raise ReadError("unreadable-file", f"无法打开文件（{os_reason(e)}）。") from None
     if size == 0:
         raise ReadError("unreadable-file", "文件大小为 0 字节：可能还在写入、下载不完整或已损坏。")
     if head.lstrip()[:1] == b"<":
