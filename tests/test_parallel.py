@@ -110,6 +110,25 @@ def test_side_by_side_a_failing_or_dying_child_runs_its_task_here():
     assert side_by_side([dies_in_child, lambda: "last"], jobs=2) == ["ran here", "last"]
 
 
+def test_side_by_side_waits_for_its_children_when_its_own_task_fails(tmp_path):
+    from safetyreport.reading.parallel import side_by_side
+
+    done = tmp_path / "child-finished"
+
+    def slow_child():
+        import time
+
+        time.sleep(0.3)
+        done.write_text("ok")
+
+    def fails():
+        raise OSError("disk full")
+
+    with pytest.raises(OSError):
+        side_by_side([slow_child, fails], jobs=2)
+    assert done.read_text() == "ok"  # finished, not killed half-way when the parent gave up
+
+
 # --- a worker that dies ------------------------------------------------------------------------------------
 
 

@@ -206,19 +206,22 @@ def side_by_side(tasks: Sequence[Callable[[], Any]], jobs: int | None = None) ->
         child.start()
         send.close()
         children.append((child, receive))
-    last = tasks[-1]()
-    results = []
-    for task, (child, receive) in zip(tasks, children):
-        outcome = None
-        try:
-            outcome = receive.recv()
-        except (EOFError, OSError):
-            pass  # died without a word
-        finally:
-            receive.close()
-            child.join()
-        results.append(outcome[1] if outcome and outcome[0] == "ok" else task())
-    return results + [last]
+    try:
+        last = tasks[-1]()
+    finally:  # even when this one fails: the children finish (no half-written file left behind)
+        outcomes = [_outcome(child, receive) for child, receive in children]
+    return [outcome[1] if outcome and outcome[0] == "ok" else task()
+            for task, outcome in zip(tasks, outcomes)] + [last]
+
+
+def _outcome(child, receive) -> tuple | None:
+    try:
+        return receive.recv()
+    except (EOFError, OSError):
+        return None  # died without a word
+    finally:
+        receive.close()
+        child.join()
 
 
 def _child(task: Callable[[], Any], send) -> None:
