@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 import sys
 from pathlib import Path
 from typing import List, Optional
@@ -146,6 +145,12 @@ def _library_errors():
     return (ConfigError, FetchError, LedgerError, MailError, NoFilesError, OutputError, PeriodError, SchemaError)
 
 
+def _ledger_errors():
+    import sqlite3  # here, not at the top: `--help` need not load SQLite
+
+    return sqlite3.Error
+
+
 def _guarded(work, *args, **kwargs):
     """Run one library call; a user-fixable error becomes one Chinese line and exit code 2."""
     try:
@@ -156,7 +161,7 @@ def _guarded(work, *args, **kwargs):
         from ..atomic import os_error_text
 
         _fail(f"无法读写文件 {os_error_text(e)}")
-    except sqlite3.Error as e:  # the ledger's transaction was rolled back: nothing half-written
+    except _ledger_errors() as e:  # the ledger's transaction was rolled back: nothing half-written
         _fail(f"报送台账读写失败（{e}）。本次操作未生效；请检查磁盘空间和文件权限后重试。")
 
 

@@ -10,10 +10,9 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 from ..findings import tally
 from ..values import neutral
-from ..ledger.store import receipt_source_label, receipt_source_trusted
-from ..checking.validation import ValidationReport
 
 if TYPE_CHECKING:  # rich is imported only when something is printed for people, never under --json
+    from ..checking.validation import ValidationReport
     from rich.console import Console
     from rich.table import Table
 
@@ -318,6 +317,8 @@ def print_status(outcome: "StatusOutcome", console: Console) -> None:
     r = outcome.report
     console.print(f"[bold]{r.period.label}[/]，截止 {r.period.deadline:%Y-%m-%d %H:%M}（北京时间）"
                   + ("，节假日顺延" if r.period.shifted else ""))
+    from ..ledger.store import receipt_source_label, receipt_source_trusted
+
     table = new_table("单位", "情况", "收到时间", "说明")
     for row in r.rows:
         style = STATUS_STYLE.get(row.flags[0] if row.flags else "按时", "")
