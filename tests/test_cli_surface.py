@@ -365,3 +365,31 @@ def test_every_message_template_renders_with_real_values():
         text = finding(code, **{k: v for k, v in sample.items() if k in names and k != "path"},
                        path=sample["path"]).message
         assert "{" not in text and "}" not in text and "（？）" not in text, (code, text)
+
+
+_LOADED = """
+import sys
+from safetyreport.cli.commands import main
+sys.argv = ["safetyreport", *sys.argv[1:]]
+try:
+    main()
+except SystemExit:
+    pass
+heavy = ("sqlite3", "rich", "openpyxl", "numpy", "pandas", "xlsxwriter", "matplotlib", "docx", "jinja2")
+sys.stderr.write(" ".join(m for m in heavy if m in sys.modules))
+"""
+
+
+@pytest.mark.parametrize("args, allowed", [
+    (["--help"], set()),
+    (["validate", "--help"], set()),
+    (["validate", str(ROOT / "samples" / "2021-09-16" / "临江街道_2021-09-16.xlsx"), "--json"], set()),
+    (["validate", str(ROOT / "samples" / "2021-09-16" / "临江街道_2021-09-16.xlsx")], {"rich"}),
+])
+def test_start_up_loads_only_what_the_command_needs(args, allowed):
+    """Speed is a feature: help and validating one filing load no SQLite, no workbook writer, no
+    pandas or numpy, and rich only to print for people (docs/performance.md, start-up)."""
+    proc = subprocess.run([sys.executable, "-c", _LOADED, *args], capture_output=True, text=True,
+                          encoding="utf-8", timeout=60)
+    loaded = set(proc.stderr.split())
+    assert loaded <= allowed, loaded

@@ -55,11 +55,15 @@ def _fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-def _config(path: Optional[Path]):
+def _config(path: Optional[Path], ledger: bool = True):
+    """The configuration, or a Chinese error and exit 2. `ledger`: the command may wait for the
+    ledger's lock, so it says so while it waits (validate never opens the ledger)."""
     from ..config import ConfigError, load_config
-    from ..ledger.store import Ledger
 
-    Ledger.on_wait = _say_waiting
+    if ledger:
+        from ..ledger.store import Ledger
+
+        Ledger.on_wait = _say_waiting
     try:
         return load_config(path)
     except ConfigError as e:
@@ -116,7 +120,7 @@ def validate(
     from .console import print_validation, progress_bar
     from ..checking.validation import collect_files, validate_paths
 
-    cfg = _config(config)
+    cfg = _config(config, ledger=False)
     with progress_bar(len(collect_files(paths)[0]), "正在校验", enabled=not as_json) as tick:
         report = _guarded(validate_paths, paths, cfg, progress=tick, jobs=jobs or None)
     _emit(report, as_json, print_validation, report.exit_code)
