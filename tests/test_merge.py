@@ -427,3 +427,41 @@ def test_consolidated_workbook_keeps_its_layout(demo):
     assert 16 <= ws.column_dimensions["A"].width < 17 and ws.row_dimensions[4].height == 48  # (+ padding)
     header = ws["C3"]
     assert header.fill.fgColor.rgb.endswith("DDEBF7") and header.border.left.style == "thin"
+
+
+def test_district_filing_rows_are_tall_enough_for_their_text(demo):
+    """The filing goes to the city and gets printed: header rows as tall as on the blank forms,
+    and a list row whose 整改措施 wraps gets the lines it needs (neither Excel nor LibreOffice
+    fits a row of a file written by a program when it opens it); a row that fits keeps the default."""
+    import openpyxl
+
+    from safetyreport.outputs.workbooks import HEADER_ROW_HEIGHT
+
+    wb = openpyxl.load_workbook(demo / "输出" / "鲤城区_2021-09-30.xlsx")
+    a3 = wb["附件3"]
+    header_rows = {c.row for row in a3.iter_rows() for c in row if c.value == "排查发现隐患数"}
+    assert header_rows and all(a3.row_dimensions[r].height == HEADER_ROW_HEIGHT for r in header_rows)
+    a4 = wb["附件4"]
+    from openpyxl.utils import get_column_letter
+
+    width = {}  # columns of one width are stored as one range (B:F)
+    for dim in list(a4.column_dimensions.values()):
+        for i in range(dim.min or 1, (dim.max or dim.min or 1) + 1):
+            width[get_column_letter(i)] = dim.width
+    long_rows = short_rows = 0
+    for row in a4.iter_rows(min_row=6):
+        texts = [(c.column_letter, c.value) for c in row if isinstance(c.value, str)]
+        if texts and texts[0][1].startswith("审核人"):
+            break  # the footer and the 注 below it run across the page, unwrapped
+        if not texts:
+            continue
+        # wide characters count two: does any text need a second line in its column?
+        need = max(-(-sum(2 if ord(ch) > 0x2E80 else 1 for ch in v) // int(width[col] - 1)) for col, v in texts)
+        height = a4.row_dimensions[row[0].row].height
+        if need > 1:
+            long_rows += 1
+            assert height is not None and height >= 15 * need, (row[0].row, texts, height)
+        else:
+            short_rows += 1
+            assert height is None, (row[0].row, texts, height)
+    assert long_rows >= 3 and short_rows >= 3

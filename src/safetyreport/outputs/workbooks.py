@@ -102,6 +102,9 @@ def _printable(ws, freeze: str | None = None) -> None:
         ws.freeze_panes = freeze
 
 
+HEADER_ROW_HEIGHT, NARROW_HEADER_ROW_HEIGHT = 42, 32  # points: two or three wrapped lines of a label
+
+
 def write_layouts(sheets: list[SheetLayout], path: Path | None = None, formulas: dict | None = None,
                   guard: bool = False):
     """Form layouts → a workbook (returned; saved atomically when `path` is given). `guard`:
@@ -127,7 +130,7 @@ def write_layouts(sheets: list[SheetLayout], path: Path | None = None, formulas:
             ws.row_dimensions[lay.title_cell[0] + 1].height = 28
         for r in {r for r, _ in lay.header_cells}:
             if ws.row_dimensions[r + 1].height is None and guard:
-                ws.row_dimensions[r + 1].height = 42 if lay.ncols > 10 else 32
+                ws.row_dimensions[r + 1].height = HEADER_ROW_HEIGHT if lay.ncols > 10 else NARROW_HEADER_ROW_HEIGHT
         for ref, formula in (formulas or {}).get(lay.name, {}).items():
             ws[ref] = formula  # test fixtures only: a formula with no cached value
         for r1, c1, r2, c2 in lay.merges:
@@ -505,6 +508,10 @@ def _layout_sheet(ws, lay: SheetLayout) -> None:
         ws.merge(r1 + 1, c1 + 1, r2 + 1, c2 + 1)
     for c, w in lay.widths.items():
         ws.width(c + 1, w)
+    # header rows as tall as on the blank forms: their labels wrap inside merged cells, whose
+    # height neither Excel nor LibreOffice fits on opening (printed, they ran into the figures)
+    for r in {r for r, _ in lay.header_cells} - set(lay.row_heights):
+        ws.height(r + 1, HEADER_ROW_HEIGHT if lay.ncols > 10 else NARROW_HEADER_ROW_HEIGHT)
     for r, h in lay.row_heights.items():
         ws.height(r + 1, h)
     ws.printable()

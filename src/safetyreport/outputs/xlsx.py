@@ -153,7 +153,7 @@ class Book:
                     ws.write_comment(r - 1, c - 1, cell.comment, _COMMENT)
             for c, w in sorted(s.widths.items()):
                 ws.set_column(c - 1, c - 1, w)
-            for r, h in sorted(s.heights.items()):
+            for r, h in sorted({**_fitted_heights(s, covered), **s.heights}.items()):
                 ws.set_row(r - 1, h)
             if s.printed:
                 ws.set_landscape()
@@ -169,6 +169,34 @@ class Book:
 
 
 _COMMENT = {"author": "safetyreport", "x_scale": 2.5, "y_scale": 2.0}
+_WRAPPING = {name for name, props in STYLES.items() if props.get("text_wrap")}
+DEFAULT_WIDTH = 8.43  # characters of the default font, Excel's default column width
+LINE_HEIGHT = 15.0  # points per line of 11-point text, Excel's default row height
+
+
+def _fitted_heights(s: Sheet, covered: set[tuple[int, int]]) -> dict[int, float]:
+    """Rows tall enough for their wrapped text. Neither Excel nor LibreOffice fits a row written
+    by a program when it opens the file, so a long 整改措施 would print cut off after one line.
+    Estimated from the column width, a Chinese character taken as two wide, as in Excel
+    (LibreOffice's CJK font is narrower, so there a row may have a little room to spare)."""
+    lines: dict[int, int] = {}
+    for (r, c), cell in s.cells.items():
+        value = cell.value
+        if not isinstance(value, str) or cell.style not in _WRAPPING or (r, c) in covered or r in s.heights:
+            continue
+        room = max(1, int(s.widths.get(c, DEFAULT_WIDTH) - 1))  # less the cell's padding
+        if len(value) * 2 <= room and "\n" not in value:
+            continue  # fits on one line even if every character is wide
+        n = sum(max(1, -(-_display_width(part) // room)) for part in value.split("\n"))
+        if n > lines.get(r, 1):
+            lines[r] = n
+    return {r: LINE_HEIGHT * n + 3 for r, n in lines.items()}
+
+
+def _display_width(text: str) -> int:
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def _write(ws, row: int, col: int, value: Any, f, date_format) -> None:
