@@ -363,10 +363,10 @@ def _sheet_a5(ws, result: PeriodResult, schemas: SchemaSet) -> None:
     _header(ws, 3, heads, [16] + [22 if c.type == "names" else 10 for c in schema.columns])
     r = 4
     for item in result.lists.get("a5", []):
-        ws.put(r, 1, item.submitter)
-        for i, c in enumerate(schema.columns, start=2):
+        ws.put(r, 1, item.submitter, "sr-wrap")
+        for i, c in enumerate(schema.columns, start=2):  # wrapped, as 附件4汇总: long firm names stay whole
             v = item.values.get(c.key)
-            ws.put(r, i, "、".join(v) if isinstance(v, list) else (v if v not in (None, "") else ""))
+            ws.put(r, i, "、".join(v) if isinstance(v, list) else (v if v not in (None, "") else ""), "sr-wrap")
         _mark_list_row(ws, r, item, [c.key for c in schema.columns], result, 2)
         r += 1
     counts = result.list_counts.get("a5", {})
