@@ -465,3 +465,10 @@ def test_district_filing_rows_are_tall_enough_for_their_text(demo):
             short_rows += 1
             assert height is None, (row[0].row, texts, height)
     assert long_rows >= 3 and short_rows >= 3
+    # 附件6 has four narrow columns: its footer and 注 wrap within the table's width instead of
+    # running past the printed page
+    a6 = wb["附件6"]
+    foot = next(c for row in a6.iter_rows() for c in row if isinstance(c.value, str) and c.value.startswith("审核人"))
+    note = a6.cell(row=foot.row + 1, column=1)
+    for cell in (foot, note):
+        assert cell.alignment.wrap_text and a6.row_dimensions[cell.row].height >= 30, cell.value

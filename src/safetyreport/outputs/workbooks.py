@@ -500,8 +500,11 @@ def write_district_filing(result: PeriodResult, cfg: Config, schemas: SchemaSet,
 def _layout_sheet(ws, lay: SheetLayout) -> None:
     """A form layout on an xlsx.Sheet, as `write_layouts` puts it on an openpyxl sheet (without
     the blank form's guard): labels, the grid of input cells, merges, widths, heights."""
+    # lines merged across the form (title, 填报单位, footer, 注) wrap within it: on a narrow form
+    # (附件6) they ran past the printed page
+    across = {(r1, c1) for r1, c1, r2, c2 in lay.merges if r1 == r2}
     for (r, c), v in lay.cells.items():
-        ws.put(r + 1, c + 1, v, "sr-label" if (r, c) in lay.header_cells else None)
+        ws.put(r + 1, c + 1, v, "sr-label" if (r, c) in lay.header_cells else "sr-wrap" if (r, c) in across else None)
     for r, c in lay.data_cells.values():
         ws.style(r + 1, c + 1, "sr-cell-wrap" if lay.inputs.get((r, c)) in ("text", "names") else "sr-cell")
     for r1, c1, r2, c2 in lay.merges:

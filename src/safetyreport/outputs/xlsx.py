@@ -180,11 +180,15 @@ def _fitted_heights(s: Sheet, covered: set[tuple[int, int]]) -> dict[int, float]
     Estimated from the column width, a Chinese character taken as two wide, as in Excel
     (LibreOffice's CJK font is narrower, so there a row may have a little room to spare)."""
     lines: dict[int, int] = {}
+    across = {(r1, c1): sum(s.widths.get(c, DEFAULT_WIDTH) for c in range(c1, c2 + 1))
+              for r1, c1, r2, c2 in s.merges if r1 == r2}  # a footnote merged across the table
     for (r, c), cell in s.cells.items():
         value = cell.value
-        if not isinstance(value, str) or cell.style not in _WRAPPING or (r, c) in covered or r in s.heights:
+        if not isinstance(value, str) or cell.style not in _WRAPPING or r in s.heights:
             continue
-        room = max(1, int(s.widths.get(c, DEFAULT_WIDTH) - 1))  # less the cell's padding
+        if (r, c) in covered and (r, c) not in across:
+            continue  # part of a taller merged block: its height is set where it is laid out
+        room = max(1, int(across.get((r, c), s.widths.get(c, DEFAULT_WIDTH)) - 1))  # less the padding
         if len(value) * 2 <= room and "\n" not in value:
             continue  # fits on one line even if every character is wide
         n = sum(max(1, -(-_display_width(part) // room)) for part in value.split("\n"))
