@@ -171,6 +171,10 @@ def test_blank_form_is_guarded(tmp_path):
     code, report = cli_json("validate", str(path))
     assert report["files"][0]["submitter"] == "开元街道"
     assert sorted(report["files"][0]["forms"]) == sorted(FORMS)
+    # 附件6 has four narrow columns: its 注 wraps within them, on a row tall enough, and stays a locked label
+    a6 = wb["附件6"]
+    note = next(c for row in a6.iter_rows() for c in row if isinstance(c.value, str) and c.value.startswith("注"))
+    assert note.alignment.wrap_text and a6.row_dimensions[note.row].height >= 30 and note.protection.locked
 
 
 def test_previous_cumulative_shown_for_reference_and_never_read_as_data(tmp_path):

@@ -137,6 +137,7 @@ def write_layouts(sheets: list[SheetLayout], path: Path | None = None, formulas:
             ws.merge_cells(start_row=r1 + 1, start_column=c1 + 1, end_row=r2 + 1, end_column=c2 + 1)
         for c, w in lay.widths.items():
             ws.column_dimensions[get_column_letter(c + 1)].width = w
+        _wrap_notes(ws, lay)
         for r, h in lay.row_heights.items():
             ws.row_dimensions[r + 1].height = h
         if guard and lay.inputs:
@@ -495,6 +496,21 @@ def write_district_filing(result: PeriodResult, cfg: Config, schemas: SchemaSet,
     for lay in sheets:
         _layout_sheet(wb.sheet(lay.name, lay.hidden), lay)
     return wb.save(path)
+
+
+def _wrap_notes(ws, lay: SheetLayout) -> None:
+    """注 and other lines merged across a form, below its title, wrap within the form's width (on
+    附件6's four narrow columns they ran past the printed page), with the rows they need."""
+    from .xlsx import DEFAULT_WIDTH, lines_needed, row_height
+
+    for r1, c1, r2, c2 in lay.merges:
+        v = lay.cells.get((r1, c1))
+        if r1 != r2 or r1 <= lay.title_cell[0] or not isinstance(v, str) or (r1, c1) in lay.header_cells:
+            continue
+        ws.cell(row=r1 + 1, column=c1 + 1).style = "sr-wrap"
+        n = lines_needed(v, sum(lay.widths.get(c, DEFAULT_WIDTH) for c in range(c1, c2 + 1)))
+        if n > 1 and r1 not in lay.row_heights:
+            ws.row_dimensions[r1 + 1].height = row_height(n)
 
 
 def _layout_sheet(ws, lay: SheetLayout) -> None:

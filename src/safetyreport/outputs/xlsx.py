@@ -188,13 +188,23 @@ def _fitted_heights(s: Sheet, covered: set[tuple[int, int]]) -> dict[int, float]
             continue
         if (r, c) in covered and (r, c) not in across:
             continue  # part of a taller merged block: its height is set where it is laid out
-        room = max(1, int(across.get((r, c), s.widths.get(c, DEFAULT_WIDTH)) - 1))  # less the padding
-        if len(value) * 2 <= room and "\n" not in value:
-            continue  # fits on one line even if every character is wide
-        n = sum(max(1, -(-_display_width(part) // room)) for part in value.split("\n"))
+        n = lines_needed(value, across.get((r, c), s.widths.get(c, DEFAULT_WIDTH)))
         if n > lines.get(r, 1):
             lines[r] = n
-    return {r: LINE_HEIGHT * n + 3 for r, n in lines.items()}
+    return {r: row_height(n) for r, n in lines.items()}
+
+
+def lines_needed(text: str, width: float) -> int:
+    """Lines `text` takes when wrapped in a column `width` characters wide (Excel's unit), a
+    Chinese character taken as two wide as in Excel."""
+    room = max(1, int(width - 1))  # less the cell's padding
+    if len(text) * 2 <= room and "\n" not in text:
+        return 1  # fits on one line even if every character is wide
+    return sum(max(1, -(-_display_width(part) // room)) for part in text.split("\n"))
+
+
+def row_height(lines: int) -> float:
+    return LINE_HEIGHT * lines + 3
 
 
 def _display_width(text: str) -> int:
