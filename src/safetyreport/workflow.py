@@ -104,35 +104,30 @@ def latest_filed_period(cfg: Config, ledger: Ledger) -> Period:
 def merge_job(cfg: Config, paths: list[Path], period_text: str | None, out: Path | None = None,
               schemas: SchemaSet | None = None, progress: Callable[[Path], None] | None = None,
               received_text: str | None = None, new_ledger: bool = False, jobs: int | None = None) -> MergeOutcome:
-    from .reading.parallel import collector_paused
-
-    with collector_paused():
-        return _merge_job(cfg, paths, period_text, out, schemas, progress, received_text, new_ledger, jobs)
-
-
-def _merge_job(cfg, paths, period_text, out, schemas, progress, received_text, new_ledger, jobs) -> MergeOutcome:
     from .outputs.workbooks import write_consolidated, write_district_filing
-    from .reading.parallel import side_by_side
+    from .reading.parallel import collector_paused, side_by_side
 
     schemas = schemas or load_schemas(*cfg.schema_dirs())
     period = parse_period(cfg, period_text, weekly_only=True) if period_text else None  # totals are weekly
     when = parse_received(received_text)
     if paths:
         require_files(paths)
-    with Ledger.of(cfg, create=new_ledger, changes=bool(paths)) as ledger:
-        intake = None
-        if paths:
-            intake = take_in(paths, cfg, ledger, schemas, source="folder", progress=progress,
-                             default_period=period, received_at=when, jobs=jobs)
-        period = period or latest_filed_period(cfg, ledger)
-        result = merge_period(cfg, ledger, period, schemas)
-        result.findings += archive_findings(ledger, {c.filing.id: c.filing for r in result.rows
-                                                     for c in r.forms.values()}.values())
-    folder = output_folder(out, cfg.folder / OUTPUT_FOLDER)
-    workbook = folder / f"{safe_file_name(cfg.campaign.district)}专项整治汇总_{period.key}.xlsx"
-    filing = folder / f"{safe_file_name(cfg.campaign.district)}_{period.key}.xlsx"
-    side_by_side([lambda: write_district_filing(result, cfg, schemas, filing),
-                  lambda: write_consolidated(result, schemas, workbook)], jobs)
+    # recording a week's filings and building both workbooks make many objects and few cycles
+    with collector_paused():
+        with Ledger.of(cfg, create=new_ledger, changes=bool(paths)) as ledger:
+            intake = None
+            if paths:
+                intake = take_in(paths, cfg, ledger, schemas, source="folder", progress=progress,
+                                 default_period=period, received_at=when, jobs=jobs)
+            period = period or latest_filed_period(cfg, ledger)
+            result = merge_period(cfg, ledger, period, schemas)
+            result.findings += archive_findings(ledger, {c.filing.id: c.filing for r in result.rows
+                                                         for c in r.forms.values()}.values())
+        folder = output_folder(out, cfg.folder / OUTPUT_FOLDER)
+        workbook = folder / f"{safe_file_name(cfg.campaign.district)}专项整治汇总_{period.key}.xlsx"
+        filing = folder / f"{safe_file_name(cfg.campaign.district)}_{period.key}.xlsx"
+        side_by_side([lambda: write_district_filing(result, cfg, schemas, filing),
+                      lambda: write_consolidated(result, schemas, workbook)], jobs)
     return MergeOutcome(result, intake, workbook, filing)
 
 
