@@ -365,23 +365,13 @@ def to_docx(briefing: Briefing, markdown: str, charts: dict[str, bytes], stem: s
     sec.footer_distance = Cm(2.4)
 
     def fonts(target, east: str, size: float, bold: bool = False, color=None) -> None:
+        """A style's or a run's font, the East Asian one included (Word ignores font.name there)."""
         target.font.name = east
         target.font.size = Pt(size)
         target.font.bold = bold
         if color is not None:
             target.font.color.rgb = color
-        rpr = target.element.get_or_add_rPr() if hasattr(target, "element") else target._element.get_or_add_rPr()
-        rfonts = rpr.get_or_add_rFonts()
-        for attr in ("w:eastAsia", "w:ascii", "w:hAnsi"):
-            rfonts.set(qn(attr), east)
-
-    def run_fonts(run, east: str, size: float, bold: bool = False, color=None) -> None:
-        run.font.name = east
-        run.font.size = Pt(size)
-        run.font.bold = bold
-        if color is not None:
-            run.font.color.rgb = color
-        rfonts = run._element.get_or_add_rPr().get_or_add_rFonts()
+        rfonts = target.element.get_or_add_rPr().get_or_add_rFonts()
         for attr in ("w:eastAsia", "w:ascii", "w:hAnsi"):
             rfonts.set(qn(attr), east)
 
@@ -422,9 +412,9 @@ def to_docx(briefing: Briefing, markdown: str, charts: dict[str, bytes], stem: s
     def page_numbers() -> None:
         p = sec.footer.paragraphs[0]
         p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        run_fonts(p.add_run("— "), "宋体", 14)
+        fonts(p.add_run("— "), "宋体", 14)
         run = p.add_run()
-        run_fonts(run, "宋体", 14)
+        fonts(run, "宋体", 14)
         for tag, text in (("begin", None), (None, "PAGE"), ("end", None)):
             if tag:
                 el = OxmlElement("w:fldChar")
@@ -434,7 +424,7 @@ def to_docx(briefing: Briefing, markdown: str, charts: dict[str, bytes], stem: s
                 el.set(qn("xml:space"), "preserve")
                 el.text = text
             run._r.append(el)
-        run_fonts(p.add_run(" —"), "宋体", 14)
+        fonts(p.add_run(" —"), "宋体", 14)
 
     def masthead() -> None:
         n = max(1, len(briefing.campaign))
@@ -442,21 +432,21 @@ def to_docx(briefing: Briefing, markdown: str, charts: dict[str, bytes], stem: s
         p = doc.add_paragraph()
         p.alignment = WD_ALIGN_PARAGRAPH.CENTER
         line(p.paragraph_format, size * 1.4)
-        run_fonts(p.add_run(briefing.campaign), MAST_FONT, size, color=red)
+        fonts(p.add_run(briefing.campaign), MAST_FONT, size, color=red)
         p = doc.add_paragraph()
         p.alignment = WD_ALIGN_PARAGRAPH.CENTER
         line(p.paragraph_format, 60)
         run = p.add_run(briefing.masthead)
-        run_fonts(run, MAST_FONT, 42, bold=True, color=red)
+        fonts(run, MAST_FONT, 42, bold=True, color=red)
         spacing = OxmlElement("w:spacing")
         spacing.set(qn("w:val"), "200")  # letter spacing, in twentieths of a point
         run._element.get_or_add_rPr().append(spacing)
         p = doc.add_paragraph()
         p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        run_fonts(p.add_run(briefing.issue), BODY_FONT, BODY_PT)
+        fonts(p.add_run(briefing.issue), BODY_FONT, BODY_PT)
         meta = doc.add_paragraph()
-        run_fonts(meta.add_run(briefing.office), BODY_FONT, BODY_PT)
-        run_fonts(meta.add_run("\t" + briefing.date), BODY_FONT, BODY_PT)
+        fonts(meta.add_run(briefing.office), BODY_FONT, BODY_PT)
+        fonts(meta.add_run("\t" + briefing.date), BODY_FONT, BODY_PT)
         meta.paragraph_format.tab_stops.add_tab_stop(Pt(TEXT_WIDTH_PT), WD_TAB_ALIGNMENT.RIGHT)
         border(meta, "bottom", 24, "C00000")
         spacer(12)
@@ -502,7 +492,7 @@ def to_docx(briefing: Briefing, markdown: str, charts: dict[str, bytes], stem: s
                 # a short table stays whole; a long one splits leaving at least three rows either side
                 n = len(t.rows)
                 par.paragraph_format.keep_with_next = r < n - 1 and (n <= 12 or r < 3 or r >= n - 4)
-                run_fonts(par.add_run(value), HEAD_FONT if r == 0 else BODY_FONT, size, bold=bold and r > 0)
+                fonts(par.add_run(value), HEAD_FONT if r == 0 else BODY_FONT, size, bold=bold and r > 0)
         spacer(8)
 
     def spacer(points: float) -> None:
@@ -521,12 +511,12 @@ def to_docx(briefing: Briefing, markdown: str, charts: dict[str, bytes], stem: s
         p = cell.paragraphs[0]
         p.alignment = WD_ALIGN_PARAGRAPH.CENTER
         p.paragraph_format.first_line_indent = Pt(0)
-        run_fonts(p.add_run(title), HEAD_FONT, 14)
+        fonts(p.add_run(title), HEAD_FONT, 14)
         for item in items:
             q = cell.add_paragraph()
             q.paragraph_format.first_line_indent = Pt(28)
             line(q.paragraph_format, 21)
-            run_fonts(q.add_run(item), BODY_FONT, 14)
+            fonts(q.add_run(item), BODY_FONT, 14)
         spacer(8)
 
     def imprint(items: list[str]) -> None:
@@ -540,11 +530,11 @@ def to_docx(briefing: Briefing, markdown: str, charts: dict[str, bytes], stem: s
             last = n == len(items) - 1
             if last and "　" in text:
                 who, when = text.split("　", 1)
-                run_fonts(p.add_run(who), BODY_FONT, 14)
-                run_fonts(p.add_run("\t" + when), BODY_FONT, 14)
+                fonts(p.add_run(who), BODY_FONT, 14)
+                fonts(p.add_run("\t" + when), BODY_FONT, 14)
                 p.paragraph_format.tab_stops.add_tab_stop(Pt(TEXT_WIDTH_PT - 20), WD_TAB_ALIGNMENT.RIGHT)
             else:
-                run_fonts(p.add_run(text), BODY_FONT, 14)
+                fonts(p.add_run(text), BODY_FONT, 14)
             if n == 0:
                 border(p, "top", 12)
             border(p, "bottom", 12 if last else 4)
@@ -554,18 +544,18 @@ def to_docx(briefing: Briefing, markdown: str, charts: dict[str, bytes], stem: s
         p = doc.add_paragraph()
         p.paragraph_format.first_line_indent = Pt(size * 2)
         line(p.paragraph_format, round(size * 1.6))
-        run_fonts(p.add_run(text), BODY_FONT, size)
+        fonts(p.add_run(text), BODY_FONT, size)
 
     def annex_header(title: str) -> None:
         """GB/T 9704 for an annex not bound with the body: 发文字号 and 附件 top left, then its title."""
         p = doc.add_paragraph()
         p.paragraph_format.first_line_indent = Pt(0)
-        run_fonts(p.add_run(f"{briefing.masthead}{briefing.issue}　附件"), HEAD_FONT, BODY_PT)
+        fonts(p.add_run(f"{briefing.masthead}{briefing.issue}　附件"), HEAD_FONT, BODY_PT)
         p = doc.add_paragraph()
         p.alignment = WD_ALIGN_PARAGRAPH.CENTER
         p.paragraph_format.first_line_indent = Pt(0)
         line(p.paragraph_format, 40)
-        run_fonts(p.add_run(title), MAST_FONT, 22)
+        fonts(p.add_run(title), MAST_FONT, 22)
 
     page_numbers()
     body, annex, imprint_items = split_annex(blocks(markdown))
