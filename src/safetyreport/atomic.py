@@ -25,7 +25,8 @@ _REASONS = {
     errno.ENOENT: "文件或文件夹不存在", errno.EROFS: "磁盘只读", errno.EEXIST: "已存在同名的文件",
     errno.ENAMETOOLONG: "文件名或路径太长", errno.EIO: "磁盘读写出错", errno.EBUSY: "文件正被其他程序使用",
 }
-_TEMP = re.compile(r"^\.(?P<name>.+)\.[^.]+\.tmp$")  # _temp_beside's names: .<target>.<random>.tmp
+# our temporary names: .<target>.<8 random characters>.tmp (mkstemp) or .<target>.tmp (the ledger's copies)
+_TEMP = re.compile(r"^\.(?P<name>.+?)(?:\.[a-z0-9_]{8})?\.tmp$")
 
 
 def os_reason(e: OSError) -> str:
