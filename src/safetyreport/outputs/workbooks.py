@@ -128,9 +128,9 @@ def write_layouts(sheets: list[SheetLayout], path: Path | None = None, formulas:
             title = ws.cell(row=lay.title_cell[0] + 1, column=lay.title_cell[1] + 1)
             title.style = "sr-title"
             ws.row_dimensions[lay.title_cell[0] + 1].height = 28
-        for r in {r for r, _ in lay.header_cells}:
-            if ws.row_dimensions[r + 1].height is None and guard:
-                ws.row_dimensions[r + 1].height = HEADER_ROW_HEIGHT if lay.ncols > 10 else NARROW_HEADER_ROW_HEIGHT
+        if guard:
+            for r, h in _header_heights(lay).items():
+                ws.row_dimensions[r + 1].height = h
         for ref, formula in (formulas or {}).get(lay.name, {}).items():
             ws[ref] = formula  # test fixtures only: a formula with no cached value
         for r1, c1, r2, c2 in lay.merges:
@@ -498,27 +498,38 @@ def write_district_filing(result: PeriodResult, cfg: Config, schemas: SchemaSet,
     return wb.save(path)
 
 
+def _header_heights(lay: SheetLayout) -> dict[int, float]:
+    """Header rows as tall as two or three wrapped lines of a label: labels wrap inside merged
+    cells, whose height neither Excel nor LibreOffice fits on opening (printed, they ran into the
+    figures)."""
+    height = HEADER_ROW_HEIGHT if lay.ncols > 10 else NARROW_HEADER_ROW_HEIGHT
+    return {r: height for r, _ in lay.header_cells if r not in lay.row_heights}
+
+
+def _lines_across(lay: SheetLayout) -> list[tuple[int, int, int, str]]:
+    """注, the footer and other lines merged across a form below its title, as (row, first column,
+    last column, text): they wrap within the form's width (on 附件6's four narrow columns they ran
+    past the printed page)."""
+    return [(r1, c1, c2, v) for r1, c1, r2, c2 in lay.merges
+            if r1 == r2 and r1 > lay.title_cell[0] and (r1, c1) not in lay.header_cells
+            and isinstance(v := lay.cells.get((r1, c1)), str)]
+
+
 def _wrap_notes(ws, lay: SheetLayout) -> None:
-    """注 and other lines merged across a form, below its title, wrap within the form's width (on
-    附件6's four narrow columns they ran past the printed page), with the rows they need."""
+    """On an openpyxl sheet: the lines across wrap, on rows tall enough (xlsx.Book fits its rows itself)."""
     from .xlsx import DEFAULT_WIDTH, lines_needed, row_height
 
-    for r1, c1, r2, c2 in lay.merges:
-        v = lay.cells.get((r1, c1))
-        if r1 != r2 or r1 <= lay.title_cell[0] or not isinstance(v, str) or (r1, c1) in lay.header_cells:
-            continue
-        ws.cell(row=r1 + 1, column=c1 + 1).style = "sr-wrap"
-        n = lines_needed(v, sum(lay.widths.get(c, DEFAULT_WIDTH) for c in range(c1, c2 + 1)))
-        if n > 1 and r1 not in lay.row_heights:
-            ws.row_dimensions[r1 + 1].height = row_height(n)
+    for r, c1, c2, text in _lines_across(lay):
+        ws.cell(row=r + 1, column=c1 + 1).style = "sr-wrap"
+        n = lines_needed(text, sum(lay.widths.get(c, DEFAULT_WIDTH) for c in range(c1, c2 + 1)))
+        if n > 1 and r not in lay.row_heights:
+            ws.row_dimensions[r + 1].height = row_height(n)
 
 
 def _layout_sheet(ws, lay: SheetLayout) -> None:
     """A form layout on an xlsx.Sheet, as `write_layouts` puts it on an openpyxl sheet (without
     the blank form's guard): labels, the grid of input cells, merges, widths, heights."""
-    # lines merged across the form (title, 填报单位, footer, 注) wrap within it: on a narrow form
-    # (附件6) they ran past the printed page
-    across = {(r1, c1) for r1, c1, r2, c2 in lay.merges if r1 == r2}
+    across = {(r, c1) for r, c1, _, _ in _lines_across(lay)}
     for (r, c), v in lay.cells.items():
         ws.put(r + 1, c + 1, v, "sr-label" if (r, c) in lay.header_cells else "sr-wrap" if (r, c) in across else None)
     for r, c in lay.data_cells.values():
@@ -527,11 +538,7 @@ def _layout_sheet(ws, lay: SheetLayout) -> None:
         ws.merge(r1 + 1, c1 + 1, r2 + 1, c2 + 1)
     for c, w in lay.widths.items():
         ws.width(c + 1, w)
-    # header rows as tall as on the blank forms: their labels wrap inside merged cells, whose
-    # height neither Excel nor LibreOffice fits on opening (printed, they ran into the figures)
-    for r in {r for r, _ in lay.header_cells} - set(lay.row_heights):
-        ws.height(r + 1, HEADER_ROW_HEIGHT if lay.ncols > 10 else NARROW_HEADER_ROW_HEIGHT)
-    for r, h in lay.row_heights.items():
+    for r, h in {**_header_heights(lay), **lay.row_heights}.items():
         ws.height(r + 1, h)
     ws.printable()
 
