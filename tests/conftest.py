@@ -123,3 +123,42 @@ def codes(report: dict) -> list[tuple[str, str, str]]:
 @pytest.fixture(params=["openpyxl", "xlsxwriter", "xlwt"])
 def writer(request) -> str:
     return request.param
+
+
+# --- a real mail server on localhost ---------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Sink:
+    """An aiosmtpd handler that keeps every message it is given."""
+
+    def __init__(self):
+        self.messages: list = []
+        self.envelopes = []
+
+    async def handle_DATA(self, server, session, envelope):
+        import email
+        import email.policy
+
+        self.envelopes.append(envelope)
+        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp():
+    """(sink, port) of an SMTP server on localhost for the test's duration."""
+    from aiosmtpd.controller import Controller
+
+    sink = Sink()
+    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield sink, controller.port
+    controller.stop()

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, a3_layout, write
+from conftest import ROOT, a3_layout, free_port, write
 from load_mailbox import sample_mails, unit_mail
 from safetyreport.workflow import init_job
 
@@ -31,12 +31,6 @@ MANIFEST = json.loads((SAMPLES / "manifest.json").read_text(encoding="utf-8"))
 CST = dt.timezone(dt.timedelta(hours=8))
 pytestmark = pytest.mark.skipif(shutil.which("pymap") is None and not (Path(sys.executable).parent / "pymap").exists(),
                                 reason="pymap（IMAP 测试服务器）未安装：跳过取信测试")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Imap:
@@ -76,19 +70,6 @@ def imap():
     server = Imap()
     yield server
     server.stop()
-
-
-@pytest.fixture
-def smtp():
-    from aiosmtpd.controller import Controller
-
-    from test_status_mail import Sink
-
-    sink = Sink()
-    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield sink, controller.port
-    controller.stop()
 
 
 def campaign(folder: Path, imap_port: int, smtp_port: int) -> Path:

@@ -141,33 +141,23 @@ def test_four_first_runs_at_once_create_one_ledger(tmp_path):
     assert filings(folder) == 3 * PER_WEEK  # three weeks, the repeated week counted once
 
 
-def test_overlapping_email_runs_never_send_twice(tmp_path):
-    from aiosmtpd.controller import Controller
-
-    from test_status_mail import Sink, free_port
-
-    sink = Sink()
-    port = free_port()
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        cfg = campaign(tmp_path / "c")
-        text = cfg.read_text(encoding="utf-8").replace("port = 25", f"port = {port}").replace(
-            'host = "localhost"', 'host = "127.0.0.1"')
-        cfg.write_text(text, encoding="utf-8")
-        assert run("intake", str(SAMPLES / "2021-09-16"), "--period", "2021-09-23", "--config", str(cfg),
-                   "--received-at", "2021-09-23 09:00").returncode == 0
-        args = ("status", "--period", "2021-09-23", "--email", "--notify-submitters", "--config", str(cfg))
-        procs = [start(*args) for _ in range(3)]
-        codes = [p.wait(timeout=300) for p in procs]
-        assert all(c in (0, 1) for c in codes), [p.stderr.read() for p in procs]
-        to = sorted(m["To"] for m in sink.messages)
-        assert len(to) == len(set(to))  # nobody got the same message twice
-        assert "zhxtz@example.invalid" in to
-        for m in sink.messages:  # and every message is dated and identified
-            assert m["Date"] and m["Message-ID"] and m["Message-ID"].endswith("@example.invalid>")
-    finally:
-        controller.stop()
+def test_overlapping_email_runs_never_send_twice(tmp_path, smtp):
+    sink, port = smtp
+    cfg = campaign(tmp_path / "c")
+    text = cfg.read_text(encoding="utf-8").replace("port = 25", f"port = {port}").replace(
+        'host = "localhost"', 'host = "127.0.0.1"')
+    cfg.write_text(text, encoding="utf-8")
+    assert run("intake", str(SAMPLES / "2021-09-16"), "--period", "2021-09-23", "--config", str(cfg),
+               "--received-at", "2021-09-23 09:00").returncode == 0
+    args = ("status", "--period", "2021-09-23", "--email", "--notify-submitters", "--config", str(cfg))
+    procs = [start(*args) for _ in range(3)]
+    codes = [p.wait(timeout=300) for p in procs]
+    assert all(c in (0, 1) for c in codes), [p.stderr.read() for p in procs]
+    to = sorted(m["To"] for m in sink.messages)
+    assert len(to) == len(set(to))  # nobody got the same message twice
+    assert "zhxtz@example.invalid" in to
+    for m in sink.messages:  # and every message is dated and identified
+        assert m["Date"] and m["Message-ID"] and m["Message-ID"].endswith("@example.invalid>")
 
 
 # --- kill -9 at any moment: all or nothing ---------------------------------------------------------------
@@ -316,8 +306,10 @@ def test_os_errors_read_in_chinese_and_name_what_the_user_knows(tmp_path):
     assert os_reason(OSError(errno.ENOSPC, "No space left on device")) == "磁盘空间不足"
     assert "Excel" in os_reason(PermissionError(errno.EACCES, "Permission denied"))
     assert os_reason(OSError(errno.EXDEV, "Invalid cross-device link")) == "Invalid cross-device link"
-    e = IsADirectoryError(errno.EISDIR, "Is a directory", str(tmp_path / ".汇总.xlsx.k2j4.tmp"), None,
+    e = IsADirectoryError(errno.EISDIR, "Is a directory", str(tmp_path / ".汇总.xlsx.k2j4m9x_.tmp"), None,
                           str(tmp_path / "汇总.xlsx"))
     assert os_error_text(e) == f"{tmp_path / '汇总.xlsx'}：同一位置已有一个同名的文件夹"
-    e = PermissionError(errno.EACCES, "Permission denied", str(tmp_path / ".汇总.xlsx.k2j4.tmp"))
+    e = PermissionError(errno.EACCES, "Permission denied", str(tmp_path / ".汇总.xlsx.k2j4m9x_.tmp"))
     assert os_error_text(e).startswith(f"{tmp_path / '汇总.xlsx'}：没有权限")
+    e = PermissionError(errno.EACCES, "Permission denied", str(tmp_path / ".0a1b2c.xlsx.tmp"))  # the ledger's copy
+    assert os_error_text(e).startswith(f"{tmp_path / '0a1b2c.xlsx'}：没有权限")

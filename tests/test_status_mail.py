@@ -3,50 +3,17 @@ localhost (aiosmtpd), through the real CLI."""
 
 from __future__ import annotations
 
-import email
-import email.policy
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import a3_layout, cli, cli_json, consistent_filing, write
+from conftest import a3_layout, cli, cli_json, consistent_filing, free_port, write
 from safetyreport.workflow import init_job
 from safetyreport.ledger.store import Ledger
-
-
-class Sink:
-    """An aiosmtpd handler that keeps every message it is given."""
-
-    def __init__(self):
-        self.messages: list[email.message.EmailMessage] = []
-        self.envelopes = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.envelopes.append(envelope)
-        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def smtp():
-    from aiosmtpd.controller import Controller
-
-    sink = Sink()
-    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield sink, controller.port
-    controller.stop()
 
 
 def campaign(folder: Path, port: int | None = None, shift: bool = True) -> Path:
