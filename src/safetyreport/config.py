@@ -268,6 +268,7 @@ class Roster:
 
     def __init__(self, submitters: list[Submitter]):
         self.submitters = submitters
+        self._by_name = {s.name: s for s in submitters}  # get() runs once per file read
         self._exact: dict[str, Submitter] = {}
         for s in submitters:
             for name in [s.name, *s.aliases]:
@@ -283,7 +284,7 @@ class Roster:
         return len(self.submitters)
 
     def get(self, name: str) -> Submitter | None:
-        return next((s for s in self.submitters if s.name == name), None)
+        return self._by_name.get(name)
 
     def match(self, text: str) -> Submitter | None:
         """Exact name or alias (after normalising), else the one roster name the text contains."""
