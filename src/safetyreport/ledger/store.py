@@ -288,11 +288,7 @@ class Ledger:
                 time.sleep(0.2)
 
     def close(self) -> None:
-        if self._unsynced:  # an original put back outside a transaction (repair)
-            from ..atomic import sync_to_disk
-
-            sync_to_disk(self._unsynced)
-            self._unsynced = []
+        self._sync_copies()  # an original put back outside a transaction (repair)
         self.db.close()
 
     def __enter__(self) -> "Ledger":
@@ -317,17 +313,21 @@ class Ledger:
                     self.db.execute(statement)
                 self.db.execute(f"PRAGMA user_version = {number + 1}")
 
+    def _sync_copies(self) -> None:
+        """The archive copies and sidecars written since the last sync reach the disk, in one sync."""
+        if self._unsynced:
+            from ..atomic import sync_to_disk
+
+            sync_to_disk(self._unsynced)
+            self._unsynced = []
+
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """One transaction: all of it lands, or none of it (a crash mid-way leaves the ledger as it was)."""
         self._locked(lambda: self.db.execute("BEGIN IMMEDIATE"))
         try:
             yield
-            if self._unsynced:  # the originals and sidecars copied in this transaction, on disk first
-                from ..atomic import sync_to_disk
-
-                sync_to_disk(self._unsynced)
-                self._unsynced = []
+            self._sync_copies()  # the originals and sidecars copied in this transaction, on disk first
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
