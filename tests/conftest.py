@@ -162,3 +162,58 @@ def smtp():
     controller.start()
     yield sink, controller.port
     controller.stop()
+
+
+# --- the shipped demo, made once for the tests that only read it ---------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def demo_folder(tmp_path_factory) -> Path:
+    """`safetyreport demo` run once per session; tests that change a campaign copy it first."""
+    folder = tmp_path_factory.mktemp("demo-shared")
+    code, out = cli("demo", str(folder))
+    assert code == 0, out
+    return folder
+
+
+def board_cells(html_text: str) -> dict[tuple[str, str], dict[str, str]]:
+    """The 报送看板's grid as the page has it: (unit, period key) → the cell's text and data."""
+    from html.parser import HTMLParser
+
+    class Grid(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.cells: dict[tuple[str, str], dict[str, str]] = {}
+            self.unit: str | None = None
+            self.open: dict[str, str] | None = None
+            self.in_unit = self.in_grid = False
+
+        def handle_starttag(self, tag, attrs):
+            a = dict(attrs)
+            if tag == "table" and "grid-table" in (a.get("class") or ""):
+                self.in_grid = True
+            elif self.in_grid and tag == "th" and a.get("scope") == "row":
+                self.in_unit, self.unit = True, ""
+            elif self.in_grid and tag == "span":
+                self.in_unit = False  # the unit's kind follows its name
+            elif self.in_grid and tag == "td" and "data-period" in a:
+                self.open = {**{k: v or "" for k, v in a.items()}, "text": ""}
+
+        def handle_endtag(self, tag):
+            if tag == "table":
+                self.in_grid = False
+            elif tag == "th":
+                self.in_unit = False
+            elif tag == "td" and self.open is not None:
+                self.cells[(self.unit or "", self.open["data-period"])] = self.open
+                self.open = None
+
+        def handle_data(self, data):
+            if self.in_unit:
+                self.unit = (self.unit or "") + data
+            elif self.open is not None:
+                self.open["text"] += data
+
+    grid = Grid()
+    grid.feed(html_text)
+    return grid.cells

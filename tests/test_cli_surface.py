@@ -246,9 +246,10 @@ def _paths(data: dict) -> list[str]:
 def test_demo_out(tmp_path):
     proc = run("demo", str(tmp_path / "d"), "--out", str(tmp_path / "结果"), "--json")
     assert proc.returncode == 0, proc.stderr
-    # the briefing (.md with its chart .png, .html, .docx and its annex .docx) and the two workbooks
+    # the briefing (.md with its chart .png, .html, .docx and its annex .docx), the two workbooks, the board
     assert sorted(p.suffix for p in (tmp_path / "结果").iterdir()) == \
-        [".docx", ".docx", ".html", ".md", ".png", ".xlsx", ".xlsx"]
+        [".docx", ".docx", ".html", ".html", ".md", ".png", ".xlsx", ".xlsx"]
+    assert (tmp_path / "结果" / "报送看板.html").is_file()
 
 
 def test_outputs_get_the_umask_permissions(demo, tmp_path):

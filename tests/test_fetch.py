@@ -133,6 +133,12 @@ def test_the_sample_weeks_by_mail_give_the_manifest_verdicts_and_one_reply_each(
     body = one.get_body(("plain",)).get_content()
     assert str(one["Subject"]).startswith("回执：") and "收到时间：2021-09-23 14:20（邮件到达邮箱的时间）" in body
     assert "校验通过" in body and "登记为：第2周（9月23日）的报表" in body
+    # the 报送看板 was refreshed by the run and says what status says
+    from conftest import board_cells
+
+    cells = board_cells(Path(data["board"]).read_text(encoding="utf-8"))
+    for week, expected in MANIFEST["expected_status"].items():
+        assert {name: cells[(name, week)]["data-status"] for name in expected} == expected, week
     # a second fetch changes nothing
     code, again = fetch(cfg)
     assert code == 0 and again["taken"] == [] and again["already_taken"] == 54

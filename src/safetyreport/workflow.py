@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from .ledger.intake import RebuildOutcome
     from .mail.mailbox import FetchReport
     from .ledger.merge import Duplicate
+    from .outputs.board import Board
     from .outputs.briefing import Briefing
     from .mail.send import MailOutcome
     from .ledger.status import CampaignRecord, StatusReport
@@ -365,7 +366,69 @@ def fetch_job(cfg: Config, dry_run: bool = False, new_ledger: bool = False) -> "
 
     schemas = load_schemas(*cfg.schema_dirs())
     with Ledger.of(cfg, create=new_ledger, changes=not dry_run) as ledger:
-        return fetch(cfg, ledger, schemas, dry_run=dry_run)
+        report = fetch(cfg, ledger, schemas, dry_run=dry_run)
+    if not dry_run:  # the page a leader bookmarked is current after every cron run
+        refresh_board(cfg, report)
+    return report
+
+
+def refresh_board(cfg: Config, report: "FetchReport") -> None:
+    """Rewrite the 报送看板 after a run that changed the ledger; a failure is told, never fatal."""
+    from .atomic import OutputError, os_error_text
+    from .config import ConfigError
+
+    try:
+        report.board = str(board_job(cfg).path)
+    except (ConfigError, OutputError, PeriodError) as e:
+        report.board_error = str(e)
+    except OSError as e:
+        report.board_error = f"无法写入报送看板 {os_error_text(e)}"
+
+
+@dataclass
+class BoardOutcome:
+    board: "Board"
+    path: Path
+
+    def to_dict(self) -> dict:
+        return {"file": str(self.path), **self.board.to_dict()}
+
+
+def board_periods(cfg: Config, period_text: str | None, at: dt.datetime) -> tuple[list[Period], list[bool]]:
+    """The weekly periods a board shows, up to `period_text` or else up to the one being filed now
+    (the first whose deadline, grace included, is still ahead; the last when the campaign is over),
+    each with whether its deadline has passed at `at`."""
+    grace = dt.timedelta(minutes=cfg.deadlines.grace_minutes)
+    weeks = weekly_periods(cfg)
+    if period_text:
+        last = parse_period(cfg, period_text, weekly_only=True)
+    else:
+        last = next((p for p in weeks if p.deadline + grace > at), weeks[-1])
+    shown = [p for p in weeks if p.deadline <= last.deadline]
+    return shown, [p.deadline + grace <= at for p in shown]
+
+
+def board_job(cfg: Config, period_text: str | None = None, out: Path | None = None,
+              at: dt.datetime | None = None) -> BoardOutcome:
+    """报送看板: one self-contained HTML page with every unit's status in every period so far, the
+    filing rates, the district's headline figures and their trend, and the open 重大隐患."""
+    from .atomic import write_text_atomic
+    from .ledger.status import period_statuses
+    from .outputs import board as B
+    from .outputs.report import template_dir
+    from .periods import now
+
+    schemas = load_schemas(*cfg.schema_dirs())
+    at = at or now(cfg)
+    settings = B.load_settings(template_dir())
+    shown, due = board_periods(cfg, period_text, at)
+    with Ledger.of(cfg) as ledger:
+        statuses = period_statuses(cfg, ledger, shown, schemas)
+        history = [merge_period(cfg, ledger, p, schemas) for p, d in zip(shown, due) if d]
+    board = B.build(settings, cfg.campaign.name, cfg.campaign.office, at, statuses, due, history)
+    path = output_folder(out, cfg.folder / OUTPUT_FOLDER) / settings.file
+    write_text_atomic(path, B.render(board, template_dir()))
+    return BoardOutcome(board, path)
 
 
 def bundled_samples() -> Path:
@@ -388,10 +451,12 @@ class DemoOutcome:
     merge: MergeOutcome
     status: "StatusOutcome"
     report: ReportOutcome
+    board: BoardOutcome
 
     def to_dict(self) -> dict:
         return {"merge": self.merge.to_dict(), "status": self.status.to_dict(),
-                "report": {"issue": self.report.briefing.issue, "files": [str(p) for p in self.report.files]}}
+                "report": {"issue": self.report.briefing.issue, "files": [str(p) for p in self.report.files]},
+                "board": str(self.board.path)}
 
 
 def demo_job(folder: Path, progress: Callable[[Path], None] | None = None, out: Path | None = None) -> DemoOutcome:
@@ -418,8 +483,9 @@ def demo_job(folder: Path, progress: Callable[[Path], None] | None = None, out: 
                     progress(path)
     merged = merge_job(cfg, [], weeks[-1].name, out=out, schemas=schemas)
     last = merged.result.period
-    status = status_job(cfg, last.key, at=last.deadline + dt.timedelta(minutes=5))
-    return DemoOutcome(merged, status, report_job(cfg, "weekly", last.key, out))
+    after = last.deadline + dt.timedelta(minutes=5)  # the demo's Thursday, just after the deadline
+    status = status_job(cfg, last.key, at=after)
+    return DemoOutcome(merged, status, report_job(cfg, "weekly", last.key, out), board_job(cfg, None, out, after))
 
 
 def parse_received(text: str | None) -> dt.datetime | None:

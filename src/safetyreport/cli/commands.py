@@ -468,6 +468,34 @@ def status(
 
 
 @app.command(cls=ChineseCommand)
+def board(
+    period: Optional[str] = typer.Option(None, "--period", "-p", metavar="周期", help="显示到哪一周，如 2021-09-30 或 第3周。默认：到正在报送的一周（已截止的各周加上尚未截止的这一周）。"),
+    as_of: Optional[str] = typer.Option(None, "--as-of", metavar="时间", help="按这个时间（北京时间）判断是否已截止，如 \"2021-09-30 12:05\"；默认为现在。"),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", metavar="文件夹", help="保存到哪个文件夹（没有就新建；默认：配置文件旁的 输出/）。"),
+    config: Optional[Path] = ConfigOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """报送看板：生成一个网页文件（输出/报送看板.html），双击即可打开，不需要网络，可按 A4 横向打印。
+
+    页面上有：各单位各周按时、迟报、错报、漏报、未到期的一览表（鼠标停在格子上可看收到的文件和时间），
+    各周报送率和按时报送率，全区主要数字及其走势，未销号重大隐患（挂账最久的在前）。结论与
+    safetyreport status、merge 完全一致。safetyreport fetch 和 demo 每次运行后会自动更新它。
+    退出码：0 已生成，2 用法、配置或台账有误。
+
+    \b
+    示例：
+      safetyreport board
+      safetyreport board --period 2021-09-30 --as-of "2021-09-30 12:05"
+    """
+    from .console import print_board
+    from ..workflow import board_job
+
+    cfg = _config(config)
+    outcome = _guarded(lambda: board_job(cfg, period, out, _as_of(cfg, as_of)))
+    _emit(outcome, as_json, print_board, 0)
+
+
+@app.command(cls=ChineseCommand)
 def remind(
     period: Optional[str] = typer.Option(None, "--period", "-p", metavar="周期", help="催报哪个周期（默认：下一个截止时间）。"),
     dry_run: bool = typer.Option(False, "--dry-run", help="只显示将要发出的邮件，不真正发送。"),

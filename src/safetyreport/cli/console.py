@@ -219,6 +219,10 @@ def print_fetch(report, console: Console) -> None:
         console.print(f"[red]无法处理的邮件（留在邮箱中，请另存为 .eml 后用 intake 登记）[/]：{e(text)}")
     if report.mail is not None:
         print_mail(report.mail, console)
+    if report.board:
+        console.print(f"报送看板已更新：{e(report.board)}")
+    if report.board_error:
+        make_console(stderr=True).print(f"[yellow]注意：[/]报送看板未能更新：{e(report.board_error)}")
     if report.error:
         make_console(stderr=True).print(f"[bold red]错误：[/]{e(report.error)}")
 
@@ -369,7 +373,16 @@ def print_report(outcome, console: Console) -> None:
         console.print(f"  {e(path)}")
 
 
+def print_board(outcome, console: Console) -> None:
+    b = outcome.board
+    when = f"{b.made_at:%Y-%m-%d %H:%M}"
+    what = f"数据截至{b.speaks_for.label}" if b.speaks_for else "还没有已截止的一周"
+    console.print(f"[bold]{e(b.title)}[/]（{when} 生成，{what}" + (f"，正在报送{b.open_period.label}" if b.open_period else "")
+                  + f"）：{e(outcome.path)}")
+
+
 def print_demo(outcome, console: Console) -> None:
     print_merge(outcome.merge, console)
     console.print(e(outcome.status.report.summary))
     print_report(outcome.report, console)
+    print_board(outcome.board, console)

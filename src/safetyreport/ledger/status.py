@@ -61,6 +61,7 @@ class SubmitterStatus:
     late_verified: bool = True  # False: every late receipt rests on a guessed time (file mtime)
     wrong_filings: list[WrongFiling] = field(default_factory=list)
     first_received: dt.datetime | None = None
+    filings: list[Filing] = field(default_factory=list)  # this period's filings, first received first
 
     @property
     def wrong(self) -> list[str]:
@@ -289,7 +290,7 @@ def period_status(cfg: Config, ledger: Ledger, period: Period, schemas: SchemaSe
     for sub in cfg.roster:
         mine = sorted((f for f in data.filings.values() if f.submitter == sub.name and f.period == period.key),
                       key=lambda f: (f.received_at, f.sha256))
-        st = SubmitterStatus(sub)
+        st = SubmitterStatus(sub, filings=mine)
         for f in mine:
             for schema_id in data.forms_of.get(f.id, []):
                 if schema_id not in st.received:
@@ -309,6 +310,12 @@ def period_status(cfg: Config, ledger: Ledger, period: Period, schemas: SchemaSe
             st.late_verified = any(receipt_source_trusted(src) for _, src in late)
         rows.append(st)
     return StatusReport(period, rows, policy, labels, now(cfg) > deadline, deadline, wrong_rule_text(cfg))
+
+
+def period_statuses(cfg: Config, ledger: Ledger, periods: list[Period], schemas: SchemaSet) -> list[StatusReport]:
+    """`period_status` for several periods, reading the ledger's index once."""
+    data = _Ledgered(ledger)
+    return [period_status(cfg, ledger, p, schemas, data) for p in periods]
 
 
 def _corrected_before(f: Filing, mine: list[Filing], data: _Ledgered, deadline: dt.datetime) -> bool:

@@ -367,6 +367,8 @@ class FetchReport:
     error: str = ""  # the connection failed part way: what was taken stands
     mail: object = None  # MailOutcome of the 回执
     failed: list[str] = field(default_factory=list)  # mails that could not be processed (kept in the mailbox)
+    board: str | None = None  # the 报送看板 refreshed after the run
+    board_error: str = ""  # why it could not be (the mail taken stands)
 
     @property
     def exit_code(self) -> int:
@@ -377,7 +379,8 @@ class FetchReport:
     def to_dict(self) -> dict:
         return {"mailbox": self.mailbox, "taken": [m.to_dict() for m in self.messages],
                 "already_taken": self.already, "error": self.error or None, "failed": self.failed,
-                "replies": self.mail.to_dict() if self.mail is not None else None}
+                "replies": self.mail.to_dict() if self.mail is not None else None,
+                "board": self.board, "board_error": self.board_error or None}
 
 
 def _connect(cfg: Config):

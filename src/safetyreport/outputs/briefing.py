@@ -197,7 +197,7 @@ def first_reported(history: list[PeriodResult]) -> dict[tuple[str, str, str], dt
     return {(item.submitter, *texts(item)): day for entries in carried.values() for item, day in entries}
 
 
-def _open_hazards(result: PeriodResult, reported: dict, on: dt.date) -> list[dict]:
+def open_hazards(result: PeriodResult, reported: dict, on: dt.date) -> list[dict]:
     """Hazards still open, longest outstanding first, with any suspected duplicate named."""
     pending = {}
     for d in result.duplicates:
@@ -445,7 +445,7 @@ def weekly(setting: Setting, result: PeriodResult, previous: PeriodResult | None
     t, w = result.totals.cumulative, result.totals.weekly
     day = result.period.deadline.date()
     units, units_total = _unit_rows(result, previous)
-    hazards = _open_hazards(result, first_reported(history), day)
+    hazards = open_hazards(result, first_reported(history), day)
     filing = _filing(status)
     narratives, annex = _narratives([result], NARRATIVE, setting.narrative_groups)
     b = Briefing(
@@ -490,7 +490,7 @@ def monthly(setting: Setting, month: Period, weeks: list[PeriodResult], before: 
                  office=setting.issuer, date=cn_date(day), campaign=setting.campaign, masthead="工作月报",
                  period_label=f"{weeks[0].period.label}至{end.period.label}", units=units, units_total=units_total,
                  trend=_trend(weeks), notes=_notes(end), narratives=narratives, annex=annex,
-                 open_hazards=_open_hazards(end, first_reported(history), end.period.deadline.date()),
+                 open_hazards=open_hazards(end, first_reported(history), end.period.deadline.date()),
                  enforcement=_name_lists(end), imprint=setting.imprint(day))
     b.monthly = {"rows": rows, "weeks": [w.period.label for w in weeks], "all_agree": all(r["agree"] for r in rows),
                  "units": per_unit, "why": notes,
