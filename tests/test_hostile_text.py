@@ -18,7 +18,7 @@ from safetyreport.outputs.layout import footer_text, layout_form
 PIECES = ["\x1b[31m红字", "\x1b]0;标题\x07", "\n# 假标题", "\n## 二、伪造小节", "\r\n", "\x00", "\x07", "\x85",
           "\u2028", "\u202e倒序", "\u2066隔离", "<script>alert(1)</script>", "[链接](http://evil.example)",
           "![图](chart:trend)", "| 列 |", "*强调*", "_下划线_", "`代码`", "\\", "正常文字", "=HYPERLINK(\"http://x\")",
-          "<h1>大标题</h1>", "&amp;", "\t"]
+          "<h1>大标题</h1>", "&amp;", "\t", "＝1+1", "=1+1", "+1", "-2", "@SUM(A1)", "=cmd|' /C calc'!A0"]
 hostile = st.lists(st.sampled_from(PIECES), min_size=1, max_size=6).map("".join)
 BAD = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
 
@@ -57,7 +57,8 @@ def test_hostile_text_is_plain_text_in_every_output(tmp_path_factory, text):
     from safetyreport.cli import console as printing
     from safetyreport.config import load_config
     from safetyreport.mail.send import build, status_messages
-    from safetyreport.workflow import init_job, intake_job, merge_job, report_job, status_job
+    from safetyreport.outputs.export import export_job
+    from safetyreport.workflow import board_job, init_job, intake_job, merge_job, report_job, status_job
 
     folder = tmp_path_factory.mktemp("c")
     init_job(folder)
@@ -67,6 +68,8 @@ def test_hostile_text_is_plain_text_in_every_output(tmp_path_factory, text):
     merged = merge_job(cfg, [], "2021-09-16")
     status = status_job(cfg, "2021-09-16", at=dt.datetime(2021, 9, 16, 12, 5, tzinfo=dt.timezone(dt.timedelta(hours=8))))
     report = report_job(cfg, "weekly", "2021-09-16", None)
+    board = board_job(cfg, "2021-09-16", None, status.report.deadline)
+    exports = [p for fmt in ("xlsx", "csv") for p in export_job(cfg, folder / "导出", fmt).files]
 
     # the terminal: no escape sequence, control character or bidi override from the filing
     out = io.StringIO()
@@ -111,11 +114,27 @@ def test_hostile_text_is_plain_text_in_every_output(tmp_path_factory, text):
     texts = [p.text for p in d.paragraphs] + [c.text for t in d.tables for r in t.rows for c in r.cells]
     assert sum(1 for p in d.paragraphs if p.text == report.briefing.masthead) == 1
     assert not any(BAD.search(t) for t in texts)
-    # the workbooks: text stays text, nothing that drives a terminal or reverses a line
-    for book in (merged.workbook, merged.district_filing):
+    # the board: no element from the filing
+    page = board.path.read_text(encoding="utf-8")
+    assert "<script" not in page and "<h1>大标题" not in page and page.count("<h1") == 1
+    assert not BAD.search(page.replace("\n", ""))
+    # the workbooks and the export: text stays text (never a formula), nothing that drives a
+    # terminal or reverses a line
+    for book in (merged.workbook, merged.district_filing, *[p for p in exports if p.suffix == ".xlsx"]):
         wb = openpyxl.load_workbook(book)
         for ws in wb.worksheets:
-            for row in ws.iter_rows(values_only=True):
+            for row in ws.iter_rows():
+                for c in row:
+                    assert c.data_type != "f", (book.name, ws.title, c.coordinate, c.value)
+                    if isinstance(c.value, str):
+                        assert not BAD.search(c.value.replace("\n", "")), (book.name, ws.title, c.value)
+    import csv
+    import unicodedata
+
+    for sheet in (p for p in exports if p.suffix == ".csv"):
+        with sheet.open(encoding="utf-8-sig", newline="") as f:
+            for row in csv.reader(f):
                 for v in row:
-                    if isinstance(v, str):
-                        assert not BAD.search(v.replace("\n", "")), (book.name, ws.title, v)
+                    assert not unicodedata.normalize("NFKC", v[:1]).startswith(("=", "+", "@", "\t", "\r")), v
+                    assert not v.startswith("-") or re.fullmatch(r"-\d+(\.\d+)?", v), v  # a number, or '-…
+                    assert not BAD.search(v.replace("\n", "")), v

@@ -84,6 +84,20 @@ def neutral(text: object, keep_newlines: bool = False) -> str:
     return _BIDI.sub("", _CONTROL.sub("\ufffd", s))
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # OWASP "CSV injection": a formula to Excel, WPS, LibreOffice
+
+
+def sheet_text(text: object, csv: bool = False) -> str:
+    """A unit's text as a spreadsheet cell, for every writer: no control characters or bidi
+    overrides (line breaks kept: a cell may wrap). In CSV, where the program opening the file
+    decides what is a formula, text that would start one (also after NFKC: full-width ＝ is =) is
+    kept as text by a leading apostrophe, as OWASP recommends; xlsx cells are written as strings."""
+    s = neutral(text, keep_newlines=True)
+    if csv and unicodedata.normalize("NFKC", s[:1]).startswith(FORMULA_STARTS):
+        return "'" + s
+    return s
+
+
 def fmt_num(v: float | int | None) -> str:
     """3.0 → '3', 0.25 → '0.25', None → '（无）'."""
     if v is None:

@@ -279,8 +279,10 @@ class CheckOutcome:
 
 
 def check_job(cfg: Config) -> CheckOutcome:
-    """Every filing's original is in the archive with the SHA-256 it was taken with."""
+    """The ledger is sound (SQLite's full integrity check) and every filing's original is in the
+    archive with the SHA-256 it was taken with."""
     with Ledger.of(cfg) as ledger:
+        ledger.assert_sound(full=True)
         filings = ledger.all_filings()
         return CheckOutcome(len(filings), archive_findings(ledger, filings))
 
@@ -314,49 +316,45 @@ class RestoreOutcome:
 
 
 def restore_job(cfg: Config, which: str | None) -> RestoreOutcome:
-    """List the backups (newest first), or bring one back: by its number in that list or its
-    file name. The ledger being replaced is itself kept in 备份/ first."""
-    import sqlite3
+    """List the backups (newest first, each checked), or bring one back: by its number in that
+    list or its file name. A damaged backup is never restored. The ledger being replaced is kept
+    first: a sound one as a backup, a damaged one set aside as 备份/损坏-….db (never rotated out)."""
+    from .ledger.store import BACKUP_NAME, LEDGER_NAME, LedgerError, backups, copy_database, inspect_database
 
-    from .ledger.store import BACKUP_NAME, LEDGER_NAME, LedgerError
-
-    folder = cfg.folder / BACKUP_NAME
-    found = sorted(folder.glob("safetyreport-*.db"), reverse=True) if folder.is_dir() else []
-
-    def describe(p: Path) -> dict:
-        try:
-            db = sqlite3.connect(f"file:{p}?mode=ro", uri=True)
-            n = db.execute("SELECT count(*) FROM filings").fetchone()[0]
-            db.close()
-        except sqlite3.Error:
-            n = None
-        return {"file": str(p), "name": p.name, "size": p.stat().st_size, "filings": n}
-
-    listing = [describe(p) for p in found]
+    found = backups(cfg.folder)
+    listing = [b.to_dict() for b in found]
     if which is None:
         return RestoreOutcome(listing)
     if which.isdigit() and 1 <= int(which) <= len(found):
         chosen = found[int(which) - 1]
     else:
-        chosen = next((p for p in found if p.name == which or p.stem == which), None)
+        chosen = next((b for b in found if which in (b.path.name, b.path.stem)), None)
         if chosen is None and Path(which).is_file():
-            chosen = Path(which)
+            chosen = inspect_database(Path(which))
     if chosen is None:
-        names = "；".join(f"{i} {b['name']}（{b['filings']} 份报表）" for i, b in enumerate(listing, 1)) or "（没有备份）"
+        names = "；".join(f"{i} {b.path.name}（{b.filings} 份报表）" for i, b in enumerate(found, 1)) or "（没有备份）"
         raise LedgerError(f"没有“{which}”这个备份。可选：{names}")
+    if not chosen.good:
+        good = next((b for b in found if b.good), None)
+        raise LedgerError(f"备份 {chosen.path.name} 已损坏（{chosen.problem}），不能用来恢复。"
+                          + (f"最新的完好备份是 {good.path.name}。" if good else "备份/ 中没有完好的备份。"))
     target = cfg.folder / LEDGER_NAME
     saved = None
     if target.is_file() and target.stat().st_size > 0:
-        with Ledger(cfg.folder) as current:
-            saved = current.backup(max(cfg.ledger.keep_backups, len(found) + 1))
-    source = sqlite3.connect(f"file:{chosen}?mode=ro", uri=True)
-    dest = sqlite3.connect(target)
-    try:
-        source.backup(dest)
-    finally:
-        source.close()
-        dest.close()
-    return RestoreOutcome(listing, str(chosen), str(saved) if saved else None)
+        current = inspect_database(target)
+        if current.good:
+            with Ledger(cfg.folder) as ledger:
+                saved = ledger.backup(max(cfg.ledger.keep_backups, len(found) + 1))
+        else:
+            saved = cfg.folder / BACKUP_NAME / f"损坏-{dt.datetime.now():%Y%m%d-%H%M%S}.db"
+            saved.parent.mkdir(parents=True, exist_ok=True)
+            for suffix in ("-wal", "-shm"):  # the damaged ledger's journal goes with it
+                side = target.with_name(target.name + suffix)
+                if side.exists():
+                    side.replace(saved.with_name(saved.name + suffix))
+            target.replace(saved)
+    copy_database(chosen.path, target)
+    return RestoreOutcome(listing, str(chosen.path), str(saved) if saved else None)
 
 
 def fetch_job(cfg: Config, dry_run: bool = False, new_ledger: bool = False) -> "FetchReport":

@@ -166,6 +166,11 @@ def _guarded(work, *args, **kwargs):
 
         _fail(f"无法读写文件 {os_error_text(e)}")
     except _ledger_errors() as e:  # the ledger's transaction was rolled back: nothing half-written
+        from ..ledger.store import is_corruption
+
+        if is_corruption(e):
+            _fail(f"报送台账已损坏（SQLite：{e}）。本次操作未生效。请运行 safetyreport restore 查看备份（会标出哪些完好）"
+                  "并恢复最新的完好备份，或用 safetyreport rebuild 从 archive/ 中的原件重建。")
         _fail(f"报送台账读写失败（{e}）。本次操作未生效；请检查磁盘空间和文件权限后重试。")
 
 

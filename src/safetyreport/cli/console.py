@@ -183,11 +183,13 @@ def print_restore(outcome, console: Console) -> None:
     if not outcome.backups:
         console.print("还没有备份。每次改动台账前都会自动在 备份/ 中留一份。")
         return
-    table = new_table("序号", "备份", "报表份数", right=("序号", "报表份数"))
+    table = new_table("序号", "备份", "报表份数", "检查", right=("序号", "报表份数"))
     for i, b in enumerate(outcome.backups, 1):
-        table.add_row(str(i), e(b["name"]), "—" if b["filings"] is None else str(b["filings"]))
+        table.add_row(str(i), e(b["name"]), "—" if b["filings"] is None else str(b["filings"]),
+                      "完好" if b["good"] else f"[red]已损坏[/]（{e(b['problem'])}）")
     console.print(table)
-    console.print("恢复：safetyreport restore 序号（1 为最新）")
+    good = next((i for i, b in enumerate(outcome.backups, 1) if b["good"]), None)
+    console.print(f"恢复：safetyreport restore 序号（1 为最新{f'，最新的完好备份为 {good}' if good else ''}）")
 
 
 def print_rebuild(outcome, console: Console) -> None:

@@ -164,6 +164,84 @@ class LedgerError(Exception):
     """The ledger cannot be opened or written; the message is Chinese."""
 
 
+# --- soundness: a corrupt ledger is never backed up, and always named as such --------------------------
+
+CORRUPT_MARKS = ("malformed", "not a database", "corrupt", "disk image")
+
+
+def is_corruption(e: BaseException) -> bool:
+    """An SQLite error that means the file is damaged (not busy, not full, not read-only)."""
+    return isinstance(e, sqlite3.DatabaseError) and any(m in str(e).lower() for m in CORRUPT_MARKS)
+
+
+def database_problem(db: sqlite3.Connection, full: bool = False) -> str | None:
+    """None when SQLite finds the file sound (`quick_check`, or `integrity_check` when `full`),
+    else what it found (its first lines)."""
+    try:
+        rows = db.execute("PRAGMA integrity_check" if full else "PRAGMA quick_check").fetchall()
+    except sqlite3.DatabaseError as e:
+        return str(e)
+    return None if rows == [("ok",)] else "；".join(str(r[0]) for r in rows[:3])
+
+
+@dataclass
+class BackupInfo:
+    path: Path
+    size: int
+    filings: int | None  # None when it cannot be read
+    problem: str | None  # why it is not a sound ledger
+
+    @property
+    def good(self) -> bool:
+        return self.problem is None
+
+    def to_dict(self) -> dict:
+        return {"file": str(self.path), "name": self.path.name, "size": self.size, "filings": self.filings,
+                "good": self.good, "problem": self.problem}
+
+
+def backups(folder: Path) -> list[BackupInfo]:
+    """The backups in a campaign folder's 备份/, newest first, each checked."""
+    place = folder / BACKUP_NAME
+    found = sorted(place.glob("safetyreport-*.db"), reverse=True) if place.is_dir() else []
+    return [inspect_database(p) for p in found]
+
+
+def inspect_database(path: Path) -> BackupInfo:
+    filings = None
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            problem = database_problem(db)
+            if problem is None:
+                filings = db.execute("SELECT count(*) FROM filings").fetchone()[0]
+        finally:
+            db.close()
+    except sqlite3.Error as e:
+        problem = str(e)
+    return BackupInfo(path, path.stat().st_size, filings, problem)
+
+
+def corrupt_message(path: Path, problem: str) -> str:
+    """What a clerk reads when the ledger is damaged, with the way back."""
+    good = next((b for b in backups(path.parent) if b.good), None)
+    way = (f"最新的完好备份是 {good.path.name}（{good.filings} 份报表），可用 safetyreport restore {good.path.name} 恢复"
+           if good else "备份/ 中没有完好的备份")
+    return (f"报送台账已损坏：{path}（SQLite：{problem}）。本次操作没有执行，备份也没有改动。{way}；"
+            "或用 safetyreport rebuild 从 archive/ 中的原件重建（请先把损坏的台账移到别处）。")
+
+
+def copy_database(source: Path, target: Path) -> None:
+    """SQLite's online backup of `source` into `target` (consistent even while another reader has it)."""
+    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    dest = sqlite3.connect(target)
+    try:
+        src.backup(dest)
+    finally:
+        src.close()
+        dest.close()
+
+
 @dataclass
 class Filing:
     id: int
@@ -207,6 +285,8 @@ class Ledger:
             self.db.execute("PRAGMA foreign_keys = ON")
             self._migrate()
         except sqlite3.DatabaseError as e:
+            if is_corruption(e):
+                raise LedgerError(corrupt_message(self.path, str(e))) from None
             raise LedgerError(f"报送台账 {self.path} 无法打开（{e}）。如文件已损坏，可用 safetyreport restore "
                               "从备份恢复，或用 safetyreport rebuild 从 archive/ 重建。") from None
         except OSError as e:
@@ -227,8 +307,18 @@ class Ledger:
             raise LedgerError(f"{e}（所用配置：内置的鲤城区配置——{cfg.folder} 中没有 safetyreport.toml；"
                               "也可用 --config 指定配置文件。）") from None
         if changes:
-            ledger.backup(cfg.ledger.keep_backups)
+            try:
+                ledger.assert_sound()  # a damaged ledger is never backed up over the good copies
+                ledger.backup(cfg.ledger.keep_backups)
+            except BaseException:
+                ledger.db.close()
+                raise
         return ledger
+
+    def assert_sound(self, full: bool = False) -> None:
+        problem = database_problem(self.db, full)
+        if problem is not None:
+            raise LedgerError(corrupt_message(self.path, problem))
 
     def backup(self, keep: int) -> Path | None:
         """A copy of the ledger in 备份/ by SQLite's online backup API (consistent even while
@@ -241,12 +331,19 @@ class Ledger:
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
         target = folder / f"safetyreport-{stamp}.db"
         tmp = folder / f".{target.name}.tmp"
-        copy = sqlite3.connect(tmp)
         try:
-            self.db.backup(copy)
-        finally:
-            copy.close()
-        tmp.replace(target)
+            copy = sqlite3.connect(tmp)
+            try:
+                self.db.backup(copy)
+            finally:
+                copy.close()
+            tmp.replace(target)
+        except (OSError, sqlite3.Error) as e:  # a full disk: no half-written backup is left behind
+            tmp.unlink(missing_ok=True)
+            from ..atomic import os_reason
+
+            reason = os_reason(e) if isinstance(e, OSError) else ("磁盘空间不足" if "full" in str(e) else str(e))
+            raise LedgerError(f"无法在 {folder} 中备份报送台账（{reason}）。本次操作没有执行，台账未改动。") from None
         for old in sorted(folder.glob("safetyreport-*.db"))[:-keep]:
             old.unlink(missing_ok=True)
         return target

@@ -88,6 +88,52 @@ def wide_frame(long: "pd.DataFrame", column: str, row: str = "cumulative",
     return wide
 
 
+def safe_text(frame: "pd.DataFrame", csv: bool) -> "pd.DataFrame":
+    """Every text value (and the index, where units' names stand) through `values.sheet_text`."""
+    from pandas.api.types import is_object_dtype, is_string_dtype
+
+    from ..values import sheet_text
+
+    def clean(v: Any) -> Any:
+        return sheet_text(v, csv) if isinstance(v, str) else v
+
+    def texty(dtype: Any) -> bool:  # object columns, and pandas 3's own string columns
+        return is_object_dtype(dtype) or is_string_dtype(dtype)
+
+    out = frame.copy()
+    for name in out.columns:
+        if texty(out[name].dtype):
+            out[name] = out[name].map(clean)
+    if texty(out.index.dtype):
+        out.index = out.index.map(clean)
+    return out
+
+
+def frames_to_xlsx(tables: dict[str, tuple["pd.DataFrame", bool]]) -> bytes:
+    """Each table a sheet of our one xlsx writer: text always written as text, never a formula."""
+    import math
+
+    from .xlsx import Book
+
+    def plain(v: Any) -> Any:  # numpy and pandas scalars → Python; missing → blank
+        if v is None or (isinstance(v, float) and math.isnan(v)) or str(v) in ("<NA>", "nan", "NaT"):
+            return None
+        return v.item() if hasattr(v, "item") else v
+
+    book = Book()
+    for name, (frame, keep_index) in tables.items():
+        sheet = book.sheet(name[:31])
+        heads = ([frame.index.name or ""] if keep_index else []) + [str(c) for c in frame.columns]
+        for col, head in enumerate(heads, start=1):
+            sheet.put(1, col, head, "sr-header")
+        for r, (index, row) in enumerate(zip(frame.index, frame.itertuples(index=False), strict=True), start=2):
+            values = ([index] if keep_index else []) + list(row)
+            for col, value in enumerate(values, start=1):
+                sheet.put(r, col, plain(value))
+        sheet.freeze_at = (2, 2 if keep_index else 1)
+    return book.to_bytes()
+
+
 @dataclass
 class ExportOutcome:
     files: list[Path] = field(default_factory=list)
@@ -126,23 +172,15 @@ def export_job(cfg: Config, out: Path | None, fmt: str = "xlsx", period_texts: l
     stem = f"{cfg.campaign.district or '专项整治'}_数据导出"
     outcome = ExportOutcome(rows=len(long), wide=chosen)
     label = {c.key: c.display for c in schemas["a3"].columns}
+    tables = {"明细": (long, False), **{f"累计_{label[c]}": (frame, True) for c, frame in wides.items()}}
     if fmt == "xlsx":
-        import io
-
-        import pandas as pd
-
-        buf = io.BytesIO()
-        with pd.ExcelWriter(buf, engine="openpyxl") as writer:
-            long.to_excel(writer, sheet_name="明细", index=False)
-            for c, frame in wides.items():
-                frame.to_excel(writer, sheet_name=f"累计_{label[c]}"[:31])
         path = folder / f"{stem}.xlsx"
-        write_bytes_atomic(path, buf.getvalue())
+        write_bytes_atomic(path, frames_to_xlsx(tables))
         outcome.files.append(path)
         return outcome
-    tables = {"明细": (long, False), **{f"累计_{label[c]}": (frame, True) for c, frame in wides.items()}}
     for name, (frame, keep_index) in tables.items():
         path = folder / f"{stem}_{name}.{fmt}"
+        frame = safe_text(frame, csv=fmt == "csv")
         if fmt == "csv":  # UTF-8 with BOM: Excel on a Chinese Windows opens it without mojibake
             data = frame.to_csv(index=keep_index).encode("utf-8-sig")
         else:
