@@ -3,6 +3,7 @@ impersonated, nothing executable."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 from pathlib import Path
@@ -135,3 +136,274 @@ def test_export_writes_text_never_a_formula_in_xlsx_and_csv(tmp_path):
     assert not [v for v in fields if "\x00" in v or "\x1b" in v]
     raw = detail.read_bytes()
     assert b"\x00" not in raw and b"\x1b" not in raw
+
+
+# --- mail identity --------------------------------------------------------------------------------------------
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+WEEK2 = ROOT / "samples" / "2021-09-23"
+
+
+def _eml(folder: Path, name: str, raw: bytes) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.eml"
+    path.write_bytes(b"Received: from mx by office; Thu, 23 Sep 2021 10:00:00 +0800\r\n" + raw)
+    return path
+
+
+def _init(tmp_path: Path) -> str:
+    assert cli("init", str(tmp_path / "c"))[0] == 0
+    return str(tmp_path / "c" / "safetyreport.toml")
+
+
+def test_a_reused_message_id_with_other_content_is_a_new_mail_and_said_so(tmp_path):
+    from test_fetch import _mail
+
+    cfg = _init(tmp_path)
+    first = _mail("开元街道 <kaiyuan@example.invalid>", "开元街道报表",
+                  [("开元街道.xlsx", (WEEK2 / "开元街道_2021-09-23.xlsx").read_bytes(), XLSX)], mid="<same@example.invalid>")
+    second = _mail("鲤中街道 <lizhong@example.invalid>", "鲤中街道报表",
+                   [("鲤中街道.xlsx", (WEEK2 / "鲤中街道_2021-09-23.xlsx").read_bytes(), XLSX)], mid="<same@example.invalid>")
+    code, one = cli_json("intake", str(_eml(tmp_path / "m1", "a", first)), "--config", cfg)
+    code, two = cli_json("intake", str(_eml(tmp_path / "m2", "b", second)), "--config", cfg)
+    assert [t["submitter"] for t in one["taken"]] == ["开元街道"]
+    assert [t["submitter"] for t in two["taken"]] == ["鲤中街道"]  # not dropped as "taken before"
+    code, again = cli_json("intake", str(_eml(tmp_path / "m3", "b", second)), "--config", cfg)
+    assert again["taken"] == []  # the very same mail again: once
+    code, listing = cli_json("filings", "--config", cfg)
+    assert sorted(f["submitter"] for f in listing["filings"]) == ["开元街道", "鲤中街道"]
+
+
+def test_a_unit_address_in_an_encoded_display_name_is_not_the_sender(tmp_path):
+    from test_fetch import _mail
+
+    cfg = _init(tmp_path)
+    data = (WEEK2 / "开元街道_2021-09-23.xlsx").read_bytes()
+    for n, sender in enumerate(["=?utf-8?Q?kaiyuan@example.invalid?= <evil2@example.org>",
+                                "\"kaiyuan@example.invalid\" <evil2@example.org>",
+                                "kaiyuan@example.invalid <evil2@example.org>"]):
+        raw = _mail("x", f"报表{n}", [("开元街道.xlsx", data, XLSX)]).replace(b"From: x", f"From: {sender}".encode())
+        code, out = cli_json("intake", str(_eml(tmp_path / f"m{n}", "a", raw)), "--config", cfg)
+        codes = [f["code"] for t in out["taken"] for f in t["findings"]]
+        assert "unknown-sender" in codes, (sender, out)
+        assert "evil2@example.org" in next(f["message"] for t in out["taken"] for f in t["findings"]
+                                           if f["code"] == "unknown-sender")
+
+
+def test_a_form_of_another_unit_sent_from_a_units_address_is_held_not_counted(tmp_path):
+    from test_fetch import _mail
+
+    cfg = _init(tmp_path)
+    own = _mail("开元街道 <kaiyuan@example.invalid>", "开元街道报表",
+                [("开元街道.xlsx", (WEEK2 / "开元街道_2021-09-23.xlsx").read_bytes(), XLSX)])
+    other = _mail("开元街道 <kaiyuan@example.invalid>", "转发鲤中街道报表",
+                  [("鲤中街道.xlsx", (WEEK2 / "鲤中街道_2021-09-23.xlsx").read_bytes(), XLSX)])
+    cli_json("intake", str(_eml(tmp_path / "m1", "own", own)), "--period", "2021-09-23", "--config", cfg)
+    code, out = cli_json("intake", str(_eml(tmp_path / "m2", "other", other)), "--period", "2021-09-23",
+                         "--config", cfg)
+    held = out["taken"][0]
+    assert held["submitter"] == "开元街道" and "sender-mismatch" in [f["code"] for f in held["findings"]]
+    code, merged = cli_json("merge", "--period", "2021-09-23", "--out", str(tmp_path / "o"), "--config", cfg)
+    kaiyuan = next(r for r in merged["submitters"] if r["name"] == "开元街道")
+    assert {v["file"] for v in kaiyuan["forms"].values()} == {"开元街道.xlsx"}  # its real filing still counts
+    code, listing = cli_json("filings", "--config", cfg)
+    withdrawn = [f for f in listing["filings"] if f["state"] == "withdrawn"]
+    assert len(withdrawn) == 1 and withdrawn[0]["file"] == "鲤中街道.xlsx" and "待核实" in withdrawn[0]["withdrawn_reason"]
+    assert withdrawn[0]["history"][0]["action"] == "hold"
+
+
+def test_two_units_may_not_share_an_address(tmp_path):
+    cfg = Path(_init(tmp_path))
+    text = cfg.read_text(encoding="utf-8").replace('email = "lizhong@example.invalid"',
+                                                  'email = "lizhong@example.invalid, kaiyuan@example.invalid"')
+    cfg.write_text(text, encoding="utf-8")
+    code, out = cli("status", "--config", str(cfg))
+    assert code == 2 and "邮箱重复" in out and "kaiyuan@example.invalid" in out and "开元街道" in out
+
+
+def test_saved_mail_goes_into_the_period_the_clerk_names(tmp_path):
+    from test_fetch import _mail
+
+    cfg = _init(tmp_path)
+    raw = _mail("开元街道 <kaiyuan@example.invalid>", "开元街道报表",
+                [("开元街道.xlsx", (WEEK2 / "开元街道_2021-09-23.xlsx").read_bytes(), XLSX)])
+    code, out = cli_json("intake", str(_eml(tmp_path / "m", "a", raw)), "--period", "2021-09-30", "--config", cfg)
+    assert [t["period"] for t in out["taken"]] == ["2021-09-30"]
+
+
+def _nested(levels: int) -> bytes:
+    nested = b"".join(b'Content-Type: multipart/mixed; boundary="b%d"\r\n\r\n--b%d\r\n' % (i, i) for i in range(levels))
+    return b"From: kaiyuan@example.invalid\r\nSubject: nested\r\nMIME-Version: 1.0\r\n" + nested + b"x\r\n"
+
+
+def _broken_mails() -> dict[str, bytes]:
+    return {
+        "8bit": (b"From: \xbf\xaa\xd4\xaa <kai\xffyuan@example.invalid>\r\nSubject: \xff\xfe\r\n"
+                 b"Message-ID: <\xff\xfe@x>\r\nContent-Type: multipart/mixed; boundary=\"B\"\r\n\r\n--B\r\n"
+                 b"Content-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=\"a.xlsx\"\r\n"
+                 b"Content-Transfer-Encoding: base64\r\n\r\n!!!notbase64\r\n--B--\r\n"),
+        "nested": _nested(3000),
+    }
+
+
+def test_broken_mails_are_reported_never_silently_and_never_stop_the_others(tmp_path):
+    from test_fetch import _mail
+
+    cfg = _init(tmp_path)
+    inbox = tmp_path / "m"
+    for name, raw in _broken_mails().items():
+        _eml(inbox, name, raw)
+    good = _mail("开元街道 <kaiyuan@example.invalid>", "开元街道报表",
+                 [("开元街道.xlsx", (WEEK2 / "开元街道_2021-09-23.xlsx").read_bytes(), XLSX)])
+    _eml(inbox, "good", good)
+    code, out = cli_json("intake", str(inbox), "--config", cfg)
+    assert code == 2  # a mail that could not be read at all
+    assert [t["submitter"] for t in out["taken"] if t["submitter"]] == ["开元街道"]
+    reasons = {Path(f["path"]).stem: f["reason"] for f in out["failed"]}
+    assert "嵌套" in reasons["nested"]
+    # the 8-bit mail's attachment is on record with what is wrong with it, for nobody's account
+    rest = [t for t in out["taken"] if not t["submitter"]]
+    assert "8bit" in reasons or (len(rest) == 1 and any(f["severity"] == "error" for f in rest[0]["findings"]))
+    code, again = cli_json("intake", str(inbox), "--config", cfg)  # the same run again: nothing new, still said
+    assert {Path(f["path"]).stem for f in again["failed"]} == set(reasons)
+
+
+def test_a_long_attachment_name_keeps_its_suffix_and_fits_the_file_system(tmp_path):
+    from test_fetch import _mail
+
+    cfg = _init(tmp_path)
+    name = "开元街道" + "关于景区和非景区景点安全管理专项整治工作情况的报告" * 8 + ".xlsx"
+    raw = _mail("开元街道 <kaiyuan@example.invalid>", "报表",
+                [(name, (WEEK2 / "开元街道_2021-09-23.xlsx").read_bytes(), XLSX)])
+    code, out = cli_json("intake", str(_eml(tmp_path / "m", "a", raw)), "--config", cfg)
+    assert len(out["taken"]) == 1 and out["taken"][0]["submitter"] == "开元街道"
+    saved = Path(out["taken"][0]["path"]).name
+    assert saved.endswith(".xlsx") and len(saved.encode()) <= 200
+
+
+def test_an_oversized_attachment_is_refused_before_it_is_decoded(tmp_path):
+    import base64
+    import tracemalloc
+
+    from safetyreport.mail.mailbox import parse, unpack
+
+    payload = base64.encodebytes(os.urandom(12 * 1024 * 1024))
+    raw = (b"From: kaiyuan@example.invalid\r\nSubject: big\r\nMIME-Version: 1.0\r\n"
+           b"Content-Type: multipart/mixed; boundary=\"B\"\r\n\r\n--B\r\nContent-Type: application/octet-stream\r\n"
+           b"Content-Disposition: attachment; filename=\"big.xlsx\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+           + payload + b"\r\n--B--\r\n")
+    msg = parse(raw)
+    tracemalloc.start()
+    out = unpack(msg, 5 * 1024 * 1024)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert not out.forms and "超过 5 MB 的上限" in out.skipped[0][1]
+    assert peak < 4 * 1024 * 1024  # the 12 MB were never decoded
+
+
+# --- through a real mailbox (pymap) and mail server (aiosmtpd) -------------------------------------------------
+
+try:
+    from test_fetch import imap  # noqa: F401  (the fixture: a pymap server of its own)
+except Exception:  # pragma: no cover
+    pass
+
+
+def test_fetch_lists_a_broken_mail_on_every_run_until_dismissed_and_replies_to_the_real_address(tmp_path, imap,
+                                                                                                  smtp):
+    import datetime as dt
+
+    from test_fetch import _mail, campaign, fetch
+
+    sink, smtp_port = smtp
+    at = dt.datetime(2021, 9, 23, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    imap.append(_nested(80), at)  # deeper than any mail client nests (pymap cannot store 3,000 levels)
+    spoof = _mail("x", "开元街道报表", [("开元街道.xlsx", (WEEK2 / "开元街道_2021-09-23.xlsx").read_bytes(), XLSX)])
+    imap.append(spoof.replace(b"From: x", b"From: =?utf-8?Q?kaiyuan@example.invalid?= <evil2@example.org>"), at)
+    cfg = campaign(tmp_path / "c", imap.port, smtp_port)
+    code, first = fetch(cfg)
+    assert code == 2 and len(first["failed"]) == 1 and "嵌套" in first["failed"][0]
+    taken = first["taken"][0]
+    assert taken["submitter"] is None and taken["sender"] == "evil2@example.org"
+    assert [m["To"] for m in sink.messages] == ["evil2@example.org"]  # never the address in the display name
+    code, second = fetch(cfg)
+    assert code == 2 and second["failed"] == first["failed"] and second["taken"] == []  # said again, not retaken
+    number = first["failed"][0].split("编号 ")[1].split("]")[0]
+    code, out = fetch(cfg, "--dismiss", number)
+    assert code == 0 and out["dismissed"] == [int(number)] and out["failed"] == []
+    code, third = fetch(cfg)
+    assert code == 0 and third["failed"] == []
+
+
+class _SlowSink:
+    """An SMTP handler that takes its time over each message, so a run can be killed mid-send."""
+
+    def __init__(self, delay: float):
+        from conftest import Sink
+
+        self.inner, self.delay = Sink(), delay
+
+    @property
+    def messages(self):
+        return self.inner.messages
+
+    async def handle_DATA(self, server, session, envelope):
+        import asyncio
+
+        await asyncio.sleep(self.delay)
+        return await self.inner.handle_DATA(server, session, envelope)
+
+
+def test_kill_9_during_replies_never_sends_a_reply_twice_nor_loses_one(tmp_path, imap):
+    import datetime as dt
+    import random
+    import subprocess
+    import sys
+    import time
+
+    from aiosmtpd.controller import Controller
+
+    from conftest import free_port
+    from test_fetch import campaign
+    from load_mailbox import sample_mails
+
+    handler = _SlowSink(0.15)
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        mails = [m for m in sample_mails() if m[1].date() == dt.date(2021, 9, 16)][:12]
+        for raw, arrival, *_ in mails:
+            imap.append(raw, arrival)
+        cfg = campaign(tmp_path / "c", imap.port, controller.port)
+        env = dict(os.environ, SAFETYREPORT_IMAP_PASSWORD="pw")
+        rng = random.Random(7)
+        args = [sys.executable, "-m", "safetyreport", "fetch", "--json", "--config", str(cfg)]
+
+        def settle() -> None:
+            """The clerk settles what a killed run left unconfirmed, as the mail server's log says."""
+            time.sleep(0.4)  # a message the server was given is logged by now
+            code, checked = cli_json("check", "--config", str(cfg))
+            pending = checked["unconfirmed_mail"]
+            assert len(pending) <= 1 and code == (1 if pending else 0)  # one message is in flight at a time
+            if pending:
+                got = {m["In-Reply-To"] for m in handler.messages}
+                arrived = pending[0]["key"].removeprefix("reply|") in got
+                cli_json("check", "--mail-sent" if arrived else "--mail-resend", "--config", str(cfg))
+
+        for _ in range(8):  # kill -9 at random moments, mostly while replies are going out
+            proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+            time.sleep(rng.uniform(0.8, 2.5))
+            proc.kill()
+            proc.wait()
+            settle()
+        for _ in range(2):  # then runs that finish
+            proc = subprocess.run(args, capture_output=True, text=True, env=env, timeout=300)
+            assert proc.returncode in (0, 1), proc.stderr
+            settle()
+        replies = [m["In-Reply-To"] for m in handler.messages]
+        sent_ids = sorted(__import__("email").message_from_bytes(raw)["Message-ID"] for raw, *_ in mails)
+        assert sorted(set(replies)) == sent_ids  # none lost
+        assert len(replies) == len(set(replies)), sorted(replies)  # none twice
+        assert cli("check", "--config", str(cfg))[0] == 0
+    finally:
+        controller.stop()

@@ -334,6 +334,13 @@ class Config(_Model):
                     what = "单位重复" if text == sub.name and _key(other) == key else "简称与另一单位重名"
                     raise ValueError(f"报送名单中{what}：“{text}”既指 {other} 又指 {sub.name}")
                 owner[key] = sub.name
+        address_of: dict[str, str] = {}
+        for sub in self.submitters:  # the sender's address decides whose a mailed filing is
+            for address in sub.emails:
+                other = address_of.setdefault(address, sub.name)
+                if other != sub.name:
+                    raise ValueError(f"报送名单中邮箱重复：{address} 既是 {other} 的又是 {sub.name} 的。"
+                                     "邮件按发件邮箱认定报送单位，一个邮箱只能属于一个单位")
         if len({s.name for s in self.submitters}) != len(self.submitters):
             dup = sorted({s.name for s in self.submitters if [x.name for x in self.submitters].count(s.name) > 1})
             raise ValueError(f"报送名单中单位重复：{'、'.join(dup)}")

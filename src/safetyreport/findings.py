@@ -72,8 +72,9 @@ CATALOG: dict[str, Kind] = {
     ),
     "sender-mismatch": Kind(
         WARNING, "发件单位与填报单位不同",
-        "邮件由 {sender}（{address}）发来，表中填报单位却是 {named}；已按发件邮箱计为 {sender} 的报表。"
-        "如不对，请用 safetyreport withdraw 撤回后重新登记。",
+        "邮件由 {sender}（{address}）发来，表中填报单位却是 {named}；这份报表暂不计入任何单位，待信息宣传组核实。"
+        "确是 {sender} 的报表，用 safetyreport withdraw 编号 --undo 计入（编号见 safetyreport filings）；"
+        "是 {named} 的，请 {named} 从本单位邮箱发送。",
     ),
     "submitter-mismatch": Kind(
         ERROR, "填报单位不一致",

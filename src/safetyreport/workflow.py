@@ -88,9 +88,11 @@ def intake_job(cfg: Config, paths: list[Path], period_text: str | None, received
             from .mail.mailbox import take_eml
             from .checking.validation import Skipped
 
-            for mail in take_eml(cfg, ledger, schemas, mails):
+            taken, failed = take_eml(cfg, ledger, schemas, mails, period)
+            for mail in taken:
                 report.taken += mail.files
                 report.skipped += [Skipped(f"{mail.subject}/{name}", reason) for name, reason in mail.skipped]
+            report.failed += [Skipped(str(path), reason) for path, reason in failed]
         return report
 
 
@@ -269,22 +271,29 @@ def archive_findings(ledger: Ledger, filings) -> list:
 class CheckOutcome:
     checked: int
     findings: list
+    unconfirmed: list[dict] = field(default_factory=list)  # messages a run died while sending
+    settled: int = 0  # of those, what the clerk said now (--mail-sent / --mail-resend)
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.findings else 0
+        return 1 if self.findings or self.unconfirmed else 0
 
     def to_dict(self) -> dict:
-        return {"checked": self.checked, "problems": [f.to_dict() for f in self.findings]}
+        return {"checked": self.checked, "problems": [f.to_dict() for f in self.findings],
+                "unconfirmed_mail": self.unconfirmed, "settled_mail": self.settled}
 
 
-def check_job(cfg: Config) -> CheckOutcome:
-    """The ledger is sound (SQLite's full integrity check) and every filing's original is in the
-    archive with the SHA-256 it was taken with."""
-    with Ledger.of(cfg) as ledger:
+def check_job(cfg: Config, settle: str | None = None) -> CheckOutcome:
+    """The ledger is sound (SQLite's full integrity check), every filing's original is in the
+    archive with the SHA-256 it was taken with, and no message is left half-sent by a run that
+    died (`settle`: "sent" or "resend" says what became of those)."""
+    with Ledger.of(cfg, changes=settle is not None) as ledger:
         ledger.assert_sound(full=True)
+        settled = 0
+        if settle is not None:
+            settled = ledger.settle_mail([m["key"] for m in ledger.unconfirmed_mail()], sent=settle == "sent")
         filings = ledger.all_filings()
-        return CheckOutcome(len(filings), archive_findings(ledger, filings))
+        return CheckOutcome(len(filings), archive_findings(ledger, filings), ledger.unconfirmed_mail(), settled)
 
 
 def rebuild_job(cfg: Config) -> "RebuildOutcome":
@@ -368,6 +377,30 @@ def fetch_job(cfg: Config, dry_run: bool = False, new_ledger: bool = False) -> "
     if not dry_run:  # the page a leader bookmarked is current after every cron run
         refresh_board(cfg, report)
     return report
+
+
+@dataclass
+class DismissOutcome:
+    dismissed: list[int]
+    unknown: list[int]
+    still_failed: list[str]
+
+    @property
+    def exit_code(self) -> int:
+        return 2 if self.unknown else 0
+
+    def to_dict(self) -> dict:
+        return {"dismissed": self.dismissed, "unknown": self.unknown, "failed": self.still_failed}
+
+
+def dismiss_job(cfg: Config, numbers: list[int]) -> DismissOutcome:
+    """The clerk has dealt with these failed mails: they are no longer listed."""
+    from .mail.mailbox import failed_text
+
+    with Ledger.of(cfg, changes=True) as ledger:
+        done = [n for n in numbers if 0 < n < 2**63 and ledger.dismiss_mail(n)]
+        return DismissOutcome(done, [n for n in numbers if n not in done],
+                              [failed_text(m) for m in ledger.failed_mails()])
 
 
 def refresh_board(cfg: Config, report: "FetchReport") -> None:

@@ -218,6 +218,7 @@ def intake(
 @app.command(cls=ChineseCommand)
 def fetch(
     dry_run: bool = typer.Option(False, "--dry-run", help="只连接邮箱、数一数新邮件，不取信、不登记、不回执。"),
+    dismiss: Optional[List[int]] = typer.Option(None, "--dismiss", metavar="编号", help="无法处理的邮件已另行处理（如另存为 .eml 后用 intake 登记）：不再提示这封（编号见取信结果，可多次使用）。不连接邮箱。"),
     new_ledger: bool = NewLedgerOption,
     config: Optional[Path] = ConfigOption,
     as_json: bool = JsonOption,
@@ -233,11 +234,17 @@ def fetch(
     示例：
       safetyreport fetch
       safetyreport fetch --json          （定时任务：周四上午每 10 分钟一次）
+      safetyreport fetch --dismiss 7     （编号 7 的邮件已另行处理，不再提示）
+
+    无法处理的邮件（损坏、结构异常、过大）会记下原因，每次取信都会列出，直到用 --dismiss 确认已处理。
     """
-    from .console import print_fetch
-    from ..workflow import fetch_job
+    from .console import print_dismissed, print_fetch
+    from ..workflow import dismiss_job, fetch_job
 
     cfg = _config(config)
+    if dismiss:
+        outcome = _guarded(dismiss_job, cfg, dismiss)
+        _emit(outcome, as_json, print_dismissed, outcome.exit_code)
     report = _guarded(fetch_job, cfg, dry_run, new_ledger)
     _emit(report, as_json, print_fetch, report.exit_code)
 
@@ -352,22 +359,30 @@ def export(
 
 @app.command(cls=ChineseCommand)
 def check(
+    mail_sent: bool = typer.Option(False, "--mail-sent", help="中断时未能确认的邮件已核实发出：记为已发送，不再重发。"),
+    mail_resend: bool = typer.Option(False, "--mail-resend", help="中断时未能确认的邮件核实没有发出：下次运行时重发。"),
     config: Optional[Path] = ConfigOption,
     as_json: bool = JsonOption,
 ) -> None:
-    """核对存档：每份登记过的报表原件都在 archive/ 中，且与登记时的内容一致（SHA-256）。
+    """核对台账和存档：台账文件完好（SQLite 完整性检查），每份登记过的报表原件都在 archive/ 中且与登记时一致
+    （SHA-256），没有因程序中断而不能确定是否发出的邮件。
 
-    有缺失或被改动的原件时列出来，退出码 1；把原文件重新登记一次（safetyreport intake 原文件）即可补回。
+    原件缺失或被改动、有未确认的邮件时列出来，退出码 1；台账损坏时退出码 2 并说明如何恢复。
+    把原文件重新登记一次（safetyreport intake 原文件）即可补回原件；未确认的邮件请在发信服务器或收件人处核实后，
+    用 --mail-sent（已发出）或 --mail-resend（没发出，下次重发）处理。
 
     \b
     示例：
       safetyreport check
+      safetyreport check --mail-resend
     """
     from .console import print_check
     from ..workflow import check_job
 
+    if mail_sent and mail_resend:
+        _fail("--mail-sent 和 --mail-resend 只能选一个。")
     cfg = _config(config)
-    outcome = _guarded(check_job, cfg)
+    outcome = _guarded(check_job, cfg, "sent" if mail_sent else "resend" if mail_resend else None)
     _emit(outcome, as_json, print_check, outcome.exit_code)
 
 

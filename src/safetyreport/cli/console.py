@@ -166,8 +166,15 @@ def print_export(outcome, console: Console) -> None:
 
 
 def print_check(outcome, console: Console) -> None:
+    if outcome.settled:
+        console.print(f"已处理 {outcome.settled} 封中断时未能确认的邮件。")
+    for m in outcome.unconfirmed:
+        console.print(f"[yellow]未能确认是否发出的邮件[/]（{e(m['started_at'][:16].replace('T', ' '))} 开始发送时程序中断）："
+                      f"{e(m['recipient'])}：{e(m['subject'])}")
+    if outcome.unconfirmed:
+        console.print("核实后：已发出用 safetyreport check --mail-sent，没发出用 safetyreport check --mail-resend。")
     if not outcome.findings:
-        console.print(f"存档完好：{outcome.checked} 份报表的原件都在，内容与登记时一致。")
+        console.print(f"台账完好，存档完好：{outcome.checked} 份报表的原件都在，内容与登记时一致。")
         return
     console.print(f"[red]存档有问题：{len(outcome.findings)} 份[/]（共核对 {outcome.checked} 份）")
     for f in outcome.findings:
@@ -199,6 +206,15 @@ def print_rebuild(outcome, console: Console) -> None:
         console.print(f"[red]原件缺失，未能重建[/]：{e(name)}")
 
 
+def print_dismissed(outcome, console: Console) -> None:
+    for n in outcome.dismissed:
+        console.print(f"编号 {n} 的邮件已确认处理，不再提示。")
+    for n in outcome.unknown:
+        console.print(f"[red]没有编号为 {n} 的无法处理的邮件。[/]")
+    for text in outcome.still_failed:
+        console.print(f"[red]仍未处理的邮件[/]：{e(text)}")
+
+
 def print_fetch(report, console: Console) -> None:
     from ..ledger.store import receipt_source_label
 
@@ -217,8 +233,10 @@ def print_fetch(report, console: Console) -> None:
             console.print(f"    {e(name)}：工作情况（Word 文件，已保存）")
         for name, reason in m.skipped:
             console.print(f"    [dim]{e(name)}：未处理（{e(reason)}）[/]")
+        for note in m.notes:
+            console.print(f"    [yellow]注意：{e(note)}[/]")
     for text in report.failed:
-        console.print(f"[red]无法处理的邮件（留在邮箱中，请另存为 .eml 后用 intake 登记）[/]：{e(text)}")
+        console.print(f"[red]无法处理的邮件（留在邮箱中；处理后用 safetyreport fetch --dismiss 编号 不再提示）[/]：{e(text)}")
     if report.mail is not None:
         print_mail(report.mail, console)
     if report.board:
@@ -248,6 +266,8 @@ def print_intake(report: "IntakeReport", console: Console) -> None:
             result = f"[dim]已登记过（内容相同，编号 {f.id}），未重复计入[/]"
         elif t.retaken:
             result = f"[green]已重新登记[/]（编号 {f.id} 撤回后改登到此周期）"
+        elif f.withdrawn:
+            result = f"[yellow]已登记（编号 {f.id}），暂不计入：{e(f.withdrawn)}[/]"
         else:
             result = "[green]已登记[/]" + (f"，[red]{errors} 个错误[/]" if errors else "")
         table.add_row(e(Path(t.path).name), (e(f.submitter) if f else "") or "[red]无法识别[/]",
@@ -256,7 +276,9 @@ def print_intake(report: "IntakeReport", console: Console) -> None:
     console.print(table)
     _print_period_notes(report.taken, console)
     for s in report.skipped:
-        console.print(f"[dim]已跳过 {e(s.path)}：{s.reason}[/]")
+        console.print(f"[dim]已跳过 {e(s.path)}：{e(s.reason)}[/]")
+    for s in report.failed:
+        console.print(f"[red]无法处理的邮件 {e(s.path)}：{e(s.reason)}[/]")
     new = sum(t.new for t in report.taken)
     console.print(f"共 {len(report.taken)} 个文件，新登记 {new} 个。")
 
@@ -352,9 +374,12 @@ def print_mail(mail: "MailOutcome", console: Console) -> None:
         console.print(f"[dim]已发送过，不再重复：{e(', '.join(m.to))}：{e(m.subject)}[/]")
     for m in mail.unsent:
         console.print(f"[red]未发送[/] {e(', '.join(m.to))}：{e(m.subject)}")
+    for m in mail.unconfirmed:
+        console.print(f"[yellow]上次发送时程序中断，不能确定是否已发出，暂不重发[/] {e(', '.join(m.to))}：{e(m.subject)}"
+                      "（核实后用 safetyreport check --mail-sent 或 --mail-resend 处理）")
     if mail.error:
         make_console(stderr=True).print(f"[bold red]错误：[/]{e(mail.error)}")
-    elif not (mail.planned or mail.sent or mail.skipped):
+    elif not (mail.planned or mail.sent or mail.skipped or mail.unconfirmed):
         console.print("没有需要发送的邮件。")
 
 

@@ -44,15 +44,17 @@ class Taken:
 class IntakeReport:
     taken: list[Taken] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    failed: list[Skipped] = field(default_factory=list)  # saved mails that could not be read at all
 
     @property
     def exit_code(self) -> int:
-        """2 when a file could not be taken in at all (missing), else 0."""
-        return 2 if any(t.filing is None for t in self.taken) else 0
+        """2 when a file or a saved mail could not be taken in at all, else 0."""
+        return 2 if self.failed or any(t.filing is None for t in self.taken) else 0
 
     def to_dict(self) -> dict:
         return {"taken": [t.to_dict() for t in self.taken],
                 "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
+                "failed": [{"path": s.path, "reason": s.reason} for s in self.failed],
                 "summary": {"files": len(self.taken), "new": sum(t.new for t in self.taken)}}
 
 
@@ -170,7 +172,13 @@ def _record(path, read, findings, cfg, ledger, schemas, roster, period, received
         filing = ledger.retake(known, chosen.key if chosen else None, when, source, when_source, placed)
         return Taken(str(path), filing, True, ledger.findings_of(known.id, str(path)), retaken=True)
     filing, new = ledger.add(read, findings, chosen.key if chosen else None, when, source, when_source)
+    mismatch = next((f for f in findings if f.code == "sender-mismatch"), None)
+    if new and mismatch is not None:  # never let one unit's address replace another unit's filing
+        filing = ledger.hold(filing.id, HELD_REASON.format(message=mismatch.message), action="hold")
     return Taken(str(path), filing, new, findings)
+
+
+HELD_REASON = "待核实，暂不计入：{message}"
 
 
 def _by_sender(read: FileRead, sender: Sender) -> list[Finding]:

@@ -116,6 +116,22 @@ MIGRATIONS: list[list[str]] = [
         )""",
         "CREATE INDEX mail_taken_message ON mail_taken(message_id)",
     ],
+    # 6: a mail's content hash: a second mail reusing a Message-ID with other content is a new
+    # mail, never dropped as "taken before" (NULL for mails taken before this migration)
+    [
+        "ALTER TABLE mail_taken ADD COLUMN content_sha256 TEXT",
+    ],
+    # 7: a message being sent is claimed before the SMTP conversation and confirmed after it, so a
+    # run killed in between leaves a claim: that message is never sent again by itself, but shown
+    # to the clerk (the ledger's lock is not held while the mail server is slow)
+    [
+        """CREATE TABLE mail_attempts (
+            key TEXT PRIMARY KEY,
+            kind TEXT NOT NULL, period TEXT NOT NULL, recipient TEXT NOT NULL, subject TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            pid INTEGER NOT NULL
+        )""",
+    ],
 ]
 
 LOCK_WAIT_SECONDS = 300  # how long a command waits for another one holding the ledger
@@ -555,12 +571,18 @@ class Ledger:
 
     def withdraw(self, filing_id: int, reason: str) -> Filing:
         with self.transaction():
-            f = self.filing(filing_id)
-            self.db.execute("UPDATE filings SET withdrawn = ? WHERE id = ?", (reason or "（未说明）", filing_id))
-            self._log(filing_id, "withdraw", reason)
-            if f.submitter and f.period:
-                self._supersede(f.submitter, f.period)
-            self._write_sidecar(self.filing(filing_id))
+            self.hold(filing_id, reason)
+        return self.filing(filing_id)
+
+    def hold(self, filing_id: int, reason: str, action: str = "withdraw") -> Filing:
+        """The filing stops counting (withdrawn, with the reason); call inside `transaction()`.
+        Intake holds a mailed filing whose 填报单位 is another unit's, for the clerk to decide."""
+        f = self.filing(filing_id)
+        self.db.execute("UPDATE filings SET withdrawn = ? WHERE id = ?", (reason or "（未说明）", filing_id))
+        self._log(filing_id, action, reason)
+        if f.submitter and f.period:
+            self._supersede(f.submitter, f.period)
+        self._write_sidecar(self.filing(filing_id))
         return self.filing(filing_id)
 
     def reinstate(self, filing_id: int, reason: str = "") -> Filing:
@@ -612,26 +634,46 @@ class Ledger:
 
     # --- mail taken from the mailbox ----------------------------------------------------------
 
-    def mail_known(self, mailbox: str, uidvalidity: int, uid: int, message_id: str) -> bool:
-        """Taken before: at this place in this mailbox, or (UIDVALIDITY changed, or forwarded again
-        under the same Message-ID) anywhere."""
+    def mail_known(self, mailbox: str, uidvalidity: int, uid: int, message_id: str, content_sha256: str) -> bool:
+        """Taken before: at this place in this mailbox, or (UIDVALIDITY changed, or the same mail
+        again) with the same Message-ID and the same content anywhere."""
         return self.db.execute(
-            "SELECT 1 FROM mail_taken WHERE (mailbox = ? AND uidvalidity = ? AND uid = ?) OR message_id = ? LIMIT 1",
-            (mailbox, uidvalidity, uid, message_id)).fetchone() is not None
+            "SELECT 1 FROM mail_taken WHERE (mailbox = ? AND uidvalidity = ? AND uid = ?)"
+            " OR (message_id = ? AND (content_sha256 IS NULL OR content_sha256 = ?)) LIMIT 1",
+            (mailbox, uidvalidity, uid, message_id, content_sha256)).fetchone() is not None
+
+    def message_id_seen(self, message_id: str) -> bool:
+        return self.db.execute("SELECT 1 FROM mail_taken WHERE message_id = ? LIMIT 1",
+                               (message_id,)).fetchone() is not None
 
     def mail_places(self, mailbox: str, uidvalidity: int) -> set[int]:
         return {uid for (uid,) in self.db.execute(
             "SELECT uid FROM mail_taken WHERE mailbox = ? AND uidvalidity = ?", (mailbox, uidvalidity))}
 
     def note_mail(self, mailbox: str, uidvalidity: int, uid: int, message_id: str, sender: str, subject: str,
-                  received_at: dt.datetime | None, received_source: str, outcome: str, detail: dict) -> None:
+                  received_at: dt.datetime | None, received_source: str, outcome: str, detail: dict,
+                  content_sha256: str | None = None) -> None:
         """Record a mail as taken. Call inside the `transaction()` that took its attachments in."""
         self.db.execute(
             "INSERT OR IGNORE INTO mail_taken (mailbox, uidvalidity, uid, message_id, sender, subject, received_at,"
-            " received_source, taken_at, outcome, detail) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            " received_source, taken_at, outcome, detail, content_sha256) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             (mailbox, uidvalidity, uid, message_id, sender, subject,
              received_at.isoformat() if received_at else None, received_source,
-             dt.datetime.now(dt.timezone.utc).isoformat(), outcome, json.dumps(detail, ensure_ascii=False)))
+             dt.datetime.now(dt.timezone.utc).isoformat(), outcome, json.dumps(detail, ensure_ascii=False),
+             content_sha256))
+
+    def failed_mails(self) -> list[dict]:
+        """Mails that could not be taken and that the clerk has not dismissed, oldest first."""
+        rows = self.db.execute("SELECT id, message_id, sender, subject, received_at, detail FROM mail_taken"
+                               " WHERE outcome = 'failed' ORDER BY id").fetchall()
+        return [{"id": i, "message_id": m, "sender": s, "subject": sub, "received_at": r, **json.loads(d)}
+                for i, m, s, sub, r, d in rows]
+
+    def dismiss_mail(self, number: int) -> bool:
+        """The clerk has dealt with a failed mail (saved it and took it in by hand, say)."""
+        with self.transaction():
+            return self.db.execute("UPDATE mail_taken SET outcome = 'dismissed' WHERE id = ? AND outcome = 'failed'",
+                                   (number,)).rowcount == 1
 
     def mail_details(self) -> list[dict]:
         """Every mail taken, oldest first, with its stored detail (the 回执 to send among it)."""
@@ -654,6 +696,58 @@ class Ledger:
 
     def was_sent(self, key: str) -> bool:
         return self.db.execute("SELECT 1 FROM mail_sent WHERE key = ?", (key,)).fetchone() is not None
+
+    def claim_mail(self, key: str, kind: str, period: str, recipient: str, subject: str) -> str:
+        """Before sending: "sent" (sent before), "busy" (another running process is sending it),
+        "unconfirmed" (a run died while sending it: it may or may not have gone), or "claimed"
+        (ours to send now)."""
+        import os
+
+        with self.transaction():
+            if self.was_sent(key):
+                return "sent"
+            row = self.db.execute("SELECT pid FROM mail_attempts WHERE key = ?", (key,)).fetchone()
+            if row is not None:
+                return "busy" if row[0] != os.getpid() and _process_alive(row[0]) else "unconfirmed"
+            self.db.execute("INSERT INTO mail_attempts VALUES (?,?,?,?,?,?,?)",
+                            (key, kind, period, recipient, subject, dt.datetime.now(dt.timezone.utc).isoformat(),
+                             os.getpid()))
+            return "claimed"
+
+    def release_mail(self, key: str) -> None:
+        """The server did not accept it: it may be sent again."""
+        with self.transaction():
+            self.db.execute("DELETE FROM mail_attempts WHERE key = ?", (key,))
+
+    def confirm_mail(self, key: str, kind: str, period: str, recipient: str, subject: str) -> None:
+        with self.transaction():
+            self.note_sent(key, kind, period, recipient, subject)
+            self.db.execute("DELETE FROM mail_attempts WHERE key = ?", (key,))
+
+    def unconfirmed_mail(self) -> list[dict]:
+        """Claims left by runs that died while sending (none whose process still runs)."""
+        import os
+
+        rows = self.db.execute("SELECT key, kind, period, recipient, subject, started_at, pid FROM mail_attempts"
+                               " ORDER BY started_at").fetchall()
+        return [{"key": k, "kind": kind, "period": p, "recipient": r, "subject": s, "started_at": at}
+                for k, kind, p, r, s, at, pid in rows if pid == os.getpid() or not _process_alive(pid)]
+
+    def settle_mail(self, keys: list[str], sent: bool) -> int:
+        """The clerk's word on unconfirmed messages: they went (recorded as sent) or they did not
+        (the next run sends them)."""
+        done = 0
+        with self.transaction():
+            for key in keys:
+                row = self.db.execute("SELECT kind, period, recipient, subject FROM mail_attempts WHERE key = ?",
+                                      (key,)).fetchone()
+                if row is None:
+                    continue
+                if sent:
+                    self.note_sent(key, *row)
+                self.db.execute("DELETE FROM mail_attempts WHERE key = ?", (key,))
+                done += 1
+        return done
 
     def note_sent(self, key: str, kind: str, period: str, recipient: str, subject: str) -> None:
         """Record a message the server accepted. Call inside the `transaction()` that checked
@@ -727,6 +821,18 @@ class Ledger:
 
     def decisions(self) -> dict[str, str]:
         return dict(self.db.execute("SELECT duplicate_id, verdict FROM decisions"))
+
+
+def _process_alive(pid: int) -> bool:
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
 
 
 def _instant(iso: str) -> dt.datetime:

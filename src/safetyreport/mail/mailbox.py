@@ -30,7 +30,7 @@ from ..reading.grid import MAX_RATIO, MAX_UNPACKED, SPREADSHEET_SUFFIXES, WPS_SU
 from ..ledger.intake import Sender, Taken, campaign_time, take_in
 from ..ledger.store import Ledger, receipt_source_label
 from .send import Outgoing, _html_page
-from ..periods import period_for
+from ..periods import Period, period_for
 from ..schema import SchemaSet
 from ..values import neutral
 
@@ -83,9 +83,9 @@ def _header_text(value: object) -> str:
             except UnicodeDecodeError:
                 continue
     try:
-        return str(email.header.make_header(email.header.decode_header(s)))
+        return _plain(str(email.header.make_header(email.header.decode_header(s))))
     except (email.errors.HeaderParseError, LookupError, UnicodeError):
-        return s
+        return _plain(s)
 
 
 def attachment_name(part: email.message.Message) -> str:
@@ -115,6 +115,10 @@ def unpack(msg: email.message.Message, max_bytes: int) -> Unpacked:
         if not name and disposition != "attachment":
             continue  # the body text
         name = _safe_name(name or "附件")
+        encoded = part._payload  # as received: get_payload() would copy it once more to look for raw bytes
+        if isinstance(encoded, str) and len(encoded) * 3 // 4 > max_bytes:  # refused before it is decoded
+            out.skipped.append((name, _too_big(len(encoded) * 3 // 4, max_bytes)))
+            continue
         data = part.get_payload(decode=True) or b""
         _sort(out, name, data, max_bytes)
     return out
@@ -123,7 +127,7 @@ def unpack(msg: email.message.Message, max_bytes: int) -> Unpacked:
 def _sort(out: Unpacked, name: str, data: bytes, max_bytes: int) -> None:
     suffix = Path(name).suffix.lower()
     if len(data) > max_bytes:
-        out.skipped.append((name, f"附件大小 {len(data) // (1024 * 1024)} MB，超过 {max_bytes // (1024 * 1024)} MB 的上限"))
+        out.skipped.append((name, _too_big(len(data), max_bytes)))
     elif suffix in TAKEN_FORMS:
         out.forms.append(Part(name, data))
     elif suffix == ".zip":
@@ -134,6 +138,10 @@ def _sort(out: Unpacked, name: str, data: bytes, max_bytes: int) -> None:
         out.skipped.append((name, f"{NOT_FORMS[suffix]}，不是报表（请报送 Excel 表格）"))
     else:
         out.skipped.append((name, f"不是报表文件（{suffix or '无扩展名'}）"))
+
+
+def _too_big(size: int, max_bytes: int) -> str:
+    return f"附件大小约 {size // (1024 * 1024)} MB，超过 {max_bytes // (1024 * 1024)} MB 的上限"
 
 
 def _zip_name(info: zipfile.ZipInfo) -> str:
@@ -182,13 +190,29 @@ def _unzip(out: Unpacked, name: str, data: bytes, max_bytes: int) -> None:
 
 def _safe_name(name: str) -> str:
     """A file name that stays inside the drop folder and prints safely."""
-    name = neutral(name).replace("/", "_").replace("\\", "_").strip(" .")
-    return (name or "附件")[:150]
+    name = neutral(name).replace("/", "_").replace("\\", "_").strip(" .") or "附件"
+    if len(name.encode()) <= NAME_BYTES:
+        return name
+    suffix = Path(name).suffix if len(Path(name).suffix) <= 10 else ""  # a long name keeps its .xlsx
+    stem = name[: len(name) - len(suffix)]
+    while len((stem + "…" + suffix).encode()) > NAME_BYTES:
+        stem = stem[:-1]
+    return stem + "…" + suffix
+
+
+NAME_BYTES = 200  # a file name's bytes in UTF-8: file systems allow 255
 
 
 def sender_of(msg: email.message.Message) -> str:
-    addresses = getaddresses([_header_text(msg.get("From", ""))])
-    return addresses[0][1].strip().lower() if addresses else ""
+    """The From header's one addr-spec, lower-case; "" when there is none or more than one. Read
+    from the header as sent: an address inside an encoded display name (=?utf-8?Q?kaiyuan@…?=
+    <evil@…>) is a name, never the sender."""
+    raw = str(msg.get("From", "") or "")
+    angled = re.findall(r"<([^<>\s]*)>", raw)  # display-name <addr-spec>: the brackets say which is the address
+    addresses = angled if angled else [a for _, a in getaddresses([raw]) if a]
+    if len(addresses) != 1 or "@" not in addresses[0] or re.search(r"[\s<>\udc80-\udcff]", addresses[0]):
+        return ""
+    return addresses[0].strip().lower()
 
 
 def received_by_headers(msg: email.message.Message) -> tuple[dt.datetime | None, str]:
@@ -207,8 +231,39 @@ def received_by_headers(msg: email.message.Message) -> tuple[dt.datetime | None,
 
 
 def message_id(msg: email.message.Message, raw: bytes) -> str:
-    mid = " ".join(str(msg.get("Message-ID", "")).split())
+    mid = " ".join(_plain(str(msg.get("Message-ID", "") or "")).split())
     return mid or f"<sha256-{hashlib.sha256(raw).hexdigest()}@safetyreport>"
+
+
+def _plain(s: str) -> str:
+    """Raw 8-bit header bytes (kept by compat32 as surrogates) as text a database can store."""
+    if re.search("[\udc80-\udcff]", s):
+        return s.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return s
+
+
+class MailProblem(Exception):
+    """A mail that cannot be taken at all; the message says why, in Chinese."""
+
+
+MAX_DEPTH = 50  # nested parts in one mail; real clients nest three or four
+
+
+def describe(raw: bytes) -> tuple[str, str, str]:
+    """(Message-ID, sender, subject) of any mail, even one that cannot be parsed."""
+    try:
+        msg = parse(raw)
+        return message_id(msg, raw), sender_of(msg), " ".join(_header_text(msg.get("Subject", "")).split())
+    except Exception:  # noqa: BLE001 — describing a broken mail must not break again
+        return f"<sha256-{hashlib.sha256(raw).hexdigest()}@safetyreport>", "", "（无法解析的邮件）"
+
+
+def problem_of(e: BaseException) -> str:
+    if isinstance(e, MailProblem):
+        return str(e)
+    if isinstance(e, RecursionError):
+        return "邮件结构嵌套过深，无法处理"
+    return f"邮件无法处理（{type(e).__name__}: {e}）"
 
 
 # --- taking one mail --------------------------------------------------------------------------------
@@ -230,6 +285,7 @@ class MailTaken:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     reply: Outgoing | None = None
     drop: str = ""  # the folder its attachments were saved in
+    notes: list[str] = field(default_factory=list)  # what the clerk should know about the mail itself
 
     @property
     def errors(self) -> int:
@@ -240,16 +296,36 @@ class MailTaken:
                 "received_at": self.received_at.isoformat() if self.received_at else None,
                 "received_source": self.received_source, "submitter": self.submitter, "outcome": self.outcome,
                 "files": [t.to_dict() for t in self.files], "narrative_attachments": self.narratives,
-                "skipped": [{"name": n, "reason": r} for n, r in self.skipped], "saved_in": self.drop}
+                "skipped": [{"name": n, "reason": r} for n, r in self.skipped], "saved_in": self.drop,
+                "notes": self.notes}
+
+
+def _depth(msg: email.message.Message, limit: int = MAX_DEPTH) -> None:
+    """Refuse a mail nested deeper than `limit` (walking it would exhaust the stack)."""
+    stack = [(msg, 0)]
+    while stack:
+        part, level = stack.pop()
+        if level > limit:
+            raise MailProblem(f"邮件结构嵌套超过 {limit} 层，无法处理（正常邮件只有几层）")
+        payload = part.get_payload() if part.is_multipart() else None
+        if isinstance(payload, list):
+            stack.extend((p, level + 1) for p in payload)
 
 
 def take_message(cfg: Config, ledger: Ledger, schemas: SchemaSet, raw: bytes, arrival: dt.datetime | None,
-                 place: tuple[str, int, int]) -> MailTaken | None:
+                 place: tuple[str, int, int], period: Period | None = None) -> MailTaken | None:
     """One mail: its attachments saved beside the configuration and taken in with the mail's
-    arrival as receipt time, the mail recorded as taken — all in one transaction. None when it
-    was taken before (another run, or the same mail forwarded again)."""
+    arrival as receipt time (into `period` when the clerk names one), the mail recorded as taken
+    — all in one transaction. None when it was taken before (another run, or the same mail again:
+    same Message-ID and same content). Raises MailProblem or any parsing error for a mail that
+    cannot be taken at all (the caller records it as failed)."""
+    limit = int(cfg.imap.max_attachment_mb * 1024 * 1024)
+    if len(raw) > 4 * limit + 1024 * 1024:  # base64 takes 4/3; a mail this size is not a filing
+        raise MailProblem(f"邮件大小 {len(raw) // (1024 * 1024)} MB，超过上限，未处理")
     msg = parse(raw)
+    _depth(msg)
     mid = message_id(msg, raw)
+    digest = hashlib.sha256(raw).hexdigest()
     mailbox, uidvalidity, uid = place
     source = "mail"
     if arrival is None:  # the server gave none: the headers, marked so
@@ -260,18 +336,20 @@ def take_message(cfg: Config, ledger: Ledger, schemas: SchemaSet, raw: bytes, ar
     taken = MailTaken(mid, sender, " ".join(_header_text(msg.get("Subject", "")).split()), when, source,
                       unit.name if unit else None)
     with ledger.transaction():
-        if ledger.mail_known(mailbox, uidvalidity, uid, mid):
+        if ledger.mail_known(mailbox, uidvalidity, uid, mid, digest):
             return None
-        parts = unpack(msg, int(cfg.imap.max_attachment_mb * 1024 * 1024))
+        if ledger.message_id_seen(mid):  # a Message-ID reused for other content: a new mail, said so
+            taken.notes.append("此前收到过 Message-ID 相同但内容不同的邮件，本封已作为新邮件处理，请核实")
+        parts = unpack(msg, limit)
         taken.skipped = parts.skipped
         stamp = (when or dt.datetime.now()).strftime("%Y%m%d-%H%M%S")
-        drop = cfg.folder / MAIL_DROP / f"{stamp}_{hashlib.sha256(mid.encode()).hexdigest()[:8]}"
+        drop = cfg.folder / MAIL_DROP / f"{stamp}_{digest[:8]}"
         saved = _save(drop, parts.forms)
         taken.narratives = [p.name for p in parts.narratives]
         _save(drop, parts.narratives)
         if saved:
             taken.drop = str(drop)
-            report = take_in(saved, cfg, ledger, schemas, received_at=when, source="mail",
+            report = take_in(saved, cfg, ledger, schemas, period=period, received_at=when, source="mail",
                              received_source=source, sender=Sender(sender, unit), own_transaction=False)
             taken.files = report.taken
             taken.skipped += [(Path(s.path).name, s.reason) for s in report.skipped]
@@ -281,7 +359,8 @@ def take_message(cfg: Config, ledger: Ledger, schemas: SchemaSet, raw: bytes, ar
         taken.reply = receipt_reply(cfg, taken) if cfg.imap.reply and sender else None
         ledger.note_mail(mailbox, uidvalidity, uid, mid, sender, taken.subject, when, source, taken.outcome,
                          {"files": [t.to_dict() for t in taken.files], "skipped": taken.skipped,
-                          "narratives": taken.narratives, "reply": taken.reply.stored() if taken.reply else None})
+                          "narratives": taken.narratives, "notes": taken.notes,
+                          "reply": taken.reply.stored() if taken.reply else None}, content_sha256=digest)
     return taken
 
 
@@ -328,6 +407,8 @@ def receipt_reply(cfg: Config, taken: MailTaken) -> Outgoing:
         warnings = [f for f in t.findings if f.severity != "error"]
         if t.filing is None:
             verdict = "未能登记：" + (t.findings[0].message if t.findings else "无法读取")
+        elif t.filing.withdrawn and any(f.code == "sender-mismatch" for f in t.findings):
+            verdict = "已收到，但表中填报单位不是发件邮箱所属单位，暂不计入，待核实"
         elif errors:
             verdict = f"有 {len(errors)} 个错误，请更正后重新发送"
         else:
@@ -493,20 +574,15 @@ def fetch(cfg: Config, ledger: Ledger, schemas: SchemaSet, dry_run: bool = False
 
                     raise FetchError(f"无法保存收到的附件（{os_reason(e)}）。本封邮件未取，下次运行会再取。") from None
                 except Exception as e:  # noqa: BLE001 — one mail must never stop the others
-                    with ledger.transaction():
-                        msg = parse(raw)
-                        ledger.note_mail(mailbox, uidvalidity, uid, message_id(msg, raw), sender_of(msg),
-                                         _header_text(msg.get("Subject", "")), arrival, "mail", "failed",
-                                         {"error": f"{type(e).__name__}: {e}"})
-                    report.failed.append(f"{_header_text(msg.get('Subject', ''))}（{sender_of(msg)}）：{type(e).__name__}")
+                    note_failed(ledger, (mailbox, uidvalidity, uid), raw, arrival, problem_of(e))
                     continue
                 if taken is not None:
                     report.messages.append(taken)
                 else:  # the same mail under another UID (UIDVALIDITY changed, or forwarded again)
+                    mid, sender, subject = describe(raw)
                     with ledger.transaction():
-                        msg = parse(raw)
-                        ledger.note_mail(mailbox, uidvalidity, uid, message_id(msg, raw), sender_of(msg),
-                                         _header_text(msg.get("Subject", "")), None, "mail", "duplicate", {})
+                        ledger.note_mail(mailbox, uidvalidity, uid, mid, sender, subject, None, "mail", "duplicate",
+                                         {}, content_sha256=hashlib.sha256(raw).hexdigest())
                 handled.append(uid)
             if s.move_to and handled and not dry_run:
                 _move(client, handled, s.move_to)
@@ -520,11 +596,28 @@ def fetch(cfg: Config, ledger: Ledger, schemas: SchemaSet, dry_run: bool = False
                 client.logout()
             except Exception:
                 pass
+    report.failed = [failed_text(m) for m in ledger.failed_mails()]  # until the clerk dismisses them
     if not dry_run:
         pending = [Outgoing(**d["reply"]) for d in ledger.mail_details() if d.get("reply")]
         if pending:
             report.mail = deliver(cfg, ledger, pending)
     return report
+
+
+def note_failed(ledger: Ledger, place: tuple[str, int, int], raw: bytes, arrival: dt.datetime | None,
+                reason: str) -> None:
+    """A mail that could not be taken, on record with its reason (listed on every run until the
+    clerk dismisses it with `fetch --dismiss`)."""
+    mid, sender, subject = describe(raw)
+    with ledger.transaction():
+        ledger.note_mail(*place, mid, sender, subject, arrival, "mail", "failed", {"error": reason},
+                         content_sha256=hashlib.sha256(raw).hexdigest())
+
+
+def failed_text(m: dict) -> str:
+    when = f"{m['received_at'][:16].replace('T', ' ')} " if m.get("received_at") else ""
+    return (f"[编号 {m['id']}] {when}{m['subject'] or '（无主题）'}（{m['sender'] or '发件人不明'}）："
+            f"{m.get('error') or '无法处理'}")
 
 
 def _move(client, uids: list[int], folder: str) -> None:
@@ -539,14 +632,23 @@ def _move(client, uids: list[int], folder: str) -> None:
 # --- saved mail (.eml) ------------------------------------------------------------------------------
 
 
-def take_eml(cfg: Config, ledger: Ledger, schemas: SchemaSet, paths: list[Path]) -> list[MailTaken]:
+def take_eml(cfg: Config, ledger: Ledger, schemas: SchemaSet, paths: list[Path],
+             period: Period | None = None) -> tuple[list[MailTaken], list[tuple[Path, str]]]:
     """Saved mails, for offices that export mail instead of granting IMAP access: the same
-    taking, with the receipt time from the Received/Date headers, marked so."""
-    out = []
+    taking, with the receipt time from the Received/Date headers, marked so, into `period` when
+    the clerk names one. Returns the mails taken and those that could not be (with why)."""
+    out, failed = [], []
     for path in paths:
         raw = path.read_bytes()
         uid = int(hashlib.sha256(raw).hexdigest()[:12], 16)
-        taken = take_message(cfg, ledger, schemas, raw, None, ("eml", 0, uid))
+        try:
+            taken = take_message(cfg, ledger, schemas, raw, None, ("eml", 0, uid), period=period)
+        except OSError:
+            raise
+        except Exception as e:  # noqa: BLE001 — one broken mail never stops the others
+            note_failed(ledger, ("eml", 0, uid), raw, None, problem_of(e))
+            failed.append((path, problem_of(e)))
+            continue
         if taken is not None:
             out.append(taken)
-    return out
+    return out, failed

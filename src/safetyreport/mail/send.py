@@ -62,12 +62,14 @@ class MailOutcome:
     skipped: list[Outgoing] = field(default_factory=list)  # sent before: not again
     planned: list[Outgoing] = field(default_factory=list)  # --dry-run
     unsent: list[Outgoing] = field(default_factory=list)  # not sent because sending failed
+    # a run died while sending these: perhaps sent; never sent again until the clerk says (check)
+    unconfirmed: list[Outgoing] = field(default_factory=list)
     error: str = ""  # why sending failed, in Chinese (exit code 2); the rest of the run stands
 
     def to_dict(self) -> dict:
         return {"sent": [m.to_dict() for m in self.sent], "already_sent": [m.to_dict() for m in self.skipped],
                 "dry_run": [m.to_dict() for m in self.planned], "unsent": [m.to_dict() for m in self.unsent],
-                "error": self.error or None}
+                "unconfirmed": [m.to_dict() for m in self.unconfirmed], "error": self.error or None}
 
 
 def _one_line(text: str) -> str:
@@ -187,19 +189,25 @@ def deliver(cfg: Config, ledger: Ledger, messages: list[Outgoing], dry_run: bool
         outcome.planned = [m for m in todo if not ledger.was_sent(m.key)]
         return outcome
     for i, m in enumerate(todo):
+        # claimed under the ledger's lock, sent without it, confirmed under it: two overlapping runs
+        # (cron and a clerk, status and remind) never send one message twice, a slow mail server
+        # never holds up the other commands, and a run killed while sending leaves a claim that
+        # stops the message from going twice and shows it to the clerk
+        state = ledger.claim_mail(m.key, m.kind, m.period, ",".join(m.to), m.subject)
+        if state in ("sent", "busy"):
+            outcome.skipped.append(m)
+            continue
+        if state == "unconfirmed":
+            outcome.unconfirmed.append(m)
+            continue
         try:
-            # "was it sent?" and the sending happen under the ledger's write lock: two overlapping
-            # runs (cron and a clerk, status and remind) never send one message twice
-            with ledger.transaction():
-                if ledger.was_sent(m.key):
-                    outcome.skipped.append(m)
-                    continue
-                _send_with_retry(cfg, build(cfg, m))
-                ledger.note_sent(m.key, m.kind, m.period, ",".join(m.to), m.subject)
+            _send_with_retry(cfg, build(cfg, m))
         except MailError as e:
+            ledger.release_mail(m.key)
             outcome.error = str(e)
             outcome.unsent = [x for x in todo[i:] if not ledger.was_sent(x.key)]
             break
+        ledger.confirm_mail(m.key, m.kind, m.period, ",".join(m.to), m.subject)
         outcome.sent.append(m)
     return outcome
 
