@@ -393,7 +393,7 @@ def test_an_old_ledger_is_migrated_in_place_keeping_its_filings(tmp_path):
     db.commit()
     db.close()
     with Ledger(camp.folder) as ledger:
-        assert ledger.version == len(MIGRATIONS) == 5
+        assert ledger.version == len(MIGRATIONS) == 7
         [filing] = ledger.filings()
         assert filing.submitter == "开元街道" and filing.received_source == "unknown"
         assert ledger.sent() == []

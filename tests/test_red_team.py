@@ -407,3 +407,77 @@ def test_kill_9_during_replies_never_sends_a_reply_twice_nor_loses_one(tmp_path,
         assert cli("check", "--config", str(cfg))[0] == 0
     finally:
         controller.stop()
+
+
+# --- concurrency, and a unit's line breaks in mail ----------------------------------------------------------
+
+
+def test_reads_see_one_state_of_the_ledger_while_an_intake_commits(tmp_path, demo_folder):
+    from safetyreport.config import load_config
+    from safetyreport.ledger.store import Ledger
+    from safetyreport.workflow import intake_job
+
+    folder = tmp_path / "c"
+    shutil.copytree(demo_folder, folder)
+    cfg = load_config(folder / "safetyreport.toml")
+    from conftest import a3_layout, write
+
+    late = write([a3_layout({("cumulative", "found_total"): 1, ("cumulative", "found_major"): 1})],
+                 tmp_path / "in" / "开元街道_2021-10-07")
+    with Ledger.of(cfg) as ledger:
+        with ledger.snapshot():
+            filings = {f.id for f in ledger.filings()}
+            intake_job(cfg, [late], "2021-10-07", "2021-10-07 09:00")  # another connection commits meanwhile
+            assert {f.id for f in ledger.filings()} == filings
+            assert {filing for _, filing, _, _ in ledger.form_index()} <= filings
+        assert len(ledger.filings()) == len(filings) + 1
+
+
+def test_concurrent_intakes_merges_and_status_finish_without_an_internal_error(tmp_path, demo_folder):
+    import subprocess
+    import sys
+
+    folder = tmp_path / "c"
+    shutil.copytree(demo_folder, folder)
+    cfg = str(folder / "safetyreport.toml")
+    week = ROOT / "samples" / "2021-09-30"
+    procs = []
+    from conftest import a3_layout, write
+
+    for n, path in enumerate(sorted(week.glob("*.xls*"))[:6]):
+        unit = path.name.split("_")[0]  # a new filing of this unit's, for a week the demo has none of
+        copy = write([a3_layout({("cumulative", "found_total"): n + 1, ("cumulative", "found_major"): n + 1},
+                                submitter=unit)], tmp_path / f"in{n}" / f"{unit}_2021-10-07")
+        commands = [["intake", str(copy), "--period", "2021-10-07", "--received-at", "2021-10-08 09:00"],
+                    ["merge", "--period", "2021-10-07", "--out", str(tmp_path / f"o{n}")],
+                    ["status", "--period", "2021-10-07", "--as-of", "2021-10-08 12:05"]]
+        for args in commands:
+            procs.append(subprocess.Popen([sys.executable, "-m", "safetyreport", *args, "--json", "--config", cfg],
+                                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    for p in procs:
+        out, err = p.communicate(timeout=300)
+        assert p.returncode in (0, 1), (p.args, err)
+        assert "Traceback" not in err and "程序内部错误" not in err
+    code, status = cli_json("status", "--period", "2021-10-07", "--as-of", "2021-10-08 12:05", "--config", cfg)
+    assert sum(bool(s["received"]) for s in status["submitters"]) == 6
+
+
+def test_line_breaks_from_a_file_name_stay_inside_their_line_in_status_mail(tmp_path):
+    import datetime as dt
+
+    from safetyreport.config import load_config
+    from safetyreport.mail.send import status_messages
+    from safetyreport.workflow import intake_job, status_job
+
+    folder = tmp_path / "c"
+    assert cli("init", str(folder))[0] == 0
+    cfg = load_config(folder / "safetyreport.toml")
+    forged = tmp_path / "in" / "开元街道\n- 鲤中街道：按时\r\n.xlsx"
+    forged.parent.mkdir()
+    shutil.copy(ROOT / "samples" / "flawed" / "合计不符_开元街道.xlsx", forged)
+    intake_job(cfg, [forged], "2021-09-16", "2021-09-16 09:00")
+    report = status_job(cfg, "2021-09-16", at=dt.datetime(2021, 9, 16, 12, 5, tzinfo=dt.timezone.utc)).report
+    for message in status_messages(cfg, report, notify_submitters=True):
+        lines = message.text.split("\n")
+        assert not any(line.startswith("- 鲤中街道：按时") for line in lines), message.text
+        assert any("开元街道 - 鲤中街道：按时" in line for line in lines) or message.kind == "notice"

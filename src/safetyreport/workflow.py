@@ -122,10 +122,11 @@ def merge_job(cfg: Config, paths: list[Path], period_text: str | None, out: Path
             if paths:
                 intake = take_in(paths, cfg, ledger, schemas, source="folder", progress=progress,
                                  default_period=period, received_at=when, jobs=jobs)
-            period = period or latest_filed_period(cfg, ledger)
-            result = merge_period(cfg, ledger, period, schemas)
-            result.findings += archive_findings(ledger, {c.filing.id: c.filing for r in result.rows
-                                                         for c in r.forms.values()}.values())
+            with ledger.snapshot():
+                period = period or latest_filed_period(cfg, ledger)
+                result = merge_period(cfg, ledger, period, schemas)
+                result.findings += archive_findings(ledger, {c.filing.id: c.filing for r in result.rows
+                                                             for c in r.forms.values()}.values())
         folder = output_folder(out, cfg.folder / OUTPUT_FOLDER)
         workbook = folder / f"{safe_file_name(cfg.campaign.district)}专项整治汇总_{period.key}.xlsx"
         filing = folder / f"{safe_file_name(cfg.campaign.district)}_{period.key}.xlsx"
@@ -180,7 +181,7 @@ def filings_job(cfg: Config, period_text: str | None, submitter_text: str | None
             raise PeriodError(f"“{submitter_text}”不在报送名单中。名单：{cfg.roster.names()}")
         submitter = sub.name
     rows = []
-    with Ledger.of(cfg) as ledger:
+    with Ledger.of(cfg) as ledger, ledger.snapshot():
         forms = ledger.forms_of_filings()
         for f in ledger.all_filings():
             if (period and f.period != period.key) or (submitter and f.submitter != submitter):
@@ -453,9 +454,9 @@ def board_job(cfg: Config, period_text: str | None = None, out: Path | None = No
     at = at or now(cfg)
     settings = B.load_settings(template_dir())
     shown, due = board_periods(cfg, period_text, at)
-    with Ledger.of(cfg) as ledger:
+    with Ledger.of(cfg) as ledger, ledger.snapshot():
         statuses = period_statuses(cfg, ledger, shown, schemas)
-        history = [merge_period(cfg, ledger, p, schemas) for p, d in zip(shown, due) if d]
+        history = [merge_period(cfg, ledger, p, schemas) for p, d in zip(shown, due, strict=True) if d]
     board = B.build(settings, cfg.campaign.name, cfg.campaign.office, at, statuses, due, history)
     path = output_folder(out, cfg.folder / OUTPUT_FOLDER) / settings.file
     write_text_atomic(path, B.render(board, template_dir()))
@@ -559,10 +560,11 @@ def status_job(cfg: Config, period_text: str | None, campaign: bool = False, ema
     schemas = load_schemas(*cfg.schema_dirs())
     at = at or now(cfg)
     with Ledger.of(cfg, changes=email and not dry_run) as ledger:
-        if campaign:
-            return StatusOutcome(None, campaign_record(cfg, ledger, schemas, as_of=at), None)
-        period = parse_period(cfg, period_text) if period_text else last_due(cfg, at)
-        report = period_status(cfg, ledger, period, schemas)
+        with ledger.snapshot():
+            if campaign:
+                return StatusOutcome(None, campaign_record(cfg, ledger, schemas, as_of=at), None)
+            period = parse_period(cfg, period_text) if period_text else last_due(cfg, at)
+            report = period_status(cfg, ledger, period, schemas)
         mail = None
         if email:
             mail = deliver(cfg, ledger, status_messages(cfg, report, notify_submitters), dry_run=dry_run)
@@ -580,7 +582,8 @@ def remind_job(cfg: Config, period_text: str | None, dry_run: bool = False,
     at = at or now(cfg)
     with Ledger.of(cfg, changes=not dry_run) as ledger:
         period = parse_period(cfg, period_text) if period_text else next_due(cfg, at)
-        report = period_status(cfg, ledger, period, schemas)
+        with ledger.snapshot():
+            report = period_status(cfg, ledger, period, schemas)
         mail = deliver(cfg, ledger, reminder_messages(cfg, report, slot=at.date().isoformat()), dry_run=dry_run)
     return StatusOutcome(report, None, mail)
 
@@ -638,7 +641,7 @@ def _previous_cumulative(cfg: Config, period: Period, schemas: SchemaSet) -> dic
     before = [p for p in periods if p.deadline < period.deadline]
     if not before:
         return {}
-    with Ledger.of(cfg) as ledger:
+    with Ledger.of(cfg) as ledger, ledger.snapshot():
         result = merge_period(cfg, ledger, before[-1], schemas)
     return {r.submitter.name: r.cumulative for r in result.rows if r.status != "missing"}
 
@@ -674,7 +677,7 @@ def report_job(cfg: Config, kind: str, period_text: str | None, out: Path | None
     b = cfg.briefing
     setting = B.Setting(cfg.campaign.name, b.issuer or cfg.campaign.office, b.report_to, b.copy_to, b.send_to,
                         b.printed_by, b.narrative_groups)
-    with Ledger.of(cfg) as ledger:
+    with Ledger.of(cfg) as ledger, ledger.snapshot():
         if not any(f.period for f in ledger.filings()):
             raise PeriodError(f"报送台账 {ledger.path} 中还没有登记任何报表，无法生成报告。"
                               "请先用 safetyreport intake 或 merge 登记收到的报表。")

@@ -446,6 +446,20 @@ class Ledger:
             raise
         self.db.execute("COMMIT")
 
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Reads that all see one state of the ledger, while other processes go on writing (WAL):
+        a merge, a status or a report never mixes filings from before and after a concurrent intake."""
+        if self.db.in_transaction:  # inside a transaction or another snapshot: already one state
+            yield
+            return
+        self.db.execute("BEGIN")
+        try:
+            yield
+        finally:
+            if self.db.in_transaction:
+                self.db.execute("COMMIT")
+
     @property
     def version(self) -> int:
         return self.db.execute("PRAGMA user_version").fetchone()[0]

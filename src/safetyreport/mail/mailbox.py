@@ -406,7 +406,7 @@ def receipt_reply(cfg: Config, taken: MailTaken) -> Outgoing:
         errors = [f for f in t.findings if f.severity == "error"]
         warnings = [f for f in t.findings if f.severity != "error"]
         if t.filing is None:
-            verdict = "未能登记：" + (t.findings[0].message if t.findings else "无法读取")
+            verdict = "未能登记：" + neutral(t.findings[0].message if t.findings else "无法读取")
         elif t.filing.withdrawn and any(f.code == "sender-mismatch" for f in t.findings):
             verdict = "已收到，但表中填报单位不是发件邮箱所属单位，暂不计入，待核实"
         elif errors:
@@ -418,8 +418,9 @@ def receipt_reply(cfg: Config, taken: MailTaken) -> Outgoing:
         for f in errors + warnings:
             place = f"{f.sheet}!{f.cell}" if f.sheet and f.cell else (f.sheet or "")
             kind = "错误" if f.severity == "error" else "提醒"
-            lines.append(f"    · {kind} {place} {f.title}：{f.message}")
-            rows.append(["", f"{kind} {place}", f"{f.title}：{f.message}"])
+            said = neutral(f"{f.title}：{f.message}")  # a quoted cell's line break stays inside its line
+            lines.append(f"    · {kind} {neutral(place)} {said}")
+            rows.append(["", f"{kind} {place}", said])
     for name in taken.narratives:
         lines.append(f"- {name}：已收到（Word 文件，作为工作情况附件保存）")
         rows.append([name, "", "已收到（Word 文件，作为工作情况附件保存）"])

@@ -100,9 +100,9 @@ def status_messages(cfg: Config, report: StatusReport, notify_submitters: bool =
     doubtful = [r for r in bad if r.flags == [UNVERIFIED_LATE]]
     deadline = f"{p.deadline:%Y-%m-%d %H:%M}"
 
-    def row(r) -> list[str]:
-        return [r.submitter.name, r.text, f"{r.first_received:%Y-%m-%d %H:%M}" if r.first_received else "未收到",
-                r.reasons(report.form_labels)]
+    def row(r) -> list[str]:  # one line each: a file name or a quoted cell never starts a line of its own
+        return [neutral(x) for x in (r.submitter.name, r.text, f"{r.first_received:%Y-%m-%d %H:%M}"
+                                     if r.first_received else "未收到", r.reasons(report.form_labels))]
 
     rows = [row(r) for r in firm]
     title = f"{cfg.campaign.name}{p.label}报表报送情况"
@@ -129,7 +129,7 @@ def status_messages(cfg: Config, report: StatusReport, notify_submitters: bool =
                 continue
             verdict = "、".join(f for f in r.flags if f != UNVERIFIED_LATE)
             body = [f"{r.submitter.name}：", f"贵单位{p.label}的专项整治报表情况为：{verdict}。",
-                    r.reasons(report.form_labels) + "。", f"报送截止时间为 {deadline}（北京时间）。",
+                    neutral(r.reasons(report.form_labels)) + "。", f"报送截止时间为 {deadline}（北京时间）。",
                     f"错报认定：{report.wrong_rule}",
                     "请尽快报送或更正，并在报送前用 safetyreport validate 自查。", cfg.campaign.office]
             out.append(Outgoing("notice", p.key, [r.submitter.email],

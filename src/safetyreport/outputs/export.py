@@ -163,7 +163,7 @@ def export_job(cfg: Config, out: Path | None, fmt: str = "xlsx", period_texts: l
     if unknown:
         keys = "、".join(f"{c.key}（{c.display}）" for c in schemas["a3"].columns)
         raise PeriodError(f"附件3 没有栏目“{'、'.join(unknown)}”。可选：{keys}")
-    with Ledger.of(cfg) as ledger:
+    with Ledger.of(cfg) as ledger, ledger.snapshot():
         records = long_records(cfg, ledger, schemas, periods)
     long = long_frame(records)
     roster = [sub.name for sub in cfg.roster]
