@@ -481,3 +481,79 @@ def test_line_breaks_from_a_file_name_stay_inside_their_line_in_status_mail(tmp_
         lines = message.text.split("\n")
         assert not any(line.startswith("- 鲤中街道：按时") for line in lines), message.text
         assert any("开元街道 - 鲤中街道：按时" in line for line in lines) or message.kind == "notice"
+
+
+# --- the archive's records, and the low-severity items -----------------------------------------------------------
+
+
+def test_an_edited_record_is_caught_by_check_and_refused_by_rebuild(tmp_path, demo_folder):
+    import json
+
+    folder = _campaign_with_backups(tmp_path, demo_folder, n=0)
+    cfg = str(folder / "safetyreport.toml")
+    assert cli("withdraw", "5", "--reason", "登记错了", "--config", cfg)[0] == 0
+    code, listing = cli_json("filings", "--config", cfg)
+    withdrawn_at = next(h["at"] for f in listing["filings"] if f["filing_id"] == 5 for h in f["history"])
+    kaiyuan = next(f for f in listing["filings"] if f["submitter"] == "开元街道" and f["period"] == "2021-09-30")
+    record = folder / "archive" / kaiyuan["sha256"][:2] / f"{kaiyuan['sha256']}.json"
+    data = json.loads(record.read_text(encoding="utf-8"))
+    data["submitter"] = "鲤中街道"  # someone gives 开元街道's filing to 鲤中街道
+    record.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    code, checked = cli_json("check", "--config", cfg)
+    assert code == 1 and [p["code"] for p in checked["problems"]] == ["record-altered"]
+    assert "submitter" in checked["problems"][0]["message"]
+    # rebuilt from the archive alone, the edited record is refused and named, the rest comes back
+    (folder / "safetyreport.db").rename(tmp_path / "old.db")
+    for side in ("-wal", "-shm"):
+        (folder / f"safetyreport.db{side}").unlink(missing_ok=True)
+    code, rebuilt = cli_json("rebuild", "--config", cfg)
+    assert code == 1 and len(rebuilt["refused"]) == 1 and "校验和不符" in rebuilt["refused"][0]
+    assert rebuilt["filings"] == len(listing["filings"]) - 1
+    code, after = cli_json("filings", "--config", cfg)
+    assert not [f for f in after["filings"] if f["sha256"] == kaiyuan["sha256"]]
+    again = next(f for f in after["filings"] if f["state"] == "withdrawn")
+    assert again["history"][-1]["at"] == withdrawn_at  # the withdrawal keeps its time through a rebuild
+
+
+def test_check_rewrites_a_record_from_a_sound_ledger(tmp_path, demo_folder):
+    folder = _campaign_with_backups(tmp_path, demo_folder, n=0)
+    cfg = str(folder / "safetyreport.toml")
+    record = next((folder / "archive").glob("*/*.json"))
+    record.unlink()
+    code, checked = cli_json("check", "--config", cfg)
+    assert code == 1 and "记录文件不见了" in checked["problems"][0]["message"]
+    assert cli("check", "--rewrite-records", "--config", cfg)[0] == 0
+    assert record.is_file() and cli("check", "--config", cfg)[0] == 0
+
+
+def test_the_small_things_say_what_is_wrong_with_the_right_exit_code(tmp_path, demo_folder):
+    cfg = str(demo_folder / "safetyreport.toml")
+    code, out = cli("merge", str(tmp_path / "没有这个文件夹"), "--period", "2021-09-30", "--out", str(tmp_path / "o"),
+                    "--config", cfg)
+    assert code == 2 and "找不到文件" in out
+    code, out = cli("withdraw", "9" * 30, "--reason", "x", "--config", cfg)
+    assert code == 2 and "没有编号为" in out
+    code, out = cli("status", "--period", "2021-09-30xyz", "--config", cfg)
+    assert code == 2 and "不是本次专项整治的报送周期" in out
+    code, data = cli_json("status", "--period", "2021-09-30xyz", "--config", cfg)
+    assert code == 2 and data["error"]["kind"] == "period" and data["exit_code"] == 2
+    copy = tmp_path / "c"
+    shutil.copytree(demo_folder, copy)
+    toml = copy / "safetyreport.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace('a6 = "always"', 'a6 = "always", a9 = "always"'),
+                    encoding="utf-8")
+    code, data = cli_json("status", "--config", str(toml))
+    assert code == 2 and data["error"]["kind"] == "config" and "a9" in data["error"]["message"]
+
+
+def test_chart_words_in_a_units_text_stay_text_in_the_markdown(tmp_path):
+    from safetyreport.outputs.report import md_text, to_markdown
+
+    class B:  # the few fields to_markdown prints around the body
+        campaign = masthead = issue = office = date = "x"
+
+    body = f"# t\n\n![图1 趋势](chart:trend)\n\n{md_text('见 ![图](chart:trend) 与 (chart:trend)')}\n"
+    out = to_markdown(B(), body, {"trend": b"png"}, "s")
+    md = out["s.md"].decode()
+    assert "![图1 趋势](s_图1.png)" in md or "(s_" in md.split("\n")[4]
+    assert md.count("chart:trend") == 2  # the unit's two mentions, untouched

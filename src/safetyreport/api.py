@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 
 from .config import Config, load_config
 from .ledger.store import Ledger
-from .schema import load_schemas
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -35,7 +34,7 @@ def period_table(config: Config | str | Path, period: str) -> "pd.DataFrame":
     from .periods import parse_period
 
     cfg = _config(config)
-    schemas = load_schemas(*cfg.schema_dirs())
+    schemas = cfg.schema_set
     with Ledger.of(cfg) as ledger:
         result = merge_period(cfg, ledger, parse_period(cfg, period, weekly_only=True), schemas)
     rows = []
@@ -53,7 +52,7 @@ def long_table(config: Config | str | Path, periods: list[str] | None = None) ->
     from .periods import parse_period
 
     cfg = _config(config)
-    schemas = load_schemas(*cfg.schema_dirs())
+    schemas = cfg.schema_set
     keys = {parse_period(cfg, p).key for p in periods} if periods else None
     with Ledger.of(cfg) as ledger:
         return long_frame(long_records(cfg, ledger, schemas, keys))

@@ -11,7 +11,7 @@ import re
 import sys
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
@@ -24,6 +24,10 @@ else:  # pragma: no cover
 
 CONFIG_NAME = "safetyreport.toml"
 DEFAULT_CONFIG = Path(__file__).with_name("default_config.toml")
+
+
+if TYPE_CHECKING:
+    from .schema import SchemaSet
 
 
 class ConfigError(Exception):
@@ -356,6 +360,23 @@ class Config(_Model):
     def roster(self) -> Roster:
         # built once: its index costs O(names), and it is asked for per mail and per file
         return Roster(self.submitters)
+
+    @cached_property
+    def schema_set(self) -> "SchemaSet":
+        """The campaign's schemas, loaded once; every form the configuration names must be one of
+        them (a misspelt id would silently leave a form out of status and merge)."""
+        from .schema import load_schemas
+
+        schemas = load_schemas(*self.schema_dirs())
+        named = {"campaign.weekly_forms": list(self.campaign.weekly_forms),
+                 "filing_status.required_forms": list(self.filing_status.required_forms)}
+        for where, ids in named.items():
+            unknown = [i for i in ids if i not in schemas]
+            if unknown:
+                known = "、".join(sorted(s.id for s in schemas))
+                raise ConfigError(f"配置文件 {self.source or '（内置）'} 的 {where} 中有不认识的表样编号："
+                                  f"{'、'.join(unknown)}。已有的表样：{known}。")
+        return schemas
 
     def schema_dirs(self) -> tuple[Path, ...]:
         """Built-in schemas, plus the campaign's own folder when configured."""

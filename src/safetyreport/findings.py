@@ -182,6 +182,11 @@ CATALOG: dict[str, Kind] = {
         "存档中的原件（{archive}）与登记时的内容不一致（SHA-256 不同），可能被打开后保存过。"
         "请把原文件重新登记一次（safetyreport intake 原文件），即可恢复存档。",
     ),
+    "record-altered": Kind(
+        ERROR, "存档记录与台账不符",
+        "存档中原件旁的记录（{record}）{problem}。台账中的登记不受影响；请运行 safetyreport check --rewrite-records "
+        "按台账重写记录，否则将来从存档重建台账时这份报表会被拒绝。",
+    ),
     "no-period": Kind(
         WARNING, "无法确定报送周期",
         "收到时间 {received_at} 不在本次专项整治的任何报送周期内，未计入汇总。请用 safetyreport intake --period 指定周期。",

@@ -135,7 +135,7 @@ def parse_period(cfg: Config, text: str, weekly_only: bool = False) -> Period:
         n = int(m.group(1))
         if 1 <= n <= len(periods):
             return periods[n - 1]
-    else:
+    elif re.fullmatch(r"\d{4}\s*[-年./]\s*\d{1,2}\s*[-月./]\s*\d{1,2}\s*日?", t):  # a whole date, nothing after it
         from .values import parse_date
 
         day = parse_date(t)

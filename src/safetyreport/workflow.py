@@ -19,7 +19,7 @@ from .ledger.store import Filing, Ledger
 from .atomic import output_folder
 from .ledger.merge import PeriodResult, merge_period
 from .periods import Period, PeriodError, parse_period, weekly_periods
-from .schema import SchemaSet, load_schemas
+from .schema import SchemaSet
 from .checking.validation import MAIL_SUFFIXES, require_files
 
 if TYPE_CHECKING:
@@ -41,6 +41,9 @@ class MergeOutcome:
 
     @property
     def exit_code(self) -> int:
+        """2 when a file named could not be taken in at all (as intake says), else 1 on errors."""
+        if self.intake is not None and self.intake.exit_code == 2:
+            return 2
         return 1 if has_errors(self.result.findings) else 0
 
     def to_dict(self) -> dict:
@@ -74,7 +77,7 @@ def init_job(folder: Path, force: bool = False) -> InitOutcome:
 def intake_job(cfg: Config, paths: list[Path], period_text: str | None, received_text: str | None,
                progress: Callable[[Path], None] | None = None, new_ledger: bool = False,
                jobs: int | None = None) -> IntakeReport:
-    schemas = load_schemas(*cfg.schema_dirs())
+    schemas = cfg.schema_set
     period = parse_period(cfg, period_text) if period_text else None
     when = parse_received(received_text)
     files, skipped = require_files(paths)  # a wrong folder is named before anything else
@@ -110,7 +113,7 @@ def merge_job(cfg: Config, paths: list[Path], period_text: str | None, out: Path
     from .outputs.workbooks import write_consolidated, write_district_filing
     from .reading.parallel import collector_paused, side_by_side
 
-    schemas = schemas or load_schemas(*cfg.schema_dirs())
+    schemas = schemas or cfg.schema_set
     period = parse_period(cfg, period_text, weekly_only=True) if period_text else None  # totals are weekly
     when = parse_received(received_text)
     if paths:
@@ -172,7 +175,7 @@ class FilingsReport:
 def filings_job(cfg: Config, period_text: str | None, submitter_text: str | None) -> FilingsReport:
     """What the ledger holds, for a period and/or a submitter: each file with its receipt time and
     source, whether it counts, is superseded or was withdrawn, and its errors and warnings."""
-    schemas = load_schemas(*cfg.schema_dirs())
+    schemas = cfg.schema_set
     period = parse_period(cfg, period_text) if period_text else None
     submitter = None
     if submitter_text:
@@ -235,7 +238,7 @@ def decide_job(cfg: Config, duplicate_id: str, verdict: str, note: str = "") -> 
     must name one the merges of this campaign have found; otherwise the candidates are listed."""
     if verdict not in ("same", "different"):
         raise PeriodError("第二个参数应为 same（同一个，只计一次）或 different（不是同一个，分别计）。")
-    schemas = load_schemas(*cfg.schema_dirs())
+    schemas = cfg.schema_set
     with Ledger.of(cfg) as ledger:
         keys = {f.period for f in ledger.filings() if f.period}
         found: dict[str, "Duplicate"] = {}
@@ -284,17 +287,34 @@ class CheckOutcome:
                 "unconfirmed_mail": self.unconfirmed, "settled_mail": self.settled}
 
 
-def check_job(cfg: Config, settle: str | None = None) -> CheckOutcome:
+def record_findings(ledger: Ledger, filings, rewrite: bool = False) -> list:
+    """A finding for each filing whose record beside the original contradicts the ledger (or,
+    with `rewrite`, the record written again from the ledger, and no finding)."""
+    from .findings import finding
+
+    out = []
+    for f in sorted(filings, key=lambda f: f.id):
+        problem = ledger.verify_record(f)
+        if problem and rewrite:
+            ledger.rewrite_record(f)
+        elif problem:
+            out.append(finding("record-altered", path=f.original_path,
+                               record=str(ledger.sidecar_path(f).relative_to(ledger.folder)), problem=problem))
+    return out
+
+
+def check_job(cfg: Config, settle: str | None = None, rewrite_records: bool = False) -> CheckOutcome:
     """The ledger is sound (SQLite's full integrity check), every filing's original is in the
     archive with the SHA-256 it was taken with, and no message is left half-sent by a run that
     died (`settle`: "sent" or "resend" says what became of those)."""
-    with Ledger.of(cfg, changes=settle is not None) as ledger:
+    with Ledger.of(cfg, changes=settle is not None or rewrite_records) as ledger:
         ledger.assert_sound(full=True)
         settled = 0
         if settle is not None:
             settled = ledger.settle_mail([m["key"] for m in ledger.unconfirmed_mail()], sent=settle == "sent")
         filings = ledger.all_filings()
-        return CheckOutcome(len(filings), archive_findings(ledger, filings), ledger.unconfirmed_mail(), settled)
+        problems = archive_findings(ledger, filings) + record_findings(ledger, filings, rewrite_records)
+        return CheckOutcome(len(filings), problems, ledger.unconfirmed_mail(), settled)
 
 
 def rebuild_job(cfg: Config) -> "RebuildOutcome":
@@ -310,7 +330,7 @@ def rebuild_job(cfg: Config) -> "RebuildOutcome":
                                   "如要换成备份，请用 safetyreport restore；确要重建，请先把它移到别处。")
     if not (cfg.folder / "archive").is_dir():
         raise LedgerError(f"{cfg.folder} 中没有 archive/ 文件夹，无从重建。")
-    schemas = load_schemas(*cfg.schema_dirs())
+    schemas = cfg.schema_set
     with Ledger.of(cfg, create=True) as ledger:
         return rebuild(cfg, ledger, schemas)
 
@@ -364,6 +384,8 @@ def restore_job(cfg: Config, which: str | None) -> RestoreOutcome:
                     side.replace(saved.with_name(saved.name + suffix))
             target.replace(saved)
     copy_database(chosen.path, target)
+    with Ledger(cfg.folder) as restored:  # the records beside the originals say what this ledger says
+        record_findings(restored, restored.all_filings(), rewrite=True)
     return RestoreOutcome(listing, str(chosen.path), str(saved) if saved else None)
 
 
@@ -372,7 +394,7 @@ def fetch_job(cfg: Config, dry_run: bool = False, new_ledger: bool = False) -> "
     receipt time, a 回执 to each sender."""
     from .mail.mailbox import fetch
 
-    schemas = load_schemas(*cfg.schema_dirs())
+    schemas = cfg.schema_set
     with Ledger.of(cfg, create=new_ledger, changes=not dry_run) as ledger:
         report = fetch(cfg, ledger, schemas, dry_run=dry_run)
     if not dry_run:  # the page a leader bookmarked is current after every cron run
@@ -450,7 +472,7 @@ def board_job(cfg: Config, period_text: str | None = None, out: Path | None = No
     from .outputs.report import template_dir
     from .periods import now
 
-    schemas = load_schemas(*cfg.schema_dirs())
+    schemas = cfg.schema_set
     at = at or now(cfg)
     settings = B.load_settings(template_dir())
     shown, due = board_periods(cfg, period_text, at)
@@ -498,7 +520,7 @@ def demo_job(folder: Path, progress: Callable[[Path], None] | None = None, out: 
     if not (folder / "safetyreport.toml").exists():
         write_default_config(folder)
     cfg = load_config(folder / "safetyreport.toml")
-    schemas = load_schemas(*cfg.schema_dirs())
+    schemas = cfg.schema_set
     samples = bundled_samples()
     weeks = sorted(p for p in samples.iterdir() if p.is_dir() and p.name[:4].isdigit())
     roster = cfg.roster
@@ -557,7 +579,7 @@ def status_job(cfg: Config, period_text: str | None, campaign: bool = False, ema
     from .periods import last_due, now
     from .ledger.status import campaign_record, period_status
 
-    schemas = load_schemas(*cfg.schema_dirs())
+    schemas = cfg.schema_set
     at = at or now(cfg)
     with Ledger.of(cfg, changes=email and not dry_run) as ledger:
         with ledger.snapshot():
@@ -578,7 +600,7 @@ def remind_job(cfg: Config, period_text: str | None, dry_run: bool = False,
     from .periods import next_due, now
     from .ledger.status import period_status
 
-    schemas = load_schemas(*cfg.schema_dirs())
+    schemas = cfg.schema_set
     at = at or now(cfg)
     with Ledger.of(cfg, changes=not dry_run) as ledger:
         period = parse_period(cfg, period_text) if period_text else next_due(cfg, at)
@@ -611,7 +633,7 @@ def forms_job(cfg: Config, period_text: str, out: Path | None, submitters: list[
     from .outputs.workbooks import blank_workbook
     from .periods import PeriodError
 
-    schemas = load_schemas(*cfg.schema_dirs())
+    schemas = cfg.schema_set
     period = parse_period(cfg, period_text)
     roster = cfg.roster
     chosen = []
@@ -672,7 +694,7 @@ def report_job(cfg: Config, kind: str, period_text: str | None, out: Path | None
     from .outputs.report import RENDERERS, blocks, render_markdown
     from .ledger.status import campaign_record, period_status
 
-    schemas = load_schemas(*cfg.schema_dirs())
+    schemas = cfg.schema_set
     weeks = weekly_periods(cfg)
     b = cfg.briefing
     setting = B.Setting(cfg.campaign.name, b.issuer or cfg.campaign.office, b.report_to, b.copy_to, b.send_to,

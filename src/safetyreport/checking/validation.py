@@ -13,7 +13,7 @@ from ..reading.grid import SPREADSHEET_SUFFIXES, WPS_SUFFIXES, is_lock_file, par
 from ..model import FileRead, Submission
 from ..reading.reader import read_file
 from .rules import check_form, check_submission, check_submitter
-from ..schema import SchemaSet, load_schemas
+from ..schema import SchemaSet
 
 
 @dataclass
@@ -177,7 +177,7 @@ def validate_paths(paths: Iterable[Path], config: Config, schemas: SchemaSet | N
     `progress` is called once per file read."""
     from ..reading.parallel import read_all
 
-    schemas = schemas or load_schemas(*config.schema_dirs())
+    schemas = schemas or config.schema_set
     roster = config.roster
     files, skipped = require_files(paths)
     reads = [read for read, _ in read_all(files, read_checked, schemas, roster, jobs, progress)]

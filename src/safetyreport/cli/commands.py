@@ -43,12 +43,29 @@ def _app(version: bool = typer.Option(False, "--version", help="显示版本号�
 ConfigOption = typer.Option(None, "--config", "-c", metavar="配置文件", help="配置文件 safetyreport.toml 或它所在的文件夹（默认：当前文件夹中的，没有则用内置的鲤城区配置）。",
                             exists=False, dir_okay=True)
 OutOption = typer.Option(None, "--out", "-o", metavar="文件夹", help="保存到哪个文件夹（没有就新建；默认：配置文件旁的 输出/）。")
-JsonOption = typer.Option(False, "--json", help="以 JSON 输出结果，供脚本使用（不显示进度条）。")
+_JSON = {"on": False}  # --json was given: errors, too, are JSON on standard output
+
+
+def _json_mode(value: bool) -> bool:
+    _JSON["on"] = bool(value)
+    return value
+
+
+JsonOption = typer.Option(False, "--json", callback=_json_mode,
+                          help="以 JSON 输出结果，供脚本使用（不显示进度条；出错时也输出 JSON）。")
 JobsOption = typer.Option(0, "--jobs", "-j", metavar="进程数", min=0,
                           help="同时读取报表的进程数（默认 0：本机全部 CPU 核；1：不并行）。结果与进程数无关。")
 
 
-def _fail(message: str, code: int = 2) -> None:
+def _fail(message: str, code: int = 2, kind: str = "usage") -> None:
+    """One Chinese line on standard error and `code`; under --json the same as JSON on standard
+    output, with a stable `kind` (usage, config, ledger, mail, fetch, no-files, output, period,
+    schema, os, internal)."""
+    if _JSON["on"]:
+        from .console import print_json
+
+        print_json({"error": {"kind": kind, "message": message}, "exit_code": code})
+        raise typer.Exit(code)
     from .console import e, make_console
 
     make_console(stderr=True).print(f"[bold red]错误：[/]{e(message, keep_newlines=True)}")
@@ -67,7 +84,7 @@ def _config(path: Optional[Path], ledger: bool = True):
     try:
         return load_config(path)
     except ConfigError as e:
-        _fail(str(e))
+        _fail(str(e), kind="config")
 
 
 def _say_waiting() -> None:
@@ -135,6 +152,10 @@ def _as_of(cfg, text: Optional[str]):
     return campaign_time(cfg, when) if when else None
 
 
+ERROR_KINDS = {"ConfigError": "config", "FetchError": "fetch", "LedgerError": "ledger", "MailError": "mail",
+               "NoFilesError": "no-files", "OutputError": "output", "PeriodError": "period", "SchemaError": "schema"}
+
+
 def _library_errors():
     """Library errors that are the user's to fix: one Chinese line, exit 2."""
     from ..config import ConfigError
@@ -160,18 +181,18 @@ def _guarded(work, *args, **kwargs):
     try:
         return work(*args, **kwargs)
     except _library_errors() as e:
-        _fail(str(e))
+        _fail(str(e), kind=ERROR_KINDS.get(type(e).__name__, "usage"))
     except OSError as e:  # a full disk, a folder we may not write
         from ..atomic import os_error_text
 
-        _fail(f"无法读写文件 {os_error_text(e)}")
+        _fail(f"无法读写文件 {os_error_text(e)}", kind="os")
     except _ledger_errors() as e:  # the ledger's transaction was rolled back: nothing half-written
         from ..ledger.store import is_corruption
 
         if is_corruption(e):
             _fail(f"报送台账已损坏（SQLite：{e}）。本次操作未生效。请运行 safetyreport restore 查看备份（会标出哪些完好）"
-                  "并恢复最新的完好备份，或用 safetyreport rebuild 从 archive/ 中的原件重建。")
-        _fail(f"报送台账读写失败（{e}）。本次操作未生效；请检查磁盘空间和文件权限后重试。")
+                  "并恢复最新的完好备份，或用 safetyreport rebuild 从 archive/ 中的原件重建。", kind="ledger")
+        _fail(f"报送台账读写失败（{e}）。本次操作未生效；请检查磁盘空间和文件权限后重试。", kind="ledger")
 
 
 def _emit(result, as_json: bool, printer, code: int) -> None:
@@ -361,11 +382,12 @@ def export(
 def check(
     mail_sent: bool = typer.Option(False, "--mail-sent", help="中断时未能确认的邮件已核实发出：记为已发送，不再重发。"),
     mail_resend: bool = typer.Option(False, "--mail-resend", help="中断时未能确认的邮件核实没有发出：下次运行时重发。"),
+    rewrite_records: bool = typer.Option(False, "--rewrite-records", help="原件旁的记录与台账不符时，按台账重写记录。"),
     config: Optional[Path] = ConfigOption,
     as_json: bool = JsonOption,
 ) -> None:
     """核对台账和存档：台账文件完好（SQLite 完整性检查），每份登记过的报表原件都在 archive/ 中且与登记时一致
-    （SHA-256），没有因程序中断而不能确定是否发出的邮件。
+    （SHA-256），原件旁的记录与台账一致，没有因程序中断而不能确定是否发出的邮件。
 
     原件缺失或被改动、有未确认的邮件时列出来，退出码 1；台账损坏时退出码 2 并说明如何恢复。
     把原文件重新登记一次（safetyreport intake 原文件）即可补回原件；未确认的邮件请在发信服务器或收件人处核实后，
@@ -382,7 +404,7 @@ def check(
     if mail_sent and mail_resend:
         _fail("--mail-sent 和 --mail-resend 只能选一个。")
     cfg = _config(config)
-    outcome = _guarded(check_job, cfg, "sent" if mail_sent else "resend" if mail_resend else None)
+    outcome = _guarded(check_job, cfg, "sent" if mail_sent else "resend" if mail_resend else None, rewrite_records)
     _emit(outcome, as_json, print_check, outcome.exit_code)
 
 
@@ -428,7 +450,7 @@ def rebuild(
 
     cfg = _config(config)
     outcome = _guarded(rebuild_job, cfg)
-    _emit(outcome, as_json, print_rebuild, 0)
+    _emit(outcome, as_json, print_rebuild, outcome.exit_code)
 
 
 @app.command(cls=ChineseCommand)
@@ -673,5 +695,10 @@ def main() -> None:
     except Exception as e:  # noqa: BLE001 — the clerk must never see a traceback
         if os.environ.get("SAFETYREPORT_DEBUG"):
             raise
-        sys.stderr.write(f"程序内部错误：{type(e).__name__}: {e}\n请把这条信息和所用文件发给维护人员。\n")
+        text = f"程序内部错误：{type(e).__name__}: {e}\n请把这条信息和所用文件发给维护人员。"
+        if _JSON["on"]:
+            import json
+
+            print(json.dumps({"error": {"kind": "internal", "message": text}, "exit_code": 2}, ensure_ascii=False))
+        sys.stderr.write(text + "\n")
         sys.exit(2)

@@ -204,6 +204,8 @@ def print_rebuild(outcome, console: Console) -> None:
                   f"恢复核实决定 {outcome.decisions} 条、已发邮件记录 {outcome.mail} 条。")
     for name in outcome.missing:
         console.print(f"[red]原件缺失，未能重建[/]：{e(name)}")
+    for text in outcome.refused:
+        console.print(f"[red]记录不可信，未重建[/]：{e(text)}")
 
 
 def print_dismissed(outcome, console: Console) -> None:
@@ -302,6 +304,10 @@ def print_merge(outcome: "MergeOutcome", console: Console) -> None:
     if outcome.intake:
         new = sum(t.new for t in outcome.intake.taken)
         console.print(f"登记：{len(outcome.intake.taken)} 个文件，新登记 {new} 个。")
+        for t in outcome.intake.taken:
+            if t.filing is None:
+                why = t.findings[0].message if t.findings else "无法读取"
+                console.print(f"[red]未登记 {e(t.path)}：{e(why)}[/]")
         _print_period_notes(outcome.intake.taken, console)
     console.print(f"[bold]{e(r.district)} {r.period.label} 汇总[/]")
     filed = [x for x in r.rows if x.status == "filed"]

@@ -240,6 +240,12 @@ class RebuildOutcome:
     decisions: int = 0
     mail: int = 0
     missing: list[str] = field(default_factory=list)  # sidecars whose original is gone
+    refused: list[str] = field(default_factory=list)  # records that contradict their original: why
+
+    @property
+    def exit_code(self) -> int:
+        """1 when some filing could not be rebuilt (its original gone, or its record not to be trusted)."""
+        return 1 if self.missing or self.refused else 0
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -262,13 +268,17 @@ def rebuild(cfg: Config, ledger: Ledger, schemas: SchemaSet) -> RebuildOutcome:
         except (OSError, ValueError):
             outcome.missing.append(str(side))
     records.sort(key=lambda r: (r.get("taken_at", ""), r.get("sha256", "")))
-    withdrawn: list[tuple[str, str]] = []
+    withdrawn: list[tuple[str, str, str | None]] = []
     with ledger.transaction():
         for rec in records:
-            original = ledger.folder / rec["archive_path"]
-            if not original.is_file():
+            problem = _record_problem(ledger, rec)
+            if problem == "missing":
                 outcome.missing.append(rec["original_name"])
                 continue
+            if problem:
+                outcome.refused.append(f"{rec.get('original_name', '（未知文件）')}：{problem}")
+                continue
+            original = ledger.folder / rec["archive_path"]
             read = read_file(original, schemas, roster, sha256=rec["sha256"])
             read.path = rec["original_path"]  # named as it was taken, not by its archive name
             for form in read.forms:
@@ -281,20 +291,40 @@ def rebuild(cfg: Config, ledger: Ledger, schemas: SchemaSet) -> RebuildOutcome:
                        rec.get("received_source", "unknown"), taken_at=rec.get("taken_at"))
             outcome.filings += 1
             if rec.get("withdrawn"):
-                withdrawn.append((rec["sha256"], rec["withdrawn"]))
+                withdrawn.append((rec["sha256"], rec["withdrawn"], rec.get("withdrawn_at")))
         for line in _journal_lines(ledger.archive / MAIL_JOURNAL):
             ledger.db.execute("INSERT OR IGNORE INTO mail_sent VALUES (?,?,?,?,?,?)",
                               (line["key"], line["kind"], line["period"], line["recipient"], line["subject"],
                                line["sent_at"]))
             outcome.mail += 1
-    for sha, reason in withdrawn:
-        ledger.withdraw(ledger.knows(sha).id, reason)
+    for sha, reason, at in withdrawn:
+        with ledger.transaction():
+            ledger.hold(ledger.knows(sha).id, reason, at=at)  # when the clerk withdrew it, not now
         outcome.withdrawn += 1
     for line in _journal_lines(ledger.archive / DECISIONS_JOURNAL):
         ledger.decide(line["duplicate_id"], line["verdict"], line.get("note", ""), at=line.get("decided_at"),
                       journal=False)
         outcome.decisions += 1
     return outcome
+
+
+def _record_problem(ledger: Ledger, rec: dict) -> str | None:
+    """Why a record beside an original cannot be trusted to rebuild its filing: "missing" when
+    the original is gone, a reason when the record was edited or names another file."""
+    from ..reading.reader import file_sha256
+    from .store import record_checksum
+
+    if "checksum" in rec and rec["checksum"] != record_checksum(rec):
+        return "记录文件被改动过（校验和不符），未据此重建；请核对后重新登记原件"
+    sha = str(rec.get("sha256", ""))
+    if not sha or Path(str(rec.get("archive_path", ""))).stem != sha:
+        return "记录所说的原件与存档位置不符，未据此重建"
+    original = ledger.folder / rec["archive_path"]
+    if not original.is_file():
+        return "missing"
+    if file_sha256(original) != sha:
+        return "存档原件与记录不符（SHA-256 不同），未据此重建"
+    return None
 
 
 def _journal_lines(path: Path) -> list[dict]:

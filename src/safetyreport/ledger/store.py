@@ -514,6 +514,42 @@ class Ledger:
 
     # --- the archive: originals, and beside each what rebuilds its filing ------------------------
 
+    def record_of(self, filing: Filing) -> dict:
+        """What the record beside an original says, as the ledger has it."""
+        withdrawn_at = None
+        if filing.withdrawn:
+            row = self.db.execute("SELECT at FROM filing_log WHERE filing_id = ? AND action IN ('withdraw', 'hold')"
+                                  " ORDER BY rowid DESC LIMIT 1", (filing.id,)).fetchone()
+            withdrawn_at = row[0] if row else None
+        return {"sha256": filing.sha256, "original_name": filing.original_name,
+                "original_path": filing.original_path, "archive_path": filing.archive_path,
+                "submitter": filing.submitter, "period": filing.period,
+                "received_at": filing.received_at.isoformat(), "received_source": filing.received_source,
+                "source": filing.source, "withdrawn": filing.withdrawn, "withdrawn_at": withdrawn_at,
+                "taken_at": self.db.execute("SELECT taken_at FROM filings WHERE id = ?", (filing.id,)).fetchone()[0]}
+
+    def verify_record(self, filing: Filing) -> str | None:
+        """None when the record beside the original says what the ledger says; else what is wrong."""
+        path = self.sidecar_path(filing)
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return "记录文件不见了"
+        except (OSError, ValueError):
+            return "记录文件无法读取"
+        expected = self.record_of(filing)
+        differ = [k for k, v in expected.items() if record.get(k, v if k == "withdrawn_at" else None) != v]
+        if differ:
+            return "与台账不一致的项：" + "、".join(differ)
+        if "checksum" in record and record["checksum"] != record_checksum(record):
+            return "校验和不符（记录被改动过）"
+        return None
+
+    def rewrite_record(self, filing: Filing) -> None:
+        """The record written again from the ledger (the ledger is sound, the record is not)."""
+        self._write_sidecar(filing)
+        self._sync_copies()
+
     def sidecar_path(self, filing: Filing) -> Path:
         return (self.folder / filing.archive_path).with_suffix(".json")
 
@@ -522,12 +558,8 @@ class Ledger:
         was taken (submitter, period, receipt time and its source) and whether it was withdrawn."""
         from ..atomic import write_text_atomic
 
-        record = {"sha256": filing.sha256, "original_name": filing.original_name,
-                  "original_path": filing.original_path, "archive_path": filing.archive_path,
-                  "submitter": filing.submitter, "period": filing.period,
-                  "received_at": filing.received_at.isoformat(), "received_source": filing.received_source,
-                  "source": filing.source, "withdrawn": filing.withdrawn,
-                  "taken_at": self.db.execute("SELECT taken_at FROM filings WHERE id = ?", (filing.id,)).fetchone()[0]}
+        record = self.record_of(filing)
+        record["checksum"] = record_checksum(record)
         path = self.sidecar_path(filing)
         batched = self.db.in_transaction  # synced once, before the transaction commits
         write_text_atomic(path, json.dumps(record, ensure_ascii=False, indent=1), durable=not batched)
@@ -578,9 +610,9 @@ class Ledger:
 
     # --- the clerk's corrections: withdraw, reinstate, retake (nothing is ever deleted) ----------
 
-    def _log(self, filing_id: int, action: str, reason: str = "", **detail) -> None:
+    def _log(self, filing_id: int, action: str, reason: str = "", at: str | None = None, **detail) -> None:
         self.db.execute("INSERT INTO filing_log VALUES (?,?,?,?,?)",
-                        (filing_id, dt.datetime.now(dt.timezone.utc).isoformat(), action, reason,
+                        (filing_id, at or dt.datetime.now(dt.timezone.utc).isoformat(), action, reason,
                          json.dumps(detail, ensure_ascii=False, sort_keys=True)))
 
     def withdraw(self, filing_id: int, reason: str) -> Filing:
@@ -588,12 +620,13 @@ class Ledger:
             self.hold(filing_id, reason)
         return self.filing(filing_id)
 
-    def hold(self, filing_id: int, reason: str, action: str = "withdraw") -> Filing:
+    def hold(self, filing_id: int, reason: str, action: str = "withdraw", at: str | None = None) -> Filing:
         """The filing stops counting (withdrawn, with the reason); call inside `transaction()`.
-        Intake holds a mailed filing whose 填报单位 is another unit's, for the clerk to decide."""
+        Intake holds a mailed filing whose 填报单位 is another unit's, for the clerk to decide.
+        `at`: when (rebuild keeps the time the clerk withdrew it)."""
         f = self.filing(filing_id)
         self.db.execute("UPDATE filings SET withdrawn = ? WHERE id = ?", (reason or "（未说明）", filing_id))
-        self._log(filing_id, action, reason)
+        self._log(filing_id, action, reason, at=at)
         if f.submitter and f.period:
             self._supersede(f.submitter, f.period)
         self._write_sidecar(self.filing(filing_id))
@@ -786,7 +819,7 @@ class Ledger:
                       dt.datetime.fromisoformat(row[7]), *row[8:])
 
     def filing(self, filing_id: int) -> Filing:
-        row = self.db.execute(QUERIES["filing"], (filing_id,)).fetchone()
+        row = self.db.execute(QUERIES["filing"], (filing_id,)).fetchone() if 0 < filing_id < 2**63 else None
         if row is None:
             raise LedgerError(f"台账中没有编号为 {filing_id} 的报表。可用 safetyreport filings 查看编号。")
         return self._filing(row)
@@ -835,6 +868,14 @@ class Ledger:
 
     def decisions(self) -> dict[str, str]:
         return dict(self.db.execute("SELECT duplicate_id, verdict FROM decisions"))
+
+
+def record_checksum(record: dict) -> str:
+    """The record's own checksum: a record edited by hand no longer matches it (rebuild refuses it)."""
+    import hashlib
+
+    body = {k: v for k, v in record.items() if k != "checksum"}
+    return hashlib.sha256(json.dumps(body, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
 
 
 def _process_alive(pid: int) -> bool:

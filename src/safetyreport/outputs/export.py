@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..config import Config
 from ..ledger.store import Ledger
-from ..schema import SchemaSet, load_schemas
+from ..schema import SchemaSet
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -156,7 +156,7 @@ def export_job(cfg: Config, out: Path | None, fmt: str = "xlsx", period_texts: l
             import pyarrow  # noqa: F401
         except ImportError:
             raise PeriodError("导出 .parquet 需要 pyarrow：pip install pyarrow（或改用 --format xlsx / csv）。") from None
-    schemas = load_schemas(*cfg.schema_dirs())
+    schemas = cfg.schema_set
     periods = {parse_period(cfg, p).key for p in period_texts} if period_texts else None
     chosen = columns or [c for c in DEFAULT_WIDE if c in {c.key for c in schemas["a3"].columns}]
     unknown = [c for c in chosen if c not in {c.key for c in schemas["a3"].columns}]

@@ -177,7 +177,9 @@ def to_markdown(briefing: Briefing, markdown: str, charts: dict[str, bytes], ste
     body = rest
     for name, file in files.items():
         if name in charts:
-            body = re.sub(rf"\]\(chart:{name}\)", f"]({file})", body)
+            # the template's own figure lines only: "(chart:…)" inside a unit's text stays text
+            body = re.sub(rf"^(!\[[^\]]*\])\(chart:{name}\)$", lambda m, f=file: f"{m.group(1)}({f})", body,
+                          flags=re.M)
         else:  # no chart drawn (no data): no link to nothing
             body = re.sub(rf"^!\[[^\]]*\]\(chart:{name}\)\n?", "", body, flags=re.M)
     out = {f"{stem}.md": f"{head}{body}".encode("utf-8")}

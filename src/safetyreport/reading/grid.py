@@ -91,6 +91,8 @@ def is_lock_file(path: Path) -> bool:
 def read_grid(path: Path) -> list[Sheet]:
     """All sheets of a workbook as grids. Raises ReadError with a clerk-readable reason."""
     suffix = path.suffix.lower()
+    if not os.path.lexists(path):  # named but not there: say so before judging its name
+        raise ReadError("file-not-found", f"找不到文件：{path}")
     if suffix in WPS_SUFFIXES:
         raise ReadError("unsupported-format",
                         f"这是 WPS 专有格式（{suffix}），请在 WPS 中“另存为”Excel 格式（.xlsx）后再报送。")
