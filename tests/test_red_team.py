@@ -537,6 +537,8 @@ def test_the_small_things_say_what_is_wrong_with_the_right_exit_code(tmp_path, d
     assert code == 2 and "不是本次专项整治的报送周期" in out
     code, data = cli_json("status", "--period", "2021-09-30xyz", "--config", cfg)
     assert code == 2 and data["error"]["kind"] == "period" and data["exit_code"] == 2
+    code, data = cli_json("fetch", "--config", cfg)  # no mailbox configured: said as JSON too
+    assert code == 2 and data["error"]["kind"] == "fetch" and "[imap]" in data["error"]["message"]
     copy = tmp_path / "c"
     shutil.copytree(demo_folder, copy)
     toml = copy / "safetyreport.toml"
