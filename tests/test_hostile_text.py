@@ -69,7 +69,7 @@ def test_hostile_text_is_plain_text_in_every_output(tmp_path_factory, text):
     status = status_job(cfg, "2021-09-16", at=dt.datetime(2021, 9, 16, 12, 5, tzinfo=dt.timezone(dt.timedelta(hours=8))))
     report = report_job(cfg, "weekly", "2021-09-16", None)
     board = board_job(cfg, "2021-09-16", None, status.report.deadline)
-    exports = [p for fmt in ("xlsx", "csv") for p in export_job(cfg, folder / "导出", fmt).files]
+    exports = [p for fmt in ("xlsx", "csv", "parquet") for p in export_job(cfg, folder / "导出", fmt).files]
 
     # the terminal: no escape sequence, control character or bidi override from the filing
     out = io.StringIO()
@@ -138,3 +138,10 @@ def test_hostile_text_is_plain_text_in_every_output(tmp_path_factory, text):
                     assert not unicodedata.normalize("NFKC", v[:1]).startswith(("=", "+", "@", "\t", "\r")), v
                     assert not v.startswith("-") or re.fullmatch(r"-\d+(\.\d+)?", v), v  # a number, or '-…
                     assert not BAD.search(v.replace("\n", "")), v
+    import pandas as pd
+
+    for table in (p for p in exports if p.suffix == ".parquet"):  # no formulas there, but no control characters
+        frame = pd.read_parquet(table)
+        texts = [v for col in frame.columns for v in frame[col].tolist() if isinstance(v, str)]
+        texts += [v for v in frame.index.tolist() if isinstance(v, str)]
+        assert texts and not [v for v in texts if BAD.search(v.replace("\n", ""))]
