@@ -87,7 +87,6 @@ print(list(total))
 
 def make_corpus(folder: Path, submitters: int, weeks: int) -> list[str]:
     import make_samples as ms
-
     from safetyreport.config import DEFAULT_CONFIG
 
     text = DEFAULT_CONFIG.read_text(encoding="utf-8")
@@ -182,7 +181,7 @@ def main() -> None:
         cfg = ["--config", str(folder / "safetyreport.toml")]
         jobs = ["--jobs", str(args.jobs)] if args.jobs else []
 
-        def fresh() -> None:
+        def fresh(folder: Path = folder) -> None:
             for stale in ("safetyreport.db", "safetyreport.db-wal", "safetyreport.db-shm", "archive", "输出", "备份"):
                 target = folder / stale
                 shutil.rmtree(target, ignore_errors=True) if target.is_dir() else target.unlink(missing_ok=True)

@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from safetyreport.config import load_config  # noqa: E402
+from safetyreport.config import load_config
 
 XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 XLS = ("application", "vnd.ms-excel")

@@ -18,9 +18,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from safetyreport.outputs.layout import footer_text, layout_form  # noqa: E402
-from safetyreport.outputs.workbooks import write_layouts  # noqa: E402
-from safetyreport.schema import load_schemas  # noqa: E402
+from safetyreport.outputs.layout import footer_text, layout_form
+from safetyreport.outputs.workbooks import write_layouts
+from safetyreport.schema import load_schemas
 
 
 @dataclass
@@ -76,11 +76,11 @@ def build(folder: Path) -> list[Case]:
     add(Case("乱码.xlsx", "a zip whose sheet XML is garbage", "unreadable-file", "无法读取"),
         _with_sheet_xml(good, lambda x: x[: len(x) // 3] + "<<<garbage"))
     add(Case("改了扩展名.xlsx", "a letter renamed .xlsx", "unreadable-file", "不是 Excel 文件"),
-        "关于开展专项整治的通知".encode("utf-8"))
+        "关于开展专项整治的通知".encode())
     add(Case("加密.xlsx", "a password-protected workbook (an OLE container)", "unreadable-file", "密码"),
         b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 2048)
     add(Case("网页.xls", "an HTML table saved as .xls", "unsupported-format", "HTML"),
-        "<html><body><table><tr><td>累计数</td><td>3</td></tr></table></body></html>".encode("utf-8"))
+        "<html><body><table><tr><td>累计数</td><td>3</td></tr></table></body></html>".encode())
     add(Case("正在写入.xlsx", "a file still being written (0 bytes)", "unreadable-file", "0 字节"), b"")
     add(Case("WPS.et", "a WPS spreadsheet", "unsupported-format", "另存为"), b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
 

@@ -26,11 +26,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from safetyreport.config import load_config  # noqa: E402
-from safetyreport.reading.grid import a1  # noqa: E402
-from safetyreport.outputs.layout import SheetLayout, footer_text, layout_form  # noqa: E402
-from safetyreport.outputs.workbooks import write_layouts  # noqa: E402
-from safetyreport.schema import load_schemas  # noqa: E402
+from safetyreport.config import load_config
+from safetyreport.outputs.layout import SheetLayout, footer_text, layout_form
+from safetyreport.outputs.workbooks import write_layouts
+from safetyreport.reading.grid import a1
+from safetyreport.schema import load_schemas
 
 WEEKS = [dt.date(2021, 9, 16), dt.date(2021, 9, 23), dt.date(2021, 9, 30)]
 SCHEMAS = load_schemas()
@@ -88,7 +88,7 @@ FINED_TWICE = {"金龙街道": (0, 2)}  # fined the same firm in these weeks
 NONE_WORDS = ["无", "暂无", "本周无", "无此情况"]
 
 
-def places_of(u: "Unit") -> list[str]:
+def places_of(u: Unit) -> list[str]:
     """Each submitter inspects its own places (streets their territory, units their sector)."""
     names = [s.name for s in ROSTER]
     if u.name not in names:  # a synthetic roster (benchmarks): places of its own
@@ -102,7 +102,7 @@ def places_of(u: "Unit") -> list[str]:
     return [UNIT_PLACES[(j * 5 + k) % len(UNIT_PLACES)] for k in range(5)]
 
 
-def businesses_of(u: "Unit") -> list[str]:
+def businesses_of(u: Unit) -> list[str]:
     return [f"{place}{kind}" for place in places_of(u) for kind in BUSINESS_KINDS]
 
 
@@ -333,7 +333,7 @@ PRACTICES = ["建立隐患“清单制+责任制”，逐条跟踪销号", "网�
 PROBLEMS = ["部分经营单位主体责任落实不到位", "老旧景点设施改造资金不足", "临水区域警示设施易损坏"]
 
 
-def narrative_layout(u: "Unit", week: dt.date, rng: random.Random) -> SheetLayout:
+def narrative_layout(u: Unit, week: dt.date, rng: random.Random) -> SheetLayout:
     """The 工作情况 sheet: five short texts (需协调解决事项 often left blank)."""
     lay = layout_form(SCHEMAS["narrative"], submitter=u.name)
     texts = {"news": f"{week.month}月{week.day}日前，{rng.choice(NEWS)}，检查场所 {rng.randint(3, 12)} 处。",
@@ -494,7 +494,7 @@ def main() -> None:
     truth: dict[str, dict] = {}
     for w, week in enumerate(WEEKS):
         folder = out / week.isoformat()
-        for i, u in enumerate(units):
+        for u in units:
             rng = random.Random(f"{u.name}-{week}")
             fig = week_figures(u, w)
             fac = facilities(u, w)

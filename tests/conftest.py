@@ -79,7 +79,7 @@ def a3_layout(values: dict[tuple[str, str], object] | None = None, submitter: st
               footer: str | None = None):
     """An 附件3 in the official layout, all zeros except `values` {(row, column): typed value}."""
     lay = layout_form(SCHEMAS["a3"], submitter=submitter)
-    for (row, col), (r, c) in lay.data_cells.items():
+    for r, c in lay.data_cells.values():
         lay.cells[(r, c)] = 0
     for key, v in (values or {}).items():
         lay.cells[lay.data_cells[key]] = v
@@ -217,3 +217,54 @@ def board_cells(html_text: str) -> dict[tuple[str, str], dict[str, str]]:
     grid = Grid()
     grid.feed(html_text)
     return grid.cells
+
+
+# --- a real IMAP server on localhost ---------------------------------------------------------------------------
+
+
+class Imap:
+    """A pymap server of its own, with one user."""
+
+    def __init__(self):
+        import shutil
+        import socket
+        import time
+
+        self.port = free_port()
+        exe = shutil.which("pymap") or str(Path(sys.executable).parent / "pymap")
+        self.proc = subprocess.Popen([exe, "--host", "127.0.0.1", "--port", str(self.port), "--no-tls", "dict",
+                                      "--demo-user", "office", "--demo-password", "pw"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("pymap did not start") from None
+                time.sleep(0.05)
+
+    def append(self, raw: bytes, arrival) -> None:
+        from imapclient import IMAPClient
+
+        client = IMAPClient("127.0.0.1", port=self.port, ssl=False, timeout=10)
+        client.login("office", "pw")
+        client.append("INBOX", raw, flags=[], msg_time=arrival)
+        client.logout()
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
+@pytest.fixture
+def imap():
+    """A pymap server on localhost for the test's duration (skipped where pymap is not installed)."""
+    import shutil
+
+    if shutil.which("pymap") is None and not (Path(sys.executable).parent / "pymap").exists():
+        pytest.skip("pymap（IMAP 测试服务器）未安装：跳过取信测试")
+    server = Imap()
+    yield server
+    server.stop()

@@ -13,6 +13,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+
 from conftest import ROOT, board_cells, cli, cli_json
 
 AT = "2021-09-30 12:05"  # the demo's Thursday, five minutes after the deadline

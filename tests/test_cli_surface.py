@@ -109,10 +109,10 @@ def test_piped_output_prints_long_paths_and_messages_whole(tmp_path):
 
 def test_a_narrow_terminal_never_cuts_with_an_ellipsis(tmp_path):
     """A real terminal (a pty) 80 columns wide: rich must not shorten anything with '…'."""
+    import fcntl
     import pty
     import struct
     import termios
-    import fcntl
 
     lay = a3_layout({("cumulative", "fixed_total"): 5})
     path = write([lay], tmp_path / ("开元街道_第2周_合计不符的报表" * 3))

@@ -15,14 +15,13 @@ import sqlite3
 import subprocess
 import sys
 import threading
-import time
 import zipfile
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, a3_layout, free_port, write
+from conftest import ROOT, Imap, a3_layout, free_port, write
 from load_mailbox import sample_mails, unit_mail
 from safetyreport.workflow import init_job
 
@@ -31,45 +30,6 @@ MANIFEST = json.loads((SAMPLES / "manifest.json").read_text(encoding="utf-8"))
 CST = dt.timezone(dt.timedelta(hours=8))
 pytestmark = pytest.mark.skipif(shutil.which("pymap") is None and not (Path(sys.executable).parent / "pymap").exists(),
                                 reason="pymap（IMAP 测试服务器）未安装：跳过取信测试")
-
-
-class Imap:
-    """A pymap server of its own, with one user."""
-
-    def __init__(self):
-        self.port = free_port()
-        exe = shutil.which("pymap") or str(Path(sys.executable).parent / "pymap")
-        self.proc = subprocess.Popen([exe, "--host", "127.0.0.1", "--port", str(self.port), "--no-tls", "dict",
-                                      "--demo-user", "office", "--demo-password", "pw"],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("pymap did not start")
-                time.sleep(0.05)
-
-    def append(self, raw: bytes, arrival: dt.datetime) -> None:
-        from imapclient import IMAPClient
-
-        client = IMAPClient("127.0.0.1", port=self.port, ssl=False, timeout=10)
-        client.login("office", "pw")
-        client.append("INBOX", raw, flags=[], msg_time=arrival)
-        client.logout()
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(timeout=10)
-
-
-@pytest.fixture
-def imap():
-    server = Imap()
-    yield server
-    server.stop()
 
 
 def campaign(folder: Path, imap_port: int, smtp_port: int) -> Path:

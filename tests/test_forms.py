@@ -12,11 +12,11 @@ import openpyxl
 import pytest
 from python_calamine import CalamineWorkbook
 
-from conftest import SCHEMAS, cli, cli_json, expected_totals
 import make_samples as ms
+from conftest import SCHEMAS, cli, cli_json, expected_totals
 from safetyreport.config import load_config
-from safetyreport.workflow import init_job
 from safetyreport.outputs.layout import layout_form
+from safetyreport.workflow import init_job
 
 KEYS = [c.key for c in SCHEMAS["a3"].columns]
 FORMS = ["a3", "a4", "a5", "a6", "narrative"]

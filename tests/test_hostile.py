@@ -18,12 +18,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import ROOT, SCHEMAS, a3_layout, cli_json, consistent_filing, write
 import make_hostile
-from safetyreport.config import load_config
-from safetyreport.workflow import init_job
-from safetyreport.reading.reader import read_file
+from conftest import ROOT, SCHEMAS, a3_layout, cli_json, consistent_filing, write
 from safetyreport.checking.rules import check_form
+from safetyreport.config import load_config
+from safetyreport.reading.reader import read_file
+from safetyreport.workflow import init_job
 
 ROSTER = load_config(None).roster
 
@@ -178,9 +178,9 @@ def test_chinese_paths_with_spaces(tmp_path):
 
 
 def test_mail_html_escapes_what_submitters_wrote(tmp_path):
+    from safetyreport.ledger.status import StatusReport, SubmitterStatus, WrongFiling
     from safetyreport.mail.send import status_messages
     from safetyreport.periods import parse_period
-    from safetyreport.ledger.status import StatusReport, SubmitterStatus, WrongFiling
 
     cfg = load_config(None)
     wrong = WrongFiling("<script>alert(1)</script>.xlsx", [{"code": "sum-mismatch", "sheet": "附件3", "cell": "F6",

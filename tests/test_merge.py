@@ -15,11 +15,11 @@ from python_calamine import CalamineWorkbook
 
 from conftest import ROOT, SCHEMAS, cli, cli_json, consistent_filing, expected_totals, filing_where, write
 from safetyreport.config import load_config
-from safetyreport.workflow import init_job
 from safetyreport.ledger.intake import take_in
-from safetyreport.ledger.store import MIGRATIONS, Ledger
 from safetyreport.ledger.merge import merge_period
+from safetyreport.ledger.store import MIGRATIONS, Ledger
 from safetyreport.periods import parse_period
+from safetyreport.workflow import init_job
 
 SAMPLES = ROOT / "samples"
 TRUTH = json.loads((SAMPLES / "truth.json").read_text(encoding="utf-8"))["a3"]
@@ -155,7 +155,7 @@ def _weeks(name: str, seed: str, weeks: int = 2):
 def _files(tmp: Path, names=("开元街道", "鲤中街道", "区文旅局")):
     out = []
     for name in names:
-        for w, (fig, fac, u, layouts) in enumerate(_weeks(name, name), start=1):
+        for w, (fig, _fac, _u, layouts) in enumerate(_weeks(name, name), start=1):
             out.append((write(layouts, tmp / f"{name}_w{w}"), f"2021-09-{9 + 7 * w}", fig))
     return out
 
@@ -312,7 +312,7 @@ def test_outlier_week(tmp_path):
     camp = Campaign(tmp_path / "c")
     (tmp_path / "in").mkdir()
     weeks = _weeks("开元街道", "o", 4)
-    for i, (fig, fac, u, layouts) in enumerate(weeks):
+    for i, (fig, _fac, _u, layouts) in enumerate(weeks):
         if i == 3:
             a3 = layouts[0]
             for row in ("weekly", "cumulative"):

@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, cli, run_process
-
-from safetyreport.checking.validation import read_checked as _read_checked  # noqa: E402  (the real one, kept)
+from safetyreport.checking.validation import read_checked as _read_checked
 
 SAMPLES = ROOT / "samples"
 WEEKS = [str(SAMPLES / w) for w in ("2021-09-16", "2021-09-23", "2021-09-30")]

@@ -162,7 +162,7 @@ def test_one_form_per_file_are_checked_together(tmp_path):
 
 def test_a6_extra_rows_are_read(tmp_path):
     lay = layout_form(SCHEMAS["a6"], submitter="开元街道", extra_rows=["智能广播", "水位监测仪"])
-    for key, rc in lay.data_cells.items():
+    for rc in lay.data_cells.values():
         lay.cells[rc] = 1
     from conftest import PERSON
     from safetyreport.outputs.layout import footer_text
@@ -200,8 +200,8 @@ def test_submitter_from_file_name_when_header_empty(tmp_path):
 def test_unreadable_inputs_exit_2_with_chinese_reason(tmp_path):
     cases = {
         "empty.xlsx": b"",
-        "renamed.xlsx": "这是一封信".encode("utf-8"),
-        "web.xls": "<html><table><tr><td>1</td></tr></table></html>".encode("utf-8"),
+        "renamed.xlsx": "这是一封信".encode(),
+        "web.xls": b"<html><table><tr><td>1</td></tr></table></html>",
         "encrypted.xlsx": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600,
         "wps.et": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600,
         "truncated.xlsx": b"PK\x03\x04" + b"\0" * 40,

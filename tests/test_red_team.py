@@ -303,10 +303,6 @@ def test_an_oversized_attachment_is_refused_before_it_is_decoded(tmp_path):
 
 # --- through a real mailbox (pymap) and mail server (aiosmtpd) -------------------------------------------------
 
-try:
-    from test_fetch import imap  # noqa: F401  (the fixture: a pymap server of its own)
-except Exception:  # pragma: no cover
-    pass
 
 
 def test_fetch_lists_a_broken_mail_on_every_run_until_dismissed_and_replies_to_the_real_address(tmp_path, imap,
@@ -364,8 +360,8 @@ def test_kill_9_during_replies_never_sends_a_reply_twice_nor_loses_one(tmp_path,
     from aiosmtpd.controller import Controller
 
     from conftest import free_port
-    from test_fetch import campaign
     from load_mailbox import sample_mails
+    from test_fetch import campaign
 
     handler = _SlowSink(0.15)
     controller = Controller(handler, hostname="127.0.0.1", port=free_port())

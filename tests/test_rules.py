@@ -75,7 +75,7 @@ def test_fines_both_zero_or_both_positive(tmp_path, writer):
     _, report = cli_json("validate", str(path))
     assert ("pair-mismatch", "附件3", "Y6") in codes(report)
     assert ("pair-mismatch", "附件3", "Y7") in codes(report)
-    msg = [f for f in only(report, "pair-mismatch") if f["cell"] == "Y6"][0]["message"]
+    msg = next(f for f in only(report, "pair-mismatch") if f["cell"] == "Y6")["message"]
     assert "罚款企业数 为 2，罚款 为 0" in msg
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from conftest import cli_json, free_port
-from test_fetch import MANIFEST, SAMPLES, campaign, imap  # noqa: F401  (imap: the fixture)
+from test_fetch import MANIFEST, SAMPLES, campaign
 
 pytestmark = pytest.mark.soak
 PROCESSES = int(os.environ.get("SAFETYREPORT_SOAK_PROCESSES", "200"))
@@ -80,7 +80,7 @@ def _settle(cfg: Path, sink: _Sink) -> None:
         cli_json("check", "--mail-sent" if arrived else "--mail-resend", "--config", str(cfg))
 
 
-def test_200_processes_and_50_kills_lose_nothing_and_send_nothing_twice(tmp_path, imap):  # noqa: F811
+def test_200_processes_and_50_kills_lose_nothing_and_send_nothing_twice(tmp_path, imap):
     from aiosmtpd.controller import Controller
 
     from load_mailbox import sample_mails

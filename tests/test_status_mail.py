@@ -9,11 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from conftest import a3_layout, cli, cli_json, consistent_filing, free_port, write
-from safetyreport.workflow import init_job
 from safetyreport.ledger.store import Ledger
+from safetyreport.workflow import init_job
 
 
 def campaign(folder: Path, port: int | None = None, shift: bool = True) -> Path:

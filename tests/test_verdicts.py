@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from conftest import PERSON, SCHEMAS, a3_layout, cli, cli_json, write
-from safetyreport.workflow import init_job
-from safetyreport.reading.grid import a1
 from safetyreport.checking.identity import same_hazard
 from safetyreport.outputs.layout import footer_text, layout_form
+from safetyreport.reading.grid import a1
+from safetyreport.workflow import init_job
 
 FOOT = footer_text(*PERSON, date="2021年9月23日")
 ENFORCEMENT = ("ordered", "suspended", "closed", "fined_count", "fine_amount", "other_penalties")
@@ -39,7 +39,7 @@ def listed(schema_id: str, submitter: str, records: list[dict], blank_rows: int 
 
 def a6(submitter: str) -> object:
     lay = layout_form(SCHEMAS["a6"], submitter=submitter)
-    for (row, col), rc in lay.data_cells.items():
+    for (_row, col), rc in lay.data_cells.items():
         lay.cells[rc] = 2 if col == "existing" else 0
     lay.cells[(lay.footer_row, 0)] = FOOT
     return lay

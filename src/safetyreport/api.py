@@ -25,7 +25,7 @@ def _config(config: Config | str | Path) -> Config:
     return config if isinstance(config, Config) else load_config(Path(config))
 
 
-def period_table(config: Config | str | Path, period: str) -> "pd.DataFrame":
+def period_table(config: Config | str | Path, period: str) -> pd.DataFrame:
     """The merged period (as `safetyreport merge` computes it): one row per roster submitter with
     its status (filed / carried / missing) and 附件3's 累计 and 当周 of every column."""
     import pandas as pd
@@ -47,7 +47,7 @@ def period_table(config: Config | str | Path, period: str) -> "pd.DataFrame":
     return pd.DataFrame(rows).set_index("submitter")
 
 
-def long_table(config: Config | str | Path, periods: list[str] | None = None) -> "pd.DataFrame":
+def long_table(config: Config | str | Path, periods: list[str] | None = None) -> pd.DataFrame:
     from .outputs.export import long_frame, long_records
     from .periods import parse_period
 
@@ -58,14 +58,14 @@ def long_table(config: Config | str | Path, periods: list[str] | None = None) ->
         return long_frame(long_records(cfg, ledger, schemas, keys))
 
 
-def wide_table(config: Config | str | Path, column: str = "found_total", row: str = "cumulative") -> "pd.DataFrame":
+def wide_table(config: Config | str | Path, column: str = "found_total", row: str = "cumulative") -> pd.DataFrame:
     from .outputs.export import wide_frame
 
     cfg = _config(config)
     return wide_frame(long_table(cfg), column, row, order=[s.name for s in cfg.roster])
 
 
-def filings_table(config: Config | str | Path) -> "pd.DataFrame":
+def filings_table(config: Config | str | Path) -> pd.DataFrame:
     import pandas as pd
 
     from .workflow import filings_job

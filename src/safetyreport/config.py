@@ -80,7 +80,7 @@ class Campaign(_Model):
         return v
 
     @model_validator(mode="after")
-    def _start_before_end(self) -> "Campaign":
+    def _start_before_end(self) -> Campaign:
         if self.end < self.start:
             raise ValueError(f"结束日期 end（{self.end}）早于开始日期 start（{self.start}）")
         return self
@@ -326,7 +326,7 @@ class Config(_Model):
     source: str = ""
 
     @model_validator(mode="after")
-    def _unique_names(self) -> "Config":
+    def _unique_names(self) -> Config:
         """Every name and alias names one submitter, after the normalisation forms are matched
         with: an alias that is another unit's name silently misroutes its filings."""
         owner: dict[str, str] = {}
@@ -362,7 +362,7 @@ class Config(_Model):
         return Roster(self.submitters)
 
     @cached_property
-    def schema_set(self) -> "SchemaSet":
+    def schema_set(self) -> SchemaSet:
         """The campaign's schemas, loaded once; every form the configuration names must be one of
         them (a misspelt id would silently leave a form out of status and merge)."""
         from .schema import load_schemas

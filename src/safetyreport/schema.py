@@ -15,16 +15,17 @@ Three layouts cover the forms we have met:
 
 from __future__ import annotations
 
+import ast as _ast
 import re
 import sys
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Literal, Union
-
-from .values import norm_word
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+
+from .values import norm_word
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -217,7 +218,7 @@ class AmountRule(_Rule):
 
 
 Rule = Annotated[
-    Union[SumRule, LeRule, RowLeRule, PairRule, CountRule, AmountRule], Field(discriminator="kind")
+    SumRule | LeRule | RowLeRule | PairRule | CountRule | AmountRule, Field(discriminator="kind")
 ]
 
 
@@ -296,7 +297,7 @@ class Schema(_Model):
         return [c for c in [*self.columns, *self.fields] if c.type in NUMERIC_TYPES]
 
     @model_validator(mode="after")
-    def _consistent(self) -> "Schema":
+    def _consistent(self) -> Schema:
         cols = [*self.columns, *self.fields]
         keys = [c.key for c in cols]
         dup = {k for k in keys if keys.count(k) > 1}
@@ -444,8 +445,6 @@ def load_schemas(*dirs: Path) -> SchemaSet:
 
 # ---------------------------------------------------------------------------------------------
 # derived columns: a tiny, safe arithmetic language over column keys
-
-import ast as _ast
 
 _OPS = {_ast.Add: float.__add__, _ast.Sub: float.__sub__, _ast.Mult: float.__mul__,
         _ast.Div: float.__truediv__}

@@ -14,7 +14,7 @@ from functools import lru_cache
 
 _UNIT_WORDS = ("万元", "人次", "元", "项", "家", "个", "处", "份", "次", "人", "架", "套", "台", "条", "%")
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
-_SEPARATORS = re.compile(r"[、，,；;\n\r]+")  # noqa: RUF001 (full-width separators are the point)
+_SEPARATORS = re.compile(r"[、，,；;\n\r]+")
 _DASHES = str.maketrans({"－": "-", "—": "-", "–": "-", "―": "-"})
 _WS = re.compile(r"\s+")
 NO_WORDS: frozenset[str] = frozenset()  # callers without a schema: only a blank cell is "nothing"

@@ -6,30 +6,29 @@ Each returns data; the CLI prints it.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
-
 from typing import TYPE_CHECKING
 
+from .atomic import output_folder
+from .checking.validation import MAIL_SUFFIXES, require_files
 from .config import Config, load_config, write_default_config
 from .findings import has_errors
 from .ledger.intake import IntakeReport, take_in
-from .ledger.store import Filing, Ledger
-from .atomic import output_folder
 from .ledger.merge import PeriodResult, merge_period
+from .ledger.store import Filing, Ledger
 from .periods import Period, PeriodError, parse_period, weekly_periods
 from .schema import SchemaSet
-from .checking.validation import MAIL_SUFFIXES, require_files
 
 if TYPE_CHECKING:
     from .ledger.intake import RebuildOutcome
-    from .mail.mailbox import FetchReport
     from .ledger.merge import Duplicate
+    from .ledger.status import CampaignRecord, StatusReport
+    from .mail.mailbox import FetchReport
+    from .mail.send import MailOutcome
     from .outputs.board import Board
     from .outputs.briefing import Briefing
-    from .mail.send import MailOutcome
-    from .ledger.status import CampaignRecord, StatusReport
 
 
 @dataclass
@@ -88,8 +87,8 @@ def intake_job(cfg: Config, paths: list[Path], period_text: str | None, received
                           jobs=jobs) if sheets else IntakeReport())
         report.skipped = skipped
         if mails:  # saved mail: its attachments, received when its headers say, marked so
-            from .mail.mailbox import take_eml
             from .checking.validation import Skipped
+            from .mail.mailbox import take_eml
 
             taken, failed = take_eml(cfg, ledger, schemas, mails, period)
             for mail in taken:
@@ -144,7 +143,7 @@ FORMS_FOLDER = "空白报表"
 
 @dataclass
 class FilingRow:
-    filing: "Filing"
+    filing: Filing
     forms: list[str]
     state: str  # counted | superseded | withdrawn | unassigned
     history: list[dict]
@@ -164,7 +163,7 @@ class FilingRow:
 class FilingsReport:
     rows: list[FilingRow]
     form_labels: dict[str, str]
-    period: "Period | None"
+    period: Period | None
     submitter: str | None
 
     def to_dict(self) -> dict:
@@ -198,7 +197,7 @@ def filings_job(cfg: Config, period_text: str | None, submitter_text: str | None
 
 @dataclass
 class WithdrawOutcome:
-    filing: "Filing"
+    filing: Filing
     undo: bool
 
     def to_dict(self) -> dict:
@@ -223,7 +222,7 @@ def withdraw_job(cfg: Config, filing_id: int, reason: str, undo: bool = False) -
 
 @dataclass
 class DecideOutcome:
-    duplicate: "Duplicate"
+    duplicate: Duplicate
     verdict: str
     note: str
 
@@ -241,7 +240,7 @@ def decide_job(cfg: Config, duplicate_id: str, verdict: str, note: str = "") -> 
     schemas = cfg.schema_set
     with Ledger.of(cfg) as ledger:
         keys = {f.period for f in ledger.filings() if f.period}
-        found: dict[str, "Duplicate"] = {}
+        found: dict[str, Duplicate] = {}
         for p in weekly_periods(cfg):
             if p.key in keys:
                 found.update({d.id: d for d in merge_period(cfg, ledger, p, schemas).duplicates})
@@ -317,7 +316,7 @@ def check_job(cfg: Config, settle: str | None = None, rewrite_records: bool = Fa
         return CheckOutcome(len(filings), problems, ledger.unconfirmed_mail(), settled)
 
 
-def rebuild_job(cfg: Config) -> "RebuildOutcome":
+def rebuild_job(cfg: Config) -> RebuildOutcome:
     """A lost ledger recreated from archive/ alone. Refuses when a ledger with filings is there."""
     from .ledger.intake import rebuild
     from .ledger.store import LEDGER_NAME, LedgerError
@@ -389,7 +388,7 @@ def restore_job(cfg: Config, which: str | None) -> RestoreOutcome:
     return RestoreOutcome(listing, str(chosen.path), str(saved) if saved else None)
 
 
-def fetch_job(cfg: Config, dry_run: bool = False, new_ledger: bool = False) -> "FetchReport":
+def fetch_job(cfg: Config, dry_run: bool = False, new_ledger: bool = False) -> FetchReport:
     """Take the office mailbox's new mail: attachments into the ledger with the mail's arrival as
     receipt time, a 回执 to each sender."""
     from .mail.mailbox import fetch
@@ -426,7 +425,7 @@ def dismiss_job(cfg: Config, numbers: list[int]) -> DismissOutcome:
                               [failed_text(m) for m in ledger.failed_mails()])
 
 
-def refresh_board(cfg: Config, report: "FetchReport") -> None:
+def refresh_board(cfg: Config, report: FetchReport) -> None:
     """Rewrite the 报送看板 after a run that changed the ledger; a failure is told, never fatal."""
     from .atomic import OutputError, os_error_text
     from .config import ConfigError
@@ -441,7 +440,7 @@ def refresh_board(cfg: Config, report: "FetchReport") -> None:
 
 @dataclass
 class BoardOutcome:
-    board: "Board"
+    board: Board
     path: Path
 
     def to_dict(self) -> dict:
@@ -503,7 +502,7 @@ def sample_receipts() -> dict[str, dict[str, str]]:
 @dataclass
 class DemoOutcome:
     merge: MergeOutcome
-    status: "StatusOutcome"
+    status: StatusOutcome
     report: ReportOutcome
     board: BoardOutcome
 
@@ -554,9 +553,9 @@ def parse_received(text: str | None) -> dt.datetime | None:
 
 @dataclass
 class StatusOutcome:
-    report: "StatusReport | None"
-    record: "CampaignRecord | None"
-    mail: "MailOutcome | None"
+    report: StatusReport | None
+    record: CampaignRecord | None
+    mail: MailOutcome | None
 
     @property
     def exit_code(self) -> int:
@@ -575,9 +574,9 @@ def status_job(cfg: Config, period_text: str | None, campaign: bool = False, ema
                notify_submitters: bool = False, dry_run: bool = False,
                at: dt.datetime | None = None) -> StatusOutcome:
     """Classify every submitter for a period (or the whole campaign so far); optionally e-mail."""
+    from .ledger.status import campaign_record, period_status
     from .mail.send import deliver, status_messages
     from .periods import last_due, now
-    from .ledger.status import campaign_record, period_status
 
     schemas = cfg.schema_set
     at = at or now(cfg)
@@ -596,9 +595,9 @@ def status_job(cfg: Config, period_text: str | None, campaign: bool = False, ema
 def remind_job(cfg: Config, period_text: str | None, dry_run: bool = False,
                at: dt.datetime | None = None) -> StatusOutcome:
     """催报: remind those who have not filed yet for the coming deadline (once per day and period)."""
+    from .ledger.status import period_status
     from .mail.send import deliver, reminder_messages
     from .periods import next_due, now
-    from .ledger.status import period_status
 
     schemas = cfg.schema_set
     at = at or now(cfg)
@@ -670,7 +669,7 @@ def _previous_cumulative(cfg: Config, period: Period, schemas: SchemaSet) -> dic
 
 @dataclass
 class ReportOutcome:
-    briefing: "Briefing"
+    briefing: Briefing
     files: list[Path]
     figures: list[Path] = field(default_factory=list)  # the charts, beside the Markdown that links them
 
@@ -687,12 +686,12 @@ def report_job(cfg: Config, kind: str, period_text: str | None, out: Path | None
                formats: tuple[str, ...] = REPORT_FORMATS) -> ReportOutcome:
     """The weekly briefing (第N期), the monthly progress report or the campaign summary, rendered
     from merge results, filing status and narratives into Markdown, HTML and Word."""
-    from .outputs import briefing as B
     from .atomic import write_set_atomic
-    from .outputs.charts import for_briefing
-    from .periods import final_period, monthly_periods
-    from .outputs.report import RENDERERS, blocks, render_markdown
     from .ledger.status import campaign_record, period_status
+    from .outputs import briefing as B
+    from .outputs.charts import for_briefing
+    from .outputs.report import RENDERERS, blocks, render_markdown
+    from .periods import final_period, monthly_periods
 
     schemas = cfg.schema_set
     weeks = weekly_periods(cfg)

@@ -12,7 +12,8 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
-from typing import Callable, Sequence, TypeVar
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 T = TypeVar("T")
 

@@ -11,8 +11,18 @@ from typing import Any
 from ..config import Roster
 from ..findings import Finding, finding
 from ..model import Cell, FileRead, FormData, Submission
-from ..schema import (AmountRule, CountRule, LeRule, PairRule, RowLeRule, Schema, SchemaSet, SumRule,
-                     evaluate, norm_label)
+from ..schema import (
+    AmountRule,
+    CountRule,
+    LeRule,
+    PairRule,
+    RowLeRule,
+    Schema,
+    SchemaSet,
+    SumRule,
+    evaluate,
+    norm_label,
+)
 from ..values import fmt_num, looks_like_date_attempt, valid_phone
 
 _CELL_PROBLEM_CODES = {
@@ -223,10 +233,7 @@ def _agreement(rule, form: FormData, schema: Schema, submission: Submission, sch
             return None  # that cell has its own finding
         figures.append((f"{row.label}{column.display}（{table.sheet}!{ref}）", value))
     expected = round(sum(v for _, v in figures), 6)
-    if len(figures) == 1:
-        label = figures[0][0]
-    else:
-        label = " + ".join(f"{lab} {fmt_num(v)}" for lab, v in figures) + " ="
+    label = figures[0][0] if len(figures) == 1 else " + ".join(f"{lab} {fmt_num(v)}" for lab, v in figures) + " ="
     if isinstance(rule, CountRule):
         got = _count(form, rule)
         if got == expected:

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
 
 from ..config import Config
 from ..findings import Finding, finding, has_errors, tally
-from ..reading.grid import SPREADSHEET_SUFFIXES, WPS_SUFFIXES, is_lock_file, parse_a1
 from ..model import FileRead, Submission
+from ..reading.grid import SPREADSHEET_SUFFIXES, WPS_SUFFIXES, is_lock_file, parse_a1
 from ..reading.reader import read_file
-from .rules import check_form, check_submission, check_submitter
 from ..schema import SchemaSet
+from .rules import check_form, check_submission, check_submitter
 
 
 @dataclass

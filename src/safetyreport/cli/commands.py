@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 
@@ -72,7 +71,7 @@ def _fail(message: str, code: int = 2, kind: str = "usage") -> None:
     raise typer.Exit(code)
 
 
-def _config(path: Optional[Path], ledger: bool = True):
+def _config(path: Path | None, ledger: bool = True):
     """The configuration, or a Chinese error and exit 2. `ledger`: the command may wait for the
     ledger's lock, so it says so while it waits (validate never opens the ledger)."""
     from ..config import ConfigError, load_config
@@ -110,8 +109,8 @@ def init(
       safetyreport init
       safetyreport init D:\\专项整治
     """
-    from .console import print_init
     from ..workflow import init_job
+    from .console import print_init
 
     outcome = _guarded(init_job, folder, force)
     _emit(outcome, as_json, print_init, 0)
@@ -119,9 +118,9 @@ def init(
 
 @app.command(cls=ChineseCommand)
 def validate(
-    paths: List[Path] = typer.Argument(..., metavar="文件或文件夹", help="要校验的报表文件或文件夹（可多个；文件夹会包括其中所有表格）。"),
+    paths: list[Path] = typer.Argument(..., metavar="文件或文件夹", help="要校验的报表文件或文件夹（可多个；文件夹会包括其中所有表格）。"),
     jobs: int = JobsOption,
-    config: Optional[Path] = ConfigOption,
+    config: Path | None = ConfigOption,
     as_json: bool = JsonOption,
 ) -> None:
     """校验报表：找出填错、漏填、前后矛盾的地方，指出工作表和单元格。
@@ -134,8 +133,8 @@ def validate(
       safetyreport validate 开元街道.xlsx
       safetyreport validate samples/2021-09-16 --json
     """
-    from .console import print_validation, progress_bar
     from ..checking.validation import collect_files, validate_paths
+    from .console import print_validation, progress_bar
 
     cfg = _config(config, ledger=False)
     with progress_bar(len(collect_files(paths)[0]), "正在校验", enabled=not as_json) as tick:
@@ -143,7 +142,7 @@ def validate(
     _emit(report, as_json, print_validation, report.exit_code)
 
 
-def _as_of(cfg, text: Optional[str]):
+def _as_of(cfg, text: str | None):
     """--as-of: a time in campaign time (Asia/Shanghai) unless it carries an offset."""
     from ..ledger.intake import campaign_time
     from ..workflow import parse_received
@@ -158,14 +157,14 @@ ERROR_KINDS = {"ConfigError": "config", "FetchError": "fetch", "LedgerError": "l
 
 def _library_errors():
     """Library errors that are the user's to fix: one Chinese line, exit 2."""
+    from ..atomic import OutputError
+    from ..checking.validation import NoFilesError
     from ..config import ConfigError
     from ..ledger.store import LedgerError
+    from ..mail.mailbox import FetchError
     from ..mail.send import MailError
-    from ..atomic import OutputError
     from ..periods import PeriodError
     from ..schema import SchemaError
-    from ..mail.mailbox import FetchError
-    from ..checking.validation import NoFilesError
 
     return (ConfigError, FetchError, LedgerError, MailError, NoFilesError, OutputError, PeriodError, SchemaError)
 
@@ -208,12 +207,12 @@ def _emit(result, as_json: bool, printer, code: int) -> None:
 
 @app.command(cls=ChineseCommand)
 def intake(
-    paths: List[Path] = typer.Argument(..., metavar="文件或文件夹", help="收到的报表文件或文件夹。"),
-    period: Optional[str] = typer.Option(None, "--period", "-p", metavar="周期", help="报送周期（周四截止日），如 2021-09-23 或 第2周。不填则按文件夹名或收到时间确定。"),
-    received_at: Optional[str] = typer.Option(None, "--received-at", metavar="时间", help="收到时间（北京时间），如 \"2021-09-23 10:15\"。不填则用文件的修改时间（只是推测：文件复制后就是复制的时间，据此判定的迟报标为待核实）。"),
+    paths: list[Path] = typer.Argument(..., metavar="文件或文件夹", help="收到的报表文件或文件夹。"),
+    period: str | None = typer.Option(None, "--period", "-p", metavar="周期", help="报送周期（周四截止日），如 2021-09-23 或 第2周。不填则按文件夹名或收到时间确定。"),
+    received_at: str | None = typer.Option(None, "--received-at", metavar="时间", help="收到时间（北京时间），如 \"2021-09-23 10:15\"。不填则用文件的修改时间（只是推测：文件复制后就是复制的时间，据此判定的迟报标为待核实）。"),
     new_ledger: bool = NewLedgerOption,
     jobs: int = JobsOption,
-    config: Optional[Path] = ConfigOption,
+    config: Path | None = ConfigOption,
     as_json: bool = JsonOption,
 ) -> None:
     """登记收到的报表：记入报送台账（safetyreport.db），原件按内容存档，不会重复登记。
@@ -225,9 +224,9 @@ def intake(
       safetyreport intake 开元街道.xlsx --period 2021-09-23 --received-at "2021-09-23 10:15"
       safetyreport intake 收件箱/ --period 第2周
     """
-    from .console import print_intake, progress_bar
     from ..checking.validation import collect_files
     from ..workflow import intake_job
+    from .console import print_intake, progress_bar
 
     cfg = _config(config)
     with progress_bar(len(collect_files(paths)[0]), "正在登记", enabled=not as_json) as tick:
@@ -239,9 +238,9 @@ def intake(
 @app.command(cls=ChineseCommand)
 def fetch(
     dry_run: bool = typer.Option(False, "--dry-run", help="只连接邮箱、数一数新邮件，不取信、不登记、不回执。"),
-    dismiss: Optional[List[int]] = typer.Option(None, "--dismiss", metavar="编号", help="无法处理的邮件已另行处理（如另存为 .eml 后用 intake 登记）：不再提示这封（编号见取信结果，可多次使用）。不连接邮箱。"),
+    dismiss: list[int] | None = typer.Option(None, "--dismiss", metavar="编号", help="无法处理的邮件已另行处理（如另存为 .eml 后用 intake 登记）：不再提示这封（编号见取信结果，可多次使用）。不连接邮箱。"),
     new_ledger: bool = NewLedgerOption,
-    config: Optional[Path] = ConfigOption,
+    config: Path | None = ConfigOption,
     as_json: bool = JsonOption,
 ) -> None:
     """从收件邮箱取报表：新邮件的附件（.xlsx、.xls、zip 压缩包）直接登记，收到时间以邮件到达邮箱的时间为准，
@@ -259,8 +258,8 @@ def fetch(
 
     无法处理的邮件（损坏、结构异常、过大）会记下原因，每次取信都会列出，直到用 --dismiss 确认已处理。
     """
-    from .console import print_dismissed, print_fetch
     from ..workflow import dismiss_job, fetch_job
+    from .console import print_dismissed, print_fetch
 
     cfg = _config(config)
     if dismiss:
@@ -272,13 +271,13 @@ def fetch(
 
 @app.command(cls=ChineseCommand)
 def merge(
-    paths: List[Path] = typer.Argument(None, metavar="文件或文件夹", help="先登记这些文件或文件夹中的新报表（可不填，只用台账中已有的）。"),
-    period: Optional[str] = typer.Option(None, "--period", "-p", metavar="周期", help="汇总哪个周期，如 2021-09-23 或 第2周（默认：台账中最近有报表的周期）。"),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", metavar="文件夹", help="汇总工作簿和报市汇总表保存到哪个文件夹（没有就新建；默认：配置文件旁的 输出/）。"),
-    received_at: Optional[str] = typer.Option(None, "--received-at", metavar="时间", help="新登记文件的收到时间（北京时间），如 \"2021-09-23 10:15\"。不填则用文件的修改时间（迟报将标为待核实）。"),
+    paths: list[Path] = typer.Argument(None, metavar="文件或文件夹", help="先登记这些文件或文件夹中的新报表（可不填，只用台账中已有的）。"),
+    period: str | None = typer.Option(None, "--period", "-p", metavar="周期", help="汇总哪个周期，如 2021-09-23 或 第2周（默认：台账中最近有报表的周期）。"),
+    out: Path | None = typer.Option(None, "--out", "-o", metavar="文件夹", help="汇总工作簿和报市汇总表保存到哪个文件夹（没有就新建；默认：配置文件旁的 输出/）。"),
+    received_at: str | None = typer.Option(None, "--received-at", metavar="时间", help="新登记文件的收到时间（北京时间），如 \"2021-09-23 10:15\"。不填则用文件的修改时间（迟报将标为待核实）。"),
     new_ledger: bool = NewLedgerOption,
     jobs: int = JobsOption,
-    config: Optional[Path] = ConfigOption,
+    config: Path | None = ConfigOption,
     as_json: bool = JsonOption,
 ) -> None:
     """汇总全区数据：每个单位只计最新一份，未报的沿用上期累计数，不重复计算。
@@ -291,9 +290,9 @@ def merge(
       safetyreport merge 收件箱/2021-09-23 --period 2021-09-23
       safetyreport merge --period 第2周 --json
     """
-    from .console import print_merge, progress_bar
     from ..checking.validation import collect_files
     from ..workflow import merge_job
+    from .console import print_merge, progress_bar
 
     cfg = _config(config)
     with progress_bar(len(collect_files(paths or [])[0]), "正在登记", enabled=not as_json) as tick:
@@ -304,9 +303,9 @@ def merge(
 
 @app.command(cls=ChineseCommand)
 def filings(
-    period: Optional[str] = typer.Option(None, "--period", "-p", metavar="周期", help="只看这个周期，如 2021-09-23 或 第2周。"),
-    submitter: Optional[str] = typer.Option(None, "--submitter", "-s", metavar="单位", help="只看这个单位（名称或简称）。"),
-    config: Optional[Path] = ConfigOption,
+    period: str | None = typer.Option(None, "--period", "-p", metavar="周期", help="只看这个周期，如 2021-09-23 或 第2周。"),
+    submitter: str | None = typer.Option(None, "--submitter", "-s", metavar="单位", help="只看这个单位（名称或简称）。"),
+    config: Path | None = ConfigOption,
     as_json: bool = JsonOption,
 ) -> None:
     """查看报送台账：收到了哪些文件、何时收到（时间从哪里来）、是否计入、被替代还是已撤回、有几个错误和提醒。
@@ -318,8 +317,8 @@ def filings(
       safetyreport filings --period 2021-09-23
       safetyreport filings --submitter 开元街道 --json
     """
-    from .console import print_filings
     from ..workflow import filings_job
+    from .console import print_filings
 
     cfg = _config(config)
     report = _guarded(filings_job, cfg, period, submitter)
@@ -331,7 +330,7 @@ def withdraw(
     filing_id: int = typer.Argument(..., metavar="编号", help="报表编号（见 safetyreport filings）。"),
     reason: str = typer.Option("", "--reason", "-r", metavar="原因", help="为什么撤回，如“登记错了周期”。记入台账。"),
     undo: bool = typer.Option(False, "--undo", help="恢复一份撤回的报表，让它重新计入。"),
-    config: Optional[Path] = ConfigOption,
+    config: Path | None = ConfigOption,
     as_json: bool = JsonOption,
 ) -> None:
     """撤回登记错了的报表：它不再计入汇总和报送情况，但文件、数字和记录都保留，可用 --undo 恢复。
@@ -343,8 +342,8 @@ def withdraw(
       safetyreport withdraw 12 --reason "登记错了周期，应为第3周"
       safetyreport withdraw 12 --undo
     """
-    from .console import print_withdraw
     from ..workflow import withdraw_job
+    from .console import print_withdraw
 
     cfg = _config(config)
     outcome = _guarded(withdraw_job, cfg, filing_id, reason, undo)
@@ -354,10 +353,10 @@ def withdraw(
 @app.command(cls=ChineseCommand)
 def export(
     fmt: str = typer.Option("xlsx", "--format", "-f", metavar="格式", help="xlsx（默认）、csv（UTF-8 带 BOM，Excel 可直接打开）或 parquet（需安装 pyarrow）。"),
-    period: Optional[List[str]] = typer.Option(None, "--period", "-p", metavar="周期", help="只导出这些周期（可多次使用）；默认全部。"),
-    columns: Optional[str] = typer.Option(None, "--columns", metavar="栏目", help="宽表用哪些附件3 栏目，逗号分隔的栏目键，如 found_total,fixed_total。"),
-    out: Optional[Path] = OutOption,
-    config: Optional[Path] = ConfigOption,
+    period: list[str] | None = typer.Option(None, "--period", "-p", metavar="周期", help="只导出这些周期（可多次使用）；默认全部。"),
+    columns: str | None = typer.Option(None, "--columns", metavar="栏目", help="宽表用哪些附件3 栏目，逗号分隔的栏目键，如 found_total,fixed_total。"),
+    out: Path | None = OutOption,
+    config: Path | None = ConfigOption,
     as_json: bool = JsonOption,
 ) -> None:
     """导出台账数据供分析：明细表（每个数一行：周期、单位、报表、栏目、累计/当周、数值、来源文件、是否计入）和宽表（单位 × 周期）。
@@ -369,8 +368,8 @@ def export(
       safetyreport export
       safetyreport export --format csv --columns found_total,fixed_total --out 分析
     """
-    from .console import print_export
     from ..outputs.export import export_job
+    from .console import print_export
 
     cfg = _config(config)
     chosen = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
@@ -383,7 +382,7 @@ def check(
     mail_sent: bool = typer.Option(False, "--mail-sent", help="中断时未能确认的邮件已核实发出：记为已发送，不再重发。"),
     mail_resend: bool = typer.Option(False, "--mail-resend", help="中断时未能确认的邮件核实没有发出：下次运行时重发。"),
     rewrite_records: bool = typer.Option(False, "--rewrite-records", help="原件旁的记录与台账不符时，按台账重写记录。"),
-    config: Optional[Path] = ConfigOption,
+    config: Path | None = ConfigOption,
     as_json: bool = JsonOption,
 ) -> None:
     """核对台账和存档：台账文件完好（SQLite 完整性检查），每份登记过的报表原件都在 archive/ 中且与登记时一致
@@ -398,8 +397,8 @@ def check(
       safetyreport check
       safetyreport check --mail-resend
     """
-    from .console import print_check
     from ..workflow import check_job
+    from .console import print_check
 
     if mail_sent and mail_resend:
         _fail("--mail-sent 和 --mail-resend 只能选一个。")
@@ -410,8 +409,8 @@ def check(
 
 @app.command(cls=ChineseCommand)
 def restore(
-    backup: Optional[str] = typer.Argument(None, metavar="备份", help="要恢复的备份：列表中的序号（1 为最新）或文件名。不填则只列出备份。"),
-    config: Optional[Path] = ConfigOption,
+    backup: str | None = typer.Argument(None, metavar="备份", help="要恢复的备份：列表中的序号（1 为最新）或文件名。不填则只列出备份。"),
+    config: Path | None = ConfigOption,
     as_json: bool = JsonOption,
 ) -> None:
     """从备份恢复报送台账。每次改动台账前都会在 备份/ 中自动留一份（保留份数见配置 [ledger] keep_backups）。
@@ -423,8 +422,8 @@ def restore(
       safetyreport restore          列出备份
       safetyreport restore 1        恢复最新的备份
     """
-    from .console import print_restore
     from ..workflow import restore_job
+    from .console import print_restore
 
     cfg = _config(config)
     outcome = _guarded(restore_job, cfg, backup)
@@ -433,7 +432,7 @@ def restore(
 
 @app.command(cls=ChineseCommand)
 def rebuild(
-    config: Optional[Path] = ConfigOption,
+    config: Path | None = ConfigOption,
     as_json: bool = JsonOption,
 ) -> None:
     """台账丢失又没有备份时，只用 archive/ 中的原件重建台账：每份报表按当时登记的单位、周期、收到时间重新登记，
@@ -445,8 +444,8 @@ def rebuild(
     示例：
       safetyreport rebuild
     """
-    from .console import print_rebuild
     from ..workflow import rebuild_job
+    from .console import print_rebuild
 
     cfg = _config(config)
     outcome = _guarded(rebuild_job, cfg)
@@ -458,7 +457,7 @@ def decide(
     duplicate_id: str = typer.Argument(..., metavar="编号", help="疑似重复的编号（见 merge 的问题清单；写前几位即可）。"),
     verdict: str = typer.Argument(..., metavar="same|different", help="same：是同一个，只计一次；different：不是同一个，分别计。"),
     note: str = typer.Option("", "--note", metavar="说明", help="核实说明。"),
-    config: Optional[Path] = ConfigOption,
+    config: Path | None = ConfigOption,
     as_json: bool = JsonOption,
 ) -> None:
     """核实疑似重复：两个单位报了同一个重大隐患或同一家企业时，由信息宣传组确认。
@@ -470,8 +469,8 @@ def decide(
       safetyreport decide 3fa2c1d0 same --note "同一处护栏，由文旅局牵头整改"
       safetyreport decide 3fa2 different
     """
-    from .console import print_decide
     from ..workflow import decide_job
+    from .console import print_decide
 
     cfg = _config(config)
     outcome = _guarded(decide_job, cfg, duplicate_id, verdict, note)
@@ -480,13 +479,13 @@ def decide(
 
 @app.command(cls=ChineseCommand)
 def status(
-    period: Optional[str] = typer.Option(None, "--period", "-p", metavar="周期", help="哪个周期，如 2021-09-23、第2周、2021-09（月报）、final（总结）。默认：截止时间最近已过的一周。"),
+    period: str | None = typer.Option(None, "--period", "-p", metavar="周期", help="哪个周期，如 2021-09-23、第2周、2021-09（月报）、final（总结）。默认：截止时间最近已过的一周。"),
     campaign: bool = typer.Option(False, "--campaign", help="改为统计整个专项整治至今每个单位迟报、错报、漏报的次数。"),
     email: bool = typer.Option(False, "--email", help="把迟报、错报、漏报名单发给综合协调组（每条只发一次）。"),
     notify_submitters: bool = typer.Option(False, "--notify-submitters", help="同时给每个迟报、错报、漏报的单位发通知（与 --email 一起用）。"),
     dry_run: bool = typer.Option(False, "--dry-run", help="只显示将要发出的邮件，不真正发送。"),
-    as_of: Optional[str] = typer.Option(None, "--as-of", metavar="时间", help="按这个时间（北京时间）计算，如 \"2021-09-23 12:05\"；默认为现在。"),
-    config: Optional[Path] = ConfigOption,
+    as_of: str | None = typer.Option(None, "--as-of", metavar="时间", help="按这个时间（北京时间）计算，如 \"2021-09-23 12:05\"；默认为现在。"),
+    config: Path | None = ConfigOption,
     as_json: bool = JsonOption,
 ) -> None:
     """报送情况：每个单位按时、迟报、错报还是漏报，以及报送率和按时报送率。
@@ -500,8 +499,8 @@ def status(
       safetyreport status --email --notify-submitters      （每周四 12:05 由定时任务运行）
       safetyreport status --campaign --json
     """
-    from .console import print_status
     from ..workflow import status_job
+    from .console import print_status
 
     cfg = _config(config)
     outcome = _guarded(lambda: status_job(cfg, period, campaign, email, notify_submitters, dry_run,
@@ -511,10 +510,10 @@ def status(
 
 @app.command(cls=ChineseCommand)
 def board(
-    period: Optional[str] = typer.Option(None, "--period", "-p", metavar="周期", help="显示到哪一周，如 2021-09-30 或 第3周。默认：到正在报送的一周（已截止的各周加上尚未截止的这一周）。"),
-    as_of: Optional[str] = typer.Option(None, "--as-of", metavar="时间", help="按这个时间（北京时间）判断是否已截止，如 \"2021-09-30 12:05\"；默认为现在。"),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", metavar="文件夹", help="保存到哪个文件夹（没有就新建；默认：配置文件旁的 输出/）。"),
-    config: Optional[Path] = ConfigOption,
+    period: str | None = typer.Option(None, "--period", "-p", metavar="周期", help="显示到哪一周，如 2021-09-30 或 第3周。默认：到正在报送的一周（已截止的各周加上尚未截止的这一周）。"),
+    as_of: str | None = typer.Option(None, "--as-of", metavar="时间", help="按这个时间（北京时间）判断是否已截止，如 \"2021-09-30 12:05\"；默认为现在。"),
+    out: Path | None = typer.Option(None, "--out", "-o", metavar="文件夹", help="保存到哪个文件夹（没有就新建；默认：配置文件旁的 输出/）。"),
+    config: Path | None = ConfigOption,
     as_json: bool = JsonOption,
 ) -> None:
     """报送看板：生成一个网页文件（输出/报送看板.html），双击即可打开，不需要网络，可按 A4 横向打印。
@@ -529,8 +528,8 @@ def board(
       safetyreport board
       safetyreport board --period 2021-09-30 --as-of "2021-09-30 12:05"
     """
-    from .console import print_board
     from ..workflow import board_job
+    from .console import print_board
 
     cfg = _config(config)
     outcome = _guarded(lambda: board_job(cfg, period, out, _as_of(cfg, as_of)))
@@ -539,10 +538,10 @@ def board(
 
 @app.command(cls=ChineseCommand)
 def remind(
-    period: Optional[str] = typer.Option(None, "--period", "-p", metavar="周期", help="催报哪个周期（默认：下一个截止时间）。"),
+    period: str | None = typer.Option(None, "--period", "-p", metavar="周期", help="催报哪个周期（默认：下一个截止时间）。"),
     dry_run: bool = typer.Option(False, "--dry-run", help="只显示将要发出的邮件，不真正发送。"),
-    as_of: Optional[str] = typer.Option(None, "--as-of", metavar="时间", help="按这个时间（北京时间）计算；默认为现在。"),
-    config: Optional[Path] = ConfigOption,
+    as_of: str | None = typer.Option(None, "--as-of", metavar="时间", help="按这个时间（北京时间）计算；默认为现在。"),
+    config: Path | None = ConfigOption,
     as_json: bool = JsonOption,
 ) -> None:
     """催报：截止前提醒还没有报送（或缺表）的单位。同一天同一周期只提醒一次。
@@ -554,8 +553,8 @@ def remind(
       safetyreport remind --dry-run
       safetyreport remind --period 2021-09-23
     """
-    from .console import print_reminders
     from ..workflow import remind_job
+    from .console import print_reminders
 
     cfg = _config(config)
     outcome = _guarded(lambda: remind_job(cfg, period, dry_run, _as_of(cfg, as_of)))
@@ -565,10 +564,10 @@ def remind(
 @app.command(cls=ChineseCommand)
 def forms(
     period: str = typer.Option(..., "--period", "-p", metavar="周期", help="报送周期，如 2021-09-23 或 第2周。"),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", metavar="文件夹", help="保存到哪个文件夹（没有就新建；默认：配置文件旁的 空白报表/）。"),
-    submitter: Optional[List[str]] = typer.Option(None, "--submitter", "-s", metavar="单位", help="只为这个单位生成（可多次使用）；默认为名单上所有单位。"),
+    out: Path | None = typer.Option(None, "--out", "-o", metavar="文件夹", help="保存到哪个文件夹（没有就新建；默认：配置文件旁的 空白报表/）。"),
+    submitter: list[str] | None = typer.Option(None, "--submitter", "-s", metavar="单位", help="只为这个单位生成（可多次使用）；默认为名单上所有单位。"),
     no_previous: bool = typer.Option(False, "--no-previous", help="不在附件3 下方显示上期累计数（参考）。"),
-    config: Optional[Path] = ConfigOption,
+    config: Path | None = ConfigOption,
     as_json: bool = JsonOption,
 ) -> None:
     """生成下发给各单位的空白报表：附件3–6 和工作情况表，已填好单位名称和周期。
@@ -581,8 +580,8 @@ def forms(
       safetyreport forms --period 2021-09-23
       safetyreport forms --period 第2周 --submitter 开元街道 --out 下发
     """
-    from .console import print_forms
     from ..workflow import forms_job
+    from .console import print_forms
 
     cfg = _config(config)
     outcome = _guarded(forms_job, cfg, period, out, submitter, with_previous=not no_previous)
@@ -592,7 +591,7 @@ def forms(
 @app.command(cls=ChineseCommand)
 def demo(
     folder: Path = typer.Argument(Path("safetyreport-demo"), metavar="文件夹", help="演示用的活动文件夹（默认：./safetyreport-demo）。"),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", metavar="文件夹", help="汇总工作簿和简报保存到哪个文件夹（默认：演示文件夹中的 输出/）。"),
+    out: Path | None = typer.Option(None, "--out", "-o", metavar="文件夹", help="汇总工作簿和简报保存到哪个文件夹（默认：演示文件夹中的 输出/）。"),
     as_json: bool = JsonOption,
 ) -> None:
     """用随附样例演示一个完整的周四：生成配置、登记三周的报表、汇总最后一周、统计报送情况、生成工作简报。
@@ -601,8 +600,8 @@ def demo(
     示例：
       safetyreport demo            然后打开 safetyreport-demo/输出/ 中的汇总工作簿
     """
-    from .console import print_demo
     from ..workflow import demo_job
+    from .console import print_demo
 
     outcome = _guarded(demo_job, folder, out=out)
     _emit(outcome, as_json, print_demo, 0)
@@ -618,9 +617,9 @@ app.add_typer(report_app, name="report")
 FormatOption = typer.Option("md,html,docx", "--format", "-f", metavar="格式", help="输出哪些格式，逗号分隔：md、html、docx。")
 
 
-def _report(kind: str, period: Optional[str], out: Optional[Path], fmt: str, config, as_json: bool) -> None:
-    from .console import print_report
+def _report(kind: str, period: str | None, out: Path | None, fmt: str, config, as_json: bool) -> None:
     from ..workflow import REPORT_FORMATS, report_job
+    from .console import print_report
 
     formats = tuple(x.strip() for x in fmt.split(",") if x.strip())
     bad = [x for x in formats if x not in REPORT_FORMATS]
@@ -633,10 +632,10 @@ def _report(kind: str, period: Optional[str], out: Optional[Path], fmt: str, con
 
 @report_app.command("weekly", cls=ChineseCommand)
 def report_weekly(
-    period: Optional[str] = typer.Option(None, "--period", "-p", metavar="周期", help="哪一周，如 2021-09-30 或 第3周（默认：台账中最近有报表的一周）。"),
-    out: Optional[Path] = OutOption,
+    period: str | None = typer.Option(None, "--period", "-p", metavar="周期", help="哪一周，如 2021-09-30 或 第3周（默认：台账中最近有报表的一周）。"),
+    out: Path | None = OutOption,
     fmt: str = FormatOption,
-    config: Optional[Path] = ConfigOption,
+    config: Path | None = ConfigOption,
     as_json: bool = JsonOption,
 ) -> None:
     """工作简报（第N期，从第一周起编号）：总体情况、各单位情况、重大隐患、报送情况、工作动态等。
@@ -651,10 +650,10 @@ def report_weekly(
 
 @report_app.command("monthly", cls=ChineseCommand)
 def report_monthly(
-    month: Optional[str] = typer.Option(None, "--month", "-m", metavar="月份", help="哪个月，如 2021-10（默认：最近有报表的月份）。"),
-    out: Optional[Path] = OutOption,
+    month: str | None = typer.Option(None, "--month", "-m", metavar="月份", help="哪个月，如 2021-10（默认：最近有报表的月份）。"),
+    out: Path | None = OutOption,
     fmt: str = FormatOption,
-    config: Optional[Path] = ConfigOption,
+    config: Path | None = ConfigOption,
     as_json: bool = JsonOption,
 ) -> None:
     """月度进展（每月2日前报）：月末累计与上月末之差，并与各周当周数之和核对，不一致时说明原因。
@@ -668,9 +667,9 @@ def report_monthly(
 
 @report_app.command("summary", cls=ChineseCommand)
 def report_summary(
-    out: Optional[Path] = OutOption,
+    out: Path | None = OutOption,
     fmt: str = FormatOption,
-    config: Optional[Path] = ConfigOption,
+    config: Path | None = ConfigOption,
     as_json: bool = JsonOption,
 ) -> None:
     """专项整治总结（11月20日前报）：总体情况、周趋势、各单位整改率排名、重大隐患销号、执法、报送记录、经验做法。
@@ -692,7 +691,7 @@ def main() -> None:
     except KeyboardInterrupt:
         sys.stderr.write("已中断。\n")
         sys.exit(130)
-    except Exception as e:  # noqa: BLE001 — the clerk must never see a traceback
+    except Exception as e:
         if os.environ.get("SAFETYREPORT_DEBUG"):
             raise
         text = f"程序内部错误：{type(e).__name__}: {e}\n请把这条信息和所用文件发给维护人员。"

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any
 
 from ..findings import tally
 from ..values import neutral
 
 if TYPE_CHECKING:  # rich is imported only when something is printed for people, never under --json
-    from ..checking.validation import ValidationReport
     from rich.console import Console
     from rich.table import Table
 
+    from ..checking.validation import ValidationReport
     from ..ledger.intake import IntakeReport
     from ..mail.send import MailOutcome
     from ..workflow import MergeOutcome, StatusOutcome
@@ -255,7 +256,7 @@ def print_init(outcome, console: Console) -> None:
     console.print("请把配置文件中各单位的电子邮箱改为真实地址，然后在这个文件夹中运行其他命令。")
 
 
-def print_intake(report: "IntakeReport", console: Console) -> None:
+def print_intake(report: IntakeReport, console: Console) -> None:
     table = new_table("文件", "单位", "周期", "收到时间", "结果")
     for t in report.taken:
         f = t.filing
@@ -299,7 +300,7 @@ HEADLINE = [("found_total", "排查发现隐患"), ("fixed_total", "已整改隐
             ("fined_count", "罚款企业"), ("fine_amount", "罚款（万元）")]
 
 
-def print_merge(outcome: "MergeOutcome", console: Console) -> None:
+def print_merge(outcome: MergeOutcome, console: Console) -> None:
     r = outcome.result
     if outcome.intake:
         new = sum(t.new for t in outcome.intake.taken)
@@ -339,7 +340,7 @@ def print_merge(outcome: "MergeOutcome", console: Console) -> None:
 STATUS_STYLE = {"按时": "green", "迟报": "yellow", "迟报（待核实）": "yellow", "错报": "red", "漏报": "bold red"}
 
 
-def print_status(outcome: "StatusOutcome", console: Console) -> None:
+def print_status(outcome: StatusOutcome, console: Console) -> None:
     if outcome.record is not None:
         rec = outcome.record
         console.print(f"[bold]专项整治至今 {len(rec.periods)} 个周期的报送情况[/]")
@@ -370,7 +371,7 @@ def print_status(outcome: "StatusOutcome", console: Console) -> None:
         print_mail(outcome.mail, console)
 
 
-def print_mail(mail: "MailOutcome", console: Console) -> None:
+def print_mail(mail: MailOutcome, console: Console) -> None:
     for m in mail.planned:
         console.print(f"[cyan]（演练，未发送）[/] 收件人：{e(', '.join(m.to))}\n主题：{e(m.subject)}\n"
                       f"{e(m.text, keep_newlines=True)}\n")
@@ -389,7 +390,7 @@ def print_mail(mail: "MailOutcome", console: Console) -> None:
         console.print("没有需要发送的邮件。")
 
 
-def print_reminders(outcome: "StatusOutcome", console: Console) -> None:
+def print_reminders(outcome: StatusOutcome, console: Console) -> None:
     console.print(e(outcome.report.summary))
     print_mail(outcome.mail, console)
 

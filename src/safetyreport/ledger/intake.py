@@ -6,19 +6,19 @@ One transaction per run: a crash or Ctrl-C leaves the ledger as it was before th
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
 
+from ..checking.rules import check_form, check_submission, check_submitter
+from ..checking.validation import Skipped, require_files
 from ..config import Config, Submitter
 from ..findings import Finding, finding
-from .store import Filing, Ledger
+from ..model import FileRead, Submission
 from ..periods import Period, period_for, period_from_name, period_of_date, weekly_periods, zone
 from ..reading.reader import file_sha256, read_file
-from ..model import FileRead, Submission
-from ..checking.rules import check_form, check_submission, check_submitter
 from ..schema import SchemaSet
-from ..checking.validation import Skipped, require_files
+from .store import Filing, Ledger
 
 
 @dataclass

@@ -16,15 +16,23 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..checking.identity import (
+    HAZARD_SIMILARITY,
+    hazard_similarity,
+    norm_hazard,
+    norm_name,
+    norm_place,
+    pair_up,
+    place_groups,
+)
+from ..checking.rules import check_submission
 from ..config import Config, Submitter
 from ..findings import Finding, finding
-from ..checking.identity import HAZARD_SIMILARITY, hazard_similarity, norm_hazard, norm_name, norm_place, pair_up, place_groups
-from .store import Filing, Ledger
 from ..model import FormData, Submission
 from ..periods import Period, weekly_periods
-from ..checking.rules import check_submission
 from ..schema import SchemaSet
 from ..values import fmt_num
+from .store import Filing, Ledger
 
 TABLE_FORM = "a3"  # the form whose rows are summed into district totals
 OUTLIER_WINDOW = 6  # weeks of a submitter's own history the outlier check looks at

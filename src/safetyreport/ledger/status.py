@@ -24,9 +24,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from ..config import Config, Submitter
-from .store import Filing, Ledger, receipt_source_label, receipt_source_trusted
 from ..periods import Period, all_periods, now
 from ..schema import SchemaSet
+from .store import Filing, Ledger, receipt_source_label, receipt_source_trusted
 
 UNVERIFIED_LATE = "迟报（待核实）"
 

@@ -14,10 +14,10 @@ import json
 import shutil
 import sqlite3
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from ..findings import Finding, tally
 from ..model import FileRead, FormData, form_from_dict, form_to_dict
@@ -311,7 +311,7 @@ class Ledger:
             raise LedgerError(f"无法在 {folder} 建立报送台账：{os_reason(e)}") from None
 
     @classmethod
-    def of(cls, cfg, create: bool = False, changes: bool = False) -> "Ledger":
+    def of(cls, cfg, create: bool = False, changes: bool = False) -> Ledger:
         """The ledger of a campaign's configuration (beside safetyreport.toml), with its settings;
         when it cannot be opened, the message also says which configuration was used. `changes`:
         the command is about to change it — a backup is made first."""
@@ -404,7 +404,7 @@ class Ledger:
         self._sync_copies()  # an original put back outside a transaction (repair)
         self.db.close()
 
-    def __enter__(self) -> "Ledger":
+    def __enter__(self) -> Ledger:
         return self
 
     def __exit__(self, *exc) -> None:

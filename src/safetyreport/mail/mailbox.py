@@ -26,13 +26,13 @@ from pathlib import Path
 
 from ..config import Config, Submitter
 from ..findings import tally
-from ..reading.grid import MAX_RATIO, MAX_UNPACKED, SPREADSHEET_SUFFIXES, WPS_SUFFIXES
 from ..ledger.intake import Sender, Taken, campaign_time, take_in
 from ..ledger.store import Ledger, receipt_source_label
-from .send import Outgoing, _html_page
 from ..periods import Period, period_for
+from ..reading.grid import MAX_RATIO, MAX_UNPACKED, SPREADSHEET_SUFFIXES, WPS_SUFFIXES
 from ..schema import SchemaSet
 from ..values import neutral
+from .send import Outgoing, _html_page
 
 MAIL_DROP = "收件"  # beside the configuration: each mail's attachments, as received
 TAKEN_FORMS = SPREADSHEET_SUFFIXES | WPS_SUFFIXES
@@ -254,7 +254,7 @@ def describe(raw: bytes) -> tuple[str, str, str]:
     try:
         msg = parse(raw)
         return message_id(msg, raw), sender_of(msg), " ".join(_header_text(msg.get("Subject", "")).split())
-    except Exception:  # noqa: BLE001 — describing a broken mail must not break again
+    except Exception:
         return f"<sha256-{hashlib.sha256(raw).hexdigest()}@safetyreport>", "", "（无法解析的邮件）"
 
 
@@ -574,7 +574,7 @@ def fetch(cfg: Config, ledger: Ledger, schemas: SchemaSet, dry_run: bool = False
                     from ..atomic import os_reason
 
                     raise FetchError(f"无法保存收到的附件（{os_reason(e)}）。本封邮件未取，下次运行会再取。") from None
-                except Exception as e:  # noqa: BLE001 — one mail must never stop the others
+                except Exception as e:
                     note_failed(ledger, (mailbox, uidvalidity, uid), raw, arrival, problem_of(e))
                     continue
                 if taken is not None:
@@ -646,7 +646,7 @@ def take_eml(cfg: Config, ledger: Ledger, schemas: SchemaSet, paths: list[Path],
             taken = take_message(cfg, ledger, schemas, raw, None, ("eml", 0, uid), period=period)
         except OSError:
             raise
-        except Exception as e:  # noqa: BLE001 — one broken mail never stops the others
+        except Exception as e:
             note_failed(ledger, ("eml", 0, uid), raw, None, problem_of(e))
             failed.append((path, problem_of(e)))
             continue

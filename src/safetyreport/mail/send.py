@@ -20,8 +20,8 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 from ..config import Config
-from ..ledger.store import Ledger
 from ..ledger.status import UNVERIFIED_LATE, StatusReport
+from ..ledger.store import Ledger
 from ..values import neutral
 
 

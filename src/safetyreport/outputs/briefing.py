@@ -14,8 +14,8 @@ from typing import Any
 
 from ..checking.identity import norm_name, pair_up
 from ..ledger.merge import PeriodResult
-from ..periods import Period
 from ..ledger.status import UNVERIFIED_LATE, CampaignRecord, StatusReport, human_delta
+from ..periods import Period
 from ..values import fmt_num
 
 # 隐患 have two sources on 附件3: each unit's own 排查 and the 联席会议成员部门监督检查 (member

@@ -60,7 +60,7 @@ def long_records(cfg: Config, ledger: Ledger, schemas: SchemaSet, periods: set[s
     return out
 
 
-def long_frame(records: list[dict]) -> "pd.DataFrame":
+def long_frame(records: list[dict]) -> pd.DataFrame:
     import pandas as pd
 
     frame = pd.DataFrame.from_records(records, columns=LONG_COLUMNS)
@@ -69,8 +69,8 @@ def long_frame(records: list[dict]) -> "pd.DataFrame":
     return frame
 
 
-def wide_frame(long: "pd.DataFrame", column: str, row: str = "cumulative",
-               order: list[str] | None = None) -> "pd.DataFrame":
+def wide_frame(long: pd.DataFrame, column: str, row: str = "cumulative",
+               order: list[str] | None = None) -> pd.DataFrame:
     """Submitter × period for one column of 附件3 (the counted value), in roster order."""
     import pandas as pd
 
@@ -88,7 +88,7 @@ def wide_frame(long: "pd.DataFrame", column: str, row: str = "cumulative",
     return wide
 
 
-def safe_text(frame: "pd.DataFrame", csv: bool) -> "pd.DataFrame":
+def safe_text(frame: pd.DataFrame, csv: bool) -> pd.DataFrame:
     """Every text value (and the index, where units' names stand) through `values.sheet_text`."""
     from pandas.api.types import is_object_dtype, is_string_dtype
 
@@ -109,7 +109,7 @@ def safe_text(frame: "pd.DataFrame", csv: bool) -> "pd.DataFrame":
     return out
 
 
-def frames_to_xlsx(tables: dict[str, tuple["pd.DataFrame", bool]]) -> bytes:
+def frames_to_xlsx(tables: dict[str, tuple[pd.DataFrame, bool]]) -> bytes:
     """Each table a sheet of our one xlsx writer: text always written as text, never a formula."""
     import math
 

@@ -41,7 +41,7 @@ class SheetLayout:
         if (r1, c1) != (r2, c2):
             self.merges.append((r1, c1, r2, c2))
 
-    def shifted(self, dr: int, dc: int) -> "SheetLayout":
+    def shifted(self, dr: int, dc: int) -> SheetLayout:
         """The same form placed lower / further right (as clerks do with extra title rows)."""
         s = SheetLayout(self.name, ncols=self.ncols + dc, footer_row=self.footer_row + dr)
         s.cells = {(r + dr, c + dc): v for (r, c), v in self.cells.items()}

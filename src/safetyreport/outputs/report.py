@@ -15,12 +15,12 @@ import base64
 import html
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
-from .briefing import Briefing
 from ..values import neutral
+from .briefing import Briefing
 
 CHART = re.compile(r"^!\[(?P<alt>[^\]]*)\]\(chart:(?P<name>[a-z_]+)\)$")
 CAPTION = re.compile(r"^表\d+[\s　]")
@@ -171,7 +171,7 @@ def to_markdown(briefing: Briefing, markdown: str, charts: dict[str, bytes], ste
     """The Markdown with the masthead lines the other formats print, and each chart as a PNG
     file beside it, linked by its file name (never a dangling link)."""
     files = chart_files(stem, markdown)
-    title, _, rest = markdown.partition("\n")
+    _title, _, rest = markdown.partition("\n")  # the masthead lines below replace the template's title
     head = (f"{md_text(briefing.campaign)}\n\n# {md_text(briefing.masthead)}\n\n{md_text(briefing.issue)}\n\n"
             f"{md_text(briefing.office)}　{md_text(briefing.date)}\n")
     body = rest
@@ -182,7 +182,7 @@ def to_markdown(briefing: Briefing, markdown: str, charts: dict[str, bytes], ste
                           flags=re.M)
         else:  # no chart drawn (no data): no link to nothing
             body = re.sub(rf"^!\[[^\]]*\]\(chart:{name}\)\n?", "", body, flags=re.M)
-    out = {f"{stem}.md": f"{head}{body}".encode("utf-8")}
+    out = {f"{stem}.md": f"{head}{body}".encode()}
     out.update({files[name]: data for name, data in charts.items() if name in files})
     return out
 

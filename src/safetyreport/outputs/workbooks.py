@@ -14,11 +14,11 @@ from typing import Any
 
 from ..atomic import write_bytes_atomic
 from ..config import Config
-from .layout import SheetLayout, footer_text, layout_form
 from ..ledger.merge import TABLE_FORM, PeriodResult
 from ..reading.reader import MARKER_SHEET
 from ..schema import SchemaSet
 from ..values import fmt_num, neutral
+from .layout import SheetLayout, footer_text, layout_form
 
 ERROR_FILL = "FFC7CE"
 EXCEL_TEXT_LIMIT = 32767
@@ -348,7 +348,7 @@ def _sheet_a4(ws, result: PeriodResult, schemas: SchemaSet) -> None:
                       and d.name.split("：")[0] == str(item.values.get("place"))), None)
             if d and d.verdict is None:
                 mark = f"疑似与{d.second if d.first == item.submitter else d.first}重复（{d.id}），待核实"
-        for i, v in enumerate(values + [mark], start=1):
+        for i, v in enumerate([*values, mark], start=1):
             ws.put(r, i, v, "sr-wrap")
         _mark_list_row(ws, r, item, [c.key for c in cols], result, 3)
         r += 1

@@ -16,11 +16,12 @@ from __future__ import annotations
 import gc
 import os
 from collections import deque
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 from ..config import Roster
 from ..findings import Finding, finding
@@ -227,7 +228,7 @@ def _outcome(child, receive) -> tuple | None:
 def _child(task: Callable[[], Any], send) -> None:
     try:
         result = ("ok", task())
-    except BaseException:  # noqa: BLE001 — reported by running the task again in the parent
+    except BaseException:
         result = ("failed", None)
     try:
         send.send(result)

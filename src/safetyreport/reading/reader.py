@@ -15,10 +15,10 @@ from pathlib import Path
 
 from ..config import Roster
 from ..findings import ERROR, WARNING, Finding, finding
-from .grid import MAX_COLS, MAX_ROWS, ReadError, Sheet, a1, read_grid, require_regular
 from ..model import Cell, FileRead, Footer, FormData
 from ..schema import NUMERIC_TYPES, Column, Schema, SchemaSet, evaluate, norm_label, strip_unit
 from ..values import cell_text, norm_word, parse_date, parse_number, plain_text, split_names
+from .grid import MAX_COLS, MAX_ROWS, ReadError, Sheet, a1, read_grid, require_regular
 
 FOOTER_WORDS = ("审核人", "填报人", "联系电话")
 MARKER_SHEET = "_safetyreport"  # the hidden sheet of a blank form made by `safetyreport forms`
@@ -386,7 +386,7 @@ class Vocabulary:
     none: frozenset
 
     @staticmethod
-    def of(schema: Schema) -> "Vocabulary":
+    def of(schema: Schema) -> Vocabulary:
         return Vocabulary(tuple(schema.statuses), schema.zero_set, schema.none_set)
 
 
