@@ -31,7 +31,7 @@ _TEMP = re.compile(r"^\.(?P<name>.+?)(?:\.[a-z0-9_]{8})?\.tmp$")
 
 def os_reason(e: OSError) -> str:
     """Why a file could not be read or written, in Chinese where the cause is a common one."""
-    return _REASONS.get(e.errno, e.strerror or str(e))
+    return _REASONS.get(e.errno or 0, e.strerror or str(e))
 
 
 def os_error_text(e: OSError) -> str:

@@ -120,7 +120,7 @@ class Column(_Model):
 
     def label_norms(self) -> list[tuple[str, ...]]:
         """Normalised label path; the last step may be any of label/aliases."""
-        steps = [(norm_label(x),) for x in self.label]
+        steps: list[tuple[str, ...]] = [(norm_label(x),) for x in self.label]
         steps[-1] = tuple(norm_label(x) for x in [self.label[-1], *self.aliases])
         return steps
 

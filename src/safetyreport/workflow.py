@@ -348,12 +348,21 @@ def restore_job(cfg: Config, which: str | None) -> RestoreOutcome:
     """List the backups (newest first, each checked), or bring one back: by its number in that
     list or its file name. A damaged backup is never restored. The ledger being replaced is kept
     first: a sound one as a backup, a damaged one set aside as 备份/损坏-….db (never rotated out)."""
-    from .ledger.store import BACKUP_NAME, LEDGER_NAME, LedgerError, backups, copy_database, inspect_database
+    from .ledger.store import (
+        BACKUP_NAME,
+        LEDGER_NAME,
+        BackupInfo,
+        LedgerError,
+        backups,
+        copy_database,
+        inspect_database,
+    )
 
     found = backups(cfg.folder)
     listing = [b.to_dict() for b in found]
     if which is None:
         return RestoreOutcome(listing)
+    chosen: BackupInfo | None
     if which.isdigit() and 1 <= int(which) <= len(found):
         chosen = found[int(which) - 1]
     else:
@@ -561,10 +570,12 @@ class StatusOutcome:
     def exit_code(self) -> int:
         if self.mail is not None and self.mail.error:
             return 2  # the table stands; the mail did not go
-        return (self.report or self.record).exit_code
+        if self.report is not None:
+            return self.report.exit_code
+        return self.record.exit_code if self.record is not None else 0
 
     def to_dict(self) -> dict:
-        data = self.report.to_dict() if self.report else {"campaign": self.record.to_dict()}
+        data = self.report.to_dict() if self.report else {"campaign": self.record.to_dict() if self.record else None}
         if self.mail is not None:
             data["mail"] = self.mail.to_dict()
         return data

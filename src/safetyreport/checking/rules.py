@@ -106,7 +106,7 @@ def _check_footer(form: FormData, emit, want_date: bool) -> None:
         emit("invalid-phone", ft.phone.ref, text=ft.phone.text)
     if ft.date is None and want_date:
         typed = ft.date_cell.text if ft.date_cell else ""
-        if typed and looks_like_date_attempt(typed):
+        if typed and ft.date_cell and looks_like_date_attempt(typed):
             emit("invalid-date", ft.date_cell.ref, text=typed)
         else:
             emit("missing-date", ft.date_cell.ref if ft.date_cell else ref)
@@ -166,7 +166,7 @@ def _apply_table_rule(rule, form: FormData, schema: Schema, out: list[Finding]) 
             parts = [_num(form, row, p)[0] for p in rule.parts]
             if total is None or any(p is None for p in parts):
                 continue
-            expected = sum(parts)
+            expected = sum(p for p in parts if p is not None)
             if abs(total - expected) > 1e-6:
                 parts_text = " + ".join(f"{name(k)} {fmt_num(v)}" for k, v in zip(rule.parts, parts))
                 emit("sum-mismatch", ref, rule.total, row=_row_prefix(form, row),
@@ -238,7 +238,7 @@ def _agreement(rule, form: FormData, schema: Schema, submission: Submission, sch
         got = _count(form, rule)
         if got == expected:
             return None
-        code, more = "count-mismatch", {"count": got}
+        code, more = "count-mismatch", {"count": fmt_num(got)}
     else:
         amounts = [r[rule.column].value for r in form.records
                    if rule.column in r and isinstance(r[rule.column].value, (int, float))]
@@ -277,9 +277,9 @@ def check_submitter(read: FileRead, roster: Roster) -> list[Finding]:
                                cell=form.submitter_ref, form=form.schema_id,
                                text=form.submitter_text, expected=roster.names()))
     matched = [(f, roster.match(f.submitter_text)) for f in named]
-    matched = [(f, s) for f, s in matched if s is not None]
-    for form, sub in matched[1:]:
-        first, first_sub = matched[0]
+    known = [(f, s) for f, s in matched if s is not None]
+    for form, sub in known[1:]:
+        first, first_sub = known[0]
         if sub is not first_sub:
             out.append(finding("submitter-mismatch", path=read.path, sheet=form.sheet,
                                cell=form.submitter_ref, form=form.schema_id,

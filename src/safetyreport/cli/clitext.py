@@ -13,14 +13,12 @@ import unicodedata
 from typing import Any
 
 from typer import Abort
-from typer.core import TyperCommand, TyperGroup
 
-try:  # typer ≥ 0.2x vendors its own click
-    from typer._click import exceptions as _exc
-    from typer._click import formatting as _formatting
-except ImportError:  # pragma: no cover — older typer used click itself
-    from click import exceptions as _exc
-    from click import formatting as _formatting
+# typer vendors its own click (pyproject bounds typer to the versions this was tested with): its
+# help formatter measures width by len(), so the help's columns need a display-width patch
+from typer._click import exceptions as _exc
+from typer._click import formatting as _formatting
+from typer.core import TyperCommand, TyperGroup
 
 
 def display_width(text: str) -> int:
@@ -29,7 +27,7 @@ def display_width(text: str) -> int:
 
 
 # click aligns the help's two columns by len(); Chinese option names need display width
-_formatting.term_len = display_width
+_formatting.term_len = display_width  # type: ignore[assignment]
 
 # help text: English boilerplate → Chinese (applied to the rendered help, line by line)
 _HELP = [
@@ -119,7 +117,8 @@ class ChineseGroup(TyperGroup):
     def get_usage(self, ctx) -> str:
         return chinese_help(super().get_usage(ctx))
 
-    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,  # type: ignore[override]
+             **extra):
         try:
             rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except _exc.NoArgsIsHelpError as e:

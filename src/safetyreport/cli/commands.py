@@ -79,7 +79,7 @@ def _config(path: Path | None, ledger: bool = True):
     if ledger:
         from ..ledger.store import Ledger
 
-        Ledger.on_wait = _say_waiting
+        Ledger.on_wait = staticmethod(_say_waiting)
     try:
         return load_config(path)
     except ConfigError as e:

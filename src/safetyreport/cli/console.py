@@ -40,7 +40,7 @@ def make_console(stderr: bool = False) -> Console:
     stream = sys.stderr if stderr else sys.stdout
     try:
         if stream.encoding and stream.encoding.lower().replace("-", "") not in ("utf8", "utf16"):
-            stream.reconfigure(errors="replace")
+            stream.reconfigure(errors="replace")  # type: ignore[union-attr]
     except (AttributeError, ValueError):
         pass
     from rich.console import Console
@@ -350,6 +350,7 @@ def print_status(outcome: StatusOutcome, console: Console) -> None:
         console.print(table)
         return
     r = outcome.report
+    assert r is not None  # a campaign record returned above
     console.print(f"[bold]{r.period.label}[/]，截止 {r.period.deadline:%Y-%m-%d %H:%M}（北京时间）"
                   + ("，节假日顺延" if r.period.shifted else ""))
     from ..ledger.store import receipt_source_label, receipt_source_trusted
@@ -359,7 +360,7 @@ def print_status(outcome: StatusOutcome, console: Console) -> None:
         style = STATUS_STYLE.get(row.flags[0] if row.flags else "按时", "")
         when = "—"
         if row.first_received:
-            first = min(row.received, key=row.received.get)
+            first = min(row.received, key=lambda form: row.received[form])
             source = row.sources.get(first, "unknown")
             when = f"{row.first_received:%m-%d %H:%M}" + ("" if receipt_source_trusted(source)
                                                             else f"（{receipt_source_label(source)}）")
@@ -391,8 +392,10 @@ def print_mail(mail: MailOutcome, console: Console) -> None:
 
 
 def print_reminders(outcome: StatusOutcome, console: Console) -> None:
-    console.print(e(outcome.report.summary))
-    print_mail(outcome.mail, console)
+    if outcome.report is not None:
+        console.print(e(outcome.report.summary))
+    if outcome.mail is not None:
+        print_mail(outcome.mail, console)
 
 
 def print_forms(outcome, console: Console) -> None:

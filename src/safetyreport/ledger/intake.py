@@ -117,7 +117,7 @@ def take_in(paths: Iterable[Path], cfg: Config, ledger: Ledger, schemas: SchemaS
                 report.taken.append(_take_known(path, ledger, known) if known else
                                     _record(path, read, findings, *args))
             else:
-                report.taken.append(_take_known(path, ledger, ledger.knows(sha)))
+                report.taken.append(_take_known(path, ledger, _known_live(ledger, sha)))
                 if progress:
                     progress(path)
 
@@ -224,7 +224,7 @@ def placement(cfg: Config, read: FileRead, chosen: Period | None, when: dt.datet
         form = next(f for f in read.forms if f.footer.date)
         return [finding("period-mismatch", path=read.path, sheet=form.sheet,
                         cell=form.footer.date_cell.ref if form.footer.date_cell else form.footer.ref,
-                        form=form.schema_id, date=form.footer.date.isoformat(),
+                        form=form.schema_id, date=dated_text(form.footer.date),
                         dated=dated.label, chosen=chosen.label)]
     return []
 
@@ -298,14 +298,21 @@ def rebuild(cfg: Config, ledger: Ledger, schemas: SchemaSet) -> RebuildOutcome:
                                line["sent_at"]))
             outcome.mail += 1
     for sha, reason, at in withdrawn:
+        known = ledger.knows(sha)
+        if known is None:
+            continue
         with ledger.transaction():
-            ledger.hold(ledger.knows(sha).id, reason, at=at)  # when the clerk withdrew it, not now
+            ledger.hold(known.id, reason, at=at)  # when the clerk withdrew it, not now
         outcome.withdrawn += 1
     for line in _journal_lines(ledger.archive / DECISIONS_JOURNAL):
         ledger.decide(line["duplicate_id"], line["verdict"], line.get("note", ""), at=line.get("decided_at"),
                       journal=False)
         outcome.decisions += 1
     return outcome
+
+
+def dated_text(day: dt.date | None) -> str:
+    return day.isoformat() if day else ""
 
 
 def _record_problem(ledger: Ledger, rec: dict) -> str | None:

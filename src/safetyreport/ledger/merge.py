@@ -171,7 +171,7 @@ def _merge_period(cfg: Config, ledger: Ledger, period: Period, schemas: SchemaSe
         filing = filings[filing_id]
         if superseded_by is None and filing.submitter and filing.period in upto:
             counting_ids[(filing.submitter, filing.period, schema_id)] = (form_id, filing)
-        elif superseded_by is not None and filing.period == period.key:
+        elif superseded_by is not None and filing.submitter and filing.period == period.key:
             superseded.setdefault(filing.submitter, []).append((filing, schema_id))
     wanted: set[int] = set()
     by_group: dict[tuple[str, str], list[str]] = {}
@@ -501,7 +501,8 @@ def _facilities(rows: list[SubmitterResult]) -> dict[str, dict[str, Any]]:
             label = c.form.row_labels.get(key, key)
             slot = out.setdefault(label, {"existing": 0, "added": 0, "funds": 0})
             for col in slot:
-                v = _num(cells.get(col).value) if cells.get(col) else None
+                cell = cells.get(col)
+                v = _num(cell.value) if cell is not None else None
                 if v is not None:
                     slot[col] = _add(slot[col], v)
     return out

@@ -499,6 +499,7 @@ class Ledger:
             [(filing_id, f.code, f.severity, f.sheet, f.cell, f.form, f.column, f.message) for f in findings])
         if read.submitter and period:
             self._supersede(read.submitter.name, period)
+        assert filing_id is not None  # an INSERT gives its row id
         filing = self.filing(filing_id)
         self._write_sidecar(filing)
         return filing, True
@@ -663,7 +664,7 @@ class Ledger:
         self._log(filing.id, "retake", "", period_before=filing.period, period_after=period,
                   received_before=filing.received_at.isoformat(), received_after=received_at.isoformat())
         if filing.submitter:
-            for p in {filing.period, period} - {None}:
+            for p in {x for x in (filing.period, period) if x is not None}:
                 self._supersede(filing.submitter, p)
         now = self.filing(filing.id)
         self._write_sidecar(now)

@@ -32,7 +32,7 @@ from ..periods import Period, period_for
 from ..reading.grid import MAX_RATIO, MAX_UNPACKED, SPREADSHEET_SUFFIXES, WPS_SUFFIXES
 from ..schema import SchemaSet
 from ..values import neutral
-from .send import Outgoing, _html_page
+from .send import MailOutcome, Outgoing, _html_page
 
 MAIL_DROP = "收件"  # beside the configuration: each mail's attachments, as received
 TAKEN_FORMS = SPREADSHEET_SUFFIXES | WPS_SUFFIXES
@@ -94,7 +94,7 @@ def attachment_name(part: email.message.Message) -> str:
     name = part.get_filename()
     if name and "\ufffd" not in name and not re.search("[\udc80-\udcff]", name):
         return _header_text(name)
-    for key, value in part._headers:  # the raw header, when the standard decoding lost the bytes
+    for key, value in part._headers:  # type: ignore[attr-defined]  # the raw header, when decoding lost the bytes
         if key.lower() in ("content-disposition", "content-type"):
             text = _header_text(value) if re.search("[\udc80-\udcff]", value) else value
             m = re.search(r'(?:file)?name\*?="?([^";]+)"?', text, re.I)
@@ -115,12 +115,12 @@ def unpack(msg: email.message.Message, max_bytes: int) -> Unpacked:
         if not name and disposition != "attachment":
             continue  # the body text
         name = _safe_name(name or "附件")
-        encoded = part._payload  # as received: get_payload() would copy it once more to look for raw bytes
+        encoded = part._payload  # type: ignore[attr-defined]  # as received: get_payload() would copy it again
         if isinstance(encoded, str) and len(encoded) * 3 // 4 > max_bytes:  # refused before it is decoded
             out.skipped.append((name, _too_big(len(encoded) * 3 // 4, max_bytes)))
             continue
-        data = part.get_payload(decode=True) or b""
-        _sort(out, name, data, max_bytes)
+        data = part.get_payload(decode=True)
+        _sort(out, name, data if isinstance(data, bytes) else b"", max_bytes)
     return out
 
 
@@ -302,14 +302,14 @@ class MailTaken:
 
 def _depth(msg: email.message.Message, limit: int = MAX_DEPTH) -> None:
     """Refuse a mail nested deeper than `limit` (walking it would exhaust the stack)."""
-    stack = [(msg, 0)]
+    stack: list[tuple[email.message.Message, int]] = [(msg, 0)]
     while stack:
         part, level = stack.pop()
         if level > limit:
             raise MailProblem(f"邮件结构嵌套超过 {limit} 层，无法处理（正常邮件只有几层）")
         payload = part.get_payload() if part.is_multipart() else None
         if isinstance(payload, list):
-            stack.extend((p, level + 1) for p in payload)
+            stack.extend((p, level + 1) for p in payload if isinstance(p, email.message.Message))
 
 
 def take_message(cfg: Config, ledger: Ledger, schemas: SchemaSet, raw: bytes, arrival: dt.datetime | None,
@@ -447,7 +447,7 @@ class FetchReport:
     messages: list[MailTaken] = field(default_factory=list)
     already: int = 0  # mails in the folder taken by an earlier run
     error: str = ""  # the connection failed part way: what was taken stands
-    mail: object = None  # MailOutcome of the 回执
+    mail: MailOutcome | None = None  # the 回执 sent
     failed: list[str] = field(default_factory=list)  # mails that could not be processed (kept in the mailbox)
     board: str | None = None  # the 报送看板 refreshed after the run
     board_error: str = ""  # why it could not be (the mail taken stands)

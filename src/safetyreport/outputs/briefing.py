@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..checking.identity import norm_name, pair_up
-from ..ledger.merge import PeriodResult
+from ..ledger.merge import ListItem, PeriodResult
 from ..ledger.status import UNVERIFIED_LATE, CampaignRecord, StatusReport, human_delta
 from ..periods import Period
 from ..values import fmt_num
@@ -50,8 +50,8 @@ ENFORCEMENT_KEYS = ("ordered", "suspended", "closed", "fined_count", "fine_amoun
 
 def total(values: dict | None, keys: tuple[str, ...]) -> float | int | None:
     """The sum of these columns; None when none of them is known (a row not filed)."""
-    nums = [values.get(k) for k in keys] if values else []
-    nums = [v for v in nums if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    got = [values.get(k) for k in keys] if values else []
+    nums: list[float | int] = [v for v in got if isinstance(v, (int, float)) and not isinstance(v, bool)]
     if not nums:
         return None
     out = sum(nums)
@@ -181,7 +181,7 @@ def first_reported(history: list[PeriodResult]) -> dict[tuple[str, str, str], dt
     def texts(item) -> tuple[str, str]:
         return str(item.values.get("place") or ""), str(item.values.get("hazard") or "")
 
-    carried: dict[str, list[tuple[object, dt.date]]] = {}
+    carried: dict[str, list[tuple[ListItem, dt.date]]] = {}
     for res in history:
         arrived = {r.submitter.name: r.forms["a4"].filing.received_at.date()
                    for r in res.rows if "a4" in r.forms}
@@ -199,7 +199,7 @@ def first_reported(history: list[PeriodResult]) -> dict[tuple[str, str, str], dt
 
 def open_hazards(result: PeriodResult, reported: dict, on: dt.date) -> list[dict]:
     """Hazards still open, longest outstanding first, with any suspected duplicate named."""
-    pending = {}
+    pending: dict[str, list[tuple[str, str]]] = {}
     for d in result.duplicates:
         if d.form == "a4" and d.verdict is None:
             pending.setdefault(d.first, []).append((d.second, d.id))
@@ -253,11 +253,11 @@ def _filing(status: StatusReport | None) -> dict:
         return {}
     labels = status.form_labels
     late = [{"name": r.submitter.name, "by": human_delta(r.late_by)} for r in status.rows
-            if r.late and r.late_verified]
+            if r.late_by is not None and r.late_verified]
     return {"summary": status.headline(narrative=False, label=False),
             "late": late,
             "late_unverified": [{"name": r.submitter.name, "by": human_delta(r.late_by)} for r in status.rows
-                                if UNVERIFIED_LATE in r.flags],
+                                if r.late_by is not None and UNVERIFIED_LATE in r.flags],
             "wrong": [{"name": r.submitter.name, "files": "、".join(w.file for w in r.wrong_filings)}
                       for r in status.rows if r.wrong_filings],
             "missing": [{"name": r.submitter.name, "forms": "、".join(labels.get(f, f) for f in r.missing_forms)}

@@ -167,6 +167,10 @@ def chart_files(stem: str, markdown: str) -> dict[str, str]:
 # --- Markdown (an e-mail body, the charts beside it) -------------------------------------------------
 
 
+def _link_to(file: str) -> Callable[[re.Match[str]], str]:
+    return lambda m: f"{m.group(1)}({file})"
+
+
 def to_markdown(briefing: Briefing, markdown: str, charts: dict[str, bytes], stem: str) -> dict[str, bytes]:
     """The Markdown with the masthead lines the other formats print, and each chart as a PNG
     file beside it, linked by its file name (never a dangling link)."""
@@ -178,8 +182,7 @@ def to_markdown(briefing: Briefing, markdown: str, charts: dict[str, bytes], ste
     for name, file in files.items():
         if name in charts:
             # the template's own figure lines only: "(chart:…)" inside a unit's text stays text
-            body = re.sub(rf"^(!\[[^\]]*\])\(chart:{name}\)$", lambda m, f=file: f"{m.group(1)}({f})", body,
-                          flags=re.M)
+            body = re.sub(rf"^(!\[[^\]]*\])\(chart:{name}\)$", _link_to(file), body, flags=re.M)
         else:  # no chart drawn (no data): no link to nothing
             body = re.sub(rf"^!\[[^\]]*\]\(chart:{name}\)\n?", "", body, flags=re.M)
     out = {f"{stem}.md": f"{head}{body}".encode()}
@@ -267,7 +270,7 @@ def to_html(briefing: Briefing, markdown: str, charts: dict[str, bytes], stem: s
             parts.append(f"<p{note}>{e(b.text)}</p>")
         elif b.kind == "ul":
             parts.append("<ul>" + "".join(f"<li>{e(x)}</li>" for x in b.items) + "</ul>")
-        elif b.kind == "table":
+        elif b.kind == "table" and b.table is not None:
             parts.append(_html_table(b.table))
         elif b.kind == "chart" and b.name in charts:
             data = base64.b64encode(charts[b.name]).decode()
@@ -312,7 +315,7 @@ def column_widths(rows: list[list[str]], align: list[str], total_pt: float, size
     None when even the unwrapped parts do not fit at this size."""
     pad = 14  # cell margins, and a little room
     ncol = len(rows[0])
-    fixed = []
+    fixed: list[float | None] = []
     for c in range(ncol):
         header = rows[0][c]
         header_need = max(text_width(w, size) for w in re.split(r"(?=（)", header))  # may break before （
@@ -327,15 +330,15 @@ def column_widths(rows: list[list[str]], align: list[str], total_pt: float, size
     if room < 4 * size * len(loose) or (not loose and room < 0):
         return None
     if not loose:
-        return [w + room / ncol for w in fixed]
+        return [(w or 0.0) + room / ncol for w in fixed]
     need = {c: max([text_width(rows[0][c], size)] + [text_width(r[c], size) for r in rows[1:] if c < len(r)]) + pad
             for c in loose}
     if sum(need.values()) <= room:  # everything fits on one line: spread the spare room
         spare = (room - sum(need.values())) / len(loose)
-        return [fixed[c] if fixed[c] is not None else need[c] + spare for c in range(ncol)]
+        return [f if (f := fixed[c]) is not None else need[c] + spare for c in range(ncol)]
     share = {c: max(4 * size + pad, room * need[c] / sum(need.values())) for c in loose}
     scale = room / sum(share.values())
-    return [fixed[c] if fixed[c] is not None else share[c] * scale for c in range(ncol)]
+    return [f if (f := fixed[c]) is not None else share[c] * scale for c in range(ncol)]
 
 
 def split_annex(items: list[Block]) -> tuple[list[Block], list[Block], list[str] | None]:
@@ -457,7 +460,7 @@ def to_docx(briefing: Briefing, markdown: str, charts: dict[str, bytes], stem: s
         if t.caption:
             cap = doc.add_paragraph(t.caption, style="Caption")
             cap.paragraph_format.keep_with_next = True
-        size = TABLE_PT
+        size: float = TABLE_PT
         widths = column_widths(t.rows, t.align, TEXT_WIDTH_PT, size)
         while widths is None and size > 8:
             size -= 0.5
@@ -480,7 +483,7 @@ def to_docx(briefing: Briefing, markdown: str, charts: dict[str, bytes], stem: s
             trpr.append(OxmlElement("w:cantSplit"))  # a row never splits across pages
             if r == 0:
                 trpr.append(OxmlElement("w:tblHeader"))  # the header row repeats on each page
-            bold = r == 0 or (values and values[0] == "合计")
+            bold = r == 0 or bool(values and values[0] == "合计")
             for c, value in enumerate(values[: len(head)]):
                 cell = row.cells[c]
                 cell.width = Pt(widths[c])
@@ -581,7 +584,7 @@ def to_docx(briefing: Briefing, markdown: str, charts: dict[str, bytes], stem: s
         elif b.kind == "ul":
             for item in b.items:
                 doc.add_paragraph(item).paragraph_format.first_line_indent = Pt(BODY_PT * 2)
-        elif b.kind == "table":
+        elif b.kind == "table" and b.table is not None:
             table(b.table)
         elif b.kind == "chart" and b.name in charts:
             p = doc.add_paragraph()

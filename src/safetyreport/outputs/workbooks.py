@@ -8,6 +8,7 @@ text, never as a formula. Files are written atomically.
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -222,7 +223,7 @@ def _title(ws, text: str, sub: str, width: int) -> None:
     ws.merge(2, 1, 2, width)
 
 
-def _header(ws, row: int, labels: list[str], widths: list[float]) -> None:
+def _header(ws, row: int, labels: list[str], widths: Sequence[float]) -> None:
     for i, (label, w) in enumerate(zip(labels, widths), start=1):
         ws.put(row, i, label, "sr-header")
         ws.width(i, w)
@@ -264,9 +265,11 @@ def _sheet_a3(ws, result: PeriodResult, schemas: SchemaSet) -> None:
                        f"{schema.column(key).unit}（不计入合计，避免重复统计）")
     pairs: list[tuple[str, dict | None, dict | None, str, Any]] = [
         ("合计", result.totals.cumulative, result.totals.weekly, total_note, None)]
-    for r in result.rows:
-        note = "" if r.status == "filed" else (f"{r.status_text}，当周数未知" if r.status == "carried" else "未报送")
-        pairs.append((r.submitter.name, r.cumulative if r.status != "missing" else None, r.weekly, note, r))
+    for unit in result.rows:
+        note = "" if unit.status == "filed" else (f"{unit.status_text}，当周数未知" if unit.status == "carried"
+                                                   else "未报送")
+        pairs.append((unit.submitter.name, unit.cumulative if unit.status != "missing" else None, unit.weekly, note,
+                      unit))
     where: dict[tuple[str, str, str], Any] = {}
     for name, cum, wk, note, res in pairs:
         ws.put(row, 1, name)
@@ -331,7 +334,7 @@ def _mark_list_row(ws, row: int, item, columns: list[str], result: PeriodResult,
 
 def _sheet_a4(ws, result: PeriodResult, schemas: SchemaSet) -> None:
     schema = schemas["a4"]
-    labels = {s.key: s.label for s in schema.statuses}
+    labels: dict[Any, Any] = {s.key: s.label for s in schema.statuses}
     cols = [c for c in schema.columns if c.key != "seq"]
     heads = ["序号", "填报单位"] + [c.display for c in cols] + ["疑似重复"]
     _title(ws, f"{result.district}重大隐患汇总表（累计数）", _subtitle(result), len(heads))
@@ -419,9 +422,10 @@ def _sheet_status(ws, result: PeriodResult) -> None:
                                "、".join(files), sup, e, w], start=1):
             ws.put(r, i, v, "sr-wrap")
         r += 1
-    for f in result.unidentified:
-        for i, v in enumerate(["（无法识别）", "", "未计入：不知道是哪个单位", f.received_at.isoformat()[:16].replace("T", " "),
-                               f.original_name, "", f.errors, f.warnings], start=1):
+    for stray in result.unidentified:
+        for i, v in enumerate(["（无法识别）", "", "未计入：不知道是哪个单位",
+                               stray.received_at.isoformat()[:16].replace("T", " "), stray.original_name, "",
+                               stray.errors, stray.warnings], start=1):
             ws.put(r, i, v)
         r += 1
     ws.printable(freeze=(4, 1))
@@ -455,7 +459,7 @@ def write_district_filing(result: PeriodResult, cfg: Config, schemas: SchemaSet,
         a3.cells[a3.data_cells[("weekly", key)]] = result.totals.weekly.get(key, 0)
     sheets.append(a3)
     hazards = [i for i in result.lists.get("a4", []) if i.duplicate_of is None]
-    labels = {s.key: s.label for s in schemas["a4"].statuses}
+    labels: dict[Any, Any] = {s.key: s.label for s in schemas["a4"].statuses}
     a4 = layout_form(schemas["a4"], submitter=result.district, records=max(3, len(hazards)))
     for n, item in enumerate(hazards):
         for col in schemas["a4"].columns:
@@ -481,12 +485,12 @@ def write_district_filing(result: PeriodResult, cfg: Config, schemas: SchemaSet,
     a6 = layout_form(schemas["a6"], submitter=result.district, extra_rows=extra)
     for label, v in result.facilities.items():
         key = known.get(label) or f"extra_{extra.index(label) + 1}"
-        for col in ("existing", "added", "funds"):
-            a6.cells[a6.data_cells[(key, col)]] = v[col]
-    for r in schemas["a6"].rows:
-        if r.label not in result.facilities:
-            for col in ("existing", "added", "funds"):
-                a6.cells[a6.data_cells[(r.key, col)]] = 0
+        for figure in ("existing", "added", "funds"):
+            a6.cells[a6.data_cells[(key, figure)]] = v[figure]
+    for a6_row in schemas["a6"].rows:
+        if a6_row.label not in result.facilities:
+            for figure in ("existing", "added", "funds"):
+                a6.cells[a6.data_cells[(a6_row.key, figure)]] = 0
     sheets.append(a6)
     for lay in sheets:
         lay.cells[(lay.footer_row, 0)] = foot

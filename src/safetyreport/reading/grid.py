@@ -155,7 +155,8 @@ def _read_openpyxl(path: Path) -> list[Sheet]:
     except zipfile.BadZipFile:
         raise ReadError("unreadable-file", "文件已损坏（压缩结构不完整），请重新保存后报送。") from None
     except Exception as e:  # openpyxl raises many kinds on a malformed package
-        chain, cur = [], e
+        chain: list[str] = []
+        cur: BaseException | None = e
         while cur is not None and len(chain) < 10:
             chain.append(type(cur).__name__)
             cur = cur.__cause__ or cur.__context__
