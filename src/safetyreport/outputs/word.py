@@ -1,0 +1,408 @@
+"""The briefing in Word, in the official 简报 format (GB/T 9704 as offices apply it to a 简报).
+
+A4, margins 37/35/28/26 mm; a red masthead; body in 仿宋 三号 (16 pt) on a fixed 27 pt line; 一、
+headings in 黑体, （一） in 楷体; page numbers "— 1 —"; a 版记 at the end. Tables in 仿宋 小五 (9 pt),
+widths from what each column has to say. python-docx is imported only when a document is written.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+from .briefing import Briefing
+from .markdown import Block, Table, blocks, split_annex
+
+PT_PER_CM = 28.3465
+TEXT_WIDTH_PT = (21.0 - 2.8 - 2.6) * PT_PER_CM  # 156 mm
+BODY_FONT, HEAD_FONT, KAI_FONT, MAST_FONT = "仿宋", "黑体", "楷体", "方正小标宋简体"
+BODY_PT, LINE_PT, TABLE_PT = 16, 27, 9
+
+
+def text_width(text: str, size: float) -> float:
+    """Points a line of text takes, generously: a CJK character is one em, Latin and digits 0.6 em,
+    and Word/LibreOffice add a quarter em where Chinese meets Latin (9 月 16 日)."""
+    width, last_cjk = 0.0, None
+    for ch in text:
+        cjk = ord(ch) > 0x2E80
+        width += size if cjk else size * 0.6
+        if last_cjk is not None and cjk != last_cjk:
+            width += size * 0.25
+        last_cjk = cjk
+    return width
+
+
+def column_widths(rows: list[list[str]], align: list[str], total_pt: float, size: float) -> list[float] | None:
+    """Widths from what each column has to say: a number or a header word never wraps (its width
+    is its own); text columns (names, places, hazards) share what is left, by their length.
+    None when even the unwrapped parts do not fit at this size."""
+    pad = 14  # cell margins, and a little room
+    ncol = len(rows[0])
+    fixed: list[float | None] = []
+    for c in range(ncol):
+        header = rows[0][c]
+        header_need = max(text_width(w, size) for w in re.split(r"(?=（)", header))  # may break before （
+        values = [r[c] for r in rows[1:] if c < len(r)]
+        if align[c] != "left" or all(len(v) <= 6 for v in values):
+            fixed.append(max([header_need] + [text_width(v, size) for v in values]) + pad)
+        else:
+            fixed.append(None)
+    used = sum(w for w in fixed if w is not None)
+    loose = [c for c, w in enumerate(fixed) if w is None]
+    room = total_pt - used
+    if room < 4 * size * len(loose) or (not loose and room < 0):
+        return None
+    if not loose:
+        return [(w or 0.0) + room / ncol for w in fixed]
+    need = {c: max([text_width(rows[0][c], size)] + [text_width(r[c], size) for r in rows[1:] if c < len(r)]) + pad
+            for c in loose}
+    if sum(need.values()) <= room:  # everything fits on one line: spread the spare room
+        spare = (room - sum(need.values())) / len(loose)
+        return [f if (f := fixed[c]) is not None else need[c] + spare for c in range(ncol)]
+    share = {c: max(4 * size + pad, room * need[c] / sum(need.values())) for c in loose}
+    scale = room / sum(share.values())
+    return [f if (f := fixed[c]) is not None else share[c] * scale for c in range(ncol)]
+
+
+class WordWriter:
+    """The official 简报 in Word, built block by block: styles with their East Asian fonts, the red
+    masthead, fixed-line body, tables sized by what they say, boxes, the 版记 and page numbers."""
+
+    def __init__(self, briefing: Briefing) -> None:
+        from docx import Document
+        from docx.enum.section import WD_ORIENT
+        from docx.shared import Cm
+
+        self.briefing = briefing
+        self.doc = Document()
+        sec = self.sec = self.doc.sections[0]
+        sec.orientation = WD_ORIENT.PORTRAIT
+        sec.page_width, sec.page_height = Cm(21), Cm(29.7)
+        sec.top_margin, sec.bottom_margin, sec.left_margin, sec.right_margin = Cm(3.7), Cm(3.5), Cm(2.8), Cm(2.6)
+        sec.footer_distance = Cm(2.4)
+        self._styles()
+
+    # --- the pieces every part uses ------------------------------------------------------------------
+
+    @staticmethod
+    def fonts(target, east: str, size: float, bold: bool = False, color=None) -> None:
+        """A style's or a run's font, the East Asian one included (Word ignores font.name there)."""
+        from docx.oxml.ns import qn
+        from docx.shared import Pt
+
+        target.font.name = east
+        target.font.size = Pt(size)
+        target.font.bold = bold
+        if color is not None:
+            target.font.color.rgb = color
+        rfonts = target.element.get_or_add_rPr().get_or_add_rFonts()
+        for attr in ("w:eastAsia", "w:ascii", "w:hAnsi"):
+            rfonts.set(qn(attr), east)
+
+    @staticmethod
+    def line(fmt, exact: float = LINE_PT) -> None:
+        from docx.enum.text import WD_LINE_SPACING
+        from docx.shared import Pt
+
+        fmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+        fmt.line_spacing = Pt(exact)
+        fmt.space_before = fmt.space_after = Pt(0)
+
+    @staticmethod
+    def border(paragraph, side: str, size: int, color: str = "000000") -> None:
+        from docx.oxml import OxmlElement
+        from docx.oxml.ns import qn
+
+        ppr = paragraph._p.get_or_add_pPr()
+        bdr = ppr.find(qn("w:pBdr"))
+        if bdr is None:
+            bdr = OxmlElement("w:pBdr")
+            ppr.append(bdr)
+        el = OxmlElement(f"w:{side}")
+        for k, v in (("w:val", "single"), ("w:sz", str(size)), ("w:space", "1"), ("w:color", color)):
+            el.set(qn(k), v)
+        bdr.append(el)
+
+    def _styles(self) -> None:
+        from docx.enum.text import WD_ALIGN_PARAGRAPH
+        from docx.shared import Pt, RGBColor
+
+        normal = self.doc.styles["Normal"]
+        self.fonts(normal, BODY_FONT, BODY_PT)
+        self.line(normal.paragraph_format)
+        normal.paragraph_format.widow_control = True
+        for name, east in (("Heading 1", HEAD_FONT), ("Heading 2", KAI_FONT)):
+            st = self.doc.styles[name]
+            self.fonts(st, east, BODY_PT, color=RGBColor(0, 0, 0))
+            st.font.italic = False
+            self.line(st.paragraph_format)
+            st.paragraph_format.keep_with_next = True
+            st.paragraph_format.keep_together = True
+            st.paragraph_format.first_line_indent = Pt(BODY_PT * 2)
+        caption = self.doc.styles["Caption"]
+        self.fonts(caption, HEAD_FONT, 12, color=RGBColor(0, 0, 0))
+        caption.font.italic = False
+        caption.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        self.line(caption.paragraph_format, 20)
+
+    def spacer(self, points: float) -> None:
+        """A little room after a table or box (an empty body line would take 27 pt)."""
+        p = self.doc.add_paragraph()
+        self.line(p.paragraph_format, points)
+
+    def page_numbers(self) -> None:
+        from docx.enum.text import WD_ALIGN_PARAGRAPH
+        from docx.oxml import OxmlElement
+        from docx.oxml.ns import qn
+
+        p = self.sec.footer.paragraphs[0]
+        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        self.fonts(p.add_run("— "), "宋体", 14)
+        run = p.add_run()
+        self.fonts(run, "宋体", 14)
+        for tag, text in (("begin", None), (None, "PAGE"), ("end", None)):
+            if tag:
+                el = OxmlElement("w:fldChar")
+                el.set(qn("w:fldCharType"), tag)
+            else:
+                el = OxmlElement("w:instrText")
+                el.set(qn("xml:space"), "preserve")
+                el.text = text
+            run._r.append(el)
+        self.fonts(p.add_run(" —"), "宋体", 14)
+
+    # --- the masthead, tables, boxes, the 版记 ---------------------------------------------------------
+
+    def masthead(self) -> None:
+        from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
+        from docx.oxml import OxmlElement
+        from docx.oxml.ns import qn
+        from docx.shared import Pt, RGBColor
+
+        red = RGBColor(0xC0, 0x00, 0x00)
+        b, doc = self.briefing, self.doc
+        n = max(1, len(b.campaign))
+        size = min(22.0, (TEXT_WIDTH_PT - 4) / n)  # the campaign's name on one line, whatever its length
+        p = doc.add_paragraph()
+        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        self.line(p.paragraph_format, size * 1.4)
+        self.fonts(p.add_run(b.campaign), MAST_FONT, size, color=red)
+        p = doc.add_paragraph()
+        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        self.line(p.paragraph_format, 60)
+        run = p.add_run(b.masthead)
+        self.fonts(run, MAST_FONT, 42, bold=True, color=red)
+        spacing = OxmlElement("w:spacing")
+        spacing.set(qn("w:val"), "200")  # letter spacing, in twentieths of a point
+        run._element.get_or_add_rPr().append(spacing)
+        p = doc.add_paragraph()
+        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        self.fonts(p.add_run(b.issue), BODY_FONT, BODY_PT)
+        meta = doc.add_paragraph()
+        self.fonts(meta.add_run(b.office), BODY_FONT, BODY_PT)
+        self.fonts(meta.add_run("\t" + b.date), BODY_FONT, BODY_PT)
+        meta.paragraph_format.tab_stops.add_tab_stop(Pt(TEXT_WIDTH_PT), WD_TAB_ALIGNMENT.RIGHT)
+        self.border(meta, "bottom", 24, "C00000")
+        self.spacer(12)
+
+    def table(self, t: Table) -> None:
+        from docx.enum.table import WD_TABLE_ALIGNMENT
+        from docx.oxml import OxmlElement
+        from docx.oxml.ns import qn
+        from docx.shared import Pt
+
+        if t.caption:
+            cap = self.doc.add_paragraph(t.caption, style="Caption")
+            cap.paragraph_format.keep_with_next = True
+        size: float = TABLE_PT
+        widths = column_widths(t.rows, t.align, TEXT_WIDTH_PT, size)
+        while widths is None and size > 8:
+            size -= 0.5
+            widths = column_widths(t.rows, t.align, TEXT_WIDTH_PT, size)
+        widths = widths or [TEXT_WIDTH_PT / len(t.rows[0])] * len(t.rows[0])
+        tab = self.doc.add_table(rows=len(t.rows), cols=len(t.rows[0]))
+        tab.style = "Table Grid"
+        tab.alignment = WD_TABLE_ALIGNMENT.CENTER
+        tab.autofit = False
+        layout = OxmlElement("w:tblLayout")
+        layout.set(qn("w:type"), "fixed")
+        tab._tbl.tblPr.append(layout)
+        for c, w in enumerate(widths):
+            tab.columns[c].width = Pt(w)
+        for r, values in enumerate(t.rows):
+            self._table_row(t, tab.rows[r], r, values, widths, size)
+        self.spacer(8)
+
+    def _table_row(self, t: Table, row, r: int, values: list[str], widths: list[float], size: float) -> None:
+        from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT
+        from docx.enum.text import WD_ALIGN_PARAGRAPH
+        from docx.oxml import OxmlElement
+        from docx.shared import Pt
+
+        head = t.rows[0]
+        trpr = row._tr.get_or_add_trPr()
+        trpr.append(OxmlElement("w:cantSplit"))  # a row never splits across pages
+        if r == 0:
+            trpr.append(OxmlElement("w:tblHeader"))  # the header row repeats on each page
+        bold = r == 0 or bool(values and values[0] == "合计")
+        n = len(t.rows)
+        for c, value in enumerate(values[: len(head)]):
+            cell = row.cells[c]
+            cell.width = Pt(widths[c])
+            cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
+            par = cell.paragraphs[0]
+            par.paragraph_format.first_line_indent = Pt(0)
+            self.line(par.paragraph_format, size * 1.25)
+            align = "center" if r == 0 else (t.align[c] if c < len(t.align) else "left")
+            par.alignment = {"right": WD_ALIGN_PARAGRAPH.RIGHT, "center": WD_ALIGN_PARAGRAPH.CENTER}.get(
+                align, WD_ALIGN_PARAGRAPH.LEFT)
+            # a short table stays whole; a long one splits leaving at least three rows either side
+            par.paragraph_format.keep_with_next = r < n - 1 and (n <= 12 or r < 3 or r >= n - 4)
+            self.fonts(par.add_run(value), HEAD_FONT if r == 0 else BODY_FONT, size, bold=bold and r > 0)
+
+    def box(self, title: str, items: list[str]) -> None:
+        from docx.enum.table import WD_TABLE_ALIGNMENT
+        from docx.enum.text import WD_ALIGN_PARAGRAPH
+        from docx.oxml import OxmlElement
+        from docx.shared import Pt
+
+        tab = self.doc.add_table(rows=1, cols=1)
+        tab.style = "Table Grid"
+        tab.alignment = WD_TABLE_ALIGNMENT.CENTER
+        cell = tab.rows[0].cells[0]
+        tab._tbl.tblPr.append(OxmlElement("w:tblLayout"))
+        cell.width = Pt(TEXT_WIDTH_PT)
+        tab.rows[0]._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+        p = cell.paragraphs[0]
+        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        p.paragraph_format.first_line_indent = Pt(0)
+        self.fonts(p.add_run(title), HEAD_FONT, 14)
+        for item in items:
+            q = cell.add_paragraph()
+            q.paragraph_format.first_line_indent = Pt(28)
+            self.line(q.paragraph_format, 21)
+            self.fonts(q.add_run(item), BODY_FONT, 14)
+        self.spacer(8)
+
+    def imprint(self, items: list[str]) -> None:
+        from docx.enum.text import WD_TAB_ALIGNMENT
+        from docx.shared import Pt
+
+        self.spacer(18)
+        for n, text in enumerate(items):
+            p = self.doc.add_paragraph()
+            p.paragraph_format.first_line_indent = Pt(0)
+            p.paragraph_format.left_indent = Pt(14)
+            p.paragraph_format.keep_with_next = n < len(items) - 1
+            self.line(p.paragraph_format, 22)
+            last = n == len(items) - 1
+            if last and "　" in text:
+                who, when = text.split("　", 1)
+                self.fonts(p.add_run(who), BODY_FONT, 14)
+                self.fonts(p.add_run("\t" + when), BODY_FONT, 14)
+                p.paragraph_format.tab_stops.add_tab_stop(Pt(TEXT_WIDTH_PT - 20), WD_TAB_ALIGNMENT.RIGHT)
+            else:
+                self.fonts(p.add_run(text), BODY_FONT, 14)
+            if n == 0:
+                self.border(p, "top", 12)
+            self.border(p, "bottom", 12 if last else 4)
+
+    def small(self, text: str, size: float = 12) -> None:
+        """A table's note (仿宋 小四) or the annex (仿宋 五号): smaller type, so the briefing keeps to its pages."""
+        from docx.shared import Pt
+
+        p = self.doc.add_paragraph()
+        p.paragraph_format.first_line_indent = Pt(size * 2)
+        self.line(p.paragraph_format, round(size * 1.6))
+        self.fonts(p.add_run(text), BODY_FONT, size)
+
+    def annex_header(self, title: str) -> None:
+        """GB/T 9704 for an annex not bound with the body: 发文字号 and 附件 top left, then its title."""
+        from docx.enum.text import WD_ALIGN_PARAGRAPH
+        from docx.shared import Pt
+
+        p = self.doc.add_paragraph()
+        p.paragraph_format.first_line_indent = Pt(0)
+        self.fonts(p.add_run(f"{self.briefing.masthead}{self.briefing.issue}　附件"), HEAD_FONT, BODY_PT)
+        p = self.doc.add_paragraph()
+        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        p.paragraph_format.first_line_indent = Pt(0)
+        self.line(p.paragraph_format, 40)
+        self.fonts(p.add_run(title), MAST_FONT, 22)
+
+    # --- the document ----------------------------------------------------------------------------------
+
+    def block(self, b: Block, charts: dict[str, bytes]) -> None:
+        from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
+        from docx.shared import Cm, Pt
+
+        doc = self.doc
+        if b.kind == "h1":
+            self.masthead()
+        elif b.kind in ("h2", "h3"):
+            h = doc.add_paragraph(b.text, style="Heading 1" if b.kind == "h2" else "Heading 2")
+            h.paragraph_format.keep_with_next = True  # said on the paragraph too: LibreOffice wants it there
+        elif b.kind == "p" and b.text.startswith("注："):
+            self.small(b.text)
+        elif b.kind == "p":
+            p = doc.add_paragraph(b.text)
+            p.paragraph_format.first_line_indent = Pt(BODY_PT * 2)
+            p.paragraph_format.keep_with_next = b.text.endswith("：")  # it introduces what follows
+        elif b.kind == "ul":
+            for item in b.items:
+                doc.add_paragraph(item).paragraph_format.first_line_indent = Pt(BODY_PT * 2)
+        elif b.kind == "table" and b.table is not None:
+            self.table(b.table)
+        elif b.kind == "chart" and b.name in charts:
+            p = doc.add_paragraph()
+            p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            p.paragraph_format.keep_with_next = True  # the figure stays with its caption
+            p.paragraph_format.first_line_indent = Pt(0)
+            p.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
+            p.add_run().add_picture(io.BytesIO(charts[b.name]), width=Cm(9))
+            doc.add_paragraph(b.text, style="Caption")
+        elif b.kind == "box":
+            self.box(b.name, b.items)
+
+    def write(self, markdown: str, charts: dict[str, bytes], part: str = "body") -> bytes:
+        from docx.shared import Pt
+
+        self.page_numbers()
+        body, annex, imprint_items = split_annex(blocks(markdown))
+        if part == "annex":
+            self.annex_header(annex[0].text.removeprefix("附件").strip("　 ") if annex else "附件")
+            todo = annex[1:]
+        else:
+            todo = body
+        for b in todo:
+            self.block(b, charts)
+        if part == "body":
+            if annex:  # 附件说明 after the body: the annex is its own file, as the reader's copy has it
+                p = self.doc.add_paragraph()
+                p.paragraph_format.first_line_indent = Pt(BODY_PT * 2)
+                p.paragraph_format.space_before = Pt(12)
+                p.add_run("附件：" + annex[0].text.removeprefix("附件").strip("　 "))
+            if imprint_items is not None:
+                self.imprint(imprint_items)
+        props = self.doc.core_properties
+        props.title = f"{self.briefing.title} {self.briefing.issue}" + (" 附件" if part == "annex" else "")
+        props.author = self.briefing.office
+        buf = io.BytesIO()
+        self.doc.save(buf)
+        return buf.getvalue()
+
+
+def to_docx(briefing: Briefing, markdown: str, charts: dict[str, bytes], stem: str = "",
+            part: str = "body") -> bytes:
+    """The briefing in the official 简报 format (`part="body"`: masthead to 版记), or its annex as a
+    document of its own (`part="annex"`), as GB/T 9704 allows for an annex not bound with the body."""
+    return WordWriter(briefing).write(markdown, charts, part)
+
+
+def to_docx_files(briefing: Briefing, markdown: str, charts: dict[str, bytes], stem: str) -> dict[str, bytes]:
+    """The briefing, and its annex in a file of its own when it has one: the briefing a leader reads
+    keeps to its pages, the annex (every hazard and statement the body left out) goes with it."""
+    out = {f"{stem}.docx": to_docx(briefing, markdown, charts, stem)}
+    if split_annex(blocks(markdown))[1]:
+        out[f"{stem}_附件.docx"] = to_docx(briefing, markdown, charts, stem, part="annex")
+    return out
