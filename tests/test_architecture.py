@@ -65,3 +65,37 @@ def test_sub_packages_import_nothing_on_their_own():
     for init in PKG.glob("*/__init__.py"):
         tree = ast.parse(init.read_text(encoding="utf-8"))
         assert all(isinstance(n, ast.Expr) for n in tree.body), init
+
+
+def test_no_function_is_longer_than_a_screen():
+    """No function in the package runs past 80 lines (a long one is split into named steps)."""
+    import ast
+
+    long = []
+    for path in PKG.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                lines = (node.end_lineno or node.lineno) - node.lineno + 1
+                if lines > 80:
+                    long.append(f"{path.relative_to(PKG)}:{node.name} ({lines} lines)")
+    assert not long, long
+
+
+def test_every_error_the_user_can_fix_is_a_user_error():
+    """One base for the user's mistakes: the CLI catches UserError in one place, each with a kind."""
+    from safetyreport.atomic import OutputError
+    from safetyreport.checking.validation import NoFilesError
+    from safetyreport.config import ConfigError
+    from safetyreport.errors import UsageError, UserError
+    from safetyreport.ledger.store import LedgerError
+    from safetyreport.mail.mailbox import FetchError
+    from safetyreport.mail.send import MailError
+    from safetyreport.periods import PeriodError
+    from safetyreport.schema import SchemaError
+
+    errors = [OutputError, NoFilesError, ConfigError, UsageError, LedgerError, FetchError, MailError, PeriodError,
+              SchemaError]
+    assert all(issubclass(e, UserError) for e in errors)
+    assert len({e.kind for e in errors} - {"usage"}) == len(errors) - 1  # a kind of its own, but UsageError's
+    cli = (PKG / "cli" / "commands.py").read_text(encoding="utf-8")
+    assert "except UserError" in cli and "_library_errors" not in cli

@@ -10,9 +10,13 @@ import re
 import tempfile
 from pathlib import Path
 
+from .errors import UserError
 
-class OutputError(Exception):
+
+class OutputError(UserError):
     """An output folder that cannot be one; the message is Chinese."""
+
+    kind = "output"
 
 
 # The system's reason in the clerk's words (Linux gives English; Windows gives them in the system's

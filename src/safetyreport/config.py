@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
+from .errors import UserError
 from .schema import norm_label
 
 if sys.version_info >= (3, 11):
@@ -30,8 +31,10 @@ if TYPE_CHECKING:
     from .schema import SchemaSet
 
 
-class ConfigError(Exception):
+class ConfigError(UserError):
     """The configuration file is missing or wrong; the message is Chinese and names the file."""
+
+    kind = "config"
 
 
 class _Model(BaseModel):

@@ -13,10 +13,13 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from .config import Config
+from .errors import UserError
 
 
-class PeriodError(ValueError):
+class PeriodError(UserError, ValueError):
     """A period the campaign does not have; the message is Chinese."""
+
+    kind = "period"
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
+from .errors import UserError
 from .values import norm_word
 
 if sys.version_info >= (3, 11):
@@ -36,8 +37,10 @@ ColumnType = Literal["count", "amount", "percent", "text", "names", "status", "y
 NUMERIC_TYPES = ("count", "amount", "percent")
 
 
-class SchemaError(Exception):
+class SchemaError(UserError):
     """A schema file is missing, unreadable or inconsistent. The message is Chinese and names it."""
+
+    kind = "schema"
 
 
 # ---------------------------------------------------------------------------------------------

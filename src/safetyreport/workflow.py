@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from .atomic import output_folder
 from .checking.validation import MAIL_SUFFIXES, require_files
 from .config import Config, load_config, write_default_config
+from .errors import UsageError, UserError
 from .findings import has_errors
 from .ledger.intake import IntakeReport, take_in
 from .ledger.merge import PeriodResult, merge_period
@@ -180,7 +181,7 @@ def filings_job(cfg: Config, period_text: str | None, submitter_text: str | None
     if submitter_text:
         sub = cfg.roster.match(submitter_text)
         if sub is None:
-            raise PeriodError(f"“{submitter_text}”不在报送名单中。名单：{cfg.roster.names()}")
+            raise UsageError(f"“{submitter_text}”不在报送名单中。名单：{cfg.roster.names()}")
         submitter = sub.name
     rows = []
     with Ledger.of(cfg) as ledger, ledger.snapshot():
@@ -213,10 +214,10 @@ def withdraw_job(cfg: Config, filing_id: int, reason: str, undo: bool = False) -
         f = ledger.filing(filing_id)
         if undo:
             if not f.withdrawn:
-                raise PeriodError(f"编号 {filing_id}（{f.original_name}）没有撤回，无需恢复。")
+                raise UsageError(f"编号 {filing_id}（{f.original_name}）没有撤回，无需恢复。")
             return WithdrawOutcome(ledger.reinstate(filing_id, reason), True)
         if f.withdrawn:
-            raise PeriodError(f"编号 {filing_id}（{f.original_name}）已于此前撤回（原因：{f.withdrawn}）。")
+            raise UsageError(f"编号 {filing_id}（{f.original_name}）已于此前撤回（原因：{f.withdrawn}）。")
         return WithdrawOutcome(ledger.withdraw(filing_id, reason), False)
 
 
@@ -236,7 +237,7 @@ def decide_job(cfg: Config, duplicate_id: str, verdict: str, note: str = "") -> 
     """Record the clerk's verdict on a suspected duplicate. The id (or a unique beginning of it)
     must name one the merges of this campaign have found; otherwise the candidates are listed."""
     if verdict not in ("same", "different"):
-        raise PeriodError("第二个参数应为 same（同一个，只计一次）或 different（不是同一个，分别计）。")
+        raise UsageError("第二个参数应为 same（同一个，只计一次）或 different（不是同一个，分别计）。")
     schemas = cfg.schema_set
     with Ledger.of(cfg) as ledger:
         keys = {f.period for f in ledger.filings() if f.period}
@@ -250,9 +251,9 @@ def decide_job(cfg: Config, duplicate_id: str, verdict: str, note: str = "") -> 
             listing = "；".join(f"{d.id} {d.what}“{d.name}”（{d.first}、{d.second}）" for d in
                                (hits or sorted(found.values(), key=lambda d: d.id)))
             if not found:
-                raise PeriodError(f"没有编号为“{duplicate_id}”的疑似重复：台账中还没有任何疑似重复。")
+                raise UsageError(f"没有编号为“{duplicate_id}”的疑似重复：台账中还没有任何疑似重复。")
             why = "对应多个疑似重复" if hits else "不是已发现的疑似重复的编号"
-            raise PeriodError(f"“{duplicate_id}”{why}。可选：{listing}")
+            raise UsageError(f"“{duplicate_id}”{why}。可选：{listing}")
         ledger.backup(cfg.ledger.keep_backups)
         ledger.decide(hits[0].id, verdict, note)
         return DecideOutcome(hits[0], verdict, note)
@@ -436,12 +437,11 @@ def dismiss_job(cfg: Config, numbers: list[int]) -> DismissOutcome:
 
 def refresh_board(cfg: Config, report: FetchReport) -> None:
     """Rewrite the 报送看板 after a run that changed the ledger; a failure is told, never fatal."""
-    from .atomic import OutputError, os_error_text
-    from .config import ConfigError
+    from .atomic import os_error_text
 
     try:
         report.board = str(board_job(cfg).path)
-    except (ConfigError, OutputError, PeriodError) as e:
+    except UserError as e:
         report.board_error = str(e)
     except OSError as e:
         report.board_error = f"无法写入报送看板 {os_error_text(e)}"
@@ -557,7 +557,7 @@ def parse_received(text: str | None) -> dt.datetime | None:
     try:
         return dt.datetime.fromisoformat(text.strip().replace(" ", "T", 1))
     except ValueError:
-        raise PeriodError(f"收到时间“{text}”无法识别，应写成 2021-09-23 10:15。") from None
+        raise UsageError(f"收到时间“{text}”无法识别，应写成 2021-09-23 10:15。") from None
 
 
 @dataclass
@@ -641,7 +641,6 @@ def forms_job(cfg: Config, period_text: str, out: Path | None, submitters: list[
               with_previous: bool = True) -> FormsOutcome:
     """Blank, prefilled, guarded workbooks (附件3–6 + 工作情况) for roster submitters."""
     from .outputs.workbooks import blank_workbook
-    from .periods import PeriodError
 
     schemas = cfg.schema_set
     period = parse_period(cfg, period_text)
@@ -650,7 +649,7 @@ def forms_job(cfg: Config, period_text: str, out: Path | None, submitters: list[
     for name in submitters or [s.name for s in roster]:
         sub = roster.match(name)
         if sub is None:
-            raise PeriodError(f"“{name}”不在报送名单中。名单：{roster.names()}")
+            raise UsageError(f"“{name}”不在报送名单中。名单：{roster.names()}")
         chosen.append(sub)
     form_ids = [f for f in dict.fromkeys([*cfg.campaign.weekly_forms, "narrative"]) if f in schemas]
     previous: dict[str, dict] = {}
@@ -711,7 +710,7 @@ def report_job(cfg: Config, kind: str, period_text: str | None, out: Path | None
                         b.printed_by, b.narrative_groups)
     with Ledger.of(cfg) as ledger, ledger.snapshot():
         if not any(f.period for f in ledger.filings()):
-            raise PeriodError(f"报送台账 {ledger.path} 中还没有登记任何报表，无法生成报告。"
+            raise UsageError(f"报送台账 {ledger.path} 中还没有登记任何报表，无法生成报告。"
                               "请先用 safetyreport intake 或 merge 登记收到的报表。")
 
         def history_to(last: Period) -> list[PeriodResult]:
@@ -741,7 +740,7 @@ def report_job(cfg: Config, kind: str, period_text: str | None, out: Path | None
             keys = {f.period for f in ledger.filings()}
             filed = [p for p in weeks if p.key in keys and p.key <= cfg.deadlines.final.isoformat()]
             if not filed:
-                raise PeriodError("台账中还没有周报，无法生成总结。")
+                raise UsageError("台账中还没有周报，无法生成总结。")
             history = history_to(filed[-1])
             # the campaign so far: exactly the weeks covered, no deadline still ahead of the data
             grace = dt.timedelta(minutes=cfg.deadlines.grace_minutes + 1)

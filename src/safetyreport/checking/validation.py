@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import Config
+from ..errors import UserError
 from ..findings import Finding, finding, has_errors, tally
 from ..model import FileRead, Submission
 from ..reading.grid import SPREADSHEET_SUFFIXES, WPS_SUFFIXES, is_lock_file, parse_a1
@@ -66,8 +67,10 @@ class ValidationReport:
 MAIL_SUFFIXES = {".eml"}  # saved mail: intake takes its attachments (validate reads spreadsheets only)
 
 
-class NoFilesError(Exception):
+class NoFilesError(UserError):
     """Paths that hold no spreadsheet at all; the message is Chinese."""
+
+    kind = "no-files"
 
 
 def require_files(paths: Iterable[Path]) -> tuple[list[Path], list[Skipped]]:

@@ -151,24 +151,6 @@ def _as_of(cfg, text: str | None):
     return campaign_time(cfg, when) if when else None
 
 
-ERROR_KINDS = {"ConfigError": "config", "FetchError": "fetch", "LedgerError": "ledger", "MailError": "mail",
-               "NoFilesError": "no-files", "OutputError": "output", "PeriodError": "period", "SchemaError": "schema"}
-
-
-def _library_errors():
-    """Library errors that are the user's to fix: one Chinese line, exit 2."""
-    from ..atomic import OutputError
-    from ..checking.validation import NoFilesError
-    from ..config import ConfigError
-    from ..ledger.store import LedgerError
-    from ..mail.mailbox import FetchError
-    from ..mail.send import MailError
-    from ..periods import PeriodError
-    from ..schema import SchemaError
-
-    return (ConfigError, FetchError, LedgerError, MailError, NoFilesError, OutputError, PeriodError, SchemaError)
-
-
 def _ledger_errors():
     import sqlite3  # here, not at the top: `--help` need not load SQLite
 
@@ -177,10 +159,12 @@ def _ledger_errors():
 
 def _guarded(work, *args, **kwargs):
     """Run one library call; a user-fixable error becomes one Chinese line and exit code 2."""
+    from ..errors import UserError
+
     try:
         return work(*args, **kwargs)
-    except _library_errors() as e:
-        _fail(str(e), kind=ERROR_KINDS.get(type(e).__name__, "usage"))
+    except UserError as e:  # every error that is the user's to fix: one Chinese line, its stable kind
+        _fail(str(e), kind=e.kind)
     except OSError as e:  # a full disk, a folder we may not write
         from ..atomic import os_error_text
 

@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import UserError
 from ..findings import Finding, tally
 from ..model import FileRead, FormData, form_from_dict, form_to_dict
 
@@ -176,8 +177,10 @@ QUERIES = {
 }
 
 
-class LedgerError(Exception):
+class LedgerError(UserError):
     """The ledger cannot be opened or written; the message is Chinese."""
+
+    kind = "ledger"
 
 
 # --- soundness: a corrupt ledger is never backed up, and always named as such --------------------------

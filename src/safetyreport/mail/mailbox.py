@@ -25,6 +25,7 @@ from email.utils import getaddresses, parsedate_to_datetime
 from pathlib import Path
 
 from ..config import Config, Submitter
+from ..errors import UserError
 from ..findings import tally
 from ..ledger.intake import Sender, Taken, campaign_time, take_in
 from ..ledger.store import Ledger, receipt_source_label
@@ -45,8 +46,10 @@ NOT_FORMS = {
 MAX_MEMBERS = 200  # files in one zip
 
 
-class FetchError(Exception):
+class FetchError(UserError):
     """The mailbox cannot be reached or read; the message is Chinese (exit code 2)."""
+
+    kind = "fetch"
 
 
 @dataclass

@@ -20,13 +20,16 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 from ..config import Config
+from ..errors import UserError
 from ..ledger.status import UNVERIFIED_LATE, StatusReport
 from ..ledger.store import Ledger
 from ..values import neutral
 
 
-class MailError(Exception):
+class MailError(UserError):
     """Sending failed after every retry; the message is Chinese."""
+
+    kind = "mail"
 
 
 @dataclass

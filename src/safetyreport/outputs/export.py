@@ -147,22 +147,23 @@ class ExportOutcome:
 def export_job(cfg: Config, out: Path | None, fmt: str = "xlsx", period_texts: list[str] | None = None,
                columns: list[str] | None = None) -> ExportOutcome:
     from ..atomic import output_folder, write_bytes_atomic
-    from ..periods import PeriodError, parse_period
+    from ..errors import UsageError
+    from ..periods import parse_period
 
     if fmt not in FORMATS:
-        raise PeriodError(f"不支持的格式“{fmt}”，可选：{'、'.join(FORMATS)}。")
+        raise UsageError(f"不支持的格式“{fmt}”，可选：{'、'.join(FORMATS)}。")
     if fmt == "parquet":
         try:
             import pyarrow  # noqa: F401
         except ImportError:
-            raise PeriodError("导出 .parquet 需要 pyarrow：pip install pyarrow（或改用 --format xlsx / csv）。") from None
+            raise UsageError("导出 .parquet 需要 pyarrow：pip install pyarrow（或改用 --format xlsx / csv）。") from None
     schemas = cfg.schema_set
     periods = {parse_period(cfg, p).key for p in period_texts} if period_texts else None
     chosen = columns or [c for c in DEFAULT_WIDE if c in {c.key for c in schemas["a3"].columns}]
     unknown = [c for c in chosen if c not in {c.key for c in schemas["a3"].columns}]
     if unknown:
         keys = "、".join(f"{c.key}（{c.display}）" for c in schemas["a3"].columns)
-        raise PeriodError(f"附件3 没有栏目“{'、'.join(unknown)}”。可选：{keys}")
+        raise UsageError(f"附件3 没有栏目“{'、'.join(unknown)}”。可选：{keys}")
     with Ledger.of(cfg) as ledger, ledger.snapshot():
         records = long_records(cfg, ledger, schemas, periods)
     long = long_frame(records)
