@@ -268,3 +268,48 @@ def imap():
     server = Imap()
     yield server
     server.stop()
+
+
+# --- no process left behind ---------------------------------------------------------------------------------------
+
+
+def _orphans() -> set[int]:
+    """safetyreport processes whose parent has gone (reparented to PID 1 or a subreaper)."""
+    import os
+
+    out = set()
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else []:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                cmd = f.read().replace(b"\0", b" ")
+            with open(f"/proc/{entry}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if b"safetyreport" in cmd and b"pytest" not in cmd and ppid in (0, 1):
+            out.add(int(entry))
+    return out
+
+
+_BEFORE: set[int] = set()
+
+
+def pytest_sessionstart(session):
+    _BEFORE.update(_orphans())
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """The suite fails when a safetyreport process it started outlives its parent (a pool worker
+    of a killed run, say): a cron timeout would leave the same behind."""
+    import time
+
+    deadline = time.monotonic() + 5
+    left = _orphans() - _BEFORE
+    while left and time.monotonic() < deadline:  # a worker told to stop may take a moment
+        time.sleep(0.2)
+        left = _orphans() - _BEFORE
+    if left:
+        print(f"\n进程残留：{sorted(left)} 在测试结束后仍在运行")
+        session.exitstatus = 1

@@ -199,3 +199,43 @@ def test_per_file_queries_use_an_index(tmp_path, name):
     # every table the query touches is reached by an index or the row id, never scanned whole
     assert plan and not [step for step in plan if step.startswith("SCAN ") and "INDEX" not in step], plan
     assert any("INDEX" in step or "INTEGER PRIMARY KEY" in step for step in plan), plan
+
+
+def test_pool_workers_end_with_a_parent_killed_by_sigkill(tmp_path):
+    """kill -9 of a run reading on two cores leaves no worker behind (PR_SET_PDEATHSIG)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    sample = ROOT / "samples" / "2021-09-16" / "开元街道_2021-09-16.xlsx"
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for n in range(1500):  # enough work to keep both workers busy for a while
+        os.link(sample, folder / f"开元街道_{n:04d}.xlsx")
+    proc = subprocess.Popen([sys.executable, "-m", "safetyreport", "validate", str(folder), "--jobs", "2", "--json"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    workers: set[int] = set()
+    deadline = time.monotonic() + 30
+    while len(workers) < 2 and time.monotonic() < deadline and proc.poll() is None:
+        out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(proc.pid)], capture_output=True, text=True).stdout
+        workers = {int(x) for x in out.split()}
+        time.sleep(0.05)
+    assert len(workers) >= 2, "the run finished before its workers could be seen"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 10
+    alive = set(workers)
+    while alive and time.monotonic() < deadline:
+        alive = {w for w in alive if os.path.exists(f"/proc/{w}") and "Z" not in _state(w)}
+        time.sleep(0.1)
+    assert not alive, alive
+
+
+def _state(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "Z"

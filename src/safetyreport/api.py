@@ -35,7 +35,7 @@ def period_table(config: Config | str | Path, period: str) -> pd.DataFrame:
 
     cfg = _config(config)
     schemas = cfg.schema_set
-    with Ledger.of(cfg) as ledger:
+    with Ledger.of(cfg) as ledger, ledger.snapshot():
         result = merge_period(cfg, ledger, parse_period(cfg, period, weekly_only=True), schemas)
     rows = []
     for r in result.rows:
@@ -48,17 +48,20 @@ def period_table(config: Config | str | Path, period: str) -> pd.DataFrame:
 
 
 def long_table(config: Config | str | Path, periods: list[str] | None = None) -> pd.DataFrame:
+    """Every value of every form the ledger holds (withdrawn filings left out), one a row, with its
+    period, submitter, form, row, column, cell, file and whether it counts (as `export` writes it)."""
     from .outputs.export import long_frame, long_records
     from .periods import parse_period
 
     cfg = _config(config)
     schemas = cfg.schema_set
     keys = {parse_period(cfg, p).key for p in periods} if periods else None
-    with Ledger.of(cfg) as ledger:
+    with Ledger.of(cfg) as ledger, ledger.snapshot():
         return long_frame(long_records(cfg, ledger, schemas, keys))
 
 
 def wide_table(config: Config | str | Path, column: str = "found_total", row: str = "cumulative") -> pd.DataFrame:
+    """Submitter × period of one 附件3 column (the counted value), in roster order."""
     from .outputs.export import wide_frame
 
     cfg = _config(config)
@@ -66,6 +69,7 @@ def wide_table(config: Config | str | Path, column: str = "found_total", row: st
 
 
 def filings_table(config: Config | str | Path) -> pd.DataFrame:
+    """Every filing the ledger holds, one a row (as `safetyreport filings --json` lists them)."""
     import pandas as pd
 
     from .workflow import filings_job

@@ -84,6 +84,11 @@ def neutral(text: object, keep_newlines: bool = False) -> str:
     return _BIDI.sub("", _CONTROL.sub("\ufffd", s))
 
 
+def display_width(text: str) -> int:
+    """Columns a terminal or a spreadsheet gives the text: a Chinese character takes two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # OWASP "CSV injection": a formula to Excel, WPS, LibreOffice
 
 

@@ -67,9 +67,17 @@ def hazard_similarity(a: str, b: str) -> float:
 
 
 def same_hazard(place_a: str, hazard_a: str, place_b: str, hazard_b: str) -> bool:
-    """Raw texts of two 附件4 entries: the same place and a similar description."""
-    return (same_place(norm_place(place_a), norm_place(place_b))
-            and hazard_similarity(norm_hazard(hazard_a), norm_hazard(hazard_b)) >= HAZARD_SIMILARITY)
+    """Raw texts of two 附件4 entries: the same place and a similar description (the rule pair_up
+    applies; the thresholds are chosen on the pairs in tests/test_verdicts.py)."""
+    return _similar(norm_place(place_a), norm_hazard(hazard_a), norm_place(place_b), norm_hazard(hazard_b)) is not None
+
+
+def _similar(place_a: str, hazard_a: str, place_b: str, hazard_b: str) -> float | None:
+    """Normalised texts: how alike the two descriptions are, when they are of one hazard; else None."""
+    if not same_place(place_a, place_b):
+        return None
+    score = hazard_similarity(hazard_a, hazard_b)
+    return score if score >= HAZARD_SIMILARITY else None
 
 
 def pair_up(before: Sequence[T], after: Sequence[T], key: Callable[[T], tuple[str, str]],
@@ -83,10 +91,8 @@ def pair_up(before: Sequence[T], after: Sequence[T], key: Callable[[T], tuple[st
     candidates = []
     for i, (pb, hb) in enumerate(keyed_b):
         for j, (pa, ha) in enumerate(keyed_a):
-            if not same_place(pb, pa):
-                continue
-            score = hazard_similarity(hb, ha)
-            if score >= HAZARD_SIMILARITY:
+            score = _similar(pb, hb, pa, ha)
+            if score is not None:
                 exact = (pb == pa) + (hb == ha)
                 tie = 1 if prefer and prefer(before[i], after[j]) else 0
                 candidates.append((-score, -exact, -tie, i, j))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import sys
-import unicodedata
 from typing import Any
 
 from typer import Abort
@@ -20,11 +19,7 @@ from typer._click import exceptions as _exc
 from typer._click import formatting as _formatting
 from typer.core import TyperCommand, TyperGroup
 
-
-def display_width(text: str) -> int:
-    """Columns a terminal gives the text: a Chinese character takes two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
+from ..values import display_width
 
 # click aligns the help's two columns by len(); Chinese option names need display width
 _formatting.term_len = display_width  # type: ignore[assignment]

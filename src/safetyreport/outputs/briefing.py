@@ -25,7 +25,6 @@ FOUND = ("found_total", "insp_found_total")
 FIXED = ("fixed_total", "insp_fixed_total")
 MAJOR = ("found_major", "insp_found_major")
 MAJOR_FIXED = ("fixed_major", "insp_fixed_major")
-BOTH_SOURCES = "隐患数和整改率含各单位排查发现和联席会议成员部门监督检查发现两个来源。"
 
 # 总体情况 rows: (label, column keys of 附件3 summed, unit, a stock?)
 OVERVIEW = [

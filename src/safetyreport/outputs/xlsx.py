@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..atomic import write_bytes_atomic
-from ..values import neutral
+from ..values import display_width, neutral
 
 EXCEL_TEXT_LIMIT = 32767
 BORDER_COLOR = "#808080"
@@ -201,15 +200,11 @@ def lines_needed(text: str, width: float) -> int:
     room = max(1, int(width - 1))  # less the cell's padding
     if len(text) * 2 <= room and "\n" not in text:
         return 1  # fits on one line even if every character is wide
-    return sum(max(1, -(-_display_width(part) // room)) for part in text.split("\n"))
+    return sum(max(1, -(-display_width(part) // room)) for part in text.split("\n"))
 
 
 def row_height(lines: int) -> float:
     return LINE_HEIGHT * lines + 3
-
-
-def _display_width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def _write(ws, row: int, col: int, value: Any, f, date_format) -> None:

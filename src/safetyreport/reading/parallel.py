@@ -71,7 +71,28 @@ def unpack(packed: tuple, roster: Roster) -> tuple[FileRead, list[Finding]]:
 _CONTEXT: dict[str, Any] = {}
 
 
-def _start(schemas: SchemaSet, roster: Roster) -> None:
+def die_with_parent(parent: int) -> None:
+    """A worker ends when the process that started it dies (SIGKILL, the OOM killer, a cron
+    timeout): on Linux the kernel sends it SIGTERM (prctl PR_SET_PDEATHSIG); elsewhere nothing is
+    asked. A parent already gone by now ends it at once."""
+    import os
+    import signal
+    import sys
+
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _start(schemas: SchemaSet, roster: Roster, parent: int) -> None:
+    die_with_parent(parent)
     _CONTEXT.update(schemas=schemas, roster=roster)
     gc.freeze()  # the schemas and modules are long-lived: keep the collector off them
 
@@ -129,7 +150,7 @@ def _read_all(items, work, schemas, roster, jobs: int, progress, path_of) -> Ite
     window = 2 * jobs  # chunks in flight: every worker busy, few files to re-read if one dies
     while queue:
         running: dict[Future, int] = {}
-        pool = ProcessPoolExecutor(max_workers=jobs, initializer=_start, initargs=(schemas, roster))
+        pool = ProcessPoolExecutor(max_workers=jobs, initializer=_start, initargs=(schemas, roster, os.getpid()))
         try:
             while queue or running:
                 while queue and len(running) < window:
@@ -165,7 +186,7 @@ def _read_all(items, work, schemas, roster, jobs: int, progress, path_of) -> Ite
 
 
 def _alone(item, work, schemas, roster, path_of) -> tuple:
-    with ProcessPoolExecutor(max_workers=1, initializer=_start, initargs=(schemas, roster)) as pool:
+    with ProcessPoolExecutor(max_workers=1, initializer=_start, initargs=(schemas, roster, os.getpid())) as pool:
         try:
             return pool.submit(_run, work, item).result()
         except BrokenProcessPool:
@@ -203,7 +224,7 @@ def side_by_side(tasks: Sequence[Callable[[], Any]], jobs: int | None = None) ->
     children = []
     for task in tasks[:-1]:
         receive, send = ctx.Pipe(duplex=False)
-        child = ctx.Process(target=_child, args=(task, send), daemon=True)
+        child = ctx.Process(target=_child, args=(task, send, os.getpid()), daemon=True)
         child.start()
         send.close()
         children.append((child, receive))
@@ -225,7 +246,8 @@ def _outcome(child, receive) -> tuple | None:
         child.join()
 
 
-def _child(task: Callable[[], Any], send) -> None:
+def _child(task: Callable[[], Any], send, parent: int) -> None:
+    die_with_parent(parent)
     try:
         result = ("ok", task())
     except BaseException:
