@@ -52,6 +52,7 @@ def _agrees_with_status(folder: Path, html: str, board: dict, at: str) -> int:
                 assert ("not_due" in cell["data-states"]) == (not s["received"])
             else:
                 assert cell["data-status"] == s["status"], (s["name"], period["key"])
+                assert sorted(cell["data-states"].split()) == sorted(s["codes"])  # the same stable codes
                 assert cell["text"].replace(cell["text"][cell["text"].find("（"):cell["text"].find("）") + 1]
                                             if "迟报（" in cell["text"] and "待核实" not in cell["text"] else "",
                                             "") == s["status"]
@@ -280,3 +281,14 @@ def test_chromium_renders_the_board_without_a_network_request(demo_folder, tmp_p
     assert header[:8] == b"\x89PNG\r\n\x1a\n"
     assert (int.from_bytes(header[16:20], "big"), int.from_bytes(header[20:24], "big")) == (width, height)
     assert shot.stat().st_size > 20_000  # a page with tables and colour, not a blank one
+
+
+def test_status_json_carries_stable_codes_beside_the_words(demo_folder):
+    code, status = cli_json("status", "--period", "2021-09-30", "--as-of", AT,
+                            "--config", str(demo_folder / "safetyreport.toml"))
+    words = {"on_time": "按时", "late": "迟报", "late_unverified": "迟报（待核实）", "wrong": "错报", "missing": "漏报"}
+    for s in status["submitters"]:
+        assert "、".join(words[c] for c in s["codes"]) == s["status"]
+    code, record = cli_json("status", "--campaign", "--as-of", AT, "--config", str(demo_folder / "safetyreport.toml"))
+    for s in record["campaign"]["submitters"]:
+        assert s["counts"]["on_time"] == s["按时"] and s["counts"]["late"] == s["迟报"]

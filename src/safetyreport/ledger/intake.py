@@ -101,7 +101,7 @@ def take_in(paths: Iterable[Path], cfg: Config, ledger: Ledger, schemas: SchemaS
     roster = cfg.roster
     files, skipped = require_files(paths)
     report = IntakeReport(skipped=skipped)
-    args = (cfg, ledger, schemas, roster, period, received_at, source, default_period, received_source, sender)
+    batch = Batch(cfg, ledger, schemas, Arrival(period, received_at, source, default_period, received_source, sender))
 
     def work() -> None:
         hashed = [(path, _hash(path)) for path in files]
@@ -115,7 +115,7 @@ def take_in(paths: Iterable[Path], cfg: Config, ledger: Ledger, schemas: SchemaS
                 read, findings = next(reads)
                 known = _known_live(ledger, sha)  # the same bytes earlier in this batch
                 report.taken.append(_take_known(path, ledger, known) if known else
-                                    _record(path, read, findings, *args))
+                                    _record(path, read, findings, batch))
             else:
                 report.taken.append(_take_known(path, ledger, _known_live(ledger, sha)))
                 if progress:
@@ -153,25 +153,48 @@ def read_examined(item: tuple[Path, str | None], schemas: SchemaSet, roster) -> 
     return read, examine(read, schemas, roster)
 
 
-def _record(path, read, findings, cfg, ledger, schemas, roster, period, received_at, source, default_period,
-            received_source="given", sender: Sender | None = None) -> Taken:
+@dataclass(frozen=True)
+class Arrival:
+    """How a batch of files came: the period the clerk named, when they were received and where
+    that time came from, how they came (intake, folder, mail) and who sent them by mail."""
+
+    period: Period | None = None
+    received_at: dt.datetime | None = None
+    source: str = "intake"
+    default_period: Period | None = None  # merge's --period: below a folder's own name
+    received_source: str = "given"
+    sender: Sender | None = None
+
+
+@dataclass
+class Batch:
+    """What recording each file of a batch needs."""
+
+    cfg: Config
+    ledger: Ledger
+    schemas: SchemaSet
+    arrival: Arrival
+
+
+def _record(path: Path, read: FileRead, findings: list[Finding], batch: Batch) -> Taken:
     """Place a file read into its period and keep it in the ledger."""
-    if sender is not None:
-        findings = findings + _by_sender(read, sender)
+    cfg, ledger, came = batch.cfg, batch.ledger, batch.arrival
+    if came.sender is not None:
+        findings = findings + _by_sender(read, came.sender)
     if not read.sha256:  # missing or unreadable before hashing: nothing to keep
         return Taken(str(path), None, False, findings)
     known = ledger.knows(read.sha256)  # withdrawn earlier (say, taken into the wrong period)
-    when, when_source = receipt_time(cfg, path, received_at, received_source)
+    when, when_source = receipt_time(cfg, path, came.received_at, came.received_source)
     dated = _dated(cfg, read)
     marked = period_from_name(cfg, read.marker.get("period", ""))
-    chosen = (period or period_from_name(cfg, path.parent.name) or default_period or marked or dated
+    chosen = (came.period or period_from_name(cfg, path.parent.name) or came.default_period or marked or dated
               or period_for(cfg, when))
     placed = placement(cfg, read, chosen, when)
     findings = findings + placed
     if known:  # it counts again, here
-        filing = ledger.retake(known, chosen.key if chosen else None, when, source, when_source, placed)
+        filing = ledger.retake(known, chosen.key if chosen else None, when, came.source, when_source, placed)
         return Taken(str(path), filing, True, ledger.findings_of(known.id, str(path)), retaken=True)
-    filing, new = ledger.add(read, findings, chosen.key if chosen else None, when, source, when_source)
+    filing, new = ledger.add(read, findings, chosen.key if chosen else None, when, came.source, when_source)
     mismatch = next((f for f in findings if f.code == "sender-mismatch"), None)
     if new and mismatch is not None:  # never let one unit's address replace another unit's filing
         filing = ledger.hold(filing.id, HELD_REASON.format(message=mismatch.message), action="hold")

@@ -29,6 +29,9 @@ from ..schema import SchemaSet
 from .store import Filing, Ledger, receipt_source_label, receipt_source_trusted
 
 UNVERIFIED_LATE = "迟报（待核实）"
+# a verdict's stable code (in the library and every --json) and its Chinese label (at the edges)
+STATUS_LABELS = {"on_time": "按时", "late": "迟报", "late_unverified": UNVERIFIED_LATE, "wrong": "错报",
+                 "missing": "漏报"}
 
 
 @dataclass
@@ -84,15 +87,21 @@ class SubmitterStatus:
         return not (self.missing or self.late or self.wrong_filings)
 
     @property
-    def flags(self) -> list[str]:
+    def codes(self) -> list[str]:
+        """The verdict's codes: late / late_unverified, wrong, missing; ["on_time"] when none."""
         out = []
         if self.late:
-            out.append("迟报" if self.late_verified else UNVERIFIED_LATE)
+            out.append("late" if self.late_verified else "late_unverified")
         if self.wrong_filings:
-            out.append("错报")
+            out.append("wrong")
         if self.missing:
-            out.append("漏报")
-        return out
+            out.append("missing")
+        return out or ["on_time"]
+
+    @property
+    def flags(self) -> list[str]:
+        """The verdict in the office's words (empty when 按时)."""
+        return [STATUS_LABELS[c] for c in self.codes if c != "on_time"]
 
     @property
     def text(self) -> str:
@@ -186,6 +195,7 @@ class StatusReport:
             "summary": self.summary,
             "submitters": [{
                 "name": r.submitter.name, "kind": r.submitter.kind, "status": r.text, "flags": r.flags,
+                "codes": r.codes,
                 "on_time": r.on_time, "late": r.late, "late_verified": r.late_verified if r.late else None,
                 "late_by_minutes": round(r.late_by.total_seconds() / 60) if r.late_by else None,
                 "wrong": [w.to_dict() for w in r.wrong_filings], "required_forms": r.required,
@@ -346,9 +356,10 @@ class CampaignRecord:
         return 0 if all(c["按时"] == len(self.periods) for c in self.counts.values()) else 1
 
     def to_dict(self) -> dict:
+        codes = {label: code for code, label in STATUS_LABELS.items()}
         return {"periods": [p.to_dict() for p in self.periods],
-                "submitters": [{"name": name, **c, "details": [{"period": p, "status": s}
-                                                               for p, s in self.details[name]]}
+                "submitters": [{"name": name, **c, "counts": {codes[k]: v for k, v in c.items()},
+                                "details": [{"period": p, "status": s} for p, s in self.details[name]]}
                                for name, c in self.counts.items()]}
 
 

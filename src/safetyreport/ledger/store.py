@@ -135,6 +135,9 @@ MIGRATIONS: list[list[str]] = [
     ],
 ]
 
+FINDINGS_INSERT = ("INSERT INTO findings (filing_id, code, severity, sheet, cell, form, column_key, message)"
+                   " VALUES (?,?,?,?,?,?,?,?)")
+
 LOCK_WAIT_SECONDS = 300  # how long a command waits for another one holding the ledger
 
 # Where a receipt time came from, and whether a 迟报 may rest on it alone.
@@ -157,6 +160,8 @@ def receipt_source_trusted(source: str) -> bool:
     return RECEIPT_SOURCES.get(source, (source, False))[1]
 
 
+FILING_FIELDS = ("id", "sha256", "original_name", "original_path", "archive_path", "submitter", "period",
+                 "received_at", "source", "errors", "warnings", "received_source", "withdrawn")
 _FILING_COLUMNS = ("id, sha256, original_name, original_path, archive_path, submitter, period, received_at,"
                    " source, errors, warnings, received_source, withdrawn")
 
@@ -498,7 +503,7 @@ class Ledger:
             [(filing_id, f.schema_id, f.sheet, json.dumps(form_to_dict(f), ensure_ascii=False))
              for f in read.forms])
         self.db.executemany(
-            "INSERT INTO findings VALUES (?,?,?,?,?,?,?,?)",
+            FINDINGS_INSERT,
             [(filing_id, f.code, f.severity, f.sheet, f.cell, f.form, f.column, f.message) for f in findings])
         if read.submitter and period:
             self._supersede(read.submitter.name, period)
@@ -656,7 +661,7 @@ class Ledger:
         marks = ",".join("?" * len(self.PLACEMENT_CODES))
         self.db.execute(f"DELETE FROM findings WHERE filing_id = ? AND code IN ({marks})",
                         (filing.id, *self.PLACEMENT_CODES))
-        self.db.executemany("INSERT INTO findings VALUES (?,?,?,?,?,?,?,?)",
+        self.db.executemany(FINDINGS_INSERT,
                             [(filing.id, f.code, f.severity, f.sheet, f.cell, f.form, f.column, f.message)
                              for f in placed])
         errors, warnings = tally(self.findings_of(filing.id, filing.original_path))
@@ -819,8 +824,10 @@ class Ledger:
     _COLUMNS = _FILING_COLUMNS
 
     def _filing(self, row) -> Filing:
-        return Filing(row[0], row[1], row[2], row[3], row[4], row[5], row[6],
-                      dt.datetime.fromisoformat(row[7]), *row[8:])
+        """A filings row (the columns of _FILING_COLUMNS, in that order) by name."""
+        values = dict(zip(FILING_FIELDS, row, strict=True))
+        values["received_at"] = dt.datetime.fromisoformat(values["received_at"])
+        return Filing(**values)
 
     def filing(self, filing_id: int) -> Filing:
         row = self.db.execute(QUERIES["filing"], (filing_id,)).fetchone() if 0 < filing_id < 2**63 else None

@@ -21,7 +21,7 @@ from email.utils import formatdate, make_msgid
 
 from ..config import Config
 from ..errors import UserError
-from ..ledger.status import UNVERIFIED_LATE, StatusReport
+from ..ledger.status import STATUS_LABELS, StatusReport
 from ..ledger.store import Ledger
 from ..values import neutral
 
@@ -99,8 +99,8 @@ def status_messages(cfg: Config, report: StatusReport, notify_submitters: bool =
     it was late on such a guess."""
     p = report.period
     bad = [r for r in report.rows if not r.on_time]
-    firm = [r for r in bad if r.flags != [UNVERIFIED_LATE]]
-    doubtful = [r for r in bad if r.flags == [UNVERIFIED_LATE]]
+    firm = [r for r in bad if r.codes != ["late_unverified"]]
+    doubtful = [r for r in bad if r.codes == ["late_unverified"]]
     deadline = f"{p.deadline:%Y-%m-%d %H:%M}"
 
     def row(r) -> list[str]:  # one line each: a file name or a quoted cell never starts a line of its own
@@ -130,7 +130,7 @@ def status_messages(cfg: Config, report: StatusReport, notify_submitters: bool =
         for r in firm:
             if not r.submitter.email:
                 continue
-            verdict = "、".join(f for f in r.flags if f != UNVERIFIED_LATE)
+            verdict = "、".join(STATUS_LABELS[c] for c in r.codes if c != "late_unverified")
             body = [f"{r.submitter.name}：", f"贵单位{p.label}的专项整治报表情况为：{verdict}。",
                     neutral(r.reasons(report.form_labels)) + "。", f"报送截止时间为 {deadline}（北京时间）。",
                     f"错报认定：{report.wrong_rule}",

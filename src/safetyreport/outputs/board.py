@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from ..config import ConfigError, pydantic_messages
 from ..ledger.merge import PeriodResult
-from ..ledger.status import StatusReport, SubmitterStatus, human_delta
+from ..ledger.status import STATUS_LABELS, StatusReport, SubmitterStatus, human_delta
 from ..ledger.store import receipt_source_label
 from ..periods import Period
 from ..values import fmt_num, neutral
@@ -206,21 +206,8 @@ def _cell(r: SubmitterStatus, report: StatusReport, due: bool) -> Cell:
             return Cell(["not_due"], "未到期", "", detail)
         states = (["wrong"] if r.wrong_filings else []) + ["filed_early"]
         return Cell(states, "、".join(["错报"] * bool(r.wrong_filings) + ["已报"]), "", detail)
-    states = []
-    label = []
-    for flag in r.flags:
-        if flag == "迟报":
-            states.append("late")
-            label.append(f"迟报（{human_delta(r.late_by)}）" if r.late_by else flag)
-        elif flag == "错报":
-            states.append("wrong")
-            label.append(flag)
-        elif flag == "漏报":
-            states.append("missing")
-            label.append(flag)
-        else:
-            states.append("late_unverified")
-            label.append(flag)
+    states = [c for c in r.codes if c != "on_time"]
+    label = [f"迟报（{human_delta(r.late_by)}）" if c == "late" and r.late_by else STATUS_LABELS[c] for c in states]
     states = sorted(states, key=STATES.index) or ["on_time"]
     return Cell(states, "、".join(label) or "按时", r.text, detail)
 

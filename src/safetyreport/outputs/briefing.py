@@ -14,7 +14,7 @@ from typing import Any
 
 from ..checking.identity import norm_name, pair_up
 from ..ledger.merge import ListItem, PeriodResult
-from ..ledger.status import UNVERIFIED_LATE, CampaignRecord, StatusReport, human_delta
+from ..ledger.status import CampaignRecord, StatusReport, human_delta
 from ..periods import Period
 from ..values import fmt_num
 
@@ -256,7 +256,7 @@ def _filing(status: StatusReport | None) -> dict:
     return {"summary": status.headline(narrative=False, label=False),
             "late": late,
             "late_unverified": [{"name": r.submitter.name, "by": human_delta(r.late_by)} for r in status.rows
-                                if r.late_by is not None and UNVERIFIED_LATE in r.flags],
+                                if r.late_by is not None and "late_unverified" in r.codes],
             "wrong": [{"name": r.submitter.name, "files": "、".join(w.file for w in r.wrong_filings)}
                       for r in status.rows if r.wrong_filings],
             "missing": [{"name": r.submitter.name, "forms": "、".join(labels.get(f, f) for f in r.missing_forms)}
