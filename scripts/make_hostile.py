@@ -18,8 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from openpyxl_layouts import write_layouts
 from safetyreport.outputs.layout import footer_text, layout_form
-from safetyreport.outputs.workbooks import write_layouts
 from safetyreport.schema import load_schemas
 
 

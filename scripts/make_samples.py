@@ -26,9 +26,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from openpyxl_layouts import write_layouts
 from safetyreport.config import load_config
 from safetyreport.outputs.layout import SheetLayout, footer_text, layout_form
-from safetyreport.outputs.workbooks import write_layouts
 from safetyreport.reading.grid import a1
 from safetyreport.schema import load_schemas
 

@@ -1,24 +1,21 @@
-"""Writing workbooks: the consolidated workbook and the district's own filing with xlsxwriter
-(`xlsx.Book`, written fresh each Thursday), and blank forms with openpyxl (locked labels, data
-validation, conditional marks; the sample generator also edits what it returns). Computes
+"""Writing workbooks, all through one writer (`xlsx.Book`, xlsxwriter): the consolidated workbook
+and the district's own filing, written fresh each Thursday, and the blank forms (locked labels,
+data validation with Chinese prompts, live marks where a 总数 does not add up). Computes
 nothing: every figure comes from a PeriodResult. Text from submissions is always written as
 text, never as a formula. Files are written atomically.
 """
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from ..atomic import write_bytes_atomic
 from ..config import Config
 from ..ledger.merge import TABLE_FORM, PeriodResult
 from ..reading.reader import MARKER_SHEET
 from ..schema import SchemaSet
-from ..values import fmt_num, neutral
+from ..values import fmt_num
 from .layout import SheetLayout, footer_text, layout_form
 
 ERROR_FILL = "FFC7CE"
@@ -27,176 +24,7 @@ WARNING_FILL = "FFEB9C"
 HEADER_FILL = "DDEBF7"
 
 
-@lru_cache(maxsize=1)
-def _styles():
-    """Built once: openpyxl hashes a style object on every assignment, and building new ones
-    for every cell made a province's workbook three times slower."""
-    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-
-    thin = Side(style="thin", color="808080")
-    return {
-        "border": Border(left=thin, right=thin, top=thin, bottom=thin),
-        "bold": Font(bold=True),
-        "title": Font(bold=True, size=14),
-        "center": Alignment(horizontal="center", vertical="center", wrap_text=True),
-        "wrap": Alignment(vertical="top", wrap_text=True),
-        "header": PatternFill("solid", fgColor=HEADER_FILL),
-        "error": PatternFill("solid", fgColor=ERROR_FILL),
-        "warning": PatternFill("solid", fgColor=WARNING_FILL),
-    }
-
-
-# Named styles: one registration per workbook, then each cell only names its style. Assigning
-# font/border/alignment objects cell by cell made openpyxl hash them 300,000 times for a province.
-_NAMED = {
-    "sr-header": dict(font="bold", alignment="center", border="border", fill="header"),
-    "sr-label": dict(font="bold", alignment="center", border="border"),
-    "sr-cell": dict(alignment="center", border="border"),
-    "sr-cell-bold": dict(font="bold", alignment="center", border="border"),
-    "sr-cell-wrap": dict(alignment="wrap", border="border"),
-    "sr-wrap": dict(alignment="wrap"),
-    "sr-title": dict(font="title", alignment="center"),
-}
-
-
-def _register_styles(wb) -> None:
-    from openpyxl.styles import NamedStyle
-
-    st = _styles()
-    for name, parts in _NAMED.items():
-        if name in wb.named_styles:
-            continue
-        style = NamedStyle(name=name)
-        for attr, key in parts.items():
-            setattr(style, attr, st[key])
-        wb.add_named_style(style)
-
-
-def put(ws, row: int, col: int, value: Any):
-    """Write a value; text is forced to text ("=SUM(…)" from a submitter stays visible text)."""
-    cell = ws.cell(row=row, column=col)
-    if isinstance(value, str):
-        if len(value) > EXCEL_TEXT_LIMIT:  # Excel refuses longer cells; the original is archived
-            value = value[: EXCEL_TEXT_LIMIT - 20] + "…（已截断，原文见存档）"
-        value = neutral(value, keep_newlines=True)  # control characters cannot be stored; no bidi tricks
-        cell.value = value
-        cell.data_type = "s"
-    else:
-        cell.value = value
-    return cell
-
-
-def _save(wb, path: Path) -> None:
-    buf = io.BytesIO()
-    wb.save(buf)
-    write_bytes_atomic(path, buf.getvalue())
-
-
-def _printable(ws, freeze: str | None = None) -> None:
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_options.horizontalCentered = True
-    if freeze:
-        ws.freeze_panes = freeze
-
-
 HEADER_ROW_HEIGHT, NARROW_HEADER_ROW_HEIGHT = 42, 32  # points: two or three wrapped lines of a label
-
-
-def write_layouts(sheets: list[SheetLayout], path: Path | None = None, formulas: dict | None = None,
-                  guard: bool = False):
-    """Form layouts → a workbook (returned; saved atomically when `path` is given). `guard`:
-    a blank form — labels locked, inputs validated (see `_guard`)."""
-    import openpyxl
-    from openpyxl.utils import get_column_letter
-
-    wb = openpyxl.Workbook()
-    wb.remove(wb.active)
-    _register_styles(wb)
-    for lay in sheets:
-        ws = wb.create_sheet(lay.name)
-        for (r, c), v in lay.cells.items():
-            cell = put(ws, r + 1, c + 1, v)
-            if (r, c) in lay.header_cells:
-                cell.style = "sr-label"
-        for r, c in lay.data_cells.values():  # the paper form's grid
-            cell = ws.cell(row=r + 1, column=c + 1)
-            cell.style = "sr-cell-wrap" if lay.inputs.get((r, c)) in ("text", "names") else "sr-cell"
-        if lay.title_cell in lay.cells and guard:
-            title = ws.cell(row=lay.title_cell[0] + 1, column=lay.title_cell[1] + 1)
-            title.style = "sr-title"
-            ws.row_dimensions[lay.title_cell[0] + 1].height = 28
-        if guard:
-            for r, h in _header_heights(lay).items():
-                ws.row_dimensions[r + 1].height = h
-        for ref, formula in (formulas or {}).get(lay.name, {}).items():
-            ws[ref] = formula  # test fixtures only: a formula with no cached value
-        for r1, c1, r2, c2 in lay.merges:
-            ws.merge_cells(start_row=r1 + 1, start_column=c1 + 1, end_row=r2 + 1, end_column=c2 + 1)
-        for c, w in lay.widths.items():
-            ws.column_dimensions[get_column_letter(c + 1)].width = w
-        _wrap_notes(ws, lay)
-        for r, h in lay.row_heights.items():
-            ws.row_dimensions[r + 1].height = h
-        if guard and lay.inputs:
-            _guard(ws, lay)
-        if lay.hidden:
-            ws.sheet_state = "hidden"
-        _printable(ws)
-    if path is not None:
-        _save(wb, path)
-    return wb
-
-
-# what each kind of input cell accepts, with the Chinese prompt and error a clerk sees in Excel
-_VALIDATION = {
-    "count": ("whole", "greaterThanOrEqual", "0", None, "请填写整数", "请填写不小于 0 的整数（没有就填 0）。"),
-    "amount": ("decimal", "greaterThanOrEqual", "0", None, "请填写金额（万元）", "请填写不小于 0 的数，单位是万元（5000 元填 0.5）。"),
-    "percent": ("decimal", "between", "0", "100", "请填写百分比", "请填写 0 到 100 之间的数。"),
-    "phone": ("textLength", "between", "7", "20", "联系电话", "请填写手机号（11 位）或固定电话（如 0595-22123456）。"),
-}
-
-
-def _guard(ws, lay: SheetLayout) -> None:
-    """Blank forms: labels locked (no password), input cells open, each with data validation
-    and a Chinese prompt; live red marks where a 总数 does not add up."""
-    from openpyxl.formatting.rule import FormulaRule
-    from openpyxl.styles import PatternFill, Protection
-    from openpyxl.worksheet.datavalidation import DataValidation
-
-    from ..reading.grid import a1
-
-    groups: dict[str, list[str]] = {}
-    for (r, c), kind in lay.inputs.items():
-        ws.cell(row=r + 1, column=c + 1).protection = Protection(locked=False)
-        groups.setdefault(kind, []).append(a1(r, c))
-    for kind, refs in groups.items():
-        if kind == "status":
-            dv = DataValidation(type="list", formula1='"整改完成,正在整改"', allow_blank=True)
-            dv.promptTitle, dv.prompt = "挂账销号", "请选择：整改完成 或 正在整改。"
-            dv.errorTitle, dv.error = "挂账销号", "只能填“整改完成”或“正在整改”。"
-        elif kind in _VALIDATION:
-            vtype, op, f1, f2, title, text = _VALIDATION[kind]
-            dv = DataValidation(type=vtype, operator=op, formula1=f1, formula2=f2, allow_blank=True)
-            dv.promptTitle, dv.prompt, dv.errorTitle, dv.error = title, text, title, text
-        else:
-            continue
-        dv.showInputMessage = dv.showErrorMessage = True
-        dv.errorStyle = "stop"
-        for ref in refs:
-            dv.add(ref)
-        ws.add_data_validation(dv)
-    red = PatternFill("solid", fgColor=ERROR_FILL)
-    for (r, c), formula in lay.checks:
-        ws.conditional_formatting.add(a1(r, c), FormulaRule(formula=[formula], fill=red))
-    ws.protection.sheet = True
-    # keep what a clerk legitimately needs: add rows to a list, widen columns, select anything
-    ws.protection.insertRows = False
-    ws.protection.formatColumns = False
-    ws.protection.formatRows = False
 
 
 # --- the consolidated workbook ------------------------------------------------------------------
@@ -519,20 +347,9 @@ def _lines_across(lay: SheetLayout) -> list[tuple[int, int, int, str]]:
             and isinstance(v := lay.cells.get((r1, c1)), str)]
 
 
-def _wrap_notes(ws, lay: SheetLayout) -> None:
-    """On an openpyxl sheet: the lines across wrap, on rows tall enough (xlsx.Book fits its rows itself)."""
-    from .xlsx import DEFAULT_WIDTH, lines_needed, row_height
-
-    for r, c1, c2, text in _lines_across(lay):
-        ws.cell(row=r + 1, column=c1 + 1).style = "sr-wrap"
-        n = lines_needed(text, sum(lay.widths.get(c, DEFAULT_WIDTH) for c in range(c1, c2 + 1)))
-        if n > 1 and r not in lay.row_heights:
-            ws.row_dimensions[r + 1].height = row_height(n)
-
-
 def _layout_sheet(ws, lay: SheetLayout) -> None:
-    """A form layout on an xlsx.Sheet, as `write_layouts` puts it on an openpyxl sheet (without
-    the blank form's guard): labels, the grid of input cells, merges, widths, heights."""
+    """A form layout on an xlsx.Sheet: labels, the grid of input cells, merges, widths, heights
+    (the district filing and the blank forms; a blank form adds its guard)."""
     across = {(r, c1) for r, c1, _, _ in _lines_across(lay)}
     for (r, c), v in lay.cells.items():
         ws.put(r + 1, c + 1, v, "sr-label" if (r, c) in lay.header_cells else "sr-wrap" if (r, c) in across else None)
@@ -579,5 +396,48 @@ def blank_workbook(schemas: SchemaSet, form_ids: list[str], submitter: str, peri
     for r, (k, v) in enumerate(rows):
         marker.cells[(r, 0)], marker.cells[(r, 1)] = k, v
     sheets.append(marker)
-    write_layouts(sheets, path, guard=True)
+    from .xlsx import Book
+
+    book = Book()
+    for lay in sheets:
+        ws = book.sheet(lay.name, hidden=lay.hidden)
+        _layout_sheet(ws, lay)
+        if lay.title_cell in lay.cells:
+            ws.style(lay.title_cell[0] + 1, lay.title_cell[1] + 1, "sr-title")
+            ws.height(lay.title_cell[0] + 1, 28)
+        if lay.inputs:
+            _guard(ws, lay)
+    book.save(path)
     return path
+
+
+# what each kind of input cell accepts, with the Chinese prompt and error a clerk sees in Excel
+_VALIDATION: dict[str, dict[str, Any]] = {
+    "count": {"validate": "integer", "criteria": ">=", "value": 0, "input_title": "请填写整数",
+              "input_message": "请填写不小于 0 的整数（没有就填 0）。"},
+    "amount": {"validate": "decimal", "criteria": ">=", "value": 0, "input_title": "请填写金额（万元）",
+               "input_message": "请填写不小于 0 的数，单位是万元（5000 元填 0.5）。"},
+    "percent": {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 100,
+                "input_title": "请填写百分比", "input_message": "请填写 0 到 100 之间的数。"},
+    "phone": {"validate": "length", "criteria": "between", "minimum": 7, "maximum": 20, "input_title": "联系电话",
+              "input_message": "请填写手机号（11 位）或固定电话（如 0595-22123456）。"},
+    "status": {"validate": "list", "source": ["整改完成", "正在整改"], "input_title": "挂账销号",
+               "input_message": "请选择：整改完成 或 正在整改。", "error_title": "挂账销号",
+               "error_message": "只能填“整改完成”或“正在整改”。"},
+}
+
+
+def _guard(ws, lay: SheetLayout) -> None:
+    """Blank forms: labels locked (no password), input cells open, each with data validation and
+    a Chinese prompt; live red marks where a 总数 does not add up."""
+    groups: dict[str, list[tuple[int, int]]] = {}
+    for (r, c), kind in lay.inputs.items():
+        ws.unlock(r + 1, c + 1)
+        groups.setdefault(kind, []).append((r + 1, c + 1))
+    for kind, cells in groups.items():
+        if kind in _VALIDATION:
+            rule = _VALIDATION[kind]
+            ws.validate(cells, {"error_title": rule["input_title"], "error_message": rule["input_message"], **rule})
+    for (r, c), formula in lay.checks:
+        ws.condition(r + 1, c + 1, formula, ERROR_FILL)
+    ws.protect()

@@ -45,6 +45,16 @@ class Cell:
     style: str = ""
     fill: str = ""  # a finding's colour over the style's, "FFC7CE"
     comment: str = ""
+    unlocked: bool = False  # an input of a protected sheet (a blank form)
+
+
+@dataclass
+class Validation:
+    """What some input cells accept, with the prompt and the error a clerk sees in Excel/WPS
+    (xlsxwriter's data_validation options: validate, criteria, value/minimum/maximum or source)."""
+
+    cells: list[tuple[int, int]]
+    options: dict[str, Any]
 
 
 @dataclass
@@ -57,6 +67,9 @@ class Sheet:
     heights: dict[int, float] = field(default_factory=dict)
     freeze_at: tuple[int, int] | None = None  # the first cell that scrolls (row, column)
     printed: bool = False
+    validations: list[Validation] = field(default_factory=list)
+    conditions: list[tuple[int, int, str, str]] = field(default_factory=list)  # row, col, formula, fill
+    protected: bool = False  # labels locked (no password); a clerk may still add rows and size them
 
     def cell(self, row: int, col: int) -> Cell:
         c = self.cells.get((row, col))
@@ -85,6 +98,19 @@ class Sheet:
         c.fill = fill
         if comment:
             c.comment = neutral(comment, keep_newlines=True)
+
+    def unlock(self, row: int, col: int) -> None:
+        self.cell(row, col).unlocked = True
+
+    def validate(self, cells: list[tuple[int, int]], options: dict[str, Any]) -> None:
+        self.validations.append(Validation(cells, options))
+
+    def condition(self, row: int, col: int, formula: str, fill: str) -> None:
+        """The cell turns `fill` while `formula` (without "=") holds: a live mark where a 总数 does not add up."""
+        self.conditions.append((row, col, formula, fill))
+
+    def protect(self) -> None:
+        self.protected = True
 
     def merge(self, r1: int, c1: int, r2: int, c2: int) -> None:
         self.merges.append((r1, c1, r2, c2))
@@ -120,14 +146,16 @@ class Book:
         buf = io.BytesIO()
         wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
                                        "strings_to_numbers": False})
-        formats: dict[tuple[str, str], Any] = {}
+        formats: dict[tuple[str, str, bool], Any] = {}
 
-        def fmt(style: str, fill: str):
-            key = (style, fill)
+        def fmt(style: str, fill: str, unlocked: bool = False):
+            key = (style, fill, unlocked)
             if key not in formats:
                 props = dict(STYLES.get(style, {}))
                 if fill:
                     props.update(bg_color=f"#{fill}", pattern=1)
+                if unlocked:
+                    props["locked"] = False
                 formats[key] = wb.add_format(props) if props else None
             return formats[key]
 
@@ -138,7 +166,7 @@ class Book:
             for r1, c1, r2, c2 in s.merges:
                 top = s.cells.get((r1, c1)) or Cell()
                 covered.update((r, c) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1))
-                f = fmt(top.style, top.fill)
+                f = fmt(top.style, top.fill, top.unlocked)
                 value = top.value if top.value is not None else ""
                 if (r1, c1) != (r2, c2):
                     ws.merge_range(r1 - 1, c1 - 1, r2 - 1, c2 - 1, "", f)
@@ -148,7 +176,7 @@ class Book:
             for (r, c), cell in s.cells.items():
                 if (r, c) in covered:
                     continue
-                _write(ws, r - 1, c - 1, cell.value, fmt(cell.style, cell.fill), date_format)
+                _write(ws, r - 1, c - 1, cell.value, fmt(cell.style, cell.fill, cell.unlocked), date_format)
                 if cell.comment:
                     ws.write_comment(r - 1, c - 1, cell.comment, _COMMENT)
             for c, w in sorted(s.widths.items()):
@@ -162,10 +190,25 @@ class Book:
                 ws.center_horizontally()
             if s.freeze_at:
                 ws.freeze_panes(s.freeze_at[0] - 1, s.freeze_at[1] - 1)
+            _guards(ws, s, lambda fill: fmt("", fill))
             if s.hidden:
                 ws.hide()
         wb.close()
         return buf.getvalue()
+
+
+def _guards(ws, s: Sheet, fill_format) -> None:
+    """A blank form's validations, live marks and protection, as xlsxwriter writes them."""
+    from xlsxwriter.utility import xl_rowcol_to_cell
+
+    for v in s.validations:
+        (r, c), refs = v.cells[0], " ".join(xl_rowcol_to_cell(r - 1, c - 1) for r, c in v.cells)
+        ws.data_validation(r - 1, c - 1, r - 1, c - 1, {**v.options, "multi_range": refs})
+    for r, c, formula, fill in s.conditions:
+        ws.conditional_format(r - 1, c - 1, r - 1, c - 1, {"type": "formula", "criteria": f"={formula}",
+                                                             "format": fill_format(fill)})
+    if s.protected:
+        ws.protect("", {"insert_rows": True, "format_columns": True, "format_rows": True})
 
 
 _COMMENT = {"author": "safetyreport", "x_scale": 2.5, "y_scale": 2.0}
