@@ -15,7 +15,7 @@ from python_calamine import CalamineWorkbook
 
 from conftest import ROOT, SCHEMAS, cli, cli_json, consistent_filing, expected_totals, filing_where, write
 from safetyreport.config import load_config
-from safetyreport.ledger.intake import take_in
+from safetyreport.ledger.intake import Arrival, take_in
 from safetyreport.ledger.merge import merge_period
 from safetyreport.ledger.store import MIGRATIONS, Ledger
 from safetyreport.periods import parse_period
@@ -139,8 +139,8 @@ class Campaign:
         import datetime as dt
 
         with Ledger(self.folder) as ledger:
-            return take_in([path], self.cfg, ledger, SCHEMAS, period=parse_period(self.cfg, period),
-                           received_at=dt.datetime.fromisoformat(when))
+            came = Arrival(period=parse_period(self.cfg, period), received_at=dt.datetime.fromisoformat(when))
+            return take_in([path], self.cfg, ledger, SCHEMAS, came)
 
     def merge(self, period: str):
         with Ledger(self.folder) as ledger:

@@ -16,7 +16,7 @@ from .checking.validation import MAIL_SUFFIXES, require_files
 from .config import Config, load_config, write_default_config
 from .errors import UsageError, UserError
 from .findings import has_errors
-from .ledger.intake import IntakeReport, take_in
+from .ledger.intake import Arrival, IntakeReport, take_in
 from .ledger.merge import PeriodResult, merge_period
 from .ledger.store import Filing, Ledger
 from .periods import Period, PeriodError, parse_period, weekly_periods
@@ -84,7 +84,7 @@ def intake_job(cfg: Config, paths: list[Path], period_text: str | None, received
     mails = [p for p in files if p.suffix.lower() in MAIL_SUFFIXES]
     sheets = [p for p in files if p.suffix.lower() not in MAIL_SUFFIXES]
     with Ledger.of(cfg, create=new_ledger, changes=True) as ledger:
-        report = (take_in(sheets, cfg, ledger, schemas, period=period, received_at=when, progress=progress,
+        report = (take_in(sheets, cfg, ledger, schemas, Arrival(period=period, received_at=when), progress=progress,
                           jobs=jobs) if sheets else IntakeReport())
         report.skipped = skipped
         if mails:  # saved mail: its attachments, received when its headers say, marked so
@@ -123,8 +123,8 @@ def merge_job(cfg: Config, paths: list[Path], period_text: str | None, out: Path
         with Ledger.of(cfg, create=new_ledger, changes=bool(paths)) as ledger:
             intake = None
             if paths:
-                intake = take_in(paths, cfg, ledger, schemas, source="folder", progress=progress,
-                                 default_period=period, received_at=when, jobs=jobs)
+                came = Arrival(source="folder", default_period=period, received_at=when)
+                intake = take_in(paths, cfg, ledger, schemas, came, progress=progress, jobs=jobs)
             with ledger.snapshot():
                 period = period or latest_filed_period(cfg, ledger)
                 result = merge_period(cfg, ledger, period, schemas)
@@ -540,7 +540,7 @@ def demo_job(folder: Path, progress: Callable[[Path], None] | None = None, out: 
             for path in sorted(week.iterdir()):
                 sub = roster.match(path.stem)
                 when = dt.datetime.fromisoformat(times[sub.name]) if sub else period.deadline
-                take_in([path], cfg, ledger, schemas, period=period, received_at=when, source="intake")
+                take_in([path], cfg, ledger, schemas, Arrival(period=period, received_at=when))
                 if progress:
                     progress(path)
     merged = merge_job(cfg, [], weeks[-1].name, out=out, schemas=schemas)

@@ -152,9 +152,9 @@ def _as_of(cfg, text: str | None):
 
 
 def _ledger_errors():
-    import sqlite3  # here, not at the top: `--help` need not load SQLite
+    from ..ledger.store import DATABASE_ERRORS  # only when an error is being handled: `--help` loads no SQLite
 
-    return sqlite3.Error
+    return DATABASE_ERRORS
 
 
 def _guarded(work, *args, **kwargs):

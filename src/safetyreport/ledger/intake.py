@@ -83,25 +83,24 @@ class Sender:
     submitter: Submitter | None
 
 
-def take_in(paths: Iterable[Path], cfg: Config, ledger: Ledger, schemas: SchemaSet,
-            period: Period | None = None, received_at: dt.datetime | None = None,
-            source: str = "intake", progress: Callable[[Path], None] | None = None,
-            default_period: Period | None = None, received_source: str = "given",
-            sender: Sender | None = None, own_transaction: bool = True, jobs: int | None = None) -> IntakeReport:
-    """Record every file not yet in the ledger. Bytes already known are a no-op.
+def take_in(paths: Iterable[Path], cfg: Config, ledger: Ledger, schemas: SchemaSet, arrival: Arrival | None = None,
+            progress: Callable[[Path], None] | None = None, own_transaction: bool = True,
+            jobs: int | None = None) -> IntakeReport:
+    """Record every file not yet in the ledger, as `arrival` says they came. Bytes already known
+    are a no-op.
 
-    Period: `period` if given; else the period a folder's name gives ("2021-09-23"); else
-    `default_period` (merge's --period); else the period a blank form was made for (its hidden
-    marker); else the week of the form's own date (表尾日期); else
-    the next deadline after the receipt time. A form dated in another week is flagged.
-    `sender`: the filing came by mail; the sender's address decides the submitter when the roster
-    knows it. `own_transaction=False`: the caller holds the transaction (a mail and its files)."""
+    Period: `arrival.period` if given; else the period a folder's name gives ("2021-09-23"); else
+    `arrival.default_period` (merge's --period); else the period a blank form was made for (its
+    hidden marker); else the week of the form's own date (表尾日期); else the next deadline after
+    the receipt time. A form dated in another week is flagged. `arrival.sender`: the filing came by
+    mail; the sender's address decides the submitter when the roster knows it.
+    `own_transaction=False`: the caller holds the transaction (a mail and its files)."""
     from ..reading.parallel import read_all
 
     roster = cfg.roster
     files, skipped = require_files(paths)
     report = IntakeReport(skipped=skipped)
-    batch = Batch(cfg, ledger, schemas, Arrival(period, received_at, source, default_period, received_source, sender))
+    batch = Batch(cfg, ledger, schemas, arrival or Arrival())
 
     def work() -> None:
         hashed = [(path, _hash(path)) for path in files]

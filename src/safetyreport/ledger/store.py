@@ -188,6 +188,8 @@ class LedgerError(UserError):
     kind = "ledger"
 
 
+DATABASE_ERRORS = (sqlite3.Error,)  # what the database can raise: the CLI names it without importing SQLite
+
 # --- soundness: a corrupt ledger is never backed up, and always named as such --------------------------
 
 CORRUPT_MARKS = ("malformed", "not a database", "corrupt", "disk image")

@@ -27,7 +27,7 @@ from pathlib import Path
 from ..config import Config, Submitter
 from ..errors import UserError
 from ..findings import tally
-from ..ledger.intake import Sender, Taken, campaign_time, take_in
+from ..ledger.intake import Arrival, Sender, Taken, campaign_time, take_in
 from ..ledger.store import Ledger, receipt_source_label
 from ..periods import Period, period_for
 from ..reading.grid import MAX_RATIO, MAX_UNPACKED, SPREADSHEET_SUFFIXES, WPS_SUFFIXES
@@ -352,8 +352,9 @@ def take_message(cfg: Config, ledger: Ledger, schemas: SchemaSet, raw: bytes, ar
         _save(drop, parts.narratives)
         if saved:
             taken.drop = str(drop)
-            report = take_in(saved, cfg, ledger, schemas, period=period, received_at=when, source="mail",
-                             received_source=source, sender=Sender(sender, unit), own_transaction=False)
+            came = Arrival(period=period, received_at=when, source="mail", received_source=source,
+                           sender=Sender(sender, unit))
+            report = take_in(saved, cfg, ledger, schemas, came, own_transaction=False)
             taken.files = report.taken
             taken.skipped += [(Path(s.path).name, s.reason) for s in report.skipped]
             taken.outcome = "taken"
