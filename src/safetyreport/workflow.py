@@ -406,8 +406,8 @@ def fetch_job(cfg: Config, dry_run: bool = False, new_ledger: bool = False) -> F
     schemas = cfg.schema_set
     with Ledger.of(cfg, create=new_ledger, changes=not dry_run) as ledger:
         report = fetch(cfg, ledger, schemas, dry_run=dry_run)
-    if not dry_run:  # the page a leader bookmarked is current after every cron run
-        refresh_board(cfg, report)
+    if not dry_run and (report.messages or not (cfg.folder / OUTPUT_FOLDER / board_file_name()).exists()):
+        refresh_board(cfg, report)  # the page a leader bookmarked is current after every run that took mail
     return report
 
 
@@ -433,6 +433,13 @@ def dismiss_job(cfg: Config, numbers: list[int]) -> DismissOutcome:
         done = [n for n in numbers if 0 < n < 2**63 and ledger.dismiss_mail(n)]
         return DismissOutcome(done, [n for n in numbers if n not in done],
                               [failed_text(m) for m in ledger.failed_mails()])
+
+
+def board_file_name() -> str:
+    from .outputs.board import load_settings
+    from .outputs.report import template_dir
+
+    return load_settings(template_dir()).file
 
 
 def refresh_board(cfg: Config, report: FetchReport) -> None:

@@ -221,7 +221,12 @@ def print_dismissed(outcome, console: Console) -> None:
 def print_fetch(report, console: Console) -> None:
     from ..ledger.store import receipt_source_label
 
-    console.print(f"收件邮箱 {e(report.mailbox)}：新取 {len(report.messages)} 封，此前已取 {report.already} 封。")
+    if report.waiting or report.dry_run:
+        console.print(f"收件邮箱 {e(report.mailbox)}（演练，未取信）：有 {len(report.waiting)} 封新邮件待取，此前已取 {report.already} 封。")
+        for text in report.waiting:
+            console.print(f"    {e(text)}")
+    else:
+        console.print(f"收件邮箱 {e(report.mailbox)}：新取 {len(report.messages)} 封，此前已取 {report.already} 封。")
     for m in report.messages:
         when = f"{m.received_at:%m-%d %H:%M}" if m.received_at else "时间不明"
         source = "" if m.received_source == "mail" else f"（{receipt_source_label(m.received_source)}）"

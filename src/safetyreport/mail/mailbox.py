@@ -29,7 +29,7 @@ from ..errors import UserError
 from ..findings import tally
 from ..ledger.intake import Arrival, Sender, Taken, campaign_time, take_in
 from ..ledger.store import Ledger, receipt_source_label
-from ..periods import Period, period_for
+from ..periods import Period
 from ..reading.grid import MAX_RATIO, MAX_UNPACKED, SPREADSHEET_SUFFIXES, WPS_SUFFIXES
 from ..schema import SchemaSet
 from ..values import neutral
@@ -127,9 +127,28 @@ def unpack(msg: email.message.Message, max_bytes: int) -> Unpacked:
     return out
 
 
+JUNK_NAMES = {"thumbs.db": "Windows 缩略图缓存", "desktop.ini": "Windows 文件夹设置", "winmail.dat": "Outlook 格式信息",
+              ".ds_store": "Mac 文件夹信息"}
+
+
+def junk_reason(name: str) -> str | None:
+    """Why an attachment is no filing at all (a lock file Excel left, a system file), else None."""
+    lower = name.lower()
+    if lower.startswith(("~$", ".~lock.")):
+        return "Excel/WPS 打开文件时产生的临时锁文件，不是报表"
+    if lower in JUNK_NAMES:
+        return f"{JUNK_NAMES[lower]}文件，不是报表"
+    if lower.endswith((".tmp", ".bak")):
+        return "临时文件，不是报表"
+    return None
+
+
 def _sort(out: Unpacked, name: str, data: bytes, max_bytes: int) -> None:
     suffix = Path(name).suffix.lower()
-    if len(data) > max_bytes:
+    junk = junk_reason(name)
+    if junk:
+        out.skipped.append((name, junk))
+    elif len(data) > max_bytes:
         out.skipped.append((name, _too_big(len(data), max_bytes)))
     elif suffix in TAKEN_FORMS:
         out.forms.append(Part(name, data))
@@ -174,7 +193,7 @@ def _unzip(out: Unpacked, name: str, data: bytes, max_bytes: int) -> None:
     for info in infos:
         inner = _safe_name(_zip_name(info).replace("\\", "/").rsplit("/", 1)[-1])
         label = f"{name}/{inner}"
-        if inner.startswith(("~$", ".", "__MACOSX")) or "__MACOSX/" in info.filename:
+        if inner.startswith((".", "__MACOSX")) or "__MACOSX/" in info.filename:
             out.skipped.append((label, "临时文件或隐藏文件"))
             continue
         if info.flag_bits & 0x1:
@@ -360,12 +379,30 @@ def take_message(cfg: Config, ledger: Ledger, schemas: SchemaSet, raw: bytes, ar
             taken.outcome = "taken"
         else:
             taken.outcome = "no-form"
-        taken.reply = receipt_reply(cfg, taken) if cfg.imap.reply and sender else None
+        taken.reply = receipt_reply(cfg, taken) if cfg.imap.reply and sender and wants_reply(msg, taken) else None
         ledger.note_mail(mailbox, uidvalidity, uid, mid, sender, taken.subject, when, source, taken.outcome,
                          {"files": [t.to_dict() for t in taken.files], "skipped": taken.skipped,
                           "narratives": taken.narratives, "notes": taken.notes,
                           "reply": taken.reply.stored() if taken.reply else None}, content_sha256=digest)
     return taken
+
+
+AUTOMATIC_SENDERS = ("mailer-daemon@", "postmaster@", "noreply", "no-reply", "do-not-reply", "donotreply")
+
+
+def automatic(msg: email.message.Message, sender: str) -> bool:
+    """Mail no person wrote (RFC 3834): an auto-reply, a bounce, a list or bulk mail."""
+    auto = str(msg.get("Auto-Submitted", "") or "").strip().lower()
+    precedence = str(msg.get("Precedence", "") or "").strip().lower()
+    return ((auto != "" and auto != "no") or precedence in ("bulk", "list", "junk", "auto_reply")
+            or msg.get("X-Autoreply") is not None or msg.get("X-Autorespond") is not None
+            or any(mark in sender for mark in AUTOMATIC_SENDERS))
+
+
+def wants_reply(msg: email.message.Message, taken: MailTaken) -> bool:
+    """A 回执 only where we tried to take a filing (a reply-all 收到, a reply to our own 回执, a PDF
+    scan or a screenshot get none), and never to automatic mail (no mail loops)."""
+    return bool(taken.files) and not automatic(msg, taken.sender)
 
 
 def _unit_of(cfg: Config, address: str) -> Submitter | None:
@@ -387,6 +424,22 @@ def _save(folder: Path, parts: list[Part]) -> list[Path]:
     return paths
 
 
+def _deadline_lines(cfg: Config, registered: list[Period], received: dt.datetime | None) -> list[str]:
+    """The deadline of the period the filing was registered in (not the next one after the mail),
+    and, when the mail came after it, by how much."""
+    from ..ledger.status import human_delta
+
+    out = []
+    for p in registered:
+        due = p.deadline + dt.timedelta(minutes=cfg.deadlines.grace_minutes)
+        text = f"{p.label}的报送截止时间为 {p.deadline:%Y-%m-%d %H:%M}（北京时间）"
+        if received is not None and received > due:
+            out.append(f"{text}；本邮件晚于截止时间 {human_delta(received - due)} 到达（如此前已按时报送，以首次收到的时间为准）。")
+        else:
+            out.append(f"{text}。有错误的，请在截止前更正后重新发送，同一张表以最后收到的为准。")
+    return out
+
+
 def receipt_reply(cfg: Config, taken: MailTaken) -> Outgoing:
     """The 回执: period, receipt time, each file with its verdict and every error with its sheet
     and cell, what was not taken and why — so the unit can correct before the deadline."""
@@ -395,13 +448,13 @@ def receipt_reply(cfg: Config, taken: MailTaken) -> Outgoing:
     periods = sorted({t.filing.period for t in taken.files if t.filing and t.filing.period})
     from ..periods import parse_period
 
-    labels = [parse_period(cfg, p).label for p in periods]
-    deadline = period_for(cfg, taken.received_at) if taken.received_at else None
+    registered = [parse_period(cfg, p) for p in periods]
     lines = [f"{taken.submitter or taken.sender}：",
              f"贵单位发来的邮件“{taken.subject or '（无主题）'}”已收到。",
              f"收到时间：{when}"]
-    if labels:
-        lines.append(f"登记为：{'、'.join(labels)}的报表")
+    if registered:
+        lines.append(f"登记为：{'、'.join(p.label for p in registered)}的报表")
+    lines += _deadline_lines(cfg, registered, taken.received_at)
     rows: list[list[str]] = []
     if not taken.files:
         lines.append("邮件中没有找到报表附件（Excel 表格 .xlsx 或 .xls），请把报表作为附件重新发送。")
@@ -431,9 +484,6 @@ def receipt_reply(cfg: Config, taken: MailTaken) -> Outgoing:
     for name, reason in taken.skipped:
         lines.append(f"- {name}：未处理（{reason}）")
         rows.append([name, "", f"未处理（{reason}）"])
-    if deadline is not None:
-        lines.append(f"本周报送截止时间为 {deadline.deadline:%Y-%m-%d %H:%M}（北京时间）。有错误的，请在截止前更正后重新发送，"
-                     "同一张表以最后收到的为准。")
     lines.append(cfg.campaign.office)
     subject = f"回执：{taken.subject or '报表'}已收到"
     html_body = _html_page(subject, [line for line in lines if not line.startswith(("-", "    "))],
@@ -453,6 +503,8 @@ class FetchReport:
     error: str = ""  # the connection failed part way: what was taken stands
     mail: MailOutcome | None = None  # the 回执 sent
     failed: list[str] = field(default_factory=list)  # mails that could not be processed (kept in the mailbox)
+    waiting: list[str] = field(default_factory=list)  # --dry-run: the new mails a real run would take
+    dry_run: bool = False
     board: str | None = None  # the 报送看板 refreshed after the run
     board_error: str = ""  # why it could not be (the mail taken stands)
 
@@ -465,6 +517,7 @@ class FetchReport:
     def to_dict(self) -> dict:
         return {"mailbox": self.mailbox, "taken": [m.to_dict() for m in self.messages],
                 "already_taken": self.already, "error": self.error or None, "failed": self.failed,
+                "waiting": self.waiting,
                 "replies": self.mail.to_dict() if self.mail is not None else None,
                 "board": self.board, "board_error": self.board_error or None}
 
@@ -552,7 +605,7 @@ def fetch(cfg: Config, ledger: Ledger, schemas: SchemaSet, dry_run: bool = False
 
     s = cfg.imap
     mailbox = f"{s.host}/{s.folder}"
-    report = FetchReport(mailbox)
+    report = FetchReport(mailbox, dry_run=dry_run)
     with _FetchLock(cfg.folder, cfg.ledger.lock_wait_seconds, Ledger.on_wait):
         client = _connect(cfg)
         try:
@@ -570,7 +623,10 @@ def fetch(cfg: Config, ledger: Ledger, schemas: SchemaSet, dry_run: bool = False
                 data = client.fetch([uid], ["INTERNALDATE", "BODY.PEEK[]"]).get(uid, {})
                 raw = data.get(b"BODY[]") or b""
                 arrival = data.get(b"INTERNALDATE")
-                if dry_run:
+                if dry_run:  # what a real run would take: new by place, and not the same mail again
+                    mid, sender, subject = describe(raw)
+                    if not ledger.mail_known(mailbox, uidvalidity, uid, mid, hashlib.sha256(raw).hexdigest()):
+                        report.waiting.append(f"{subject or '（无主题）'}（{sender or '发件人不明'}）")
                     continue
                 try:
                     taken = take_message(cfg, ledger, schemas, raw, arrival, (mailbox, uidvalidity, uid))
@@ -603,7 +659,8 @@ def fetch(cfg: Config, ledger: Ledger, schemas: SchemaSet, dry_run: bool = False
                 pass
     report.failed = [failed_text(m) for m in ledger.failed_mails()]  # until the clerk dismisses them
     if not dry_run:
-        pending = [Outgoing(**d["reply"]) for d in ledger.mail_details() if d.get("reply")]
+        pending = [m for m in (Outgoing(**d["reply"]) for d in ledger.mail_details() if d.get("reply"))
+                   if not ledger.was_sent(m.key)]  # only what is still to go: an idle run says one line
         if pending:
             report.mail = deliver(cfg, ledger, pending)
     return report

@@ -170,6 +170,8 @@ def build(cfg: Config, message: Outgoing) -> EmailMessage:
     if message.in_reply_to:  # the 回执 threads under the unit's own mail
         msg["In-Reply-To"] = _one_line(message.in_reply_to)
         msg["References"] = _one_line(message.in_reply_to)
+    # RFC 3834: no auto-responder answers us, so no mail loop (a 回执 answers a mail; the rest are generated)
+    msg["Auto-Submitted"] = "auto-replied" if message.kind == "reply" else "auto-generated"
     msg.set_content(neutral(message.text, keep_newlines=True))
     msg.add_alternative(neutral(message.html, keep_newlines=True), subtype="html")
     return msg

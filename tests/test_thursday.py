@@ -1,0 +1,65 @@
+"""The clerk's Thursday (issue 21): a real mailbox full of chatter, lock files and late mail, the
+calendar, one vocabulary across outputs, and the one command that runs the week."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import ROOT, cli, cli_json
+from test_fetch import _mail, campaign, fetch
+
+CST = dt.timezone(dt.timedelta(hours=8))
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+WEEK2 = ROOT / "samples" / "2021-09-23"
+
+
+def _at(h: int, m: int, day: int = 23) -> dt.datetime:
+    return dt.datetime(2021, 9, day, h, m, tzinfo=CST)
+
+
+def test_a_real_mailbox_cannot_fool_fetch(tmp_path, imap, smtp):
+    sink, smtp_port = smtp
+    lizhong = (WEEK2 / "鲤中街道_2021-09-23.xlsx").read_bytes()
+    # a unit's filing with Excel's lock file beside it
+    imap.append(_mail("鲤中街道 <lizhong@example.invalid>", "鲤中街道报表",
+                      [("鲤中街道_2021-09-23.xlsx", lizhong, XLSX), ("~$鲤中街道_2021-09-23.xlsx", b"\x00" * 162, XLSX),
+                       ("Thumbs.db", b"x", "application/octet-stream")]), _at(9, 10))
+    # chatter: a reply-all 收到, a reply to our own 回执, an out-of-office reply with a file in it
+    imap.append(_mail("开元街道 <kaiyuan@example.invalid>", "Re: 鲤中街道报表", []), _at(9, 20))
+    imap.append(_mail("鲤中街道 <lizhong@example.invalid>", "Re: 回执：鲤中街道报表已收到", []), _at(9, 40))
+    away = _mail("海滨街道 <haibin@example.invalid>", "自动回复：不在办公室",
+                 [("海滨街道_2021-09-23.xlsx", (WEEK2 / "海滨街道_2021-09-23.xlsx").read_bytes(), XLSX)])
+    imap.append(away.replace(b"Subject:", b"Auto-Submitted: auto-replied\r\nSubject:", 1), _at(9, 50))
+    # a late filing at 14:20
+    imap.append(_mail("区城管局 <cgj@example.invalid>", "区城管局报表",
+                      [("区城管局_2021-09-23.xlsx", (WEEK2 / "区城管局_2021-09-23.xlsx").read_bytes(), XLSX)]),
+                _at(14, 20))
+    cfg = campaign(tmp_path / "c", imap.port, smtp_port)
+    code, dry = fetch(cfg, "--dry-run")
+    assert len(dry["waiting"]) == 5 and dry["taken"] == []  # what a real run would take, nothing taken
+    code, data = fetch(cfg)
+    taken = {m["subject"]: m for m in data["taken"]}
+    lizhong_mail = taken["鲤中街道报表"]
+    assert [Path(f["path"]).name for f in lizhong_mail["files"]] == ["鲤中街道_2021-09-23.xlsx"]
+    assert {s["name"] for s in lizhong_mail["skipped"]} == {"~$鲤中街道_2021-09-23.xlsx", "Thumbs.db"}
+    assert "锁文件" in next(s["reason"] for s in lizhong_mail["skipped"] if s["name"].startswith("~$"))
+    # 回执 only to the two mails that carried a filing from a person
+    assert sorted(str(m["Subject"]) for m in sink.messages) == ["回执：区城管局报表已收到", "回执：鲤中街道报表已收到"]
+    late = next(m for m in sink.messages if "区城管局" in str(m["Subject"])).get_body(("plain",)).get_content()
+    assert "第2周（9月23日）的报送截止时间为 2021-09-23 12:00" in late
+    assert "晚于截止时间 2 小时 20 分钟" in late
+    assert all(m["Auto-Submitted"] == "auto-replied" for m in sink.messages)
+    code, status = cli_json("status", "--period", "2021-09-23", "--as-of", "2021-09-23 15:00", "--config", str(cfg))
+    by = {s["name"]: s for s in status["submitters"]}
+    assert by["鲤中街道"]["status"] == "按时" and by["区城管局"]["status"] == "迟报"
+    assert by["区城管局"]["late_by_minutes"] == 140
+    # an idle run says one line
+    env = dict(os.environ, SAFETYREPORT_IMAP_PASSWORD="pw")
+    idle = subprocess.run([sys.executable, "-m", "safetyreport", "fetch", "--config", str(cfg)],
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert idle.returncode in (0, 1) and len(idle.stdout.strip().splitlines()) == 1, idle.stdout
+    assert len(sink.messages) == 2
