@@ -63,3 +63,62 @@ def test_a_real_mailbox_cannot_fool_fetch(tmp_path, imap, smtp):
                           capture_output=True, text=True, env=env, timeout=300)
     assert idle.returncode in (0, 1) and len(idle.stdout.strip().splitlines()) == 1, idle.stdout
     assert len(sink.messages) == 2
+
+
+def test_the_calendar_knows_the_campaign(demo_folder):
+    cfg = str(demo_folder / "safetyreport.toml")
+    code, out = cli("remind", "--dry-run", "--as-of", "2021-12-01 09:00", "--config", cfg)
+    assert code == 2 and "都已过去" in out and "停用" in out
+    code, out = cli("status", "--as-of", "2021-09-10 09:00", "--config", cfg)
+    assert code == 2 and "还没有已截止的报送周期" in out and "2021-09-16 12:00" in out
+    code, status = cli_json("status", "--as-of", "2021-09-30 12:05", "--config", cfg)
+    assert status["period"]["key"] == "2021-09-30" and "第3周" in status["period_chosen"]
+    code, out = cli("status", "--as-of", "2021-09-30 12:05", "--config", cfg)
+    assert "未指定 --period：取截止时间最近已过的第3周（9月30日）" in out
+
+
+def test_run_does_the_period_in_one_command_and_dry_run_changes_nothing(demo_folder, tmp_path):
+    import shutil
+
+    folder = tmp_path / "c"
+    shutil.copytree(demo_folder, folder)
+    shutil.rmtree(folder / "输出")
+    cfg = str(folder / "safetyreport.toml")
+    before = (folder / "safetyreport.db").read_bytes()
+    code, dry = cli_json("run", "--dry-run", "--email", "--as-of", "2021-09-30 12:05", "--config", cfg)
+    assert code == 1 and dry["dry_run"] and dry["merge"] is None and not (folder / "输出").exists()
+    assert [m["to"] for m in dry["status"]["mail"]["dry_run"]] == [["zhxtz@example.invalid"]]
+    assert (folder / "safetyreport.db").read_bytes() == before  # nothing recorded, nothing sent
+    code, done = cli_json("run", "--as-of", "2021-09-30 12:05", "--config", cfg)
+    assert code == 1 and done["problems"] == []
+    assert {s["name"]: s["status"] for s in done["status"]["submitters"] if s["status"] != "按时"} == {"海滨街道": "迟报"}
+    for path in [*done["merge"]["outputs"].values(), *done["report"]["files"], done["board"]]:
+        assert Path(path).is_file(), path
+    code, out = cli("run", "--as-of", "2021-09-30 12:05", "--config", cfg)
+    lines = out.strip().splitlines()
+    assert lines[0] == "第3周（9月30日），截止 9月30日 12:00" and "海滨街道（4 小时 5 分钟）" in out
+    assert any(line.strip().startswith("全区：累计发现隐患 630 项") for line in lines)
+
+
+def test_the_readmes_cron_line_works_as_cron_runs_it(demo_folder, tmp_path, smtp):
+    """The README's crontab line for run, with its paths made this machine's, under `env -i`."""
+    import re
+    import shutil
+
+    sink, port = smtp
+    folder = tmp_path / "专项整治"
+    shutil.copytree(demo_folder, folder)
+    toml = folder / "safetyreport.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace("port = 25", f"port = {port}").replace(
+        'host = "localhost"', 'host = "127.0.0.1"'), encoding="utf-8")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    line = next(x for x in readme.splitlines() if re.match(r"^5 12 \* \* 4 ", x) and " run " in x)
+    command = line.split(None, 5)[5].replace("/srv/专项整治/.venv/bin/safetyreport",
+                                             str(Path(sys.executable).parent / "safetyreport"))
+    command = command.replace("/srv/专项整治", str(folder)).replace("SAFETYREPORT_IMAP_PASSWORD=*** ", "")
+    command = command.replace("SAFETYREPORT_SMTP_PASSWORD=***", "SAFETYREPORT_SMTP_PASSWORD=x")
+    proc = subprocess.run(["env", "-i", "sh", "-c", command], capture_output=True, text=True, timeout=300)
+    log = (folder / "run.log").read_text(encoding="utf-8")
+    assert proc.returncode in (0, 1), log
+    assert "not found" not in log and "报送：" in log
+    assert sink.messages and str(sink.messages[0]["Subject"]).startswith("【报送情况】")

@@ -191,14 +191,24 @@ def now(cfg: Config) -> dt.datetime:
 
 
 def last_due(cfg: Config, at: dt.datetime) -> Period:
-    """The weekly period whose deadline (grace included) passed most recently (for cron at 12:05)."""
+    """The weekly period whose deadline (grace included) passed most recently (for cron at 12:05).
+    Before the first deadline there is none: PeriodError says when the first one is."""
     grace = dt.timedelta(minutes=cfg.deadlines.grace_minutes)
     periods = weekly_periods(cfg)
     passed = [p for p in periods if p.deadline + grace <= at]
-    return passed[-1] if passed else periods[0]
+    if not passed:
+        raise PeriodError(f"还没有已截止的报送周期：第一次截止是{periods[0].label}，{periods[0].deadline:%Y-%m-%d %H:%M}。"
+                          "可用 --period 指定周期。")
+    return passed[-1]
 
 
 def next_due(cfg: Config, at: dt.datetime) -> Period:
-    """The next weekly deadline still ahead (for reminders)."""
+    """The next weekly deadline still ahead (for reminders). After the last one there is none:
+    PeriodError says so, and no reminder goes out for a date that does not exist."""
     periods = weekly_periods(cfg)
-    return next((p for p in periods if p.deadline > at), periods[-1])
+    ahead = next((p for p in periods if p.deadline > at), None)
+    if ahead is None:
+        last = periods[-1]
+        raise PeriodError(f"本次专项整治的报送截止时间都已过去（最后一次：{last.label}，{last.deadline:%Y-%m-%d %H:%M}），"
+                          "没有需要催报的周期。请停用催报的定时任务。")
+    return ahead

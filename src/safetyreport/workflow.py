@@ -9,7 +9,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .atomic import output_folder
 from .checking.validation import MAIL_SUFFIXES, require_files
@@ -557,6 +557,71 @@ def demo_job(folder: Path, progress: Callable[[Path], None] | None = None, out: 
     return DemoOutcome(merged, status, report_job(cfg, "weekly", last.key, out), board_job(cfg, None, out, after))
 
 
+@dataclass
+class RunOutcome:
+    """The period's routine, step by step: what was taken, merged, found and written."""
+
+    period: Period
+    fetched: FetchReport | None = None
+    merged: MergeOutcome | None = None
+    status: StatusOutcome | None = None
+    report: ReportOutcome | None = None
+    board: BoardOutcome | None = None
+    dry_run: bool = False
+    problems: list[str] = field(default_factory=list)  # a step that could not run, and why
+
+    @property
+    def exit_code(self) -> int:
+        """2 when a step failed (mailbox, mail server, a file), else as status says (1: someone
+        filed late, wrong or not at all)."""
+        if self.problems or (self.fetched is not None and self.fetched.exit_code == 2):
+            return 2
+        return self.status.exit_code if self.status is not None else 0
+
+    def to_dict(self) -> dict:
+        return {"period": self.period.to_dict(), "dry_run": self.dry_run, "problems": self.problems,
+                "fetch": self.fetched.to_dict() if self.fetched else None,
+                "merge": self.merged.to_dict() if self.merged else None,
+                "status": self.status.to_dict() if self.status else None,
+                "report": self.report.to_dict() if self.report else None,
+                "board": str(self.board.path) if self.board else None}
+
+
+def run_job(cfg: Config, period_text: str | None = None, email: bool = False, notify_submitters: bool = False,
+            dry_run: bool = False, at: dt.datetime | None = None, out: Path | None = None) -> RunOutcome:
+    """The clerk's routine for the period now due, in one go: take the mailbox's new mail (when
+    one is configured), merge the period, classify every unit (and mail the list when asked), write
+    the briefing and refresh the board. `dry_run`: what it would take and send; nothing changes."""
+    from .periods import last_due, now
+
+    at = at or now(cfg)
+    period = parse_period(cfg, period_text, weekly_only=True) if period_text else last_due(cfg, at)
+    outcome = RunOutcome(period, dry_run=dry_run)
+    if cfg.imap.host:
+        outcome.fetched = _step(outcome, lambda: fetch_job(cfg, dry_run=dry_run))
+    outcome.status = status_job(cfg, period.key, email=email, notify_submitters=notify_submitters, dry_run=dry_run,
+                                at=at)
+    if dry_run:
+        return outcome
+    outcome.merged = _step(outcome, lambda: merge_job(cfg, [], period.key, out=out))
+    outcome.report = _step(outcome, lambda: report_job(cfg, "weekly", period.key, out))
+    outcome.board = _step(outcome, lambda: board_job(cfg, None, out, at))
+    return outcome
+
+
+def _step(outcome: RunOutcome, work: Callable[[], Any]) -> Any:
+    """One step of the routine; a step that fails is told and the others still run."""
+    from .atomic import os_error_text
+
+    try:
+        return work()
+    except UserError as e:
+        outcome.problems.append(str(e))
+    except OSError as e:
+        outcome.problems.append(f"无法读写文件 {os_error_text(e)}")
+    return None
+
+
 def parse_received(text: str | None) -> dt.datetime | None:
     """'2021-09-23 10:15' or '2021-09-23T10:15:00+08:00' (naive = campaign time)."""
     if not text:
@@ -604,6 +669,7 @@ def status_job(cfg: Config, period_text: str | None, campaign: bool = False, ema
                 return StatusOutcome(None, campaign_record(cfg, ledger, schemas, as_of=at), None)
             period = parse_period(cfg, period_text) if period_text else last_due(cfg, at)
             report = period_status(cfg, ledger, period, schemas)
+            report.chosen = "" if period_text else f"未指定 --period：取截止时间最近已过的{period.label}"
         mail = None
         if email:
             mail = deliver(cfg, ledger, status_messages(cfg, report, notify_submitters), dry_run=dry_run)

@@ -493,6 +493,37 @@ def status(
 
 
 @app.command(cls=ChineseCommand)
+def run(
+    period: str | None = typer.Option(None, "--period", "-p", metavar="周期", help="处理哪一周（默认：截止时间最近已过的一周）。"),
+    email: bool = typer.Option(False, "--email", help="把迟报、错报、漏报名单发给综合协调组（每条只发一次）。"),
+    notify_submitters: bool = typer.Option(False, "--notify-submitters", help="同时通知每个迟报、错报、漏报的单位（与 --email 一起用）。"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="演练：只显示将取的邮件和将发的通知，不登记、不发送、不生成文件。"),
+    as_of: str | None = typer.Option(None, "--as-of", metavar="时间", help="按这个时间（北京时间）计算；默认为现在。"),
+    out: Path | None = OutOption,
+    config: Path | None = ConfigOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """一条命令完成本期的例行工作：取信（配置了收件邮箱时）→ 汇总截止的这一周 → 统计按时、迟报、错报、漏报
+    （--email 时发给综合协调组）→ 生成工作简报 → 更新报送看板，最后用几行字说清谁没报、谁迟报错报、主要数字和文件在哪。
+
+    定时任务每期截止后运行它即可（见 README“定时运行”）。某一步失败时其余步骤照常进行，并说明原因。
+    退出码：0 全部按时，1 有单位迟报、错报或漏报，2 某一步失败（邮箱、发信、文件）或用法有误。
+
+    \b
+    示例：
+      safetyreport run --dry-run
+      safetyreport run --email --notify-submitters      （每周四 12:05 由定时任务运行）
+      safetyreport run --period 2021-09-30 --as-of "2021-09-30 12:05"
+    """
+    from ..workflow import run_job
+    from .console import print_run
+
+    cfg = _config(config)
+    outcome = _guarded(lambda: run_job(cfg, period, email, notify_submitters, dry_run, _as_of(cfg, as_of), out))
+    _emit(outcome, as_json, print_run, outcome.exit_code)
+
+
+@app.command(cls=ChineseCommand)
 def board(
     period: str | None = typer.Option(None, "--period", "-p", metavar="周期", help="显示到哪一周，如 2021-09-30 或 第3周。默认：到正在报送的一周（已截止的各周加上尚未截止的这一周）。"),
     as_of: str | None = typer.Option(None, "--as-of", metavar="时间", help="按这个时间（北京时间）判断是否已截止，如 \"2021-09-30 12:05\"；默认为现在。"),

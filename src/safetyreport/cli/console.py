@@ -356,6 +356,8 @@ def print_status(outcome: StatusOutcome, console: Console) -> None:
         return
     r = outcome.report
     assert r is not None  # a campaign record returned above
+    if r.chosen:
+        console.print(f"[dim]（{e(r.chosen)}）[/]")
     console.print(f"[bold]{r.period.label}[/]，截止 {r.period.deadline:%Y-%m-%d %H:%M}（北京时间）"
                   + ("，节假日顺延" if r.period.shifted else ""))
     from ..ledger.store import receipt_source_label, receipt_source_trusted
@@ -413,6 +415,42 @@ def print_report(outcome, console: Console) -> None:
     console.print(f"[bold]{e(b.title)}[/] {b.issue}（{b.period_label}）")
     for path in outcome.files:
         console.print(f"  {e(path)}")
+
+
+def print_run(outcome, console: Console) -> None:
+    """The period's routine in a few lines a clerk reads in ten seconds."""
+    from ..ledger.status import human_delta
+
+    p = outcome.period
+    console.print(f"[bold]{e(p.label)}[/]，截止 {p.deadline.month}月{p.deadline.day}日 {p.deadline:%H:%M}" + ("（演练，未登记、未发送、未生成文件）" if outcome.dry_run else ""))
+    f = outcome.fetched
+    if f is not None:
+        files = sum(len(m.files) for m in f.messages)
+        console.print(f"  收件：{'待取' if outcome.dry_run else '新取'} {len(f.waiting) if outcome.dry_run else len(f.messages)} 封"
+                      + (f"（{files} 个报表文件）" if files else "") + (f"，[red]无法处理 {len(f.failed)} 封[/]" if f.failed else ""))
+    if outcome.status is not None and outcome.status.report is not None:
+        r = outcome.status.report
+        console.print(f"  报送：{e(r.headline(label=False))}")
+        for code, word in (("missing", "漏报"), ("late", "迟报"), ("late_unverified", "迟报待核实"), ("wrong", "错报")):
+            names = [x.submitter.name + (f"（{human_delta(x.late_by)}）" if x.late_by and code.startswith("late") else "")
+                     for x in r.rows if code in x.codes]
+            if names:
+                console.print(f"    {word}：{e('、'.join(names))}")
+        if outcome.status.mail is not None:
+            m = outcome.status.mail
+            console.print(f"  邮件：{'将发' if outcome.dry_run else '已发'} {len(m.planned if outcome.dry_run else m.sent)} 封"
+                          + (f"，[red]{e(m.error)}[/]" if m.error else ""))
+    if outcome.report is not None:
+        t = outcome.report.briefing.totals
+        console.print(f"  全区：累计发现隐患 {e(t['headline']['found'])} 项，整改率 {e(t['fix_rate_text'])}，"
+                      f"未销号重大隐患 {t['open_major']} 项")
+    written = ([outcome.merged.workbook, outcome.merged.district_filing] if outcome.merged else []) + \
+        ([p for p in outcome.report.files if p.suffix == ".docx"][:1] if outcome.report else []) + \
+        ([outcome.board.path] if outcome.board else [])
+    if written:
+        console.print("  文件：" + "；".join(e(str(w)) for w in written))
+    for text in outcome.problems:
+        make_console(stderr=True).print(f"[bold red]未完成：[/]{e(text)}")
 
 
 def print_board(outcome, console: Console) -> None:

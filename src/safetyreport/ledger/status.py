@@ -134,6 +134,7 @@ class StatusReport:
     deadline_passed: bool
     deadline: dt.datetime  # the period's deadline with the grace period added
     wrong_rule: str = ""  # how 错报 is judged, in the office's words
+    chosen: str = ""  # how the period was chosen when the clerk named none (said in the output)
 
     @property
     def expected(self) -> int:
@@ -187,6 +188,7 @@ class StatusReport:
             "deadline_passed": self.deadline_passed,
             "required_forms": self.policies,
             "wrong_rule": self.wrong_rule,
+            "period_chosen": self.chosen or None,
             "reporting_rate": self.reporting_rate,
             "on_time_rate": self.on_time_rate,
             "expected_reports": self.expected,
