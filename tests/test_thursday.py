@@ -122,3 +122,24 @@ def test_the_readmes_cron_line_works_as_cron_runs_it(demo_folder, tmp_path, smtp
     assert proc.returncode in (0, 1), log
     assert "not found" not in log and "报送：" in log
     assert sink.messages and str(sink.messages[0]["Subject"]).startswith("【报送情况】")
+
+
+def test_one_vocabulary_across_console_workbook_board_and_briefing(demo_folder, tmp_path):
+    import re
+
+    import openpyxl
+
+    cfg = str(demo_folder / "safetyreport.toml")
+    code, out = cli("merge", "--period", "2021-09-30", "--out", str(tmp_path), "--config", cfg)
+    major = int(re.search(r"重大隐患\s+(\d+)", out).group(1))
+    code, board = cli_json("board", "--as-of", "2021-09-30 12:05", "--out", str(tmp_path), "--config", cfg)
+    figures = {f["key"]: f["value"] for f in board["figures"]}
+    code, report = cli_json("report", "weekly", "--period", "2021-09-30", "--out", str(tmp_path), "--config", cfg)
+    headline = report["briefing"]["totals"]["headline"]
+    assert major == figures["major"] == int(headline["major"]) == 27  # both sources, said so in each
+    assert "两个来源" in out
+    ws = openpyxl.load_workbook(tmp_path / "鲤城区专项整治汇总_2021-09-30.xlsx")["报送情况"]
+    said = {row[0]: row[2] for row in ws.iter_rows(min_row=4, values_only=True) if row[0]}
+    code, status = cli_json("status", "--period", "2021-09-30", "--config", cfg)
+    assert said == {s["name"]: s["status"] for s in status["submitters"]}
+    assert said["海滨街道"] == "迟报"

@@ -110,7 +110,9 @@ def latest_filed_period(cfg: Config, ledger: Ledger) -> Period:
 def merge_job(cfg: Config, paths: list[Path], period_text: str | None, out: Path | None = None,
               schemas: SchemaSet | None = None, progress: Callable[[Path], None] | None = None,
               received_text: str | None = None, new_ledger: bool = False, jobs: int | None = None) -> MergeOutcome:
+    from .ledger.status import period_status, verdicts
     from .outputs.workbooks import write_consolidated, write_district_filing
+    from .periods import now
     from .reading.parallel import collector_paused, side_by_side
 
     schemas = schemas or cfg.schema_set
@@ -130,11 +132,12 @@ def merge_job(cfg: Config, paths: list[Path], period_text: str | None, out: Path
                 result = merge_period(cfg, ledger, period, schemas)
                 result.findings += archive_findings(ledger, {c.filing.id: c.filing for r in result.rows
                                                              for c in r.forms.values()}.values())
+                said = verdicts(period_status(cfg, ledger, period, schemas), now(cfg))  # as status says
         folder = output_folder(out, cfg.folder / OUTPUT_FOLDER)
         workbook = folder / f"{safe_file_name(cfg.campaign.district)}专项整治汇总_{period.key}.xlsx"
         filing = folder / f"{safe_file_name(cfg.campaign.district)}_{period.key}.xlsx"
         side_by_side([lambda: write_district_filing(result, cfg, schemas, filing),
-                      lambda: write_consolidated(result, schemas, workbook)], jobs)
+                      lambda: write_consolidated(result, schemas, workbook, said)], jobs)
     return MergeOutcome(result, intake, workbook, filing)
 
 

@@ -300,11 +300,6 @@ def _print_period_notes(taken, console: Console) -> None:
 
 
 # the figures a clerk looks at first (column keys of 附件3)
-HEADLINE = [("found_total", "排查发现隐患"), ("fixed_total", "已整改隐患"), ("found_major", "重大隐患"),
-            ("fixed_major", "重大隐患已整改"), ("sites_inspected", "检查单位和场所"),
-            ("fined_count", "罚款企业"), ("fine_amount", "罚款（万元）")]
-
-
 def print_merge(outcome: MergeOutcome, console: Console) -> None:
     r = outcome.result
     if outcome.intake:
@@ -325,11 +320,14 @@ def print_merge(outcome: MergeOutcome, console: Console) -> None:
                   + (f"（{e('、'.join(x.submitter.name for x in missing))}）" if missing else "") + "。")
     weekly = f"当周（{r.totals.weekly_submitters} 个单位）"
     table = new_table("项目", "累计", weekly, right=("累计", weekly))
-    from ..values import fmt_num
+    from ..outputs.board import headline_rows
 
-    for key, label in HEADLINE:
-        table.add_row(label, fmt_num(r.totals.cumulative.get(key)), fmt_num(r.totals.weekly.get(key)))
+    rows, note = headline_rows(r)  # the same figures, under the same words, as the board and the briefing
+    for label, cumulative, week in rows:
+        table.add_row(e(label), cumulative, week)
     console.print(table)
+    if note:
+        console.print(f"[dim]注：{e(note)}[/]")
     errors, warnings = tally(r.findings)
     console.print(f"问题：错误 {errors} 个，提醒 {warnings} 个（详见工作簿“问题清单”）。")
     pending = [d for d in r.duplicates if d.verdict is None]

@@ -210,6 +210,14 @@ class StatusReport:
         }
 
 
+def verdicts(report: StatusReport, at: dt.datetime) -> dict[str, str]:
+    """Each unit's verdict in words as `status` gives it; before the deadline nothing is missing
+    or late yet (未到期, or 已报 once something came)."""
+    if at > report.deadline:
+        return {r.submitter.name: r.text for r in report.rows}
+    return {r.submitter.name: ("未到期" if r.nothing else "已报（未到期）") for r in report.rows}
+
+
 def human_delta(d: dt.timedelta) -> str:
     minutes = int(d.total_seconds() // 60)
     days, rest = divmod(minutes, 24 * 60)

@@ -245,6 +245,22 @@ def _figures(settings: BoardSettings, history: list[PeriodResult], open_counts: 
     return out
 
 
+def headline_rows(result: PeriodResult, folder: Path | None = None) -> tuple[list[tuple[str, str, str]], str]:
+    """The board's cumulative figures as (label, 累计, 当周) rows for a console table, and their note:
+    one vocabulary for the console, the board and the briefing."""
+    from .report import template_dir
+
+    settings = load_settings(folder or template_dir())
+    rows = []
+    for f in settings.figures:
+        if f.row != "cumulative":
+            continue
+        week = _figure_values(result, f.model_copy(update={"row": "weekly"}))
+        label = f.label.removeprefix("累计") + (f"（{f.unit}）" if f.unit and f.unit not in ("项", "家") else "")
+        rows.append((label, fmt_num(_figure_values(result, f)), fmt_num(week)))
+    return rows, settings.figures_note
+
+
 def _change(now: Any, before: Any, unit: str = "") -> str:
     if not isinstance(now, (int, float)) or not isinstance(before, (int, float)):
         return ""

@@ -30,8 +30,10 @@ HEADER_ROW_HEIGHT, NARROW_HEADER_ROW_HEIGHT = 42, 32  # points: two or three wra
 # --- the consolidated workbook ------------------------------------------------------------------
 
 
-def write_consolidated(result: PeriodResult, schemas: SchemaSet, path: Path) -> Path:
-    """Written with xlsxwriter (see xlsx.py): fresh each Thursday, never edited by us."""
+def write_consolidated(result: PeriodResult, schemas: SchemaSet, path: Path,
+                       verdicts: dict[str, str] | None = None) -> Path:
+    """Written with xlsxwriter (see xlsx.py): fresh each Thursday, never edited by us. `verdicts`:
+    each unit's 按时/迟报/错报/漏报 as `status` gives it, for the 报送情况 sheet."""
     from .xlsx import Book
 
     wb = Book()
@@ -39,7 +41,7 @@ def write_consolidated(result: PeriodResult, schemas: SchemaSet, path: Path) -> 
     _sheet_a4(wb.sheet("附件4汇总"), result, schemas)
     _sheet_a5(wb.sheet("附件5汇总"), result, schemas)
     _sheet_a6(wb.sheet("附件6汇总"), result)
-    _sheet_status(wb.sheet("报送情况"), result)
+    _sheet_status(wb.sheet("报送情况"), result, verdicts or {})
     _sheet_findings(wb.sheet("问题清单"), result)
     return wb.save(path)
 
@@ -231,10 +233,10 @@ def _sheet_a6(ws, result: PeriodResult) -> None:
     ws.printable(freeze=(4, 1))
 
 
-def _sheet_status(ws, result: PeriodResult) -> None:
-    heads = ["填报单位", "类别", "状态", "收到时间", "计入的文件", "被替代的文件", "错误", "提醒"]
+def _sheet_status(ws, result: PeriodResult, verdicts: dict[str, str]) -> None:
+    heads = ["填报单位", "类别", "报送情况", "汇总时", "收到时间", "计入的文件", "被替代的文件", "错误", "提醒"]
     _title(ws, f"{result.district}专项整治报表报送情况", _subtitle(result), len(heads))
-    _header(ws, 3, heads, [24, 10, 22, 20, 40, 40, 6, 6])
+    _header(ws, 3, heads, [24, 10, 16, 20, 20, 40, 40, 6, 6])
     errors: dict[str, list[int]] = {}
     for f in result.findings:
         errors.setdefault(f.path, [0, 0])[0 if f.severity == "error" else 1] += 1
@@ -246,12 +248,12 @@ def _sheet_status(ws, result: PeriodResult) -> None:
         w = sum(errors.get(p, [0, 0])[1] for p in paths)
         sup = "、".join(f"{f.original_name}（{s}）" for f, s in res.superseded)
         when = res.received_at[:16].replace("T", " ") if res.received_at else ""
-        for i, v in enumerate([res.submitter.name, res.submitter.kind_label, res.status_text, when,
-                               "、".join(files), sup, e, w], start=1):
+        for i, v in enumerate([res.submitter.name, res.submitter.kind_label, verdicts.get(res.submitter.name, ""),
+                               res.status_text, when, "、".join(files), sup, e, w], start=1):
             ws.put(r, i, v, "sr-wrap")
         r += 1
     for stray in result.unidentified:
-        for i, v in enumerate(["（无法识别）", "", "未计入：不知道是哪个单位",
+        for i, v in enumerate(["（无法识别）", "", "", "未计入：不知道是哪个单位",
                                stray.received_at.isoformat()[:16].replace("T", " "), stray.original_name, "",
                                stray.errors, stray.warnings], start=1):
             ws.put(r, i, v)
