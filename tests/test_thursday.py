@@ -143,3 +143,22 @@ def test_one_vocabulary_across_console_workbook_board_and_briefing(demo_folder, 
     code, status = cli_json("status", "--period", "2021-09-30", "--config", cfg)
     assert said == {s["name"]: s["status"] for s in status["submitters"]}
     assert said["海滨街道"] == "迟报"
+
+
+def test_export_speaks_chinese_by_default_and_keys_on_request(demo_folder, tmp_path):
+    import csv
+
+    cfg = str(demo_folder / "safetyreport.toml")
+    code, out = cli_json("export", "--format", "csv", "--columns", "排查发现隐患总数", "--out", str(tmp_path / "a"),
+                         "--config", cfg)
+    assert code == 0 and out["wide_columns"] == ["found_total"]
+    detail = next(Path(p) for p in out["files"] if p.endswith("_明细.csv"))
+    with detail.open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0])[:3] == ["周期", "填报单位", "类别"] and {r["是否计入"] for r in rows} <= {"是", "否"}
+    assert rows[0]["收到时间"].count(":") == 2 and "T" not in rows[0]["收到时间"]  # a time, as a spreadsheet reads it
+    assert rows[0]["数值"].isdigit()  # whole numbers stay whole
+    code, out = cli_json("export", "--format", "csv", "--keys", "--out", str(tmp_path / "b"), "--config", cfg)
+    detail = next(Path(p) for p in out["files"] if p.endswith("_明细.csv"))
+    with detail.open(encoding="utf-8-sig", newline="") as f:
+        assert next(csv.reader(f))[:3] == ["period", "submitter", "kind"]

@@ -338,7 +338,8 @@ def withdraw(
 def export(
     fmt: str = typer.Option("xlsx", "--format", "-f", metavar="格式", help="xlsx（默认）、csv（UTF-8 带 BOM，Excel 可直接打开）或 parquet（需安装 pyarrow）。"),
     period: list[str] | None = typer.Option(None, "--period", "-p", metavar="周期", help="只导出这些周期（可多次使用）；默认全部。"),
-    columns: str | None = typer.Option(None, "--columns", metavar="栏目", help="宽表用哪些附件3 栏目，逗号分隔的栏目键，如 found_total,fixed_total。"),
+    columns: str | None = typer.Option(None, "--columns", metavar="栏目", help="宽表用哪些附件3 栏目，逗号分隔：栏目名（如 排查发现隐患总数）或栏目键（如 found_total）。"),
+    keys: bool = typer.Option(False, "--keys", help="表头用稳定的英文键（period、submitter、value…），供程序读取；默认为中文表头、是/否和日期。"),
     out: Path | None = OutOption,
     config: Path | None = ConfigOption,
     as_json: bool = JsonOption,
@@ -350,14 +351,15 @@ def export(
     \b
     示例：
       safetyreport export
-      safetyreport export --format csv --columns found_total,fixed_total --out 分析
+      safetyreport export --format csv --columns 排查发现隐患总数,found_total --out 分析
+      safetyreport export --format csv --keys             （英文键表头，供程序读取）
     """
     from ..outputs.export import export_job
     from .console import print_export
 
     cfg = _config(config)
     chosen = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
-    outcome = _guarded(export_job, cfg, out, fmt.strip().lower().lstrip("."), period, chosen)
+    outcome = _guarded(export_job, cfg, out, fmt.strip().lower().lstrip("."), period, chosen, keys)
     _emit(outcome, as_json, print_export, 0)
 
 

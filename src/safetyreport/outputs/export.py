@@ -18,6 +18,11 @@ from ..schema import SchemaSet
 if TYPE_CHECKING:
     import pandas as pd
 
+# the long table's stable keys (--keys, the notebook API) and the Chinese headers a clerk reads by default
+HEADERS = {"period": "周期", "submitter": "填报单位", "kind": "类别", "form": "报表编号", "form_label": "报表",
+           "row": "行键", "row_label": "行", "column": "栏目键", "column_label": "栏目", "unit": "计量单位",
+           "value": "数值", "text": "原文", "cell": "单元格", "file": "来源文件", "filing_id": "登记编号",
+           "received_at": "收到时间", "counted": "是否计入", "submitter_index": "填报单位"}
 LONG_COLUMNS = ["period", "submitter", "kind", "form", "form_label", "row", "row_label", "column",
                 "column_label", "unit", "value", "text", "cell", "file", "filing_id", "received_at",
                 "counted"]
@@ -100,10 +105,12 @@ def safe_text(frame: pd.DataFrame, csv: bool) -> pd.DataFrame:
     def texty(dtype: Any) -> bool:  # object columns, and pandas 3's own string columns
         return is_object_dtype(dtype) or is_string_dtype(dtype)
 
+    import pandas as pd
+
     out = frame.copy()
     for name in out.columns:
-        if texty(out[name].dtype):
-            out[name] = out[name].map(clean)
+        if texty(out[name].dtype):  # kept as objects: whole numbers stay whole (15, not 15.0)
+            out[name] = pd.Series([clean(v) for v in out[name]], index=out.index, dtype=object)
     if texty(out.index.dtype):
         out.index = out.index.map(clean)
     return out
@@ -144,8 +151,27 @@ class ExportOutcome:
         return {"files": [str(p) for p in self.files], "rows": self.rows, "wide_columns": self.wide}
 
 
+def for_people(frame: pd.DataFrame) -> pd.DataFrame:
+    """The long table as a clerk reads it: Chinese headers, 是/否 for whether a value counts,
+    receipt times as times (a spreadsheet shows them as dates, not as text)."""
+    import pandas as pd
+
+    out = frame.copy()
+    if "counted" in out:
+        out["counted"] = out["counted"].map(lambda v: "是" if bool(v) else "否")
+    if "received_at" in out:
+        out["received_at"] = pd.to_datetime(out["received_at"]).map(
+            lambda t: t.tz_localize(None) if t is not None and t.tzinfo else t)
+    out.columns = [HEADERS.get(str(c), str(c)) for c in out.columns]
+    if out.index.name:
+        out.index.name = HEADERS.get(str(out.index.name), str(out.index.name))
+    return out
+
+
 def export_job(cfg: Config, out: Path | None, fmt: str = "xlsx", period_texts: list[str] | None = None,
-               columns: list[str] | None = None) -> ExportOutcome:
+               columns: list[str] | None = None, keys: bool = False) -> ExportOutcome:
+    """`columns`: the 附件3 columns of the wide tables, by key or by their Chinese label;
+    `keys`: the stable English keys as headers (for scripts), else Chinese headers, 是/否 and dates."""
     from ..atomic import output_folder, write_bytes_atomic
     from ..errors import UsageError
     from ..periods import parse_period
@@ -159,11 +185,13 @@ def export_job(cfg: Config, out: Path | None, fmt: str = "xlsx", period_texts: l
             raise UsageError("导出 .parquet 需要 pyarrow：pip install pyarrow（或改用 --format xlsx / csv）。") from None
     schemas = cfg.schema_set
     periods = {parse_period(cfg, p).key for p in period_texts} if period_texts else None
-    chosen = columns or [c for c in DEFAULT_WIDE if c in {c.key for c in schemas["a3"].columns}]
+    by_label = {c.display: c.key for c in schemas["a3"].columns} | {c.label[-1]: c.key for c in schemas["a3"].columns}
+    chosen = [by_label.get(c, c) for c in columns] if columns else \
+        [c for c in DEFAULT_WIDE if c in {c.key for c in schemas["a3"].columns}]
     unknown = [c for c in chosen if c not in {c.key for c in schemas["a3"].columns}]
     if unknown:
-        keys = "、".join(f"{c.key}（{c.display}）" for c in schemas["a3"].columns)
-        raise UsageError(f"附件3 没有栏目“{'、'.join(unknown)}”。可选：{keys}")
+        known = "、".join(f"{c.key}（{c.display}）" for c in schemas["a3"].columns)
+        raise UsageError(f"附件3 没有栏目“{'、'.join(unknown)}”。可选：{known}")
     with Ledger.of(cfg) as ledger, ledger.snapshot():
         records = long_records(cfg, ledger, schemas, periods)
     long = long_frame(records)
@@ -173,7 +201,12 @@ def export_job(cfg: Config, out: Path | None, fmt: str = "xlsx", period_texts: l
     stem = f"{cfg.campaign.district or '专项整治'}_数据导出"
     outcome = ExportOutcome(rows=len(long), wide=chosen)
     label = {c.key: c.display for c in schemas["a3"].columns}
-    tables = {"明细": (long, False), **{f"累计_{label[c]}": (frame, True) for c, frame in wides.items()}}
+    people = not keys and fmt != "parquet"  # parquet is for programs: stable keys, typed values
+    shown = for_people(long) if people else long
+    if people:
+        for frame in wides.values():
+            frame.index.name = HEADERS["submitter"]
+    tables = {"明细": (shown, False), **{f"累计_{label[c]}": (frame, True) for c, frame in wides.items()}}
     if fmt == "xlsx":
         path = folder / f"{stem}.xlsx"
         write_bytes_atomic(path, frames_to_xlsx(tables))
