@@ -48,8 +48,11 @@ class IntakeReport:
 
     @property
     def exit_code(self) -> int:
-        """2 when a file or a saved mail could not be taken in at all, else 0."""
-        return 2 if self.failed or any(t.filing is None for t in self.taken) else 0
+        """2 when a file or a saved mail could not be taken in at all; 1 when a file taken has
+        errors (as validate, merge and fetch say for the same file); else 0."""
+        if self.failed or any(t.filing is None for t in self.taken):
+            return 2
+        return 1 if any(f.severity == "error" for t in self.taken if t.new for f in t.findings) else 0
 
     def to_dict(self) -> dict:
         return {"taken": [t.to_dict() for t in self.taken],
