@@ -162,3 +162,17 @@ def test_export_speaks_chinese_by_default_and_keys_on_request(demo_folder, tmp_p
     detail = next(Path(p) for p in out["files"] if p.endswith("_明细.csv"))
     with detail.open(encoding="utf-8-sig", newline="") as f:
         assert next(csv.reader(f))[:3] == ["period", "submitter", "kind"]
+
+
+def test_one_units_one_form_per_file_filings_of_two_weeks_in_one_folder_are_two_filings(tmp_path):
+    import shutil
+
+    folder = tmp_path / "区文旅局"
+    folder.mkdir()
+    for week in ("2021-09-16", "2021-09-23"):
+        for path in (ROOT / "samples" / week).glob("区文旅局_*"):
+            shutil.copy(path, folder / path.name)
+    assert len(list(folder.iterdir())) >= 4
+    code, report = cli_json("validate", str(folder))
+    codes = [f["code"] for file in report["files"] for f in file["findings"]]
+    assert code == 0 and not [c for c in codes if c in ("count-mismatch", "amount-mismatch")], codes

@@ -109,17 +109,24 @@ def collect_files(paths: Iterable[Path]) -> tuple[list[Path], list[Skipped]]:
     return files, skipped
 
 
-def submissions_for(reads: list[FileRead], labels: dict[str, str]) -> dict[str, Submission]:
+def submissions_for(reads: list[FileRead], labels: dict[str, str],
+                    week: Callable[[FileRead], str] = lambda read: "") -> dict[str, Submission]:
     """The filing each file belongs to, for rules across forms (附件4/5 against 附件3).
 
     A file's own forms come first. Forms it lacks are taken from files of the same submitter in
-    the same folder — one form per file is common — the most recently modified one winning.
-    Two copies of one form inside a file are reported; the first counts.
+    the same folder and the same week (`week`: from the file name's date or the form's own date;
+    one unit's files of two weeks in one folder are two filings) — one form per file is common —
+    the most recently modified one winning. Two copies of one form inside a file are reported;
+    the first counts.
     """
-    siblings: dict[tuple[str, str], list[FileRead]] = defaultdict(list)
+    siblings: dict[tuple[str, str, str], list[FileRead]] = defaultdict(list)
+
+    def key(read: FileRead) -> tuple[str, str, str]:
+        return str(Path(read.path).parent), read.submitter.name if read.submitter else "", week(read)
+
     for read in reads:
         if read.submitter:
-            siblings[(str(Path(read.path).parent), read.submitter.name)].append(read)
+            siblings[key(read)].append(read)
     result: dict[str, Submission] = {}
     for read in reads:
         sub = Submission(submitter=read.submitter, files=[read])
@@ -133,7 +140,7 @@ def submissions_for(reads: list[FileRead], labels: dict[str, str]) -> dict[str, 
                 form=form.schema_id, form_label=labels.get(form.schema_id, form.schema_id),
                 places=f"工作表“{kept.sheet}”和“{form.sheet}”", kept=f"工作表“{kept.sheet}”"))
         if read.submitter:
-            others = sorted((r for r in siblings[(str(Path(read.path).parent), read.submitter.name)]
+            others = sorted((r for r in siblings[key(read)]
                              if r is not read and r.sha256 != read.sha256),
                             key=lambda r: (_mtime(r.path), r.path), reverse=True)
             for other in others:
@@ -143,6 +150,17 @@ def submissions_for(reads: list[FileRead], labels: dict[str, str]) -> dict[str, 
                         sub.files.append(other)
         result[read.path] = sub
     return result
+
+
+def week_of(cfg: Config, read: FileRead) -> str:
+    """The week a file speaks for, as far as it says: a date in its name, else its forms' own date."""
+    from ..periods import period_from_name, period_of_date
+
+    named = period_from_name(cfg, Path(read.path).stem)
+    if named is not None:
+        return named.key
+    dated = next((period_of_date(cfg, f.footer.date) for f in read.forms if f.footer.date), None)
+    return dated.key if dated is not None else ""
 
 
 def _mark_duplicate_files(reads: list[FileRead]) -> None:
@@ -187,7 +205,7 @@ def validate_paths(paths: Iterable[Path], config: Config, schemas: SchemaSet | N
     _mark_duplicate_files(reads)
     by_path = {r.path: r for r in reads}
     labels = {s.id: s.label for s in schemas}
-    for path, sub in submissions_for([r for r in reads if r.forms], labels).items():
+    for path, sub in submissions_for([r for r in reads if r.forms], labels, lambda r: week_of(config, r)).items():
         # findings about a borrowed form belong to that form's own file, reported there
         by_path[path].findings += [f for f in check_submission(sub, schemas) if f.path == path]
     report = ValidationReport(skipped=skipped, form_labels=schemas.short_labels())
