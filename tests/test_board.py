@@ -230,7 +230,9 @@ class _Proxy:
                 continue
             conn.settimeout(1)
             try:
-                self.requests.append(conn.recv(300).split(b"\r\n")[0].decode("latin-1"))
+                first = conn.recv(300).split(b"\r\n")[0].decode("latin-1")
+                if first:  # a preconnect that asks nothing is no request
+                    self.requests.append(first)
             except OSError:
                 self.requests.append("?")
             conn.close()

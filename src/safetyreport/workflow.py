@@ -6,7 +6,8 @@ Each returns data; the CLI prints it.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -222,6 +223,83 @@ def withdraw_job(cfg: Config, filing_id: int, reason: str, undo: bool = False) -
         if f.withdrawn:
             raise UsageError(f"编号 {filing_id}（{f.original_name}）已于此前撤回（原因：{f.withdrawn}）。")
         return WithdrawOutcome(ledger.withdraw(filing_id, reason), False)
+
+
+@dataclass
+class CorrectOutcome:
+    changed: list[dict]  # {"filing_id", "file", "submitter", "before", "after"}
+    undone: bool = False
+    dry_run: bool = False
+
+    def to_dict(self) -> dict:
+        return {"changed": self.changed, "undone": self.undone, "dry_run": self.dry_run}
+
+
+def correct_job(cfg: Config, period_text: str | None = None, submitter_text: str | None = None,
+                pattern: str | None = None, received_text: str | None = None, to_period: str | None = None,
+                reason: str = "", dry_run: bool = False) -> CorrectOutcome:
+    """Many filings corrected in one step: the receipt time (the clerk's evidence: the mail's real
+    arrival) or the period, for the filings a period, a unit and a file-name pattern select; each
+    change logged with what it was, and the whole batch undone by `undo_correction_job`."""
+    import fnmatch
+    import uuid
+
+    if not (period_text or submitter_text or pattern):
+        raise UsageError("请用 --period、--submitter 或 --file 指定要更正哪些报表（不会一次改动全部报表）。")
+    if not (received_text or to_period):
+        raise UsageError("请用 --received-at 指定实际收到时间，或用 --to-period 指定应登记的周期。")
+    if not reason.strip():
+        raise UsageError("请用 --reason 写明更正的依据（如“按邮件实际到达时间”），它会记入台账。")
+    period = parse_period(cfg, period_text) if period_text else None
+    target = parse_period(cfg, to_period, weekly_only=True) if to_period else None
+    when = parse_received(received_text)
+    when = campaign_time_of(cfg, when) if when else None
+    unit = cfg.roster.match(submitter_text) if submitter_text else None
+    if submitter_text and unit is None:
+        raise UsageError(f"“{submitter_text}”不在报送名单中。名单：{cfg.roster.names()}")
+    batch = uuid.uuid4().hex[:8]
+    with Ledger.of(cfg, changes=not dry_run) as ledger:
+        chosen = [f for f in ledger.all_filings()
+                  if (period is None or f.period == period.key) and (unit is None or f.submitter == unit.name)
+                  and (pattern is None or fnmatch.fnmatch(f.original_name, pattern))]
+        if not chosen:
+            raise UsageError("没有符合条件的报表。可用 safetyreport filings 查看台账中的报表。")
+        changed = []
+        with ledger.transaction() if not dry_run else _nothing():
+            for f in chosen:
+                after = f if dry_run else ledger.correct(f, batch, reason, when, target.key if target else None)
+                changed.append({"filing_id": f.id, "file": f.original_name, "submitter": f.submitter,
+                                "before": {"received_at": f.received_at.isoformat(), "period": f.period},
+                                "after": {"received_at": (when or f.received_at).isoformat() if dry_run
+                                          else after.received_at.isoformat(),
+                                          "period": (target.key if target else f.period) if dry_run else after.period}})
+    return CorrectOutcome(changed, dry_run=dry_run)
+
+
+def undo_correction_job(cfg: Config) -> CorrectOutcome:
+    """The latest correction batch put back as it was."""
+    with Ledger.of(cfg, changes=True) as ledger:
+        last = ledger.last_correction()
+        if not last:
+            raise UsageError("台账中没有可以撤销的更正。")
+        changed = []
+        with ledger.transaction():
+            for filing_id, detail in last:
+                f = ledger.undo_correction(filing_id, detail)
+                changed.append({"filing_id": f.id, "file": f.original_name, "submitter": f.submitter,
+                                "before": detail["after"], "after": detail["before"]})
+    return CorrectOutcome(changed, undone=True)
+
+
+def campaign_time_of(cfg: Config, when: dt.datetime) -> dt.datetime:
+    from .ledger.intake import campaign_time
+
+    return campaign_time(cfg, when)
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield
 
 
 @dataclass
@@ -765,11 +843,12 @@ class ReportOutcome:
                 "briefing": self.briefing.to_dict()}
 
 
-REPORT_FORMATS = ("md", "html", "docx")
+REPORT_FORMATS = ("md", "html", "docx", "pdf")
+DEFAULT_REPORT_FORMATS = ("md", "html", "docx")
 
 
 def report_job(cfg: Config, kind: str, period_text: str | None, out: Path | None,
-               formats: tuple[str, ...] = REPORT_FORMATS) -> ReportOutcome:
+               formats: tuple[str, ...] = DEFAULT_REPORT_FORMATS) -> ReportOutcome:
     """The weekly briefing (第N期), the monthly progress report or the campaign summary, rendered
     from merge results, filing status and narratives into Markdown, HTML and Word."""
     from .atomic import write_set_atomic
@@ -831,5 +910,5 @@ def report_job(cfg: Config, kind: str, period_text: str | None, out: Path | None
         for name, data in RENDERERS[fmt](doc, markdown, charts, stem).items():
             rendered.append((folder / name, data))
     write_set_atomic(rendered)  # the report's files replace the old ones together, or not at all
-    return ReportOutcome(doc, [p for p, _ in rendered if p.suffix in (".md", ".html", ".docx")],
+    return ReportOutcome(doc, [p for p, _ in rendered if p.suffix in (".md", ".html", ".docx", ".pdf")],
                          [p for p, _ in rendered if p.suffix == ".png"])

@@ -335,6 +335,42 @@ def withdraw(
 
 
 @app.command(cls=ChineseCommand)
+def correct(
+    period: str | None = typer.Option(None, "--period", "-p", metavar="周期", help="更正这个周期登记的报表。"),
+    submitter: str | None = typer.Option(None, "--submitter", "-s", metavar="单位", help="只更正这个单位的报表。"),
+    file: str | None = typer.Option(None, "--file", metavar="文件名", help="只更正文件名符合的报表，可用通配符，如 \"*_2021-09-23.xlsx\"。"),
+    received_at: str | None = typer.Option(None, "--received-at", metavar="时间", help="实际收到时间（北京时间），如 \"2021-09-23 10:15\"（依据：邮件实际到达的时间）。"),
+    to_period: str | None = typer.Option(None, "--to-period", metavar="周期", help="改登到这个周期，如 2021-09-30。"),
+    reason: str = typer.Option("", "--reason", "-r", metavar="依据", help="更正的依据（必填，记入台账）。"),
+    undo: bool = typer.Option(False, "--undo", help="撤销最近一次更正（整批恢复原样）。"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="只列出将要更正的报表，不改动台账。"),
+    config: Path | None = ConfigOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """一次更正多份报表的收到时间或周期：按周期、单位、文件名选出报表，写明依据；每一处改动连同原值记入台账，
+    可以用 --undo 整批撤销。撤回的报表仍保持撤回。
+
+    常见情形：报表是从别处复制来的，收到时间成了复制的时间（全部“迟报待核实”），按邮件实际到达时间一次改正；
+    或一批报表登记错了周期。退出码：0 已更正，2 用法有误或没有符合条件的报表。
+
+    \b
+    示例：
+      safetyreport correct --period 2021-09-23 --received-at "2021-09-23 09:30" --reason "按邮件实际到达时间" --dry-run
+      safetyreport correct --file "*_2021-09-30.xlsx" --to-period 2021-09-30 --reason "登记错了周期"
+      safetyreport correct --undo
+    """
+    from ..workflow import correct_job, undo_correction_job
+    from .console import print_correct
+
+    cfg = _config(config)
+    if undo:
+        outcome = _guarded(undo_correction_job, cfg)
+    else:
+        outcome = _guarded(lambda: correct_job(cfg, period, submitter, file, received_at, to_period, reason, dry_run))
+    _emit(outcome, as_json, print_correct, 0)
+
+
+@app.command(cls=ChineseCommand)
 def export(
     fmt: str = typer.Option("xlsx", "--format", "-f", metavar="格式", help="xlsx（默认）、csv（UTF-8 带 BOM，Excel 可直接打开）或 parquet（需安装 pyarrow）。"),
     period: list[str] | None = typer.Option(None, "--period", "-p", metavar="周期", help="只导出这些周期（可多次使用）；默认全部。"),
@@ -631,7 +667,7 @@ report_app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(report_app, name="report")
-FormatOption = typer.Option("md,html,docx", "--format", "-f", metavar="格式", help="输出哪些格式，逗号分隔：md、html、docx。")
+FormatOption = typer.Option("md,html,docx", "--format", "-f", metavar="格式", help="输出哪些格式，逗号分隔：md、html、docx、pdf（PDF 由 LibreOffice 转换，需已安装）。")
 
 
 def _report(kind: str, period: str | None, out: Path | None, fmt: str, config, as_json: bool) -> None:
@@ -641,7 +677,7 @@ def _report(kind: str, period: str | None, out: Path | None, fmt: str, config, a
     formats = tuple(x.strip() for x in fmt.split(",") if x.strip())
     bad = [x for x in formats if x not in REPORT_FORMATS]
     if bad or not formats:
-        _fail(f"不支持的格式：{'、'.join(bad) or '（空）'}。可选：md、html、docx。")
+        _fail(f"不支持的格式：{'、'.join(bad) or '（空）'}。可选：md、html、docx、pdf。")
     cfg = _config(config)
     outcome = _guarded(report_job, cfg, kind, period, out, formats)
     _emit(outcome, as_json, print_report, 0)

@@ -209,6 +209,21 @@ def print_rebuild(outcome, console: Console) -> None:
         console.print(f"[red]记录不可信，未重建[/]：{e(text)}")
 
 
+def print_correct(outcome, console: Console) -> None:
+    what = "将更正（演练，台账未改动）" if outcome.dry_run else "已撤销更正，恢复原样" if outcome.undone else "已更正"
+    console.print(f"{what}：{len(outcome.changed)} 份报表")
+    table = new_table("编号", "文件", "单位", "收到时间", "周期")
+    for c in outcome.changed:
+        b, a = c["before"], c["after"]
+        when = b["received_at"][:16].replace("T", " ") + (" → " + a["received_at"][:16].replace("T", " ")
+                                                         if a["received_at"] != b["received_at"] else "")
+        period = (b["period"] or "") + (f" → {a['period']}" if a["period"] != b["period"] else "")
+        table.add_row(str(c["filing_id"]), e(c["file"]), e(c["submitter"] or ""), when, period)
+    console.print(table)
+    if not outcome.dry_run and not outcome.undone:
+        console.print("如更正有误：safetyreport correct --undo")
+
+
 def print_dismissed(outcome, console: Console) -> None:
     for n in outcome.dismissed:
         console.print(f"编号 {n} 的邮件已确认处理，不再提示。")
@@ -237,6 +252,7 @@ def print_fetch(report, console: Console) -> None:
             verdict = ("[red]未登记[/]" if t.filing is None else f"[red]{errors} 个错误[/]" if errors
                        else "[green]通过[/]" + (f"，{warnings} 个提醒" if warnings else ""))
             console.print(f"    {e(Path(t.path).name)}：{verdict}" + (f"（{t.filing.period}）" if t.filing and t.filing.period else ""))
+        print_replaced(m.files, console)
         for name in m.narratives:
             console.print(f"    {e(name)}：工作情况（Word 文件，已保存）")
         for name, reason in m.skipped:
@@ -272,6 +288,8 @@ def print_intake(report: IntakeReport, console: Console) -> None:
             result = f"[green]已登记过（编号 {f.id}），存档原件已补回[/]"
         elif not t.new:
             result = f"[dim]已登记过（内容相同，编号 {f.id}），未重复计入[/]"
+        elif t.still_withdrawn:
+            result = f"[yellow]此文件已于此前撤回（编号 {f.id}），仍不计入[/]；如要计入：safetyreport withdraw {f.id} --undo"
         elif t.retaken:
             result = f"[green]已重新登记[/]（编号 {f.id} 撤回后改登到此周期）"
         elif f.withdrawn:
@@ -283,6 +301,9 @@ def print_intake(report: IntakeReport, console: Console) -> None:
                       f.received_at.strftime("%Y-%m-%d %H:%M") if f else "", result)
     console.print(table)
     _print_period_notes(report.taken, console)
+    print_replaced(report.taken, console)
+    for text in report.warnings:
+        console.print(f"[bold yellow]注意：{e(text)}[/]")
     for s in report.skipped:
         console.print(f"[dim]已跳过 {e(s.path)}：{e(s.reason)}[/]")
     for s in report.failed:
@@ -300,6 +321,14 @@ def _print_period_notes(taken, console: Console) -> None:
 
 
 # the figures a clerk looks at first (column keys of 附件3)
+def print_replaced(taken: list, console: Console) -> None:
+    """A filing that replaced an earlier one is always said (a stray file never replaces silently)."""
+    for t in taken:
+        if t.replaced and t.filing is not None:
+            console.print(f"[yellow]{e(Path(t.path).name)} 替代了 {e('；'.join(t.replaced))} 的报表[/]"
+                          f"（{e(t.filing.submitter or '')}，{e(t.filing.period or '')}）")
+
+
 def print_merge(outcome: MergeOutcome, console: Console) -> None:
     r = outcome.result
     if outcome.intake:
@@ -310,6 +339,9 @@ def print_merge(outcome: MergeOutcome, console: Console) -> None:
                 why = t.findings[0].message if t.findings else "无法读取"
                 console.print(f"[red]未登记 {e(t.path)}：{e(why)}[/]")
         _print_period_notes(outcome.intake.taken, console)
+        print_replaced(outcome.intake.taken, console)
+        for text in outcome.intake.warnings:
+            console.print(f"[bold yellow]注意：{e(text)}[/]")
     console.print(f"[bold]{e(r.district)} {r.period.label} 汇总[/]")
     filed = [x for x in r.rows if x.status == "filed"]
     carried = [x for x in r.rows if x.status == "carried"]

@@ -29,10 +29,13 @@ class Taken:
     findings: list[Finding] = field(default_factory=list)
     retaken: bool = False  # a withdrawn filing taken in again
     repaired: bool = False  # its missing or altered archived original was put back
+    replaced: list[str] = field(default_factory=list)  # the earlier filings whose forms this one replaced
+    still_withdrawn: bool = False  # withdrawn bytes that came again: they stay withdrawn until the clerk says
 
     def to_dict(self) -> dict:
         f = self.filing
         return {"path": self.path, "new": self.new, "retaken": self.retaken, "repaired": self.repaired,
+                "replaced": self.replaced, "still_withdrawn": self.still_withdrawn,
                 "filing_id": f.id if f else None,
                 "submitter": f.submitter if f else None, "period": f.period if f else None,
                 "received_at": f.received_at.isoformat() if f else None,
@@ -47,6 +50,24 @@ class IntakeReport:
     failed: list[Skipped] = field(default_factory=list)  # saved mails that could not be read at all
 
     @property
+    def warnings(self) -> list[str]:
+        """What the clerk must hear before trusting the verdicts: receipt times that are only the
+        time the files were copied."""
+        new = [t.filing for t in self.taken if t.new and t.filing is not None]
+        if len(new) < 2 or any(f.received_source != "file-time" for f in new):
+            return []
+        now = dt.datetime.now(tz=new[0].received_at.tzinfo)
+        if all(abs((now - f.received_at).total_seconds()) < 15 * 60 for f in new):
+            return [f"这 {len(new)} 个文件的收到时间都只是文件的修改时间，且都在刚才几分钟内——文件多半是刚复制来的，"
+                    "据此判定的迟报都不可信。请用 safetyreport correct --received-at 按实际收件时间更正"
+                    "（或登记时加 --received-at）。"]
+        dates = [dt.date.fromisoformat(f.period) for f in new if f.period and len(f.period) == 10]
+        if dates and len(dates) == len(new) and all((f.received_at.date() - d).days > 7 for f, d in zip(new, dates)):
+            return [f"这 {len(new)} 个文件的收到时间都只是文件的修改时间，且都比所登记周期的截止日晚一周以上——"
+                    "多半是后来复制或另存的时间，据此判定的迟报都不可信。请用 safetyreport correct --received-at 更正。"]
+        return []
+
+    @property
     def exit_code(self) -> int:
         """2 when a file or a saved mail could not be taken in at all; 1 when a file taken has
         errors (as validate, merge and fetch say for the same file); else 0."""
@@ -58,6 +79,7 @@ class IntakeReport:
         return {"taken": [t.to_dict() for t in self.taken],
                 "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
                 "failed": [{"path": s.path, "reason": s.reason} for s in self.failed],
+                "warnings": self.warnings,
                 "summary": {"files": len(self.taken), "new": sum(t.new for t in self.taken)}}
 
 
@@ -193,14 +215,19 @@ def _record(path: Path, read: FileRead, findings: list[Finding], batch: Batch) -
               or period_for(cfg, when))
     placed = placement(cfg, read, chosen, when)
     findings = findings + placed
-    if known:  # it counts again, here
+    if known and known.withdrawn and came.period is None:  # sent again: withdrawn stays withdrawn
+        return Taken(str(path), known, False, ledger.findings_of(known.id, str(path)), still_withdrawn=True)
+    if known:  # the clerk names the period: it counts again, there
         filing = ledger.retake(known, chosen.key if chosen else None, when, came.source, when_source, placed)
         return Taken(str(path), filing, True, ledger.findings_of(known.id, str(path)), retaken=True)
     filing, new = ledger.add(read, findings, chosen.key if chosen else None, when, came.source, when_source)
     mismatch = next((f for f in findings if f.code == "sender-mismatch"), None)
     if new and mismatch is not None:  # never let one unit's address replace another unit's filing
         filing = ledger.hold(filing.id, HELD_REASON.format(message=mismatch.message), action="hold")
-    return Taken(str(path), filing, new, findings)
+    labels = batch.schemas.short_labels()
+    replaced = [f"{name}（编号 {fid}）的{'、'.join(labels.get(s, s) for s in forms)}"
+                for fid, name, forms in (ledger.replaced_by(filing.id) if new else [])]
+    return Taken(str(path), filing, new, findings, replaced=replaced)
 
 
 HELD_REASON = "待核实，暂不计入：{message}"

@@ -680,6 +680,65 @@ class Ledger:
         self._write_sidecar(now)
         return now
 
+    def correct(self, filing: Filing, batch: str, reason: str, received_at: dt.datetime | None = None,
+                period: str | None = None) -> Filing:
+        """The clerk's correction of a filing's receipt time (now given: the clerk's evidence) or
+        period, logged with what it was, so `undo_correction` can put it back. Withdrawn stays
+        withdrawn. Call inside `transaction()`."""
+        after_time = received_at or filing.received_at
+        after_source = "given" if received_at is not None else filing.received_source
+        after_period = period or filing.period
+        self.db.execute("UPDATE filings SET received_at = ?, received_source = ?, period = ? WHERE id = ?",
+                        (after_time.isoformat(), after_source, after_period, filing.id))
+        self._log(filing.id, "correct", reason, batch=batch,
+                  before={"received_at": filing.received_at.isoformat(), "received_source": filing.received_source,
+                          "period": filing.period},
+                  after={"received_at": after_time.isoformat(), "received_source": after_source,
+                         "period": after_period})
+        if filing.submitter:
+            for p in {x for x in (filing.period, after_period) if x}:
+                self._supersede(filing.submitter, p)
+        now = self.filing(filing.id)
+        self._write_sidecar(now)
+        return now
+
+    def last_correction(self) -> list[tuple[int, dict]]:
+        """The filings of the latest correction batch not yet undone, with what they were before."""
+        rows = self.db.execute("SELECT filing_id, action, detail FROM filing_log WHERE action IN ('correct', 'uncorrect')"
+                               " ORDER BY rowid").fetchall()
+        undone = {json.loads(d).get("batch") for _, a, d in rows if a == "uncorrect"}
+        batches = [json.loads(d).get("batch") for _, a, d in rows if a == "correct"]
+        live = [b for b in batches if b not in undone]
+        if not live:
+            return []
+        last = live[-1]
+        return [(fid, json.loads(d)) for fid, a, d in rows if a == "correct" and json.loads(d).get("batch") == last]
+
+    def undo_correction(self, filing_id: int, detail: dict) -> Filing:
+        """Put a corrected filing back as it was; call inside `transaction()`."""
+        before = detail["before"]
+        f = self.filing(filing_id)
+        self.db.execute("UPDATE filings SET received_at = ?, received_source = ?, period = ? WHERE id = ?",
+                        (before["received_at"], before["received_source"], before["period"], filing_id))
+        self._log(filing_id, "uncorrect", "撤销更正", batch=detail["batch"])
+        if f.submitter:
+            for p in {x for x in (f.period, before["period"]) if x}:
+                self._supersede(f.submitter, p)
+        now = self.filing(filing_id)
+        self._write_sidecar(now)
+        return now
+
+    def replaced_by(self, filing_id: int) -> list[tuple[int, str, list[str]]]:
+        """The earlier filings whose forms this filing's forms replaced: (number, file, form ids)."""
+        rows = self.db.execute(
+            "SELECT DISTINCT f.id, f.original_name, o.schema_id FROM forms o JOIN filings f ON f.id = o.filing_id"
+            " WHERE o.superseded_by IN (SELECT id FROM forms WHERE filing_id = ?) ORDER BY f.id, o.schema_id",
+            (filing_id,)).fetchall()
+        out: dict[tuple[int, str], list[str]] = {}
+        for fid, name, schema_id in rows:
+            out.setdefault((fid, name), []).append(schema_id)
+        return [(fid, name, forms) for (fid, name), forms in out.items()]
+
     def history(self, filing_id: int) -> list[dict]:
         return [{"at": at, "action": action, "reason": reason, "detail": json.loads(detail)}
                 for at, action, reason, detail in self.db.execute(

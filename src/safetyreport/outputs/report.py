@@ -22,4 +22,11 @@ RENDERERS: dict[str, Callable[[Briefing, str, dict[str, bytes], str], dict[str, 
     "md": to_markdown,
     "html": lambda b, md, charts, stem: {f"{stem}.html": to_html(b, md, charts, stem).encode("utf-8")},
     "docx": lambda b, md, charts, stem: to_docx_files(b, md, charts, stem),
+    "pdf": lambda b, md, charts, stem: _pdf(b, md, charts, stem),
 }
+
+
+def _pdf(b: Briefing, md: str, charts: dict[str, bytes], stem: str) -> dict[str, bytes]:
+    from .pdf import to_pdf_files  # LibreOffice is looked for only when a PDF is asked for
+
+    return to_pdf_files(b, md, charts, stem)
