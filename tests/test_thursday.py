@@ -176,3 +176,158 @@ def test_one_units_one_form_per_file_filings_of_two_weeks_in_one_folder_are_two_
     code, report = cli_json("validate", str(folder))
     codes = [f["code"] for file in report["files"] for f in file["findings"]]
     assert code == 0 and not [c for c in codes if c in ("count-mismatch", "amount-mismatch")], codes
+
+
+def test_copied_files_are_warned_about_and_corrected_in_one_step(tmp_path):
+    import shutil
+
+    folder = tmp_path / "c"
+    assert cli("init", str(folder))[0] == 0
+    cfg = str(folder / "safetyreport.toml")
+    inbox = tmp_path / "拷来的"
+    shutil.copytree(WEEK2, inbox, copy_function=shutil.copy)  # as cp does: the copy's time is now
+    code, data = cli_json("intake", str(inbox), "--period", "2021-09-23", "--config", cfg)
+    assert data["warnings"] and "刚复制来的" in data["warnings"][0]
+    code, out = cli("intake", str(inbox), "--period", "2021-09-23", "--config", cfg)  # again: nothing new, no warning
+    code, status = cli_json("status", "--period", "2021-09-23", "--as-of", "2021-09-23 12:05", "--config", cfg)
+    assert {s["status"] for s in status["submitters"]} == {"迟报（待核实）"}
+    code, dry = cli_json("correct", "--period", "2021-09-23", "--received-at", "2021-09-23 09:30", "--reason",
+                         "按邮件实际到达时间", "--dry-run", "--config", cfg)
+    assert len(dry["changed"]) == 21 and dry["dry_run"]
+    code, done = cli_json("correct", "--period", "2021-09-23", "--received-at", "2021-09-23 09:30", "--reason",
+                          "按邮件实际到达时间", "--config", cfg)
+    assert code == 0 and len(done["changed"]) == 21
+    code, status = cli_json("status", "--period", "2021-09-23", "--as-of", "2021-09-23 12:05", "--config", cfg)
+    assert {s["status"] for s in status["submitters"]} == {"按时"}
+    code, listing = cli_json("filings", "--config", cfg)
+    assert all(f["received_source"] == "given" and f["history"][-1]["action"] == "correct" for f in listing["filings"])
+    code, undone = cli_json("correct", "--undo", "--config", cfg)
+    assert undone["undone"] and len(undone["changed"]) == 21
+    code, status = cli_json("status", "--period", "2021-09-23", "--as-of", "2021-09-23 12:05", "--config", cfg)
+    assert {s["status"] for s in status["submitters"]} == {"迟报（待核实）"}
+    assert cli("check", "--config", cfg)[0] == 0  # the records beside the originals follow every change
+    code, out = cli("correct", "--received-at", "2021-09-23 09:30", "--reason", "x", "--config", cfg)
+    assert code == 2 and "指定要更正哪些报表" in out
+
+
+def test_a_replacement_is_named_and_a_withdrawn_file_sent_again_stays_withdrawn(tmp_path):
+    from conftest import a3_layout, write
+
+    folder = tmp_path / "c"
+    assert cli("init", str(folder))[0] == 0
+    cfg = str(folder / "safetyreport.toml")
+    first = WEEK2 / "开元街道_2021-09-23.xlsx"
+    cli_json("intake", str(first), "--period", "2021-09-23", "--received-at", "2021-09-23 09:00", "--config", cfg)
+    stray = write([a3_layout({("cumulative", "found_total"): 1, ("cumulative", "found_major"): 1})],
+                  tmp_path / "in" / "开元街道_补充")
+    code, out = cli("intake", str(stray), "--period", "2021-09-23", "--received-at", "2021-09-23 11:00",
+                    "--config", cfg)
+    assert "替代了 开元街道_2021-09-23.xlsx（编号 1）的附件3 的报表" in out
+    # the clerk withdraws the stray file; it comes again by mail: still withdrawn
+    assert cli("withdraw", "2", "--reason", "误发", "--config", cfg)[0] == 0
+    raw = _mail("开元街道 <kaiyuan@example.invalid>", "再发一次", [("开元街道_补充.xlsx", stray.read_bytes(), XLSX)])
+    eml = tmp_path / "m" / "again.eml"
+    eml.parent.mkdir()
+    eml.write_bytes(b"Received: from mx by office; Thu, 30 Sep 2021 10:00:00 +0800\r\n" + raw)
+    code, data = cli_json("intake", str(eml), "--config", cfg)
+    assert data["taken"][0]["still_withdrawn"] and data["taken"][0]["period"] == "2021-09-23"
+    code, listing = cli_json("filings", "--config", cfg)
+    assert next(f for f in listing["filings"] if f["filing_id"] == 2)["state"] == "withdrawn"
+
+
+def test_every_report_as_pdf_through_libreoffice(demo_folder, tmp_path):
+    import shutil
+
+    import pytest
+
+    if shutil.which("soffice") is None:
+        pytest.skip("LibreOffice 未安装（.ci/run 会装）：跳过 PDF")
+    cfg = str(demo_folder / "safetyreport.toml")
+    for kind, args in (("weekly", ["--period", "2021-09-30"]), ("monthly", ["--month", "2021-09"]), ("summary", [])):
+        code, out = cli_json("report", kind, *args, "--format", "pdf", "--out", str(tmp_path / kind), "--config", cfg)
+        assert code == 0, out
+        pdfs = [Path(p) for p in out["files"] if p.endswith(".pdf")]
+        assert pdfs and all(p.read_bytes()[:5] == b"%PDF-" for p in pdfs)
+        text = subprocess.run(["pdftotext", str(pdfs[0]), "-"], capture_output=True, text=True).stdout
+        assert "鲤城区" in text and out["issue"] in text.replace(" ", "")  # the document, not an empty page
+
+
+def test_pdf_without_libreoffice_says_how_to_get_it(demo_folder, tmp_path, monkeypatch):
+    from safetyreport.outputs import pdf
+
+    monkeypatch.setattr(pdf.shutil, "which", lambda name: None)
+    code, out = cli("report", "weekly", "--period", "2021-09-30", "--format", "pdf", "--out", str(tmp_path),
+                    "--config", str(demo_folder / "safetyreport.toml"))
+    assert code == 2 and "需要 LibreOffice" in out and not list(tmp_path.iterdir())
+
+
+def _run(cfg: Path, at: str) -> tuple[int, dict]:
+    import json
+
+    env = dict(os.environ, SAFETYREPORT_IMAP_PASSWORD="pw")
+    proc = subprocess.run([sys.executable, "-m", "safetyreport", "run", "--email", "--notify-submitters", "--as-of",
+                           at, "--json", "--config", str(cfg)], capture_output=True, text=True, env=env, timeout=600)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return proc.returncode, json.loads(proc.stdout)
+
+
+def test_three_thursdays_through_the_one_command(tmp_path, imap, smtp):
+    """Three Thursdays as the clerk lives them: the units' mail with chatter, a lock file, a late
+    filing, a wrong file the clerk withdraws and that comes again, copied files corrected in one
+    step; `run` each Thursday at 12:05 (the 14:20 mail is taken by the next week's run)."""
+    import shutil
+
+    from conftest import a3_layout, write
+    from load_mailbox import sample_mails
+    from test_fetch import MANIFEST
+
+    sink, smtp_port = smtp
+    mails = sample_mails()
+    cfg = campaign(tmp_path / "c", imap.port, smtp_port)
+    stray = write([a3_layout({("cumulative", "found_total"): 5, ("cumulative", "fixed_total"): 9})],
+                  tmp_path / "x" / "开元街道_补报").read_bytes()  # 已整改 > 发现: an error
+    chatter = {"2021-09-16": [_mail("鲤中街道 <lizhong@example.invalid>", "Re: 报表收到", [])],
+               "2021-09-23": [_mail("开元街道 <kaiyuan@example.invalid>", "开元街道补报",
+                                    [("开元街道_补报.xlsx", stray, XLSX), ("~$开元街道_补报.xlsx", b"\0" * 160, XLSX)])],
+               "2021-09-30": [_mail("开元街道 <kaiyuan@example.invalid>", "开元街道补报（再发）",
+                                    [("开元街道_补报.xlsx", stray, XLSX)])]}
+    replies_expected = 0
+    for week, at in (("2021-09-16", "2021-09-16 12:05"), ("2021-09-23", "2021-09-23 12:05"),
+                     ("2021-09-30", "2021-09-30 17:00")):
+        for raw, arrival, _, w in mails:
+            if w == week:
+                imap.append(raw, arrival)
+        day = dt.date.fromisoformat(week)
+        for n, raw in enumerate(chatter[week]):
+            imap.append(raw, dt.datetime(day.year, day.month, day.day, 10, n, tzinfo=CST))
+        code, out = _run(cfg, at)
+        assert out["problems"] == [] and out["fetch"]["failed"] == []
+        replies_expected += sum(1 for m in out["fetch"]["taken"] if m["files"] and m["submitter"])
+        status = {s["name"]: s["status"] for s in out["status"]["submitters"]}
+        if week == "2021-09-16":
+            assert status == MANIFEST["expected_status"][week]
+        if week == "2021-09-23":  # the stray wrong file makes 开元街道 错报; the clerk withdraws it
+            assert status["开元街道"] == "错报"
+            stray_id = next(f["filing_id"] for m in out["fetch"]["taken"] for f in m["files"]
+                            if Path(f["path"]).name == "开元街道_补报.xlsx")
+            assert cli("withdraw", str(stray_id), "--reason", "误发的草稿", "--config", str(cfg))[0] == 0
+            assert any(s["name"] == "~$开元街道_补报.xlsx" for m in out["fetch"]["taken"] for s in m["skipped"])
+        if week == "2021-09-30":
+            again = next(f for m in out["fetch"]["taken"] for f in m["files"]
+                         if Path(f["path"]).name == "开元街道_补报.xlsx")
+            assert again["still_withdrawn"]  # sent again: still withdrawn
+            assert status == MANIFEST["expected_status"][week]
+        assert Path(out["board"]).is_file() and Path(out["report"]["files"][0]).is_file()
+    code, week2 = cli_json("status", "--period", "2021-09-23", "--config", str(cfg))
+    assert {s["name"]: s["status"] for s in week2["submitters"]} == MANIFEST["expected_status"]["2021-09-23"]
+    # copied files, corrected in one step
+    copied = tmp_path / "拷来的"
+    shutil.copytree(ROOT / "samples" / "2021-09-16", copied, copy_function=shutil.copy)
+    code, data = cli_json("intake", str(copied), "--period", "2021-09-16", "--config", str(cfg))
+    assert data["summary"]["new"] == 0  # the same bytes came by mail already: nothing counted twice
+    # every mail that carried a filing has exactly one 回执; the coordination group one list a week
+    replies = [m["In-Reply-To"] for m in sink.messages if str(m["Subject"]).startswith("回执")]
+    assert len(replies) == len(set(replies)) == replies_expected
+    lists = [m for m in sink.messages if str(m["Subject"]).startswith("【报送情况】")]
+    assert len(lists) == 3 and all(m["To"] == "zhxtz@example.invalid" for m in lists)
+    assert cli("check", "--config", str(cfg))[0] == 0
