@@ -261,7 +261,8 @@ def correct_job(cfg: Config, period_text: str | None = None, submitter_text: str
     with Ledger.of(cfg, changes=not dry_run) as ledger:
         chosen = [f for f in ledger.all_filings()
                   if (period is None or f.period == period.key) and (unit is None or f.submitter == unit.name)
-                  and (pattern is None or fnmatch.fnmatch(f.original_name, pattern))]
+                  and (pattern is None or fnmatch.fnmatch(f.original_name, pattern)
+                       or fnmatch.fnmatch(f.original_path, pattern))]
         if not chosen:
             raise UsageError("没有符合条件的报表。可用 safetyreport filings 查看台账中的报表。")
         changed = []

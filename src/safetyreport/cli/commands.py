@@ -338,7 +338,7 @@ def withdraw(
 def correct(
     period: str | None = typer.Option(None, "--period", "-p", metavar="周期", help="更正这个周期登记的报表。"),
     submitter: str | None = typer.Option(None, "--submitter", "-s", metavar="单位", help="只更正这个单位的报表。"),
-    file: str | None = typer.Option(None, "--file", metavar="文件名", help="只更正文件名符合的报表，可用通配符，如 \"*_2021-09-23.xlsx\"。"),
+    file: str | None = typer.Option(None, "--file", metavar="文件名", help="只更正文件名或登记时的路径符合的报表，可用通配符，如 \"*_2021-09-23.xlsx\" 或 \"/srv/拷来的/*\"（某个文件夹）。"),
     received_at: str | None = typer.Option(None, "--received-at", metavar="时间", help="实际收到时间（北京时间），如 \"2021-09-23 10:15\"（依据：邮件实际到达的时间）。"),
     to_period: str | None = typer.Option(None, "--to-period", metavar="周期", help="改登到这个周期，如 2021-09-30。"),
     reason: str = typer.Option("", "--reason", "-r", metavar="依据", help="更正的依据（必填，记入台账）。"),
