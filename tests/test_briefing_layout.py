@@ -221,3 +221,19 @@ def test_html_prints_within_its_pages_with_no_number_or_header_split(reports, tm
     broken = [v for v in _whole_cells(_file(reports["weekly"], ".docx")) if not any(v in line for line in lines)]
     assert not broken, broken
     assert any(re.fullmatch(r"—\s*1\s*—", line) or line == "—1—" for line in lines)  # print CSS page numbers
+
+
+def test_no_theme_font_on_any_style_and_the_language_is_chinese(reports):
+    """GB/T 9704's fonts by name on every style (a theme font would win over them: Word and
+    LibreOffice showed 宋体 for the headings), and zh-CN so Chinese glyph forms are chosen."""
+    import zipfile
+
+    for kind, files in reports.items():
+        for docx_path in (p for p in files if p.suffix == ".docx"):
+            styles = zipfile.ZipFile(docx_path).read("word/styles.xml").decode("utf-8")
+            assert not re.search(r"w:(ascii|eastAsia|hAnsi|cs)Theme=", styles), (kind, docx_path.name)
+            defaults = re.search(r"<w:docDefaults>.*?</w:docDefaults>", styles, re.S).group(0)
+            assert 'w:eastAsia="zh-CN"' in defaults and 'w:val="zh-CN"' in defaults
+            for style_id, font in (("Normal", "仿宋"), ("Heading1", "黑体"), ("Heading2", "楷体"), ("Caption", "黑体")):
+                block = re.search(rf'<w:style [^>]*w:styleId="{style_id}".*?</w:style>', styles, re.S).group(0)
+                assert f'w:eastAsia="{font}"' in block, (kind, style_id)

@@ -17,6 +17,7 @@ PT_PER_CM = 28.3465
 TEXT_WIDTH_PT = (21.0 - 2.8 - 2.6) * PT_PER_CM  # 156 mm
 BODY_FONT, HEAD_FONT, KAI_FONT, MAST_FONT = "仿宋", "黑体", "楷体", "方正小标宋简体"
 BODY_PT, LINE_PT, TABLE_PT = 16, 27, 9
+THEME_FONTS = ("w:asciiTheme", "w:eastAsiaTheme", "w:hAnsiTheme", "w:cstheme")
 
 
 def text_width(text: str, size: float) -> float:
@@ -96,7 +97,9 @@ class WordWriter:
         if color is not None:
             target.font.color.rgb = color
         rfonts = target.element.get_or_add_rPr().get_or_add_rFonts()
-        for attr in ("w:eastAsia", "w:ascii", "w:hAnsi"):
+        for attr in THEME_FONTS:  # a theme font wins over a named one: Word and LibreOffice would show 宋体
+            rfonts.attrib.pop(qn(attr), None)
+        for attr in ("w:eastAsia", "w:ascii", "w:hAnsi", "w:cs"):
             rfonts.set(qn(attr), east)
 
     @staticmethod
@@ -123,9 +126,30 @@ class WordWriter:
             el.set(qn(k), v)
         bdr.append(el)
 
+    def _defaults(self) -> None:
+        """The document's defaults, which every style inherits: 仿宋, no theme fonts, Chinese (zh-CN)
+        so Word and LibreOffice pick Chinese glyph forms, not Japanese ones."""
+        from docx.oxml.ns import qn
+
+        rpr = self.doc.styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr"))
+        rfonts = rpr.find(qn("w:rFonts"))
+        for attr in THEME_FONTS:
+            rfonts.attrib.pop(qn(attr), None)
+        for attr in ("w:eastAsia", "w:ascii", "w:hAnsi", "w:cs"):
+            rfonts.set(qn(attr), BODY_FONT)
+        lang = rpr.find(qn("w:lang"))
+        lang.set(qn("w:val"), "zh-CN")
+        lang.set(qn("w:eastAsia"), "zh-CN")
+
     def _styles(self) -> None:
         from docx.enum.text import WD_ALIGN_PARAGRAPH
+        from docx.oxml.ns import qn
         from docx.shared import Pt, RGBColor
+
+        self._defaults()
+        for rfonts in self.doc.styles.element.iter(qn("w:rFonts")):  # no style keeps a template's theme font
+            for attr in THEME_FONTS:
+                rfonts.attrib.pop(qn(attr), None)
 
         normal = self.doc.styles["Normal"]
         self.fonts(normal, BODY_FONT, BODY_PT)
