@@ -291,3 +291,11 @@ def test_templates_are_the_customisation_point(demo, tmp_path):
     written = Path(out["files"][0]).read_text(encoding="utf-8")
     assert default.partition("\n")[2].replace("(chart:trend)", "(工作简报第3期_2021-09-30_图1.png)") in written
     assert "## 一、本周总体情况（自定义）" in render_markdown(b, custom)
+
+
+def test_a_report_never_states_what_its_data_cannot_support(demo):
+    cfg = str(demo / "safetyreport.toml")
+    code, out = cli("report", "monthly", "--month", "2021-10", "--config", cfg)
+    assert code == 2 and "10月的各周都还没有收到报表" in out
+    code, out = cli("report", "weekly", "--period", "2021-10-07", "--config", cfg)
+    assert code == 2 and "第4周（10月8日）还没有收到任何报表" in out  # named by its holiday-shifted deadline

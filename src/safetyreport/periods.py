@@ -35,7 +35,8 @@ class Period:
             return f"{int(self.key[5:7])}月月报"
         if self.kind == "final":
             return "专项整治总结"
-        return f"第{self.number}周（{int(self.key[5:7])}月{int(self.key[8:10])}日）"
+        # named by the day it is due: a week whose Thursday is a holiday is due (and named) later
+        return f"第{self.number}周（{self.deadline.month}月{self.deadline.day}日）"
 
     @property
     def shifted(self) -> bool:

@@ -872,8 +872,12 @@ def report_job(cfg: Config, kind: str, period_text: str | None, out: Path | None
         def history_to(last: Period) -> list[PeriodResult]:
             return [merge_period(cfg, ledger, p, schemas) for p in weeks if p.deadline <= last.deadline]
 
+        filed = {f.period for f in ledger.filings() if f.period}
         if kind == "weekly":
             period = parse_period(cfg, period_text, weekly_only=True) if period_text else latest_filed_period(cfg, ledger)
+            if period.key not in filed:  # a report never states what its data cannot support
+                raise UsageError(f"{period.label}还没有收到任何报表，不能生成这一期简报（否则数字全是 0、单位全是漏报）。"
+                                 "请先登记这一周的报表，或用 --period 指定已有报表的一周。")
             history = history_to(period)
             doc = B.weekly(setting, history[-1], history[-2] if len(history) > 1 else None,
                            period_status(cfg, ledger, period, schemas), history)
@@ -885,6 +889,9 @@ def report_job(cfg: Config, kind: str, period_text: str | None, out: Path | None
             in_month = [p for p in weeks if p.key[:7] == key]
             if month is None or not in_month:
                 raise PeriodError(f"“{period_text}”不是本次专项整治中有周报的月份，应写成 2021-10。")
+            if not filed & {p.key for p in in_month}:
+                raise UsageError(f"{int(key[5:7])}月的各周都还没有收到报表，不能生成这个月的月报（否则数字全是 0、"
+                                 "各周都是漏报）。请先登记本月的报表。")
             history = history_to(in_month[-1])
             first = len(history) - len(in_month)
             statuses = [period_status(cfg, ledger, p, schemas) for p in in_month]
@@ -893,14 +900,13 @@ def report_job(cfg: Config, kind: str, period_text: str | None, out: Path | None
             stem = f"月报_{month.key}"
         else:
             final = final_period(cfg)
-            keys = {f.period for f in ledger.filings()}
-            filed = [p for p in weeks if p.key in keys and p.key <= cfg.deadlines.final.isoformat()]
-            if not filed:
+            covered = [p for p in weeks if p.key in filed and p.key <= cfg.deadlines.final.isoformat()]
+            if not covered:
                 raise UsageError("台账中还没有周报，无法生成总结。")
-            history = history_to(filed[-1])
+            history = history_to(covered[-1])
             # the campaign so far: exactly the weeks covered, no deadline still ahead of the data
             grace = dt.timedelta(minutes=cfg.deadlines.grace_minutes + 1)
-            record = campaign_record(cfg, ledger, schemas, as_of=min(final.deadline, filed[-1].deadline + grace))
+            record = campaign_record(cfg, ledger, schemas, as_of=min(final.deadline, covered[-1].deadline + grace))
             doc = B.summary(setting, final, history, record)
             stem = "专项整治总结"
     markdown = render_markdown(doc)
