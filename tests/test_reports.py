@@ -104,9 +104,9 @@ def test_weekly_briefing_figures_equal_merge_json(demo):
     section = d.sections[0]
     assert round(section.page_width.cm, 1) == 21.0 and round(section.page_height.cm, 1) == 29.7
     assert "PAGE" in section.footer.paragraphs[0]._p.xml
-    assert "附件：正文未列出的部分" in paragraphs
+    assert "附件：其余重大隐患、名单和各单位工作情况" in paragraphs
     annex = "\n".join(p.text for p in docx.Document(str(files["_附件.docx"])).paragraphs)
-    assert annex.startswith("工作简报第3期　附件\n正文未列出的部分")
+    assert annex.startswith("工作简报第3期　附件\n其余重大隐患、名单和各单位工作情况")
 
 
 def test_issue_numbers_count_from_the_first_week(demo):
@@ -141,7 +141,8 @@ def test_narratives_open_hazards_and_filing_status_are_in_the_briefing(demo):
     _, status = cli_json("status", "--period", "2021-09-23", "--config", cfg)
     sent = {r["name"] for r in status["submitters"]} - set(b["filing"]["no_narrative"])
     assert shown | annexed == sent and annexed  # every unit that sent 工作情况 is in the body or the annex
-    assert "## 附件　正文未列出的部分" in md
+    assert "## 附件　其余重大隐患、名单和各单位工作情况" in md
+    assert ":::" not in md and "> **本期要点**" in md  # boxes as quotes a Markdown viewer shows
 
 
 def test_user_text_is_escaped(tmp_path):
@@ -289,7 +290,10 @@ def test_templates_are_the_customisation_point(demo, tmp_path):
     assert "## 一、总体情况" in default and "## 一、本周总体情况（自定义）" not in default
     # the default template renders from the JSON exactly what the command wrote (chart links aside)
     written = Path(out["files"][0]).read_text(encoding="utf-8")
-    assert default.partition("\n")[2].replace("(chart:trend)", "(工作简报第3期_2021-09-30_图1.png)") in written
+    from safetyreport.outputs.markdown import _quoted_boxes
+
+    body = default.partition("\n")[2].replace("(chart:trend)", "(工作简报第3期_2021-09-30_图1.png)")
+    assert _quoted_boxes(body) in written  # boxes written as quotes for Markdown viewers
     assert "## 一、本周总体情况（自定义）" in render_markdown(b, custom)
 
 
@@ -299,3 +303,21 @@ def test_a_report_never_states_what_its_data_cannot_support(demo):
     assert code == 2 and "10月的各周都还没有收到报表" in out
     code, out = cli("report", "weekly", "--period", "2021-10-07", "--config", cfg)
     assert code == 2 and "第4周（10月8日）还没有收到任何报表" in out  # named by its holiday-shifted deadline
+
+
+def test_no_internal_id_no_zero_days_and_every_unit_named(demo, tmp_path):
+    import re
+
+    cfg = str(demo / "safetyreport.toml")
+    code, merged = cli_json("merge", "--period", "2021-09-30", "--out", str(tmp_path / "m"), "--config", cfg)
+    ids = [d["id"] for d in merged["duplicates"]]
+    assert ids
+    for period in ("2021-09-16", "2021-09-30"):
+        code, out = cli_json("report", "weekly", "--period", period, "--format", "md", "--out", str(tmp_path / period),
+                             "--config", cfg)
+        md = Path(out["files"][0]).read_text(encoding="utf-8")
+        assert not [i for i in ids if i in md]  # a document a director signs shows no internal id
+        assert not re.search(r"（0 天）", md)
+    code, out = cli_json("report", "summary", "--format", "md", "--out", str(tmp_path / "s"), "--config", cfg)
+    md = Path(out["files"][0]).read_text(encoding="utf-8")
+    assert "名单已去除确认的重复" not in md and "家次" in md

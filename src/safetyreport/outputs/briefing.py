@@ -212,7 +212,7 @@ def open_hazards(result: PeriodResult, reported: dict, on: dt.date) -> list[dict
         same_place = [(other, dup) for other, dup in pending.get(item.submitter, [])
                       if any(norm_name(place) and x.submitter == other and norm_name(x.values.get("place", "")) ==
                              norm_name(place) for x in result.lists.get("a4", []))]
-        note = "；".join(f"与{other}所报疑似重复，待核实（{dup}）" for other, dup in same_place)
+        note = "；".join(f"与{other}所报疑似重复，待核实" for other, _ in same_place)  # no internal id in a document
         out.append({"place": place, "unit": item.submitter, "hazard": hazard,
                     "measures": item.values.get("measures") or "", "since": f"{since.month}月{since.day}日",
                     "days": (on - since).days, "note": note})
@@ -371,14 +371,15 @@ def _highlights(result: PeriodResult, previous: PeriodResult | None, units: list
     if hazards:
         oldest = hazards[0]
         out.append(f"重大隐患累计 {fmt_num(total(t, MAJOR))} 项，本周新增 {fmt_num(majors_w)} 项，尚有 {len(hazards)} 项正在整改，"
-                   f"挂账最久的是{oldest['unit']}报送的{oldest['place']}（{oldest['days']} 天）。")
+                   f"挂账最久的是{oldest['unit']}报送的{oldest['place']}"
+                   + (f"（{oldest['days']} 天）。" if oldest["days"] else "（本周新报）。"))
     low = sorted((u for u in units if u["rate_value"] is not None and u["found_value"]), key=lambda u: u["rate_value"])[:2]
     if low and low[0]["rate_value"] < 60:
         out.append("整改率偏低的是" + "、".join(f"{u['name']}（{u['rate']}）" for u in low) + "。")
     out = out[:2]
-    def who(rows: list[dict]) -> str:  # up to three names, else a count
+    def who(rows: list[dict]) -> str:  # every unit named: a 通报 names whom it concerns
         names = [r["name"] for r in rows]
-        return "、".join(names) if len(names) <= 3 else f"{'、'.join(names[:2])}等 {len(names)} 个单位"
+        return "、".join(names) + (f"（{len(names)} 个单位）" if len(names) > 3 else "")
 
     bad = [f"{word}：{who(filing[key])}" for key, word in (("late", "迟报"), ("wrong", "错报"), ("missing", "漏报"))
            if filing.get(key)]

@@ -181,9 +181,26 @@ def to_markdown(briefing: Briefing, markdown: str, charts: dict[str, bytes], ste
             body = re.sub(rf"^(!\[[^\]]*\])\(chart:{name}\)$", _link_to(file), body, flags=re.M)
         else:  # no chart drawn (no data): no link to nothing
             body = re.sub(rf"^!\[[^\]]*\]\(chart:{name}\)\n?", "", body, flags=re.M)
-    out = {f"{stem}.md": f"{head}{body}".encode()}
+    out = {f"{stem}.md": f"{head}{_quoted_boxes(body)}".encode()}
     out.update({files[name]: data for name, data in charts.items() if name in files})
     return out
+
+
+def _quoted_boxes(body: str) -> str:
+    """`::: 名称 … :::` boxes (our own syntax, which a Markdown viewer shows as raw colons) as
+    quotes headed by the box's name in bold."""
+    out: list[str] = []
+    inside = False
+    for line in body.split("\n"):
+        if line.startswith(":::"):
+            name = line[3:].strip()
+            inside = bool(name)
+            if name:
+                out.append(f"> **{name}**")
+                out.append(">")
+            continue
+        out.append(f"> {line}".rstrip() if inside and line.strip() else (">" if inside else line))
+    return "\n".join(out)
 
 
 def split_annex(items: list[Block]) -> tuple[list[Block], list[Block], list[str] | None]:
