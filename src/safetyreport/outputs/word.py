@@ -358,7 +358,7 @@ class WordWriter:
 
     def block(self, b: Block, charts: dict[str, bytes]) -> None:
         from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
-        from docx.shared import Cm, Pt
+        from docx.shared import Pt
 
         doc = self.doc
         if b.kind == "h1":
@@ -383,7 +383,7 @@ class WordWriter:
             p.paragraph_format.keep_with_next = True  # the figure stays with its caption
             p.paragraph_format.first_line_indent = Pt(0)
             p.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
-            p.add_run().add_picture(io.BytesIO(charts[b.name]), width=Cm(9))
+            p.add_run().add_picture(io.BytesIO(charts[b.name]), width=Pt(TEXT_WIDTH_PT))  # printed as drawn
             doc.add_paragraph(b.text, style="Caption")
         elif b.kind == "box":
             self.box(b.name, b.items)
