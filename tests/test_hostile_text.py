@@ -101,7 +101,7 @@ def test_hostile_text_is_plain_text_in_every_output(tmp_path_factory, text):
                             "## 四、执法检查情况", "## 五、报送情况", "## 六、各地各部门工作情况"]
     assert sections[6:] in ([], ["## 附件　其余重大隐患、名单和各单位工作情况"])
     charts = re.compile(r"^!\[图1 [^\]]*\]\([^)/\\]*_图1\.png\)$", re.M)  # the template's own figure, beside it
-    assert len(charts.findall(md)) == 1
+    assert len(charts.findall(md)) <= 1  # the trend, from the second week on
     body = charts.sub("", md)
     assert not re.search(r"(?<!\\)<[a-zA-Z/]", body) and not re.search(r"(?<!\\)\]\(", body)
     assert not BAD.search(md.replace("\n", ""))
