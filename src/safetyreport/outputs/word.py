@@ -17,6 +17,7 @@ PT_PER_CM = 28.3465
 TEXT_WIDTH_PT = (21.0 - 2.8 - 2.6) * PT_PER_CM  # 156 mm
 BODY_FONT, HEAD_FONT, KAI_FONT, MAST_FONT = "仿宋", "黑体", "楷体", "方正小标宋简体"
 BODY_PT, LINE_PT, TABLE_PT = 16, 27, 9
+BOLD = 1.1  # a bold 合计 row is wider than its plain figures: room for it, so it never wraps
 THEME_FONTS = ("w:asciiTheme", "w:eastAsiaTheme", "w:hAnsiTheme", "w:cstheme")
 
 
@@ -45,7 +46,7 @@ def column_widths(rows: list[list[str]], align: list[str], total_pt: float, size
         header_need = max(text_width(w, size) for w in re.split(r"(?=（)", header))  # may break before （
         values = [r[c] for r in rows[1:] if c < len(r)]
         if align[c] != "left" or all(len(v) <= 6 for v in values):
-            fixed.append(max([header_need] + [text_width(v, size) for v in values]) + pad)
+            fixed.append(max([header_need] + [text_width(v, size) * BOLD for v in values]) + pad)
         else:
             fixed.append(None)
     used = sum(w for w in fixed if w is not None)
