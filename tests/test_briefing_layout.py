@@ -237,3 +237,24 @@ def test_no_theme_font_on_any_style_and_the_language_is_chinese(reports):
             for style_id, font in (("Normal", "仿宋"), ("Heading1", "黑体"), ("Heading2", "楷体"), ("Caption", "黑体")):
                 block = re.search(rf'<w:style [^>]*w:styleId="{style_id}".*?</w:style>', styles, re.S).group(0)
                 assert f'w:eastAsia="{font}"' in block, (kind, style_id)
+
+
+def test_a_tables_note_stays_on_the_tables_page(reports):
+    """A 注 under a table is kept with the table's last row (it fell on the next page alone)."""
+    import docx
+
+    for kind, files in reports.items():
+        doc = docx.Document(str(_file(files, ".docx")))
+        body = list(doc.element.body.iterchildren())
+        checked = 0
+        for i, el in enumerate(body):
+            if not el.tag.endswith("}tbl"):
+                continue
+            following = [x for x in body[i + 1:i + 3] if x.tag.endswith("}p")]
+            texts = ["".join(t.text or "" for t in x.iter(W + "t")) for x in following]
+            if len(texts) == 2 and texts[1].startswith("注："):
+                last_row = el.findall(W + "tr")[-1]
+                assert all(p.find(f"{W}pPr/{W}keepNext") is not None for p in last_row.iter(W + "p")), kind
+                assert following[0].find(f"{W}pPr/{W}keepNext") is not None  # the little room after it too
+                checked += 1
+        assert checked or kind != "weekly"

@@ -170,10 +170,12 @@ class WordWriter:
         caption.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
         self.line(caption.paragraph_format, 20)
 
-    def spacer(self, points: float) -> None:
-        """A little room after a table or box (an empty body line would take 27 pt)."""
+    def spacer(self, points: float, keep: bool = False) -> None:
+        """A little room after a table or box (an empty body line would take 27 pt); `keep`: it
+        stays on the page of what follows."""
         p = self.doc.add_paragraph()
         self.line(p.paragraph_format, points)
+        p.paragraph_format.keep_with_next = keep
 
     def page_numbers(self) -> None:
         from docx.enum.text import WD_ALIGN_PARAGRAPH
@@ -230,7 +232,8 @@ class WordWriter:
         self.border(meta, "bottom", 24, "C00000")
         self.spacer(12)
 
-    def table(self, t: Table) -> None:
+    def table(self, t: Table, noted: bool = False) -> None:
+        """`noted`: a 注 follows: the table's last rows keep with it (no note alone on a page)."""
         from docx.enum.table import WD_TABLE_ALIGNMENT
         from docx.oxml import OxmlElement
         from docx.oxml.ns import qn
@@ -255,10 +258,11 @@ class WordWriter:
         for c, w in enumerate(widths):
             tab.columns[c].width = Pt(w)
         for r, values in enumerate(t.rows):
-            self._table_row(t, tab.rows[r], r, values, widths, size)
-        self.spacer(8)
+            self._table_row(t, tab.rows[r], r, values, widths, size, noted)
+        self.spacer(8, keep=noted)
 
-    def _table_row(self, t: Table, row, r: int, values: list[str], widths: list[float], size: float) -> None:
+    def _table_row(self, t: Table, row, r: int, values: list[str], widths: list[float], size: float,
+                   noted: bool = False) -> None:
         from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT
         from docx.enum.text import WD_ALIGN_PARAGRAPH
         from docx.oxml import OxmlElement
@@ -282,7 +286,8 @@ class WordWriter:
             par.alignment = {"right": WD_ALIGN_PARAGRAPH.RIGHT, "center": WD_ALIGN_PARAGRAPH.CENTER}.get(
                 align, WD_ALIGN_PARAGRAPH.LEFT)
             # a short table stays whole; a long one splits leaving at least three rows either side
-            par.paragraph_format.keep_with_next = r < n - 1 and (n <= 12 or r < 3 or r >= n - 4)
+            par.paragraph_format.keep_with_next = (r < n - 1 and (n <= 12 or r < 3 or r >= n - 4)) or (
+                noted and r == n - 1)
             self.fonts(par.add_run(value), HEAD_FONT if r == 0 else BODY_FONT, size, bold=bold and r > 0)
 
     def box(self, title: str, items: list[str]) -> None:
@@ -357,7 +362,7 @@ class WordWriter:
 
     # --- the document ----------------------------------------------------------------------------------
 
-    def block(self, b: Block, charts: dict[str, bytes]) -> None:
+    def block(self, b: Block, charts: dict[str, bytes], noted: bool = False) -> None:
         from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
         from docx.shared import Pt
 
@@ -377,7 +382,7 @@ class WordWriter:
             for item in b.items:
                 doc.add_paragraph(item).paragraph_format.first_line_indent = Pt(BODY_PT * 2)
         elif b.kind == "table" and b.table is not None:
-            self.table(b.table)
+            self.table(b.table, noted)
         elif b.kind == "chart" and b.name in charts:
             p = doc.add_paragraph()
             p.alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -399,8 +404,9 @@ class WordWriter:
             todo = annex[1:]
         else:
             todo = body
-        for b in todo:
-            self.block(b, charts)
+        for n, b in enumerate(todo):
+            after = todo[n + 1] if n + 1 < len(todo) else None
+            self.block(b, charts, noted=after is not None and after.kind == "p" and after.text.startswith("注："))
         if part == "body":
             if annex:  # 附件说明 after the body: the annex is its own file, as the reader's copy has it
                 p = self.doc.add_paragraph()
