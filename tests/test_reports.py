@@ -255,7 +255,15 @@ def test_summary_ranks_units_and_shows_the_filing_record(demo):
     record = {r["name"]: r for r in b["filing"]["record"]}
     assert record["区城管局"]["迟报"] == 1 and record["海滨街道"]["迟报"] == 1
     md = Path(next(f for f in out["files"] if f.endswith(".md"))).read_text(encoding="utf-8")
-    assert "## 二、各单位整改率排名" in md and "## 六、经验做法" in md
+    # the sections of a 总结: what was done (by phase, with the clerk's own paragraphs), results, cases,
+    # problems the data show, next steps
+    for section in ("## 一、工作开展情况", "## 二、主要成效", "## 三、典型案例", "## 四、存在问题",
+                    "## 五、下一步打算和长效机制", "## 六、经验做法"):
+        assert section in md, section
+    assert "此后 7 周的报表尚未登记" in md  # it says where its data stop
+    assert "（待补充：请在总结素材.md的“组织领导”一节填写。）" in md and (demo / "总结素材.md").is_file()
+    assert "海滨街道（迟报 1 次）" in md and "已挂账 14 天" in md  # problems derived from the ledger
+    assert "现已整改销号" in md  # a case chosen from the data
     suspended = next(x for x in b["enforcement"] if x["label"] == "停产停业整改")
     assert len(suspended["names"]) == b["totals"]["lists"]["a5"]["suspended"]
     assert f"停产停业整改名单（{len(suspended['names'])} 家）" in md
@@ -321,3 +329,19 @@ def test_no_internal_id_no_zero_days_and_every_unit_named(demo, tmp_path):
     code, out = cli_json("report", "summary", "--format", "md", "--out", str(tmp_path / "s"), "--config", cfg)
     md = Path(out["files"][0]).read_text(encoding="utf-8")
     assert "名单已去除确认的重复" not in md and "家次" in md
+
+
+def test_the_clerks_own_paragraphs_and_phases_go_into_the_summary(demo, tmp_path):
+    folder = tmp_path / "c"
+    shutil.copytree(demo, folder)
+    toml = folder / "safetyreport.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace(
+        'summary_notes = "总结素材.md"',
+        'summary_notes = "总结素材.md"\nphases = [{ name = "动员部署", start = 2021-09-13, end = 2021-09-19 }, '
+        '{ name = "排查整治", start = 2021-09-20, end = 2021-10-31 }]'), encoding="utf-8")
+    (folder / "总结素材.md").write_text("## 组织领导\n区政府成立专项整治领导小组，召开联席会议 3 次。\n", encoding="utf-8")
+    code, out = cli_json("report", "summary", "--format", "md", "--out", str(tmp_path / "o"), "--config", str(toml))
+    md = Path(out["files"][0]).read_text(encoding="utf-8")
+    assert "区政府成立专项整治领导小组，召开联席会议 3 次。" in md
+    assert "动员部署（2021年9月13日至2021年9月19日，1 周）" in md and "排查整治（2021年9月20日至2021年10月31日，2 周）" in md
+    assert (folder / "总结素材.md").read_text(encoding="utf-8").startswith("## 组织领导")  # never overwritten

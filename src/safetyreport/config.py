@@ -166,8 +166,19 @@ class LedgerSettings(_Model):
         return v
 
 
+class Phase(_Model):
+    """A phase of the campaign as its plan names it (动员部署, 排查整治, 巩固提升 …)."""
+
+    name: str
+    start: dt.date
+    end: dt.date
+
+
 class BriefingSettings(_Model):
     """How the office's 简报 is set: who issues it and who gets it (the 版记 at its end)."""
+
+    phases: list[Phase] = []  # the campaign's phases, for the summary's 工作开展情况 (by month when none)
+    summary_notes: str = "总结素材.md"  # the clerk's own paragraphs for the summary, beside the configuration
 
     issuer: str = ""  # 编发单位 under the masthead; the campaign's office when empty
     report_to: str = ""  # 报：

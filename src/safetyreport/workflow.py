@@ -844,6 +844,40 @@ class ReportOutcome:
                 "briefing": self.briefing.to_dict()}
 
 
+def summary_spans(cfg: Config) -> list[Any]:
+    """The phases the configuration names for the summary, else the campaign's months."""
+    from .outputs.briefing import Span
+
+    if cfg.briefing.phases:
+        return [Span(p.name, p.start, p.end) for p in cfg.briefing.phases]
+    out, day = [], cfg.campaign.start.replace(day=1)
+    while day <= cfg.campaign.end:
+        nxt = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        out.append(Span(f"{day.month}月", max(day, cfg.campaign.start), min(nxt - dt.timedelta(days=1), cfg.campaign.end)))
+        day = nxt
+    return out
+
+
+def summary_notes(cfg: Config) -> dict[str, str]:
+    """The clerk's own paragraphs for the summary, by section title, from the file beside the
+    configuration; the file is made from the template on first use (and never overwritten)."""
+    from .atomic import write_text_atomic
+    from .outputs.report import template_dir
+
+    path = cfg.folder / cfg.briefing.summary_notes
+    if not path.exists():
+        write_text_atomic(path, (template_dir() / "summary_notes.md").read_text(encoding="utf-8"))
+    notes: dict[str, list[str]] = {}
+    current = None
+    for line in path.read_text(encoding="utf-8-sig").splitlines():
+        if line.startswith("## "):
+            current = line[3:].strip()
+            notes[current] = []
+        elif current and line.strip() and not line.strip().startswith("（请填写"):
+            notes[current].append(line.strip())
+    return {title: "".join(lines) for title, lines in notes.items()}
+
+
 REPORT_FORMATS = ("md", "html", "docx", "pdf")
 DEFAULT_REPORT_FORMATS = ("md", "html", "docx")
 
@@ -907,7 +941,9 @@ def report_job(cfg: Config, kind: str, period_text: str | None, out: Path | None
             # the campaign so far: exactly the weeks covered, no deadline still ahead of the data
             grace = dt.timedelta(minutes=cfg.deadlines.grace_minutes + 1)
             record = campaign_record(cfg, ledger, schemas, as_of=min(final.deadline, covered[-1].deadline + grace))
-            doc = B.summary(setting, final, history, record)
+            in_campaign = [p for p in weeks if p.key <= cfg.deadlines.final.isoformat()]
+            doc = B.summary(setting, final, history, record, summary_spans(cfg), summary_notes(cfg), len(in_campaign),
+                            cfg.briefing.summary_notes)
             stem = "专项整治总结"
     markdown = render_markdown(doc)
     charts = for_briefing(doc, {b.name for b in blocks(markdown) if b.kind == "chart"})

@@ -112,6 +112,7 @@ class Briefing:
     monthly: dict = field(default_factory=dict)
     imprint: dict = field(default_factory=dict)  # 版记: 报 / 送 / 发, 印发
     totals: dict = field(default_factory=dict)  # headline numbers, for tests and --json
+    summary: dict = field(default_factory=dict)  # the 总结's phases, cases, problems, the clerk's paragraphs
 
     def to_dict(self) -> dict:
         return {k: v for k, v in self.__dict__.items()}
@@ -334,7 +335,7 @@ def _narratives(results: list[PeriodResult], keys: list[tuple[str, str]], cap: i
                     entries.append({"unit": r.submitter.name, "text": " ".join(cell.text.split())})
                     seen.add(r.submitter.name)
         shown, rest = condense(entries, cap)
-        groups.append({"title": label, "entries": shown, "units": len({e["unit"] for e in entries})})
+        groups.append({"key": key, "title": label, "entries": shown, "units": len({e["unit"] for e in entries})})
         if rest:
             annex.append({"title": label, "entries": rest})  # condensed too, every unit named
     return groups, annex
@@ -553,9 +554,65 @@ def rank_units(units: list[dict]) -> list[dict]:
     return ranked
 
 
+@dataclass
+class Span:
+    """A stretch of the campaign the summary tells by: a configured phase, else a month."""
+
+    name: str
+    start: dt.date
+    end: dt.date
+
+
+def _spans(spans: list[Span], history: list[PeriodResult]) -> list[dict]:
+    """Per phase (or month): its dates, the weeks in it and what they found and fixed."""
+    out = []
+    for s in spans:
+        weeks = [r for r in history if s.start <= r.period.deadline.date() <= s.end]
+        found = sum(total(r.totals.weekly, FOUND) or 0 for r in weeks)
+        fixed = sum(total(r.totals.weekly, FIXED) or 0 for r in weeks)
+        out.append({"name": s.name, "span": f"{cn_date(s.start)}至{cn_date(s.end)}", "weeks": len(weeks),
+                    "found": fmt_num(found), "fixed": fmt_num(fixed),
+                    "major": fmt_num(sum(total(r.totals.weekly, MAJOR) or 0 for r in weeks))})
+    return [x for x in out if x["weeks"]]
+
+
+def _cases(end: PeriodResult, enforcement: list[dict], cap: int = 3) -> list[str]:
+    """典型案例 from the data: major hazards closed (place, unit, hazard, what was done) and the
+    firms suspended or closed down."""
+    closed = [i for i in end.lists.get("a4", []) if i.values.get("status") == "closed" and not i.duplicate_of]
+    out = [f"{i.submitter}督促{i.values.get('place') or ''}整改“{i.values.get('hazard') or ''}”重大隐患"
+           + (f"，{str(i.values.get('measures')).rstrip('，。；,. ')}" if i.values.get("measures") else "")
+           + "，现已整改销号。" for i in closed[:cap]]
+    for lst in enforcement:
+        if lst["key"] in ("suspended", "closed") and lst["names"]:
+            names = "、".join(f"{n['name']}（{n['units']}）" for n in lst["names"][:cap])
+            out.append(f"依法对{names}{'责令停产停业整改' if lst['key'] == 'suspended' else '予以取缔关闭'}。")
+    return out
+
+
+def _problems(b: Briefing, record: CampaignRecord | None) -> list[str]:
+    """存在问题 the data show: low 整改率, hazards open longest, filing that was late or missing."""
+    out = []
+    low = [u for u in b.units if u.get("rate_value") is not None and u["rate_value"] < 60]
+    if low:
+        out.append("隐患整改进度不平衡，整改率偏低的有" + "、".join(f"{u['name']}（{u['rate']}）" for u in low) + "。")
+    old = [h for h in b.open_hazards if h["days"]][:3]
+    if old:
+        out.append("部分重大隐患整改周期长，" + "、".join(f"{h['unit']}报送的{h['place']}已挂账 {h['days']} 天" for h in old)
+                   + "。")
+    if record:
+        slow = [(n, c) for n, c in record.counts.items() if c["迟报"] + c["漏报"] + c["错报"]]
+        if slow:
+            out.append("信息报送不够及时准确，" + "、".join(
+                f"{n}（{'、'.join(f'{k} {c[k]} 次' for k in ('迟报', '错报', '漏报') if c[k])}）" for n, c in slow) + "。")
+    return out
+
+
 def summary(setting: Setting, final: Period, history: list[PeriodResult],
-            record: CampaignRecord | None) -> Briefing:
-    """The campaign summary: exactly the weeks so far, dated on or before its deadline."""
+            record: CampaignRecord | None, spans: list[Span] | None = None,
+            notes: dict[str, str] | None = None, weeks_in_campaign: int = 0, notes_file: str = "") -> Briefing:
+    """The campaign summary: exactly the weeks so far, dated on or before its deadline. `spans`:
+    the phases (or months) its 工作开展情况 tells by; `notes`: the clerk's own paragraphs by title."""
     end = history[-1]
     b = weekly(setting, end, history[-2] if len(history) > 1 else None, None, history)
     day = min(final.deadline.date(), end.period.deadline.date())
@@ -573,4 +630,9 @@ def summary(setting: Setting, final: Period, history: list[PeriodResult],
                                                   ("next_steps", "下一步打算和长效机制")],
                                         setting.narrative_groups, latest_only=True)
     b.highlights = []
+    later = weeks_in_campaign - len(history) if weeks_in_campaign > len(history) else 0
+    b.summary = {"phases": _spans(spans or [], history), "cases": _cases(end, b.enforcement),
+                 "problems": _problems(b, record), "notes": notes or {}, "notes_file": notes_file,
+                 "coverage": f"本总结依据{b.period_label}的报表"
+                             + (f"；此后 {later} 周的报表尚未登记，未计入。" if later else "。")}
     return b
