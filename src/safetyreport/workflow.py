@@ -651,6 +651,7 @@ class RunOutcome:
     board: BoardOutcome | None = None
     dry_run: bool = False
     problems: list[str] = field(default_factory=list)  # a step that could not run, and why
+    notes: list[str] = field(default_factory=list)  # a step left out on purpose, and why
 
     @property
     def exit_code(self) -> int:
@@ -662,6 +663,7 @@ class RunOutcome:
 
     def to_dict(self) -> dict:
         return {"period": self.period.to_dict(), "dry_run": self.dry_run, "problems": self.problems,
+                "notes": self.notes,
                 "fetch": self.fetched.to_dict() if self.fetched else None,
                 "merge": self.merged.to_dict() if self.merged else None,
                 "status": self.status.to_dict() if self.status else None,
@@ -686,7 +688,11 @@ def run_job(cfg: Config, period_text: str | None = None, email: bool = False, no
     if dry_run:
         return outcome
     outcome.merged = _step(outcome, lambda: merge_job(cfg, [], period.key, out=out))
-    outcome.report = _step(outcome, lambda: report_job(cfg, "weekly", period.key, out))
+    report = outcome.status.report
+    if report is not None and not any(r.received for r in report.rows):  # nothing to brief on: said, not failed
+        outcome.notes.append(f"{period.label}没有收到任何报表，未生成简报。")
+    else:
+        outcome.report = _step(outcome, lambda: report_job(cfg, "weekly", period.key, out))
     outcome.board = _step(outcome, lambda: board_job(cfg, None, out, at))
     return outcome
 

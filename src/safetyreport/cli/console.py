@@ -479,6 +479,8 @@ def print_run(outcome, console: Console) -> None:
         ([outcome.board.path] if outcome.board else [])
     if written:
         console.print("  文件：" + "；".join(e(str(w)) for w in written))
+    for text in outcome.notes:
+        console.print(f"  [yellow]注意：{e(text)}[/]")
     for text in outcome.problems:
         make_console(stderr=True).print(f"[bold red]未完成：[/]{e(text)}")
 
