@@ -331,3 +331,24 @@ def test_three_thursdays_through_the_one_command(tmp_path, imap, smtp):
     lists = [m for m in sink.messages if str(m["Subject"]).startswith("【报送情况】")]
     assert len(lists) == 3 and all(m["To"] == "zhxtz@example.invalid" for m in lists)
     assert cli("check", "--config", str(cfg))[0] == 0
+
+
+def test_a_saved_mail_is_the_evidence_for_a_correction(tmp_path):
+    import shutil
+
+    folder = tmp_path / "c"
+    assert cli("init", str(folder))[0] == 0
+    cfg = str(folder / "safetyreport.toml")
+    copy = tmp_path / "拷来的" / "开元街道_2021-09-23.xlsx"
+    copy.parent.mkdir()
+    shutil.copy(WEEK2 / "开元街道_2021-09-23.xlsx", copy)
+    cli_json("intake", str(copy), "--period", "2021-09-23", "--config", cfg)
+    raw = _mail("开元街道 <kaiyuan@example.invalid>", "开元街道报表", [("开元街道_2021-09-23.xlsx", copy.read_bytes(), XLSX)])
+    eml = tmp_path / "原邮件.eml"
+    eml.write_bytes(b"Received: from mx by office; Thu, 23 Sep 2021 09:41:00 +0800\r\n" + raw)
+    code, done = cli_json("correct", "--submitter", "开元街道", "--mail", str(eml), "--reason", "按原邮件到达时间",
+                          "--config", cfg)
+    assert code == 0 and done["changed"][0]["after"]["received_at"] == "2021-09-23T09:41:00+08:00"
+    eml.write_bytes(raw)  # only the sender's Date: no evidence
+    code, out = cli("correct", "--submitter", "开元街道", "--mail", str(eml), "--reason", "x", "--config", cfg)
+    assert code == 2 and "Received" in out

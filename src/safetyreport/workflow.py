@@ -237,7 +237,7 @@ class CorrectOutcome:
 
 def correct_job(cfg: Config, period_text: str | None = None, submitter_text: str | None = None,
                 pattern: str | None = None, received_text: str | None = None, to_period: str | None = None,
-                reason: str = "", dry_run: bool = False) -> CorrectOutcome:
+                reason: str = "", dry_run: bool = False, mail: Path | None = None) -> CorrectOutcome:
     """Many filings corrected in one step: the receipt time (the clerk's evidence: the mail's real
     arrival) or the period, for the filings a period, a unit and a file-name pattern select; each
     change logged with what it was, and the whole batch undone by `undo_correction_job`."""
@@ -246,8 +246,10 @@ def correct_job(cfg: Config, period_text: str | None = None, submitter_text: str
 
     if not (period_text or submitter_text or pattern):
         raise UsageError("请用 --period、--submitter 或 --file 指定要更正哪些报表（不会一次改动全部报表）。")
+    if mail is not None:  # the evidence is the mail itself: the time its office server stamped on arrival
+        received_text = mail_arrival_text(mail)
     if not (received_text or to_period):
-        raise UsageError("请用 --received-at 指定实际收到时间，或用 --to-period 指定应登记的周期。")
+        raise UsageError("请用 --received-at 或 --mail 指定实际收到时间，或用 --to-period 指定应登记的周期。")
     if not reason.strip():
         raise UsageError("请用 --reason 写明更正的依据（如“按邮件实际到达时间”），它会记入台账。")
     period = parse_period(cfg, period_text) if period_text else None
@@ -275,6 +277,24 @@ def correct_job(cfg: Config, period_text: str | None = None, submitter_text: str
                                           else after.received_at.isoformat(),
                                           "period": (target.key if target else f.period) if dry_run else after.period}})
     return CorrectOutcome(changed, dry_run=dry_run)
+
+
+def mail_arrival_text(path: Path) -> str:
+    """When a saved mail (.eml) reached the office: its topmost Received stamp (the office's own
+    server), as `--received-at` would say it. A mail with only its sender's Date is no evidence."""
+    from .mail.mailbox import parse, received_by_headers
+
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        from .atomic import os_error_text
+
+        raise UsageError(f"无法读取邮件文件 {os_error_text(e)}") from None
+    when, source = received_by_headers(parse(raw))
+    if when is None or source != "mail-received":
+        raise UsageError(f"{path} 中没有收件服务器记下的到达时间（Received），不能作为收到时间的依据；"
+                         "请看邮箱中显示的到达时间，用 --received-at 指定。")
+    return when.isoformat()
 
 
 def undo_correction_job(cfg: Config) -> CorrectOutcome:

@@ -340,6 +340,7 @@ def correct(
     submitter: str | None = typer.Option(None, "--submitter", "-s", metavar="单位", help="只更正这个单位的报表。"),
     file: str | None = typer.Option(None, "--file", metavar="文件名", help="只更正文件名或登记时的路径符合的报表，可用通配符，如 \"*_2021-09-23.xlsx\" 或 \"/srv/拷来的/*\"（某个文件夹）。"),
     received_at: str | None = typer.Option(None, "--received-at", metavar="时间", help="实际收到时间（北京时间），如 \"2021-09-23 10:15\"（依据：邮件实际到达的时间）。"),
+    mail: Path | None = typer.Option(None, "--mail", metavar="邮件", help="以这封另存的邮件（.eml）中收件服务器记下的到达时间为收到时间。"),
     to_period: str | None = typer.Option(None, "--to-period", metavar="周期", help="改登到这个周期，如 2021-09-30。"),
     reason: str = typer.Option("", "--reason", "-r", metavar="依据", help="更正的依据（必填，记入台账）。"),
     undo: bool = typer.Option(False, "--undo", help="撤销最近一次更正（整批恢复原样）。"),
@@ -366,7 +367,8 @@ def correct(
     if undo:
         outcome = _guarded(undo_correction_job, cfg)
     else:
-        outcome = _guarded(lambda: correct_job(cfg, period, submitter, file, received_at, to_period, reason, dry_run))
+        outcome = _guarded(lambda: correct_job(cfg, period, submitter, file, received_at, to_period, reason, dry_run,
+                                               mail))
     _emit(outcome, as_json, print_correct, 0)
 
 
