@@ -6,8 +6,8 @@ Each returns data; the CLI prints it.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -254,8 +254,10 @@ def correct_job(cfg: Config, period_text: str | None = None, submitter_text: str
         raise UsageError("请用 --reason 写明更正的依据（如“按邮件实际到达时间”），它会记入台账。")
     period = parse_period(cfg, period_text) if period_text else None
     target = parse_period(cfg, to_period, weekly_only=True) if to_period else None
-    when = parse_received(received_text)
-    when = campaign_time_of(cfg, when) if when else None
+    from .ledger.intake import campaign_time
+
+    given = parse_received(received_text)
+    when = campaign_time(cfg, given) if given else None
     unit = cfg.roster.match(submitter_text) if submitter_text else None
     if submitter_text and unit is None:
         raise UsageError(f"“{submitter_text}”不在报送名单中。名单：{cfg.roster.names()}")
@@ -268,14 +270,13 @@ def correct_job(cfg: Config, period_text: str | None = None, submitter_text: str
         if not chosen:
             raise UsageError("没有符合条件的报表。可用 safetyreport filings 查看台账中的报表。")
         changed = []
-        with ledger.transaction() if not dry_run else _nothing():
+        with nullcontext() if dry_run else ledger.transaction():
             for f in chosen:
-                after = f if dry_run else ledger.correct(f, batch, reason, when, target.key if target else None)
-                changed.append({"filing_id": f.id, "file": f.original_name, "submitter": f.submitter,
-                                "before": {"received_at": f.received_at.isoformat(), "period": f.period},
-                                "after": {"received_at": (when or f.received_at).isoformat() if dry_run
-                                          else after.received_at.isoformat(),
-                                          "period": (target.key if target else f.period) if dry_run else after.period}})
+                after_time, after_period = when or f.received_at, target.key if target else f.period
+                if not dry_run:
+                    ledger.correct(f, batch, reason, when, target.key if target else None)
+                changed.append(_change(f, {"received_at": f.received_at.isoformat(), "period": f.period},
+                                       {"received_at": after_time.isoformat(), "period": after_period}))
     return CorrectOutcome(changed, dry_run=dry_run)
 
 
@@ -307,20 +308,13 @@ def undo_correction_job(cfg: Config) -> CorrectOutcome:
         with ledger.transaction():
             for filing_id, detail in last:
                 f = ledger.undo_correction(filing_id, detail)
-                changed.append({"filing_id": f.id, "file": f.original_name, "submitter": f.submitter,
-                                "before": detail["after"], "after": detail["before"]})
+                changed.append(_change(f, detail["after"], detail["before"]))
     return CorrectOutcome(changed, undone=True)
 
 
-def campaign_time_of(cfg: Config, when: dt.datetime) -> dt.datetime:
-    from .ledger.intake import campaign_time
-
-    return campaign_time(cfg, when)
-
-
-@contextmanager
-def _nothing() -> Iterator[None]:
-    yield
+def _change(f: Filing, before: dict, after: dict) -> dict:
+    """One corrected filing as `correct` reports it: what it was and what it is."""
+    return {"filing_id": f.id, "file": f.original_name, "submitter": f.submitter, "before": before, "after": after}
 
 
 @dataclass

@@ -91,6 +91,8 @@ def _say_waiting() -> None:
     sys.stderr.flush()
 
 
+EmailOption = typer.Option(False, "--email", help="把迟报、错报、漏报名单发给综合协调组（每条只发一次）。")
+NotifyOption = typer.Option(False, "--notify-submitters", help="同时给每个迟报、错报、漏报的单位发通知（与 --email 一起用）。")
 NewLedgerOption = typer.Option(False, "--new-ledger", help="这个文件夹还没有报送台账时新建一个（通常应先运行 safetyreport init）。")
 
 
@@ -505,8 +507,8 @@ def decide(
 def status(
     period: str | None = typer.Option(None, "--period", "-p", metavar="周期", help="哪个周期，如 2021-09-23、第2周、2021-09（月报）、final（总结）。默认：截止时间最近已过的一周。"),
     campaign: bool = typer.Option(False, "--campaign", help="改为统计整个专项整治至今每个单位迟报、错报、漏报的次数。"),
-    email: bool = typer.Option(False, "--email", help="把迟报、错报、漏报名单发给综合协调组（每条只发一次）。"),
-    notify_submitters: bool = typer.Option(False, "--notify-submitters", help="同时给每个迟报、错报、漏报的单位发通知（与 --email 一起用）。"),
+    email: bool = EmailOption,
+    notify_submitters: bool = NotifyOption,
     dry_run: bool = typer.Option(False, "--dry-run", help="只显示将要发出的邮件，不真正发送。"),
     as_of: str | None = typer.Option(None, "--as-of", metavar="时间", help="按这个时间（北京时间）计算，如 \"2021-09-23 12:05\"；默认为现在。"),
     config: Path | None = ConfigOption,
@@ -535,8 +537,8 @@ def status(
 @app.command(cls=ChineseCommand)
 def run(
     period: str | None = typer.Option(None, "--period", "-p", metavar="周期", help="处理哪一周（默认：截止时间最近已过的一周）。"),
-    email: bool = typer.Option(False, "--email", help="把迟报、错报、漏报名单发给综合协调组（每条只发一次）。"),
-    notify_submitters: bool = typer.Option(False, "--notify-submitters", help="同时通知每个迟报、错报、漏报的单位（与 --email 一起用）。"),
+    email: bool = EmailOption,
+    notify_submitters: bool = NotifyOption,
     dry_run: bool = typer.Option(False, "--dry-run", help="演练：只显示将取的邮件和将发的通知，不登记、不发送、不生成文件。"),
     as_of: str | None = typer.Option(None, "--as-of", metavar="时间", help="按这个时间（北京时间）计算；默认为现在。"),
     out: Path | None = OutOption,

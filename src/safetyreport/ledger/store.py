@@ -825,7 +825,7 @@ class Ledger:
                 return "sent"
             row = self.db.execute("SELECT pid FROM mail_attempts WHERE key = ?", (key,)).fetchone()
             if row is not None:
-                return "busy" if row[0] != os.getpid() and _process_alive(row[0]) else "unconfirmed"
+                return "busy" if row[0] != os.getpid() and process_alive(row[0]) else "unconfirmed"
             self.db.execute("INSERT INTO mail_attempts VALUES (?,?,?,?,?,?,?)",
                             (key, kind, period, recipient, subject, dt.datetime.now(dt.timezone.utc).isoformat(),
                              os.getpid()))
@@ -848,7 +848,7 @@ class Ledger:
         rows = self.db.execute("SELECT key, kind, period, recipient, subject, started_at, pid FROM mail_attempts"
                                " ORDER BY started_at").fetchall()
         return [{"key": k, "kind": kind, "period": p, "recipient": r, "subject": s, "started_at": at}
-                for k, kind, p, r, s, at, pid in rows if pid == os.getpid() or not _process_alive(pid)]
+                for k, kind, p, r, s, at, pid in rows if pid == os.getpid() or not process_alive(pid)]
 
     def settle_mail(self, keys: list[str], sent: bool) -> int:
         """The clerk's word on unconfirmed messages: they went (recorded as sent) or they did not
@@ -950,7 +950,8 @@ def record_checksum(record: dict) -> str:
     return hashlib.sha256(json.dumps(body, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
 
 
-def _process_alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """A process of this id runs (one we may not signal counts as running)."""
     import os
 
     try:

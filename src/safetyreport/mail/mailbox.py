@@ -28,7 +28,7 @@ from ..config import Config, Submitter
 from ..errors import UserError
 from ..findings import tally
 from ..ledger.intake import Arrival, Sender, Taken, campaign_time, take_in
-from ..ledger.store import Ledger, receipt_source_label
+from ..ledger.store import Ledger, process_alive, receipt_source_label
 from ..periods import Period
 from ..reading.grid import MAX_RATIO, MAX_UNPACKED, SPREADSHEET_SUFFIXES, WPS_SUFFIXES
 from ..schema import SchemaSet
@@ -588,15 +588,7 @@ def _alive(lock: Path) -> bool:
         pid = int(lock.read_text().strip() or 0)
     except (OSError, ValueError):
         return True  # being written: give it time
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return pid > 0 and process_alive(pid)
 
 
 def fetch(cfg: Config, ledger: Ledger, schemas: SchemaSet, dry_run: bool = False) -> FetchReport:

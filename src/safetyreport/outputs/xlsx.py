@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..atomic import write_bytes_atomic
-from ..values import display_width, neutral
+from ..values import display_width, neutral, sheet_text
 
 EXCEL_TEXT_LIMIT = 32767
 BORDER_COLOR = "#808080"
@@ -84,7 +84,7 @@ class Sheet:
         if isinstance(value, str):
             if len(value) > EXCEL_TEXT_LIMIT:
                 value = value[: EXCEL_TEXT_LIMIT - 20] + "…（已截断，原文见存档）"
-            value = neutral(value, keep_newlines=True)
+            value = sheet_text(value)  # the one neutraliser of every writer (xlsxwriter stores it as a string)
         c.value = value
         if style is not None:
             c.style = style
