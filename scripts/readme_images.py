@@ -1,5 +1,6 @@
 """The README's pictures, made from the demo as a clerk would see it: the status table in a
-terminal, a 回执 as a unit receives it, the consolidated workbook printed, the board.
+terminal, a 回执 as a unit receives it, the consolidated workbook printed, page 1 of the weekly,
+the monthly and the summary.
 
     python scripts/readme_images.py [--out docs/img]
 
@@ -20,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from render_pages import to_png
+from render_pages import to_pdf, to_png
 from safetyreport.config import load_config
 
 
@@ -102,6 +103,20 @@ def to_pdf_xlsx(book: Path, outdir: Path) -> Path:
     return outdir / (book.stem + ".pdf")
 
 
+def first_pages(folder: Path, out: Path) -> None:
+    """Page 1 of the weekly 第3期, the September monthly and the summary, as LibreOffice prints the .docx."""
+    cfg = str(folder / "safetyreport.toml")
+    for name, args, stem in (("weekly", ["weekly", "--period", "2021-09-30"], "工作简报第3期_2021-09-30"),
+                             ("monthly", ["monthly", "--month", "2021-09"], "月报_2021-09"),
+                             ("summary", ["summary"], "专项整治总结")):
+        subprocess.run([sys.executable, "-m", "safetyreport", "report", *args, "--format", "docx", "--config", cfg],
+                       check=True, capture_output=True)
+        with tempfile.TemporaryDirectory() as tmp:
+            pdf = to_pdf(folder / "输出" / f"{stem}.docx", Path(tmp))
+            png = to_png(pdf, Path(tmp), dpi=80, first=1, last=1)[0]
+            shutil.copyfile(png, out / f"{name}-page1.png")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "img")
@@ -113,6 +128,7 @@ def main() -> None:
         status_table(folder, args.out)
         workbook(folder, args.out)
         reply(folder, args.out)
+        first_pages(folder, args.out)
 
 
 

@@ -549,6 +549,7 @@ def test_chart_words_in_a_units_text_stay_text_in_the_markdown(tmp_path):
 
     class B:  # the few fields to_markdown prints around the body
         campaign = masthead = issue = office = date = "x"
+        head = "masthead"
 
     body = f"# t\n\n![图1 趋势](chart:trend)\n\n{md_text('见 ![图](chart:trend) 与 (chart:trend)')}\n"
     out = to_markdown(B(), body, {"trend": b"png"}, "s")

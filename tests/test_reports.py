@@ -345,3 +345,61 @@ def test_the_clerks_own_paragraphs_and_phases_go_into_the_summary(demo, tmp_path
     assert "区政府成立专项整治领导小组，召开联席会议 3 次。" in md
     assert "动员部署（2021年9月13日至2021年9月19日，1 周）" in md and "排查整治（2021年9月20日至2021年10月31日，2 周）" in md
     assert (folder / "总结素材.md").read_text(encoding="utf-8").startswith("## 组织领导")  # never overwritten
+
+
+def _closed(merged: dict) -> set[tuple[str, str, str]]:
+    return {(i["submitter"], i["values"]["place"], i["values"]["hazard"]) for i in merged["lists"]["a4"]
+            if i["values"]["status"] == "closed" and not i["duplicate_of"]}
+
+
+def test_the_weekly_names_what_was_closed_suspended_and_shut_this_week(demo):
+    """Issue 23: hazards closed this week with what was done, 整改措施 beside each open hazard,
+    其他行政处罚, and the firms newly suspended or closed named (checked against merge --json)."""
+    cfg = str(demo / "safetyreport.toml")
+    _, now = cli_json("merge", "--period", "2021-09-30", "--config", cfg)
+    _, before = cli_json("merge", "--period", "2021-09-23", "--config", cfg)
+    _, out = cli_json("report", "weekly", "--period", "2021-09-30", "--format", "md", "--config", cfg)
+    b, md = out["briefing"], Path(out["files"][0]).read_text(encoding="utf-8")
+    # closed now and not closed the week before, the place as the unit retyped it (开元寺 → 开元寺景区)
+    closed = {(u, p, h) for u, p, h in _closed(now)
+              if not any(u == u0 and h == h0 and (p0 in p or p in p0) for u0, p0, h0 in _closed(before))}
+    assert ("开元街道", "开元寺景区", "电气线路私拉乱接") in _closed(now) - closed  # closed on 9月23日 as 开元寺
+    assert closed and {(c["unit"], c["place"], c["hazard"]) for c in b["closed"]} == closed
+    assert f"本周整改销号重大隐患 {len(closed)} 项" in md
+    measures = {(i["submitter"], i["values"]["place"]): i["values"]["measures"] for i in now["lists"]["a4"]}
+    assert all(h["measures"] == measures[(h["unit"], h["place"])] for h in b["open_hazards"])
+    assert "| 场所 | 填报单位 | 重大隐患 | 整改措施 | 首次报送 | 挂账天数 |" in md
+    t, w = now["totals"]["cumulative"], now["totals"]["weekly"]
+    assert f"其他行政处罚 {fmt(w['other_penalties'])}（{fmt(t['other_penalties'])}）家" in md
+    for key, label in (("suspended", "停产停业整改"), ("closed", "取缔关闭")):
+        def names(merged, key=key):
+            return {(i["submitter"], n) for i in merged["lists"]["a5"] for n in i["values"].get(key) or []}
+        new = names(now) - names(before)
+        got = next(lst for lst in b["enforcement"] if lst["key"] == key)["new"]
+        assert {(g["units"], g["name"]) for g in got} == new and new
+        assert all(f"{name}〔{unit}〕" in md for unit, name in new), label
+
+
+def test_the_monthly_has_no_repeated_columns_and_names_late_units(demo):
+    cfg = str(demo / "safetyreport.toml")
+    _, out = cli_json("report", "monthly", "--month", "2021-09", "--format", "md", "--config", cfg)
+    md = Path(out["files"][0]).read_text(encoding="utf-8")
+    m = out["briefing"]["monthly"]
+    # the first month: 本月 is the month-end cumulative, so one column, and the check said in the note
+    assert "| 项目 | 单位 | 本月 |" in md and "核对 |" not in md and "各周之和 |" not in md
+    assert "本月为专项整治首月" in md and "已与各周当周数之和逐项核对一致" in md
+    assert "| 单位 | 本月发现 | 本月整改 | 整改率 |" in md
+    _, merged = cli_json("merge", "--period", "2021-09-30", "--config", cfg)
+    t = merged["totals"]["cumulative"]
+    assert f"整改率 {pct1(t['fixed_total'] + t['insp_fixed_total'], t['found_total'] + t['insp_found_total'])}" in md
+    assert f"罚款金额 {fmt(t['fine_amount'])}（{fmt(t['fine_amount'])}）万元" in md
+    assert f"责令限期整改 {fmt(t['ordered'])}（{fmt(t['ordered'])}）家" in md
+    late: dict[str, list[str]] = {}
+    for week in ("2021-09-16", "2021-09-23", "2021-09-30"):
+        _, status = cli_json("status", "--period", week, "--config", cfg)
+        for r in status["submitters"]:
+            if "late" in r["codes"]:
+                late.setdefault(r["name"], []).append(f"第{status['period']['number']}周")
+    assert late and m["filing_names"][0]["word"] == "迟报"
+    assert {u["name"]: u["weeks"] for u in m["filing_names"][0]["units"]} == {k: "、".join(v) for k, v in late.items()}
+    assert "2021年9月" in md and "9月月报" not in md

@@ -38,13 +38,16 @@ OVERVIEW = [
     ("举报核实查处", ("reports_verified",), "项", False), ("责令限期整改", ("ordered",), "家", False),
     ("停产停业整改", ("suspended",), "家", False), ("取缔关闭", ("closed",), "家", False),
     ("罚款企业", ("fined_count",), "家", False), ("罚款金额", ("fine_amount",), "万元", False),
+    ("其他行政处罚", ("other_penalties",), "家", False),
 ]
 NARRATIVE = [("news", "工作动态"), ("practices", "经验做法"), ("problems", "存在问题"),
              ("coordination", "需协调解决事项"), ("next_steps", "下一步打算")]
 A5_LISTS = [("suspended", "停产停业整改"), ("closed", "取缔关闭"), ("fined", "罚款"),
             ("joint_punished", "联合惩戒"), ("interviewed", "约谈"), ("notified", "通报")]
-NAMED_IN_WEEKLY = ("joint_punished", "interviewed", "notified")  # few, and officials act on them
-ENFORCEMENT_KEYS = ("ordered", "suspended", "closed", "fined_count", "fine_amount")
+# few, and officials act on them: named in the weekly (up to three, else in the annex); the new ones
+# of the week always in the body
+NAMED_IN_WEEKLY = ("suspended", "closed", "joint_punished", "interviewed", "notified")
+ENFORCEMENT_KEYS = ("ordered", "suspended", "closed", "fined_count", "fine_amount", "other_penalties")
 
 
 def total(values: dict | None, keys: tuple[str, ...]) -> float | int | None:
@@ -96,12 +99,14 @@ class Briefing:
     period_label: str
     campaign: str = ""  # printed above the masthead
     masthead: str = "工作简报"
+    head: str = "masthead"  # masthead: the red 简报 masthead; title: a document's title, signed (落款) at its end
     highlights: list[str] = field(default_factory=list)  # 本期要点, computed from the figures
     overview: list[dict] = field(default_factory=list)
     facilities: list[dict] = field(default_factory=list)
     units: list[dict] = field(default_factory=list)
     units_total: dict = field(default_factory=dict)  # the 合计 row of the unit table
     open_hazards: list[dict] = field(default_factory=list)
+    closed: list[dict] = field(default_factory=list)  # 重大隐患 closed in this period
     duplicates: list[dict] = field(default_factory=list)  # suspected, not yet decided
     enforcement: list[dict] = field(default_factory=list)  # 附件5 lists: counts and names
     filing: dict = field(default_factory=dict)
@@ -220,13 +225,42 @@ def open_hazards(result: PeriodResult, reported: dict, on: dt.date) -> list[dict
     return sorted(out, key=lambda h: (-h["days"], h["unit"], h["place"]))
 
 
+def closed_since(result: PeriodResult, previous: PeriodResult | None) -> list[dict]:
+    """The 重大隐患 a unit reports 整改完成 this period that were open (or not yet listed) in its
+    previous filing: what was closed this week, with what was done."""
+    def texts(item) -> tuple[str, str]:
+        return str(item.values.get("place") or ""), str(item.values.get("hazard") or "")
+
+    before: dict[str, list[ListItem]] = {}
+    for item in previous.lists.get("a4", []) if previous else []:
+        before.setdefault(item.submitter, []).append(item)
+    out = []
+    now: dict[str, list[ListItem]] = {}
+    for item in result.lists.get("a4", []):
+        now.setdefault(item.submitter, []).append(item)
+    for sub, items in now.items():
+        for item, match in pair_up(items, before.get(sub, []), texts):
+            if item.values.get("status") != "closed" or item.duplicate_of:
+                continue
+            if match is not None and match.values.get("status") == "closed":
+                continue
+            out.append({"place": texts(item)[0], "unit": sub, "hazard": texts(item)[1],
+                        "measures": str(item.values.get("measures") or "").rstrip("，。；,. ")})
+    return sorted(out, key=lambda h: (h["unit"], h["place"]))
+
+
 # --- enforcement (附件5) -------------------------------------------------------------------------------
 
 
-def _name_lists(result: PeriodResult) -> list[dict]:
+def _name_lists(result: PeriodResult, previous: PeriodResult | None = None) -> list[dict]:
     """Each 附件5 list with its count (as 附件3 and merge count it) and its names, with who
-    reported each; a name the clerk confirmed the same for two submitters is listed once."""
+    reported each; a name the clerk confirmed the same for two submitters is listed once. `new`:
+    the names a unit lists that its filing of the previous period did not."""
     same = {d.key[1] for d in result.duplicates if d.verdict == "same" and d.form == "a5"}
+    known: dict[str, set[tuple[str, str]]] = {}
+    for item in previous.lists.get("a5", []) if previous else []:
+        for key, _ in A5_LISTS:
+            known.setdefault(key, set()).update((item.submitter, norm_name(n)) for n in item.values.get(key) or [])
     counts = result.list_counts.get("a5", {})
     out = []
     for key, label in A5_LISTS:
@@ -238,7 +272,9 @@ def _name_lists(result: PeriodResult) -> list[dict]:
                                         {"name": name, "units": []})
                 if item.submitter not in slot["units"]:
                     slot["units"].append(item.submitter)
-        out.append({"key": key, "label": label, "count": counts.get(key, len(names)),
+        new = [{"name": v["name"], "units": "、".join(v["units"])} for v in names.values()
+               if not any((u, norm_name(v["name"])) in known.get(key, set()) for u in v["units"])]
+        out.append({"key": key, "label": label, "count": counts.get(key, len(names)), "new": new,
                     "names": [{"name": v["name"], "units": "、".join(v["units"])} for v in names.values()],
                     "named": key in NAMED_IN_WEEKLY,
                     "in_annex": key in NAMED_IN_WEEKLY and len(names) > 3})  # the weekly names up to three
@@ -454,10 +490,11 @@ def weekly(setting: Setting, result: PeriodResult, previous: PeriodResult | None
         office=setting.issuer, date=cn_date(day), period_label=result.period.label, campaign=setting.campaign,
         overview=_overview(t, w, previous.totals.weekly if previous else None),
         facilities=_facilities(result, previous), units=units, units_total=units_total, open_hazards=hazards,
-        duplicates=_duplicates(result), enforcement=_name_lists(result), filing=filing,
+        duplicates=_duplicates(result), enforcement=_name_lists(result, previous), filing=filing,
         narratives=narratives, annex=annex, trend=_trend(history), notes=_notes(result),
         imprint=setting.imprint(day))
     b.highlights = _highlights(result, previous, units, hazards, filing)
+    b.closed = closed_since(result, previous)
     b.totals = {"cumulative": t, "weekly": w, "weekly_submitters": result.totals.weekly_submitters,
                 "fix_rate": rate(total(t, FIXED), total(t, FOUND)),
                 "major_fix_rate": rate(total(t, MAJOR_FIXED), total(t, MAJOR)),
@@ -482,22 +519,42 @@ def monthly(setting: Setting, month: Period, weeks: list[PeriodResult], before: 
         diff = round((total(end.totals.cumulative, keys) or 0) - (total(start, keys) or 0), 4)
         summed = round(sum(total(w.totals.weekly, keys) or 0 for w in weeks), 4)
         rows.append({"label": label, "unit": unit, "cumulative": fmt_num(total(end.totals.cumulative, keys)),
-                     "month": fmt_num(diff), "weeks_sum": fmt_num(summed), "agree": diff == summed})
+                     "before": fmt_num(total(start, keys) or 0), "month": fmt_num(diff), "month_value": diff,
+                     "weeks_sum": fmt_num(summed), "agree": diff == summed, "enforcement": keys[0] in ENFORCEMENT_KEYS})
     per_unit, notes = _month_by_unit(weeks, before)
     day = month.deadline.date()
     narratives, annex = _narratives(weeks, NARRATIVE, setting.narrative_groups, latest_only=True)
     units, units_total = _unit_rows(end, before)
-    b = Briefing(kind="monthly", title=f"{setting.campaign}{month.label}", issue=month.label,
+    n = int(month.key[5:7])
+    b = Briefing(kind="monthly", title=f"{setting.campaign}工作月报（{n}月）", issue=f"{month.key[:4]}年{n}月",
                  office=setting.issuer, date=cn_date(day), campaign=setting.campaign, masthead="工作月报",
                  period_label=f"{weeks[0].period.label}至{end.period.label}", units=units, units_total=units_total,
                  trend=_trend(weeks), notes=_notes(end), narratives=narratives, annex=annex,
                  open_hazards=open_hazards(end, first_reported(history), end.period.deadline.date()),
-                 enforcement=_name_lists(end), imprint=setting.imprint(day))
-    b.monthly = {"rows": rows, "weeks": [w.period.label for w in weeks], "all_agree": all(r["agree"] for r in rows),
-                 "units": per_unit, "why": notes,
-                 "filing": [{"week": s.period.label, "summary": s.summary} for s in statuses]}
+                 enforcement=_name_lists(end, before), imprint=setting.imprint(day))
+    t = end.totals.cumulative
+    b.monthly = {"rows": rows, "by": {r["label"]: r for r in rows}, "weeks": [w.period.label for w in weeks], "all_agree": all(r["agree"] for r in rows),
+                 "first": before is None, "units": per_unit, "why": notes,
+                 "rate": pct(rate(total(t, FIXED), total(t, FOUND))),
+                 "rate_before": pct(rate(total(start, FIXED), total(start, FOUND))) if before else "",
+                 "filing": [{"week": s.period.label, "summary": s.summary} for s in statuses],
+                 "filing_names": _month_filing(statuses)}
+    b.closed = closed_since(end, before)
     b.totals = {"month": {r["label"]: r["month"] for r in rows}}
     return b
+
+
+def _month_filing(statuses: list[StatusReport]) -> list[dict]:
+    """Who filed late, wrong or not at all in the month's weeks: each unit once, with its weeks."""
+    out = []
+    for key, word in (("late", "迟报"), ("late_unverified", "迟报待核实"), ("wrong", "错报"), ("missing", "漏报")):
+        weeks: dict[str, list[str]] = {}
+        for s in statuses:
+            for x in _filing(s).get(key, []):
+                weeks.setdefault(x["name"], []).append(f"第{s.period.number}周")
+        if weeks:
+            out.append({"word": word, "units": [{"name": k, "weeks": "、".join(v)} for k, v in weeks.items()]})
+    return out
 
 
 def _month_by_unit(weeks: list[PeriodResult], before: PeriodResult | None) -> tuple[list[dict], list[str]]:
@@ -514,8 +571,14 @@ def _month_by_unit(weeks: list[PeriodResult], before: PeriodResult | None) -> tu
         summed = sum(total(x.weekly, FOUND) or 0 for w in weeks for x in w.rows
                      if x.submitter.name == name and x.weekly)
         month = round((now or 0) - (was or 0), 4) if now is not None else None
+        fixed_was = total(start[name].cumulative, FIXED) if name in start and start[name].status != "missing" else 0
+        fixed_now = total(r.cumulative, FIXED) if r.status != "missing" else None
+        fixed_month = round((fixed_now or 0) - (fixed_was or 0), 4) if fixed_now is not None else None
         out.append({"name": name, "before": fmt_num(was), "end": fmt_num(now) if now is not None else "—",
-                    "month": fmt_num(month) if month is not None else "—", "weeks_sum": fmt_num(summed)})
+                    "month": fmt_num(month) if month is not None else "—", "weeks_sum": fmt_num(summed),
+                    "fixed_month": fmt_num(fixed_month) if fixed_month is not None else "—",
+                    "fixed_end": fmt_num(fixed_now) if fixed_now is not None else "—",
+                    "rate": pct(rate(fixed_now, now)), "agree": month is None or abs(month - summed) < 1e-9})
         if month is None or abs(month - summed) < 1e-9:
             continue
         why = []
@@ -617,6 +680,7 @@ def summary(setting: Setting, final: Period, history: list[PeriodResult],
     b = weekly(setting, end, history[-2] if len(history) > 1 else None, None, history)
     day = min(final.deadline.date(), end.period.deadline.date())
     b.kind, b.title, b.issue, b.masthead = "summary", f"{setting.campaign}工作总结", "专项整治总结", "工作总结"
+    b.head = "title"  # a 总结 is a document the office submits, titled and signed, not an issue of the 简报
     b.date, b.imprint = cn_date(day), setting.imprint(day)
     b.period_label = f"{history[0].period.label}至{end.period.label}，共 {len(history)} 周"
     b.units = rank_units(b.units)

@@ -6,38 +6,42 @@ import base64
 import html
 
 from .briefing import Briefing
-from .markdown import Table, blocks
+from .markdown import SIGNATURE, Table, blocks
 
 CSS = """
-body { font-family: "FangSong", "仿宋", "STFangsong", "Noto Serif CJK SC", serif; font-size: 16pt;
+body { font-family: "仿宋_GB2312", "仿宋", "FangSong", "STFangsong", "Noto Serif CJK SC", serif; font-size: 16pt;
        max-width: 46em; margin: 2em auto; line-height: 1.75; color: #111; }
 .masthead { text-align: center; color: #c00; }
-.masthead .campaign { font-family: "方正小标宋简体", "SimSun", "Noto Serif CJK SC", serif; font-size: 18pt; margin: 0; }
-.masthead .name { font-family: "方正小标宋简体", "SimSun", "Noto Serif CJK SC", serif; font-size: 40pt;
+.masthead .campaign { font-family: "方正小标宋简体", "方正小标宋_GBK", "华文中宋", "STZhongsong", "SimSun", "Noto Serif CJK SC", serif; font-size: 18pt; margin: 0; }
+.masthead .name { font-family: "方正小标宋简体", "方正小标宋_GBK", "华文中宋", "STZhongsong", "SimSun", "Noto Serif CJK SC", serif; font-size: 40pt;
                   letter-spacing: .3em; margin: .1em 0; font-weight: bold; }
 .issue { text-align: center; margin: 0; }
 .meta { display: flex; justify-content: space-between; border-bottom: 3px solid #c00; padding-bottom: .2em;
         margin-bottom: 1em; }
-h2 { font-family: "SimHei", "黑体", "Noto Sans CJK SC", sans-serif; font-size: 16pt; font-weight: normal;
+h2 { font-family: "黑体", "SimHei", "STHeiti", "Noto Sans CJK SC", sans-serif; font-size: 16pt; font-weight: normal;
      margin: 1em 0 .2em; break-after: avoid; }
-h3 { font-family: "KaiTi", "楷体", "STKaiti", "Noto Serif CJK SC", serif; font-size: 16pt; font-weight: normal;
+h3 { font-family: "楷体_GB2312", "楷体", "KaiTi", "STKaiti", "Noto Serif CJK SC", serif; font-size: 16pt; font-weight: normal;
      margin: .6em 0 .2em; break-after: avoid; }
 p, li { text-indent: 2em; margin: 0; }
 p.note { font-size: 12pt; line-height: 1.5; }
 ul { list-style: none; padding: 0; margin: 0; }
 aside.box { border: 1px solid #333; padding: .4em .8em; margin: .6em 0; font-size: 14pt; }
-aside.box h4 { font-family: "SimHei", "黑体", "Noto Sans CJK SC", sans-serif; margin: 0; text-align: center;
+aside.box h4 { font-family: "黑体", "SimHei", "STHeiti", "Noto Sans CJK SC", sans-serif; margin: 0; text-align: center;
                font-weight: normal; }
 table { border-collapse: collapse; width: 100%; margin: .4em 0 .8em; font-size: 10.5pt; line-height: 1.4; }
-caption { font-family: "SimHei", "黑体", "Noto Sans CJK SC", sans-serif; font-size: 12pt; padding: .2em; }
+caption { font-family: "黑体", "SimHei", "STHeiti", "Noto Sans CJK SC", sans-serif; font-size: 12pt; padding: .2em; }
 th, td { border: 1px solid #333; padding: .15em .35em; white-space: nowrap; }
 td.text { white-space: normal; }
-th { font-family: "SimHei", "黑体", "Noto Sans CJK SC", sans-serif; font-weight: normal; background: #f2f2f2; }
+th { font-family: "黑体", "SimHei", "STHeiti", "Noto Sans CJK SC", sans-serif; font-weight: normal; background: #f2f2f2; }
 td.right { text-align: right; } td.center, th { text-align: center; } td.left { text-align: left; }
 tr.total td { font-weight: bold; }
 figure { margin: .6em 0; text-align: center; break-inside: avoid; }
 figure img { max-width: 100%; }
-figcaption { font-family: "SimHei", "黑体", "Noto Sans CJK SC", sans-serif; font-size: 12pt; }
+figcaption { font-family: "黑体", "SimHei", "STHeiti", "Noto Sans CJK SC", sans-serif; font-size: 12pt; }
+h1.title { font-family: "方正小标宋简体", "方正小标宋_GBK", "华文中宋", "STZhongsong", "SimSun", "Noto Serif CJK SC", serif;
+           font-size: 22pt; font-weight: normal; text-align: center; margin: 1em 2em; line-height: 1.5; }
+div.signature { margin: 2em 4em 0 auto; width: max-content; text-align: center; }
+div.signature p { text-indent: 0; margin: 0; }
 footer.imprint { margin-top: 2em; border-top: 2px solid #000; border-bottom: 2px solid #000; font-size: 14pt; }
 footer.imprint p { text-indent: 0; margin: 0 1em; border-bottom: 1px solid #000; }
 footer.imprint p:last-child { border-bottom: none; }
@@ -74,7 +78,9 @@ def to_html(briefing: Briefing, markdown: str, charts: dict[str, bytes], stem: s
     parts = [f"<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>{e(briefing.title)} "
              f"{e(briefing.issue)}</title><style>{CSS}</style></head><body>"]
     for b in blocks(markdown):
-        if b.kind == "h1":
+        if b.kind == "h1" and briefing.head == "title":
+            parts.append(f"<h1 class=\"title\">{e(briefing.title)}</h1>")
+        elif b.kind == "h1":
             parts.append(f"<header class=\"masthead\"><p class=\"campaign\">{e(briefing.campaign)}</p>"
                          f"<h1 class=\"name\">{e(briefing.masthead)}</h1></header>"
                          f"<p class=\"issue\">{e(briefing.issue)}</p>"
@@ -92,6 +98,8 @@ def to_html(briefing: Briefing, markdown: str, charts: dict[str, bytes], stem: s
             data = base64.b64encode(charts[b.name]).decode()
             parts.append(f"<figure><img alt=\"{e(b.text)}\" src=\"data:image/png;base64,{data}\">"
                          f"<figcaption>{e(b.text)}</figcaption></figure>")
+        elif b.kind == "box" and b.name == SIGNATURE:
+            parts.append("<div class=\"signature\">" + "".join(f"<p>{e(x)}</p>" for x in b.items) + "</div>")
         elif b.kind == "box" and b.name == "版记":
             parts.append("<footer class=\"imprint\">" + "".join(f"<p>{e(x)}</p>" for x in b.items) + "</footer>")
         elif b.kind == "box":

@@ -172,8 +172,11 @@ def to_markdown(briefing: Briefing, markdown: str, charts: dict[str, bytes], ste
     file beside it, linked by its file name (never a dangling link)."""
     files = chart_files(stem, markdown)
     _title, _, rest = markdown.partition("\n")  # the masthead lines below replace the template's title
-    head = (f"{md_text(briefing.campaign)}\n\n# {md_text(briefing.masthead)}\n\n{md_text(briefing.issue)}\n\n"
-            f"{md_text(briefing.office)}　{md_text(briefing.date)}\n")
+    if briefing.head == "title":  # a document's title; its 落款 at the end says who and when
+        head = f"# {md_text(briefing.title)}\n"
+    else:
+        head = (f"{md_text(briefing.campaign)}\n\n# {md_text(briefing.masthead)}\n\n{md_text(briefing.issue)}\n\n"
+                f"{md_text(briefing.office)}　{md_text(briefing.date)}\n")
     body = rest
     for name, file in files.items():
         if name in charts:
@@ -190,17 +193,24 @@ def _quoted_boxes(body: str) -> str:
     """`::: 名称 … :::` boxes (our own syntax, which a Markdown viewer shows as raw colons) as
     quotes headed by the box's name in bold."""
     out: list[str] = []
-    inside = False
+    inside = signed = False
     for line in body.split("\n"):
         if line.startswith(":::"):
             name = line[3:].strip()
-            inside = bool(name)
-            if name:
+            inside = bool(name) and name != SIGNATURE  # the 落款 stays plain lines: a signature, not a box
+            signed = name == SIGNATURE
+            if inside:
                 out.append(f"> **{name}**")
                 out.append(">")
             continue
+        if signed and line.strip():  # the 落款's lines each on a line of its own (a hard break)
+            out.append(f"{line}  ")
+            continue
         out.append(f"> {line}".rstrip() if inside and line.strip() else (">" if inside else line))
     return "\n".join(out)
+
+
+SIGNATURE = "落款"  # the box holding a document's 署名 and 成文日期
 
 
 def split_annex(items: list[Block]) -> tuple[list[Block], list[Block], list[str] | None]:

@@ -1,7 +1,7 @@
 """The briefing in Word, in the official 简报 format (GB/T 9704 as offices apply it to a 简报).
 
 A4, margins 37/35/28/26 mm; a red masthead; body in 仿宋 三号 (16 pt) on a fixed 27 pt line; 一、
-headings in 黑体, （一） in 楷体; page numbers "— 1 —"; a 版记 at the end. Tables in 仿宋 小五 (9 pt),
+headings in 黑体, （一） in 楷体; page numbers "— 1 —"; a 版记 at the end. Tables in 仿宋 五号 (10.5 pt),
 widths from what each column has to say. python-docx is imported only when a document is written.
 """
 
@@ -11,14 +11,56 @@ import io
 import re
 
 from .briefing import Briefing
-from .markdown import Block, Table, blocks, split_annex
+from .markdown import SIGNATURE, Block, Table, blocks, split_annex
 
 PT_PER_CM = 28.3465
 TEXT_WIDTH_PT = (21.0 - 2.8 - 2.6) * PT_PER_CM  # 156 mm
 BODY_FONT, HEAD_FONT, KAI_FONT, MAST_FONT = "仿宋", "黑体", "楷体", "方正小标宋简体"
-BODY_PT, LINE_PT, TABLE_PT = 16, 27, 9
+BODY_PT, LINE_PT, TABLE_PT = 16, 27, 10.5  # 三号 body, 五号 tables
 BOLD = 1.1  # a bold 合计 row is wider than its plain figures: room for it, so it never wraps
 THEME_FONTS = ("w:asciiTheme", "w:eastAsiaTheme", "w:hAnsiTheme", "w:cstheme")
+# w:tblPr's children in the order the schema fixes (Word refuses a file with them out of order)
+TBL_PR_ORDER = ("tblStyle", "tblpPr", "tblOverlap", "bidiVisual", "tblStyleRowBandSize", "tblStyleColBandSize",
+                "tblW", "jc", "tblCellSpacing", "tblInd", "tblBorders", "shd", "tblLayout", "tblCellMar", "tblLook")
+
+
+# The font table: each font GB/T 9704 names, Chinese (GB2312 charset) with its Windows panose, and the
+# name an older office PC knows it by; so a PC without the first finds the second, and one with
+# neither substitutes a Chinese font of the same kind rather than a Japanese one.
+FONT_TABLE = (  # name, alternative name, panose, family, pitch
+    (BODY_FONT, "仿宋_GB2312", "02010609060101010101", "modern", "fixed"),
+    (KAI_FONT, "楷体_GB2312", "02010609060101010101", "modern", "fixed"),
+    (HEAD_FONT, "SimHei", "02010609060101010101", "modern", "fixed"),
+    (MAST_FONT, "方正小标宋_GBK", "02000000000000000000", "auto", "variable"),
+    ("宋体", "SimSun", "02010600030101010101", "auto", "variable"),
+)
+
+
+def font_table_xml() -> bytes:
+    w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    fonts = "".join(
+        f'<w:font w:name="{name}"><w:altName w:val="{alt}"/><w:panose1 w:val="{panose}"/><w:charset w:val="86"/>'
+        f'<w:family w:val="{family}"/><w:pitch w:val="{pitch}"/></w:font>'
+        for name, alt, panose, family, pitch in FONT_TABLE)
+    return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<w:fonts xmlns:w="{w}">{fonts}</w:fonts>'
+            ).encode()
+
+
+def set_tbl_pr(tbl_pr, element) -> None:
+    """Put `element` into a table's properties at its place in the schema's order, replacing one
+    of the same name."""
+    from docx.oxml.ns import qn
+
+    name = element.tag.rsplit("}", 1)[-1]
+    old = tbl_pr.find(qn(f"w:{name}"))
+    if old is not None:
+        tbl_pr.remove(old)
+    rank = TBL_PR_ORDER.index(name)
+    later = [c for c in tbl_pr if c.tag.rsplit("}", 1)[-1] in TBL_PR_ORDER[rank + 1:]]
+    if later:
+        later[0].addprevious(element)
+    else:
+        tbl_pr.append(element)
 
 
 def text_width(text: str, size: float) -> float:
@@ -141,6 +183,9 @@ class WordWriter:
         lang = rpr.find(qn("w:lang"))
         lang.set(qn("w:val"), "zh-CN")
         lang.set(qn("w:eastAsia"), "zh-CN")
+        for rel in self.doc.part.rels.values():  # the template's table lists Japanese fonts (ＭＳ 明朝)
+            if rel.reltype.endswith("/fontTable"):
+                rel.target_part._blob = font_table_xml()
 
     def _styles(self) -> None:
         from docx.enum.text import WD_ALIGN_PARAGRAPH
@@ -232,6 +277,45 @@ class WordWriter:
         self.border(meta, "bottom", 24, "C00000")
         self.spacer(12)
 
+    def title_block(self) -> None:
+        """A document's title (a 总结 the office submits): 方正小标宋 二号, centred, the campaign's
+        name and the kind of document on lines of their own when together they would wrap."""
+        from docx.enum.text import WD_ALIGN_PARAGRAPH
+        from docx.shared import Pt
+
+        b = self.briefing
+        size = 22.0
+        lines = [b.title] if text_width(b.title, size) <= TEXT_WIDTH_PT else [b.campaign, b.masthead]
+        for n, text in enumerate(lines):
+            p = self.doc.add_paragraph()
+            p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            p.paragraph_format.first_line_indent = Pt(0)
+            self.line(p.paragraph_format, 35)
+            p.paragraph_format.keep_with_next = True
+            if n == len(lines) - 1:
+                p.paragraph_format.space_after = Pt(LINE_PT)  # an empty line under the title
+            self.fonts(p.add_run(text), MAST_FONT, min(size, (TEXT_WIDTH_PT - 4) / max(1, len(text))))
+
+    def signature(self, items: list[str]) -> None:
+        """落款 (GB/T 9704 7.3.5.1): the date four characters in from the right, the office centred
+        over it; kept together with the last lines of the text."""
+        from docx.enum.text import WD_ALIGN_PARAGRAPH
+        from docx.shared import Pt
+
+        if not items:
+            return
+        date_width = text_width(items[-1], BODY_PT)
+        for n, text in enumerate(items):
+            p = self.doc.add_paragraph()
+            p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+            p.paragraph_format.first_line_indent = Pt(0)
+            inset = BODY_PT * 4 + max(0.0, (date_width - text_width(text, BODY_PT)) / 2)
+            p.paragraph_format.right_indent = Pt(inset)
+            if n == 0:
+                p.paragraph_format.space_before = Pt(LINE_PT * 2)
+            p.paragraph_format.keep_with_next = n < len(items) - 1
+            p.add_run(text)
+
     def table(self, t: Table, noted: bool = False) -> None:
         """`noted`: a 注 follows: the table's last rows keep with it (no note alone on a page)."""
         from docx.enum.table import WD_TABLE_ALIGNMENT
@@ -254,7 +338,7 @@ class WordWriter:
         tab.autofit = False
         layout = OxmlElement("w:tblLayout")
         layout.set(qn("w:type"), "fixed")
-        tab._tbl.tblPr.append(layout)
+        set_tbl_pr(tab._tbl.tblPr, layout)
         for c, w in enumerate(widths):
             tab.columns[c].width = Pt(w)
         for r, values in enumerate(t.rows):
@@ -300,7 +384,7 @@ class WordWriter:
         tab.style = "Table Grid"
         tab.alignment = WD_TABLE_ALIGNMENT.CENTER
         cell = tab.rows[0].cells[0]
-        tab._tbl.tblPr.append(OxmlElement("w:tblLayout"))
+        set_tbl_pr(tab._tbl.tblPr, OxmlElement("w:tblLayout"))
         cell.width = Pt(TEXT_WIDTH_PT)
         tab.rows[0]._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
         p = cell.paragraphs[0]
@@ -315,27 +399,66 @@ class WordWriter:
         self.spacer(8)
 
     def imprint(self, items: list[str]) -> None:
+        """The 版记 at the foot of the last page (GB/T 9704 7.4.1): a floating table placed at the
+        bottom of the text area, so Word puts it there whatever the length of the body (LibreOffice
+        7.4 does not float a full-width table and shows it after the last line instead), with thick
+        rules above and below and thin ones between; the 印发 line has the issuer left, the date right."""
+        from docx.enum.table import WD_ROW_HEIGHT_RULE
         from docx.enum.text import WD_TAB_ALIGNMENT
-        from docx.shared import Pt
+        from docx.oxml import OxmlElement
+        from docx.oxml.ns import qn
+        from docx.shared import Pt, Twips
 
-        self.spacer(18)
+        tab = self.doc.add_table(rows=len(items), cols=1)
+        tbl_pr = tab._tbl.tblPr
+        float_at = OxmlElement("w:tblpPr")
+        row_twips = 460  # each line 23 pt, exactly: the table's height is known, so its top is too
+        text_foot = round((29.7 - 3.5) * 567)  # from the page's top edge (LibreOffice floats only page-anchored tables)
+        for k, v in (("w:vertAnchor", "page"), ("w:horzAnchor", "margin"), ("w:tblpXSpec", "center"),
+                     ("w:tblpY", str(text_foot - row_twips * len(items))), ("w:topFromText", "240")):
+            float_at.set(qn(k), v)
+        set_tbl_pr(tbl_pr, float_at)
+        overlap = OxmlElement("w:tblOverlap")
+        overlap.set(qn("w:val"), "never")
+        set_tbl_pr(tbl_pr, overlap)
+        self._imprint_borders(tab)
+        tab.autofit = False
+        tab.columns[0].width = Pt(TEXT_WIDTH_PT)
         for n, text in enumerate(items):
-            p = self.doc.add_paragraph()
+            cell = tab.rows[n].cells[0]
+            cell.width = Pt(TEXT_WIDTH_PT)
+            tab.rows[n].height = Twips(row_twips)
+            tab.rows[n].height_rule = WD_ROW_HEIGHT_RULE.EXACTLY
+            p = cell.paragraphs[0]
             p.paragraph_format.first_line_indent = Pt(0)
             p.paragraph_format.left_indent = Pt(14)
-            p.paragraph_format.keep_with_next = n < len(items) - 1
             self.line(p.paragraph_format, 22)
-            last = n == len(items) - 1
-            if last and "　" in text:
+            if n == len(items) - 1 and "　" in text:
                 who, when = text.split("　", 1)
                 self.fonts(p.add_run(who), BODY_FONT, 14)
                 self.fonts(p.add_run("\t" + when), BODY_FONT, 14)
-                p.paragraph_format.tab_stops.add_tab_stop(Pt(TEXT_WIDTH_PT - 20), WD_TAB_ALIGNMENT.RIGHT)
+                p.paragraph_format.tab_stops.add_tab_stop(Pt(TEXT_WIDTH_PT - 30), WD_TAB_ALIGNMENT.RIGHT)
             else:
                 self.fonts(p.add_run(text), BODY_FONT, 14)
-            if n == 0:
-                self.border(p, "top", 12)
-            self.border(p, "bottom", 12 if last else 4)
+        end = self.doc.add_paragraph()  # a document ends with a paragraph: a tiny one, never a page of its own
+        self.line(end.paragraph_format, 1)
+
+    @staticmethod
+    def _imprint_borders(tab) -> None:
+        """版记 rules: the first and last thick (0.35 mm), those between thin (0.25 mm); no sides."""
+        from docx.oxml import OxmlElement
+        from docx.oxml.ns import qn
+
+        borders = OxmlElement("w:tblBorders")
+        for side, size in (("top", 8), ("bottom", 8), ("insideH", 4), ("left", 0), ("right", 0), ("insideV", 0)):
+            el = OxmlElement(f"w:{side}")
+            el.set(qn("w:val"), "single" if size else "nil")
+            if size:
+                el.set(qn("w:sz"), str(size))
+                el.set(qn("w:space"), "0")
+                el.set(qn("w:color"), "000000")
+            borders.append(el)
+        set_tbl_pr(tab._tbl.tblPr, borders)
 
     def small(self, text: str, size: float = 12) -> None:
         """A table's note (仿宋 小四) or the annex (仿宋 五号): smaller type, so the briefing keeps to its pages."""
@@ -353,7 +476,8 @@ class WordWriter:
 
         p = self.doc.add_paragraph()
         p.paragraph_format.first_line_indent = Pt(0)
-        self.fonts(p.add_run(f"{self.briefing.masthead}{self.briefing.issue}　附件"), HEAD_FONT, BODY_PT)
+        b = self.briefing
+        self.fonts(p.add_run("附件" if b.head == "title" else f"{b.masthead}{b.issue}　附件"), HEAD_FONT, BODY_PT)
         p = self.doc.add_paragraph()
         p.alignment = WD_ALIGN_PARAGRAPH.CENTER
         p.paragraph_format.first_line_indent = Pt(0)
@@ -368,7 +492,7 @@ class WordWriter:
 
         doc = self.doc
         if b.kind == "h1":
-            self.masthead()
+            self.title_block() if self.briefing.head == "title" else self.masthead()
         elif b.kind in ("h2", "h3"):
             h = doc.add_paragraph(b.text, style="Heading 1" if b.kind == "h2" else "Heading 2")
             h.paragraph_format.keep_with_next = True  # said on the paragraph too: LibreOffice wants it there
@@ -391,7 +515,7 @@ class WordWriter:
             p.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
             p.add_run().add_picture(io.BytesIO(charts[b.name]), width=Pt(TEXT_WIDTH_PT))  # printed as drawn
             doc.add_paragraph(b.text, style="Caption")
-        elif b.kind == "box":
+        elif b.kind == "box" and b.name != SIGNATURE:  # the 落款 is written after the 附件说明
             self.box(b.name, b.items)
 
     def write(self, markdown: str, charts: dict[str, bytes], part: str = "body") -> bytes:
@@ -408,11 +532,16 @@ class WordWriter:
             after = todo[n + 1] if n + 1 < len(todo) else None
             self.block(b, charts, noted=after is not None and after.kind == "p" and after.text.startswith("注："))
         if part == "body":
+            signature = next((b.items for b in body if b.kind == "box" and b.name == SIGNATURE), [])
+            if signature and self.doc.paragraphs:  # the text's last lines go with the 落款 (no 落款 alone on a page)
+                self.doc.paragraphs[-1].paragraph_format.keep_with_next = True
             if annex:  # 附件说明 after the body: the annex is its own file, as the reader's copy has it
                 p = self.doc.add_paragraph()
                 p.paragraph_format.first_line_indent = Pt(BODY_PT * 2)
                 p.paragraph_format.space_before = Pt(12)
                 p.add_run("附件：" + annex[0].text.removeprefix("附件").strip("　 "))
+                p.paragraph_format.keep_with_next = True  # the 落款 never on a page of its own
+            self.signature(signature)
             if imprint_items is not None:
                 self.imprint(imprint_items)
         props = self.doc.core_properties
