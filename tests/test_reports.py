@@ -345,6 +345,11 @@ def test_the_clerks_own_paragraphs_and_phases_go_into_the_summary(demo, tmp_path
     assert "区政府成立专项整治领导小组，召开联席会议 3 次。" in md
     assert "动员部署（2021年9月13日至2021年9月19日，1 周）" in md and "排查整治（2021年9月20日至2021年10月31日，2 周）" in md
     assert (folder / "总结素材.md").read_text(encoding="utf-8").startswith("## 组织领导")  # never overwritten
+    # the weekly names the phase its week falls in
+    _, out = cli_json("report", "weekly", "--period", "2021-09-16", "--format", "md", "--out", str(tmp_path / "o"),
+                      "--config", str(toml))
+    md = Path(out["files"][0]).read_text(encoding="utf-8")
+    assert "本周处于专项整治动员部署阶段（9月13日至9月19日）。" in md
 
 
 def _closed(merged: dict) -> set[tuple[str, str, str]]:
@@ -377,7 +382,19 @@ def test_the_weekly_names_what_was_closed_suspended_and_shut_this_week(demo):
         new = names(now) - names(before)
         got = next(lst for lst in b["enforcement"] if lst["key"] == key)["new"]
         assert {(g["units"], g["name"]) for g in got} == new and new
-        assert all(f"{name}〔{unit}〕" in md for unit, name in new), label
+        # more than four new names: the body counts them, the annex's lists name them with their units
+        body = md.split("## 附件")[0]
+        assert f"{label} {len(new)} 家" in body[body.index("本周新增停产停业整改"):].split("。")[0]
+        assert all(f"| {name} | {unit} |" in md.split("## 附件")[1] for unit, name in new), label
+    # the office's 建议: whom the figures single out (late filers; 重大隐患 open 14 days or more)
+    _, status = cli_json("status", "--period", "2021-09-30", "--config", cfg)
+    late = [r["name"] for r in status["submitters"] if "late" in r["codes"]]
+    assert late and f"请{'、'.join(late)}严格按照每周报送时间要求报送报表。" in md
+    old = [h for h in b["open_hazards"] if h["days"] >= 14]
+    assert old and all(f"{h['unit']}督促{h['place']}（已挂账 {h['days']} 天）" in md for h in old[:3])
+    groups = fmt(w["groups_total"])
+    assert f"派出监督检查组 {groups} 个、{fmt(w['inspectors'])} 人次" in md  # the 督导 the members did this week
+    assert "阶段（" not in md  # no phases configured, none claimed
 
 
 def test_the_monthly_has_no_repeated_columns_and_names_late_units(demo):

@@ -934,7 +934,8 @@ def report_job(cfg: Config, kind: str, period_text: str | None, out: Path | None
                                  "请先登记这一周的报表，或用 --period 指定已有报表的一周。")
             history = history_to(period)
             doc = B.weekly(setting, history[-1], history[-2] if len(history) > 1 else None,
-                           period_status(cfg, ledger, period, schemas), history)
+                           period_status(cfg, ledger, period, schemas), history,
+                           summary_spans(cfg) if cfg.briefing.phases else None)
             stem = f"工作简报{doc.issue}_{period.key}"
         elif kind == "monthly":
             # "2021-10", or any week of it; by default the month of the latest filed week

@@ -107,6 +107,8 @@ class Briefing:
     units_total: dict = field(default_factory=dict)  # the 合计 row of the unit table
     open_hazards: list[dict] = field(default_factory=list)
     closed: list[dict] = field(default_factory=list)  # 重大隐患 closed in this period
+    phase: dict = field(default_factory=dict)  # the configured campaign phase the period falls in
+    advice: dict = field(default_factory=dict)  # whom the office's 建议 concern, from the figures
     duplicates: list[dict] = field(default_factory=list)  # suspected, not yet decided
     enforcement: list[dict] = field(default_factory=list)  # 附件5 lists: counts and names
     filing: dict = field(default_factory=dict)
@@ -456,7 +458,11 @@ def _headline(t: dict, w: dict) -> dict[str, str]:
             "found_own": fmt_num(total(t, ("found_total",))), "found_insp": fmt_num(total(t, ("insp_found_total",))),
             "fixed": fmt_num(total(t, FIXED)), "major": fmt_num(total(t, MAJOR)),
             "major_fixed": fmt_num(total(t, MAJOR_FIXED)), "sites": fmt_num(t.get("sites")),
-            "ordered": fmt_num(t.get("ordered"))}
+            "ordered": fmt_num(t.get("ordered")),
+            # the 监督检查组' week: the 督导 the member departments did
+            "groups_week": fmt_num(total(w, ("groups_total",))), "inspectors_week": fmt_num(total(w, ("inspectors",))),
+            "inspected_week": fmt_num(total(w, ("sites_inspected",))),
+            "insp_found_week": fmt_num(total(w, ("insp_found_total",)))}
 
 
 def _trend(history: list[PeriodResult]) -> list[dict]:
@@ -477,8 +483,23 @@ def _notes(result: PeriodResult) -> list[str]:
     return notes
 
 
+ADVICE_RATE = 60  # 整改率 below this (%) is named in the office's 建议, as in 本期要点
+ADVICE_DAYS = 14  # a 重大隐患 open this many days or more is named
+
+
+def _advice(units: list[dict], hazards: list[dict], filing: dict) -> dict:
+    """Whom the office's 建议 name, from the figures: units whose 整改率 is low, the 重大隐患 open
+    longest, the units that filed late or not at all. The template words it."""
+    return {"low_rate": [{"name": u["name"], "rate": u["rate"]} for u in units
+                         if u["rate_value"] is not None and u["rate_value"] < ADVICE_RATE],
+            "old_hazards": [h for h in hazards if h["days"] >= ADVICE_DAYS],
+            "late": [x["name"] for x in filing.get("late", []) + filing.get("late_unverified", [])],
+            "missing": [x["name"] for x in filing.get("missing", [])]}
+
+
 def weekly(setting: Setting, result: PeriodResult, previous: PeriodResult | None,
-           status: StatusReport | None, history: list[PeriodResult]) -> Briefing:
+           status: StatusReport | None, history: list[PeriodResult], phases: list[Span] | None = None) -> Briefing:
+    """`phases`: the campaign's configured phases; the week's is named in the briefing."""
     t, w = result.totals.cumulative, result.totals.weekly
     day = result.period.deadline.date()
     units, units_total = _unit_rows(result, previous)
@@ -495,6 +516,9 @@ def weekly(setting: Setting, result: PeriodResult, previous: PeriodResult | None
         imprint=setting.imprint(day))
     b.highlights = _highlights(result, previous, units, hazards, filing)
     b.closed = closed_since(result, previous)
+    b.phase = next(({"name": p.name, "span": f"{p.start.month}月{p.start.day}日至{p.end.month}月{p.end.day}日"}
+                    for p in phases or [] if p.start <= day <= p.end), {})
+    b.advice = _advice(units, hazards, filing)
     b.totals = {"cumulative": t, "weekly": w, "weekly_submitters": result.totals.weekly_submitters,
                 "fix_rate": rate(total(t, FIXED), total(t, FOUND)),
                 "major_fix_rate": rate(total(t, MAJOR_FIXED), total(t, MAJOR)),
