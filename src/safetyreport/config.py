@@ -70,6 +70,8 @@ class Campaign(_Model):
     timezone: str = "Asia/Shanghai"
     weekly_forms: list[str] = ["a3", "a4", "a5", "a6", "narrative"]
     schemas_dir: str | None = None
+    # the places above the district a unit may write before its name (福建省泉州市鲤城区开元街道)
+    places: list[str] = []
 
     @field_validator("timezone")
     @classmethod
@@ -90,12 +92,21 @@ class Campaign(_Model):
 
 
 class Deadlines(_Model):
+    # The units' rhythm, as the notice says it: "weekly" (每周四12时前: first_weekly, then every 7
+    # days), "every-days" (每15天一个节点: first_weekly, then every `every_days`), "monthly"
+    # (每月28日前: `due_day` of the period's month, or of the next month with due_month = "next"),
+    # "quarterly" (每季度末月24日前: `due_day` of the quarter's last month, or of the next one).
+    cadence: Literal["weekly", "every-days", "monthly", "quarterly"] = "weekly"
     weekly_weekday: int = 4
     weekly_time: str = "12:00"
-    first_weekly: dt.date
+    first_weekly: dt.date | None = None  # the first deadline (weekly, every-days)
+    every_days: int = 15
+    due_day: int = 28
+    due_month: Literal["same", "next"] = "same"
+    due_time: str | None = None  # monthly, quarterly; weekly_time when not set
     monthly_day: int = 2
     monthly_time: str = "18:00"
-    final: dt.date
+    final: dt.date | None = None  # the summary's deadline; the campaign's end when not set
     final_time: str = "18:00"
     grace_minutes: int = 0
     # Deadlines on a day off move when holiday_shift is true: the weekly one as `weekly_shift`
@@ -107,6 +118,36 @@ class Deadlines(_Model):
     workdays: list[dt.date] = []  # 调休: weekend days that are working days
 
     _times = field_validator("weekly_time", "monthly_time", "final_time")(_time_of_day)
+
+    @field_validator("due_time")
+    @classmethod
+    def _due_time(cls, v: str | None) -> str | None:
+        return None if v is None else _time_of_day(v)
+
+    @field_validator("every_days")
+    @classmethod
+    def _every(cls, v: int) -> int:
+        if not 1 <= v <= 366:
+            raise ValueError(f"every_days 为 {v}，应为 1 到 366 之间的天数")
+        return v
+
+    @field_validator("due_day")
+    @classmethod
+    def _due_day(cls, v: int) -> int:
+        if not 1 <= v <= 28:  # every month has it
+            raise ValueError(f"due_day 为 {v}，应为 1 到 28 之间的日子（月底用 28，或用 due_month = \"next\" 的次月日子）")
+        return v
+
+    @model_validator(mode="after")
+    def _first_deadline(self) -> Deadlines:
+        if self.cadence in ("weekly", "every-days") and self.first_weekly is None:
+            raise ValueError(f"cadence = \"{self.cadence}\" 需要写第一次截止日 first_weekly，如 first_weekly = 2021-09-16")
+        return self
+
+    @property
+    def first_due(self) -> dt.date:
+        assert self.first_weekly is not None  # checked above for the cadences that use it
+        return self.first_weekly
 
     @field_validator("weekly_weekday")
     @classmethod
@@ -241,6 +282,7 @@ class Submitter(_Model):
     # "street" (街道) and "district" (区, in a city's roster) report over a territory;
     # "unit" (联席会议成员单位) over its own level and the objects it supervises (附件3 注2)
     kind: Literal["street", "district", "unit"]
+    label: str = ""  # what the campaign calls this kind of unit (乡镇, 部门); 街道 / 区县 / 成员单位 by default
     aliases: list[str] = []
     email: str = ""
 
@@ -270,10 +312,13 @@ class Submitter(_Model):
 
     @property
     def kind_label(self) -> str:
-        return {"street": "街道", "district": "区县"}.get(self.kind, "成员单位")
+        return self.label or {"street": "街道", "district": "区县"}.get(self.kind, "成员单位")
 
 
-_NOISE = re.compile(r"^(福建省)?(泉州市)?(鲤城区)?")
+def _prefix_pattern(places: list[str]) -> re.Pattern[str]:
+    """The place names a unit may write before its own name (福建省泉州市鲤城区开元街道), from
+    the configuration: each optional, in order."""
+    return re.compile("^" + "".join(f"(?:{re.escape(_key(p))})?" for p in places if p.strip()))
 
 
 def _key(text: str) -> str:
@@ -284,14 +329,16 @@ def _key(text: str) -> str:
 class Roster:
     """The submitters, matched by name or alias as clerks actually write them."""
 
-    def __init__(self, submitters: list[Submitter]):
+    def __init__(self, submitters: list[Submitter], places: list[str] | None = None):
+        """`places`: the province, city and district a unit may write before its name."""
         self.submitters = submitters
+        self._noise = _prefix_pattern(places or [])
         self._by_name = {s.name: s for s in submitters}  # get() runs once per file read
         self._exact: dict[str, Submitter] = {}
         for s in submitters:
             for name in [s.name, *s.aliases]:
                 self._exact.setdefault(_key(name), s)
-                self._exact.setdefault(_NOISE.sub("", _key(name)), s)
+                self._exact.setdefault(self._noise.sub("", _key(name)), s)
         # longest names first, so "区委统战部区民族宗教局" wins over "统战部"
         self._by_length = sorted(self._exact.items(), key=lambda kv: -len(kv[0]))
 
@@ -309,9 +356,13 @@ class Roster:
         key = _key(text)
         if not key:
             return None
-        hit = self._exact.get(key) or self._exact.get(_NOISE.sub("", key))
+        bare = self._noise.sub("", key)
+        hit = self._exact.get(key) or self._exact.get(bare)
         if hit:
             return hit
+        if not bare:  # only the campaign's own places (鲤城区): the district itself, no unit of its roster
+            return None
+        key = bare
         hits = [(k, s) for k, s in self._by_length if len(k) >= 2 and k in key]
         if not hits:
             return None
@@ -373,7 +424,7 @@ class Config(_Model):
     @cached_property
     def roster(self) -> Roster:
         # built once: its index costs O(names), and it is asked for per mail and per file
-        return Roster(self.submitters)
+        return Roster(self.submitters, [*self.campaign.places, self.campaign.district])
 
     @cached_property
     def schema_set(self) -> SchemaSet:

@@ -22,12 +22,22 @@ class PeriodError(UserError, ValueError):
     kind = "period"
 
 
+FILING_KINDS = ("weekly", "interval", "month", "quarter")  # the rhythms units file on; monthly/final are reports
+QUARTERS = "一二三四"
+
+
 @dataclass(frozen=True)
 class Period:
-    key: str  # "2021-09-16" (weekly), "2021-09" (monthly), "final"
-    kind: str  # "weekly" | "monthly" | "final"
+    key: str  # "2021-09-16" (weekly, every N days), "2021-09" (month), "2021-Q3" (quarter), "final"
+    kind: str  # a filing rhythm (FILING_KINDS), or a report: "monthly" | "final"
     number: int  # 1 for the first week / month
     deadline: dt.datetime  # aware, in the campaign's zone; after any holiday shift
+    start: dt.date | None = None  # the first day the period covers (filing periods)
+
+    @property
+    def filing(self) -> bool:
+        """A period units file in (not a report's)."""
+        return self.kind in FILING_KINDS
 
     @property
     def label(self) -> str:
@@ -35,13 +45,18 @@ class Period:
             return f"{int(self.key[5:7])}月月报"
         if self.kind == "final":
             return "专项整治总结"
+        if self.kind == "month":
+            return f"{self.key[:4]}年{int(self.key[5:7])}月"
+        if self.kind == "quarter":
+            return f"{self.key[:4]}年第{QUARTERS[int(self.key[-1]) - 1]}季度"
         # named by the day it is due: a week whose Thursday is a holiday is due (and named) later
-        return f"第{self.number}周（{self.deadline.month}月{self.deadline.day}日）"
+        unit = "周" if self.kind == "weekly" else "期"
+        return f"第{self.number}{unit}（{self.deadline.month}月{self.deadline.day}日）"
 
     @property
     def shifted(self) -> bool:
         """The deadline was moved off a day off (节假日顺延)."""
-        return self.kind == "weekly" and self.deadline.date().isoformat() != self.key
+        return self.kind in ("weekly", "interval") and self.deadline.date().isoformat() != self.key
 
     def to_dict(self) -> dict:
         return {"key": self.key, "kind": self.kind, "number": self.number, "label": self.label,
@@ -75,26 +90,59 @@ def _working_day(day: dt.date, direction: str, holidays: frozenset, workdays: fr
     return day
 
 
-def weekly_periods(cfg: Config) -> list[Period]:
-    """Every weekly deadline from the first one to the campaign's end."""
+def filing_periods(cfg: Config) -> list[Period]:
+    """Every period the units file for, from the first to the campaign's end, on the rhythm the
+    configuration gives ([deadlines] cadence): weekly, every N days, monthly or quarterly."""
     d = cfg.deadlines
-    shift = d.weekly_shift if d.holiday_shift else "none"
-    return list(_weekly(cfg.campaign.timezone, d.first_weekly, cfg.campaign.end, d.weekly_time,
-                        shift, frozenset(d.holidays), frozenset(d.workdays)))
+    holidays, workdays = frozenset(d.holidays), frozenset(d.workdays)
+    if d.cadence in ("weekly", "every-days"):
+        shift = d.weekly_shift if d.holiday_shift else "none"
+        step = 7 if d.cadence == "weekly" else d.every_days
+        return list(_interval(cfg.campaign.timezone, d.first_due, cfg.campaign.end, d.weekly_time, shift,
+                              holidays, workdays, step, "weekly" if d.cadence == "weekly" else "interval"))
+    # 每月28日前 / 每季度末月24日前: stated with 前, so a day off moves the deadline earlier
+    shift = "earlier" if d.holiday_shift else "none"
+    return list(_calendar(cfg.campaign.timezone, cfg.campaign.start, cfg.campaign.end, d.due_time or d.weekly_time,
+                          shift, holidays, workdays, d.cadence, d.due_day, d.due_month))
+
+
 
 
 @lru_cache(maxsize=16)
-def _weekly(tz: str, first: dt.date, end: dt.date, hhmm: str, shift: str, holidays: frozenset,
-            workdays: frozenset) -> tuple[Period, ...]:
+def _interval(tz: str, first: dt.date, end: dt.date, hhmm: str, shift: str, holidays: frozenset,
+              workdays: frozenset, step: int, kind: str) -> tuple[Period, ...]:
     """Keyed by every setting that shapes the calendar: intake asks once per file."""
     out = []
     day, n = first, 1
     while day <= end:
         due = _working_day(day, shift, holidays, workdays)
-        out.append(Period(day.isoformat(), "weekly", n, _at(tz, due, hhmm)))
-        day += dt.timedelta(days=7)
+        out.append(Period(day.isoformat(), kind, n, _at(tz, due, hhmm), day - dt.timedelta(days=step - 1)))
+        day += dt.timedelta(days=step)
         n += 1
     return tuple(out)
+
+
+@lru_cache(maxsize=16)
+def _calendar(tz: str, start: dt.date, end: dt.date, hhmm: str, shift: str, holidays: frozenset,
+              workdays: frozenset, cadence: str, due_day: int, due_month: str) -> tuple[Period, ...]:
+    """Months or quarters from the campaign's start to its end, each due on `due_day` of its own
+    (last) month, or of the month after it (due_month = "next")."""
+    months = 1 if cadence == "monthly" else 3
+    y, m = start.year, (start.month - 1) // months * months + 1
+    out, n = [], 1
+    while (y, m) <= (end.year, end.month):
+        last_y, last_m = (y, m + months - 1)
+        due_y, due_m = (last_y, last_m) if due_month == "same" else _next_month(last_y, last_m)
+        due = _working_day(dt.date(due_y, due_m, due_day), shift, holidays, workdays)
+        key = f"{y}-{m:02d}" if months == 1 else f"{y}-Q{(m - 1) // 3 + 1}"
+        out.append(Period(key, "month" if months == 1 else "quarter", n, _at(tz, due, hhmm), dt.date(y, m, 1)))
+        y, m = _next_month(last_y, last_m)
+        n += 1
+    return tuple(out)
+
+
+def _next_month(y: int, m: int) -> tuple[int, int]:
+    return (y + 1, 1) if m == 12 else (y, m + 1)
 
 
 def monthly_periods(cfg: Config) -> list[Period]:
@@ -113,78 +161,129 @@ def monthly_periods(cfg: Config) -> list[Period]:
 
 def final_period(cfg: Config) -> Period:
     """Due "11月20日前": on a day off it moves to the working day before, never to Monday."""
-    due = working_day(cfg, cfg.deadlines.final)
+    due = working_day(cfg, cfg.deadlines.final or cfg.campaign.end)
     return Period("final", "final", 1, _at(cfg.campaign.timezone, due, cfg.deadlines.final_time))
 
 
 def all_periods(cfg: Config) -> list[Period]:
-    return weekly_periods(cfg) + monthly_periods(cfg) + [final_period(cfg)]
+    return filing_periods(cfg) + monthly_periods(cfg) + [final_period(cfg)]
+
+
+_CN_NUM = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
+
+
+def _named(periods: list[Period], t: str) -> Period | None:
+    """A filing period by its natural name: 第2周 / 第2期, a deadline date (weekly, every N days),
+    2021-09 / 2021年9月 (month), 2021-Q3 / 2021年第三季度 / 2021年3季度 (quarter)."""
+    if not periods:
+        return None
+    kind = periods[0].kind
+    m = re.fullmatch(r"第?(\d{1,3})[周期]", t)
+    if m:
+        n = int(m.group(1))
+        return periods[n - 1] if 1 <= n <= len(periods) else None
+    key = None
+    month = re.fullmatch(r"(\d{4})\s*[-年./]\s*(\d{1,2})\s*月?(份)?", t)
+    quarter = re.fullmatch(r"(\d{4})\s*(?:-?Q|年第?)([1-4一二三四])(?:季度)?", t, re.I)
+    if kind == "month" and month:
+        key = f"{month.group(1)}-{int(month.group(2)):02d}"
+    elif kind == "quarter" and quarter:
+        key = f"{quarter.group(1)}-Q{_CN_NUM[quarter.group(2)]}"
+    elif kind in ("weekly", "interval") and re.fullmatch(r"\d{4}\s*[-年./]\s*\d{1,2}\s*[-月./]\s*\d{1,2}\s*日?", t):
+        from .values import parse_date
+
+        day = parse_date(t)
+        key = day.isoformat() if day else None
+    return next((p for p in periods if p.key == key), None)
+
+
+def example_names(periods: list[Period]) -> str:
+    """How the campaign's periods are written, for messages: its first and last, and an example."""
+    if not periods:
+        return "本次专项整治没有报送周期"
+    first, last = periods[0], periods[-1]
+    example = periods[min(1, len(periods) - 1)]
+    weekday = "一二三四五六日"[dt.date.fromisoformat(first.key).weekday()] if first.kind == "weekly" else ""
+    year, month = example.key[:4], int(example.key[5:7]) if first.kind == "month" else 0
+    how = {"weekly": f"周报周期以截止日（周{weekday}）表示，从 {first.key} 到 {last.key}，如 {example.key} 或 第2周",
+           "interval": f"报送周期以截止日表示，从 {first.key} 到 {last.key}，如 {example.key} 或 第2期",
+           "month": f"报送周期以月份表示，从 {first.key} 到 {last.key}，如 {example.key} 或 {year}年{month}月",
+           "quarter": f"报送周期以季度表示，从 {first.key} 到 {last.key}，如 {example.key} 或 {example.label}"}
+    return how[first.kind]
 
 
 def parse_period(cfg: Config, text: str, weekly_only: bool = False) -> Period:
-    """'2021-09-23', '2021-9-23', '2021年9月23日' or '第2周' → that weekly period;
-    '2021-09' or '2021年9月' → the monthly report; 'final' or '总结' → the final summary."""
-    periods = weekly_periods(cfg)
+    """A filing period by its natural name (see _named); unless `weekly_only` (filing periods
+    only), also '2021-09' / '2021年9月' → the monthly report (a weekly campaign's) and 'final' or
+    '总结' → the final summary."""
+    periods = filing_periods(cfg)
     t = text.strip()
-    m = re.fullmatch(r"第?(\d{1,2})周", t)
-    month = re.fullmatch(r"(\d{4})[-年./](\d{1,2})月?", t)
+    found = _named(periods, t)
+    if found is not None:
+        return found
     if not weekly_only and t.lower() in ("final", "总结", "专项整治总结"):
         return final_period(cfg)
-    if not weekly_only and month:
+    month = re.fullmatch(r"(\d{4})[-年./](\d{1,2})月?", t)
+    if not weekly_only and month and periods and periods[0].kind == "weekly":
         key = f"{month.group(1)}-{int(month.group(2)):02d}"
         for p in monthly_periods(cfg):
             if p.key == key:
                 return p
-    elif m:
-        n = int(m.group(1))
-        if 1 <= n <= len(periods):
-            return periods[n - 1]
-    elif re.fullmatch(r"\d{4}\s*[-年./]\s*\d{1,2}\s*[-月./]\s*\d{1,2}\s*日?", t):  # a whole date, nothing after it
-        from .values import parse_date
-
-        day = parse_date(t)
-        for p in periods:
-            if day and p.key == day.isoformat():
-                return p
-    first, last = periods[0].key, periods[-1].key
-    raise PeriodError(f"“{text}”不是本次专项整治的报送周期。周报周期以截止日（周四）表示，"
-                      f"从 {first} 到 {last}，如 --period {periods[min(1, len(periods) - 1)].key}"
-                      + ("" if weekly_only else "；月报如 2021-09；总结为 final") + "。")
+    reports = "；月报如 2021-09；总结为 final" if not weekly_only and periods and periods[0].kind == "weekly" else ""
+    raise PeriodError(f"“{text}”不是本次专项整治的报送周期。{example_names(periods)}{reports}。")
 
 
 def period_for(cfg: Config, when: dt.datetime) -> Period | None:
     """The period whose deadline is the next one at or after `when` (grace included)."""
     grace = dt.timedelta(minutes=cfg.deadlines.grace_minutes)
-    for p in weekly_periods(cfg):
+    for p in filing_periods(cfg):
         if when <= p.deadline + grace:
             return p
     return None
 
 
 def period_of_date(cfg: Config, day: dt.date | None) -> Period | None:
-    """The week a form's own date (表尾日期) falls in: after the previous deadline day, up to
-    and including its own deadline day (its Thursday, or the day the deadline moved to)."""
+    """The period a form's own date (表尾日期) falls in: after the previous deadline day, up to
+    and including its own deadline day (its Thursday, or the day the deadline moved to); before
+    the first deadline, from the first period's start."""
     if day is None:
         return None
     previous = None
-    for p in weekly_periods(cfg):
-        last = max(dt.date.fromisoformat(p.key), p.deadline.date())
+    for p in filing_periods(cfg):
+        last = max(dt.date.fromisoformat(p.key), p.deadline.date()) if p.kind in ("weekly", "interval") \
+            else p.deadline.date()
         if (previous is None or day > previous) and day <= last:
-            return p if previous is not None or (last - day).days < 7 else None
+            return p if previous is not None or p.start is None or day >= p.start else None
         previous = last
     return None
 
 
 def period_from_name(cfg: Config, name: str) -> Period | None:
-    """A folder named after a deadline ('2021-09-23', '9月23日报表') names its period."""
-    m = re.search(r"(\d{4})[-年.](\d{1,2})[-月.](\d{1,2})", name)
-    if not m:
+    """A folder or file named after its period ('2021-09-23', '9月23日报表'; '2021-09', '2021年9月'
+    for a monthly campaign; '2021-Q3', '2021年第三季度' for a quarterly one) names it."""
+    periods = filing_periods(cfg)
+    if not periods:
         return None
-    try:
-        key = dt.date(int(m[1]), int(m[2]), int(m[3])).isoformat()
-    except ValueError:
-        return None
-    return next((p for p in weekly_periods(cfg) if p.key == key), None)
+    kind = periods[0].kind
+    if kind in ("weekly", "interval"):
+        m = re.search(r"(\d{4})[-年.](\d{1,2})[-月.](\d{1,2})", name)
+        if not m:
+            return None
+        try:
+            key = dt.date(int(m[1]), int(m[2]), int(m[3])).isoformat()
+        except ValueError:
+            return None
+    elif kind == "month":
+        m = re.search(r"(\d{4})\s*[-年.]\s*(\d{1,2})(?![\d.-]*\d{1,2}日)", name)
+        if not m:
+            return None
+        key = f"{m[1]}-{int(m[2]):02d}"
+    else:
+        m = re.search(r"(\d{4})\s*(?:-?Q|年第?)([1-4一二三四])", name, re.I)
+        if not m:
+            return None
+        key = f"{m[1]}-Q{_CN_NUM[m[2]]}"
+    return next((p for p in periods if p.key == key), None)
 
 
 def now(cfg: Config) -> dt.datetime:
@@ -195,7 +294,7 @@ def last_due(cfg: Config, at: dt.datetime) -> Period:
     """The weekly period whose deadline (grace included) passed most recently (for cron at 12:05).
     Before the first deadline there is none: PeriodError says when the first one is."""
     grace = dt.timedelta(minutes=cfg.deadlines.grace_minutes)
-    periods = weekly_periods(cfg)
+    periods = filing_periods(cfg)
     passed = [p for p in periods if p.deadline + grace <= at]
     if not passed:
         raise PeriodError(f"还没有已截止的报送周期：第一次截止是{periods[0].label}，{periods[0].deadline:%Y-%m-%d %H:%M}。"
@@ -206,7 +305,7 @@ def last_due(cfg: Config, at: dt.datetime) -> Period:
 def next_due(cfg: Config, at: dt.datetime) -> Period:
     """The next weekly deadline still ahead (for reminders). After the last one there is none:
     PeriodError says so, and no reminder goes out for a date that does not exist."""
-    periods = weekly_periods(cfg)
+    periods = filing_periods(cfg)
     ahead = next((p for p in periods if p.deadline > at), None)
     if ahead is None:
         last = periods[-1]

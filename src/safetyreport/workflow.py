@@ -20,7 +20,7 @@ from .findings import has_errors
 from .ledger.intake import Arrival, IntakeReport, take_in
 from .ledger.merge import PeriodResult, merge_period
 from .ledger.store import Filing, Ledger
-from .periods import Period, PeriodError, parse_period, weekly_periods
+from .periods import Period, PeriodError, filing_periods, parse_period
 from .schema import SchemaSet
 
 if TYPE_CHECKING:
@@ -103,7 +103,7 @@ def intake_job(cfg: Config, paths: list[Path], period_text: str | None, received
 def latest_filed_period(cfg: Config, ledger: Ledger) -> Period:
     """Default period for merge: the latest one that has filings (else the first)."""
     keys = {f.period for f in ledger.filings() if f.period}
-    periods = weekly_periods(cfg)
+    periods = filing_periods(cfg)
     filed = [p for p in periods if p.key in keys]
     return filed[-1] if filed else periods[0]
 
@@ -138,7 +138,7 @@ def merge_job(cfg: Config, paths: list[Path], period_text: str | None, out: Path
         workbook = folder / f"{safe_file_name(cfg.campaign.district)}专项整治汇总_{period.key}.xlsx"
         filing = folder / f"{safe_file_name(cfg.campaign.district)}_{period.key}.xlsx"
         side_by_side([lambda: write_district_filing(result, cfg, schemas, filing),
-                      lambda: write_consolidated(result, schemas, workbook, said)], jobs)
+                      lambda: write_consolidated(result, schemas, workbook, said, cfg.campaign.weekly_forms)], jobs)
     return MergeOutcome(result, intake, workbook, filing)
 
 
@@ -338,7 +338,7 @@ def decide_job(cfg: Config, duplicate_id: str, verdict: str, note: str = "") -> 
     with Ledger.of(cfg) as ledger:
         keys = {f.period for f in ledger.filings() if f.period}
         found: dict[str, Duplicate] = {}
-        for p in weekly_periods(cfg):
+        for p in filing_periods(cfg):
             if p.key in keys:
                 found.update({d.id: d for d in merge_period(cfg, ledger, p, schemas).duplicates})
         wanted = duplicate_id.strip().lower()
@@ -564,7 +564,7 @@ def board_periods(cfg: Config, period_text: str | None, at: dt.datetime) -> tupl
     (the first whose deadline, grace included, is still ahead; the last when the campaign is over),
     each with whether its deadline has passed at `at`."""
     grace = dt.timedelta(minutes=cfg.deadlines.grace_minutes)
-    weeks = weekly_periods(cfg)
+    weeks = filing_periods(cfg)
     if period_text:
         last = parse_period(cfg, period_text, weekly_only=True)
     else:
@@ -828,7 +828,7 @@ def forms_job(cfg: Config, period_text: str, out: Path | None, submitters: list[
         chosen.append(sub)
     form_ids = [f for f in dict.fromkeys([*cfg.campaign.weekly_forms, "narrative"]) if f in schemas]
     previous: dict[str, dict] = {}
-    if with_previous and (cfg.folder / "safetyreport.db").exists() and period.kind == "weekly":
+    if with_previous and (cfg.folder / "safetyreport.db").exists() and period.filing:
         previous = _previous_cumulative(cfg, period, schemas)
     written = []
     d = period.deadline
@@ -843,7 +843,7 @@ def forms_job(cfg: Config, period_text: str, out: Path | None, submitters: list[
 
 def _previous_cumulative(cfg: Config, period: Period, schemas: SchemaSet) -> dict[str, dict]:
     """Each submitter's last counted 累计数 before `period`, from the ledger."""
-    periods = weekly_periods(cfg)
+    periods = filing_periods(cfg)
     before = [p for p in periods if p.deadline < period.deadline]
     if not before:
         return {}
@@ -914,7 +914,7 @@ def report_job(cfg: Config, kind: str, period_text: str | None, out: Path | None
     from .periods import final_period, monthly_periods
 
     schemas = cfg.schema_set
-    weeks = weekly_periods(cfg)
+    weeks = filing_periods(cfg)
     b = cfg.briefing
     setting = B.Setting(cfg.campaign.name, b.issuer or cfg.campaign.office, b.report_to, b.copy_to, b.send_to,
                         b.printed_by, b.narrative_groups)
@@ -955,14 +955,15 @@ def report_job(cfg: Config, kind: str, period_text: str | None, out: Path | None
             stem = f"月报_{month.key}"
         else:
             final = final_period(cfg)
-            covered = [p for p in weeks if p.key in filed and p.key <= cfg.deadlines.final.isoformat()]
+            final_day = (cfg.deadlines.final or cfg.campaign.end).isoformat()
+            covered = [p for p in weeks if p.key in filed and p.key <= final_day]
             if not covered:
                 raise UsageError("台账中还没有周报，无法生成总结。")
             history = history_to(covered[-1])
             # the campaign so far: exactly the weeks covered, no deadline still ahead of the data
             grace = dt.timedelta(minutes=cfg.deadlines.grace_minutes + 1)
             record = campaign_record(cfg, ledger, schemas, as_of=min(final.deadline, covered[-1].deadline + grace))
-            in_campaign = [p for p in weeks if p.key <= cfg.deadlines.final.isoformat()]
+            in_campaign = [p for p in weeks if p.key <= final_day]
             doc = B.summary(setting, final, history, record, summary_spans(cfg), summary_notes(cfg), len(in_campaign),
                             cfg.briefing.summary_notes)
             stem = "专项整治总结"

@@ -15,7 +15,7 @@ from ..checking.validation import Skipped, require_files
 from ..config import Config, Submitter
 from ..findings import Finding, finding
 from ..model import FileRead, Submission
-from ..periods import Period, period_for, period_from_name, period_of_date, weekly_periods, zone
+from ..periods import Period, filing_periods, period_for, period_from_name, period_of_date, zone
 from ..reading.reader import file_sha256, read_file
 from ..schema import SchemaSet
 from .store import Filing, Ledger
@@ -272,7 +272,7 @@ def placement(cfg: Config, read: FileRead, chosen: Period | None, when: dt.datet
     dated = _dated(cfg, read)
     if chosen is None:
         return [finding("no-period", path=read.path, received_at=when.strftime("%Y-%m-%d %H:%M"))]
-    if dated is not None and chosen.kind == "weekly" and dated.key != chosen.key:
+    if dated is not None and chosen.filing and dated.key != chosen.key:
         form = next(f for f in read.forms if f.footer.date)
         return [finding("period-mismatch", path=read.path, sheet=form.sheet,
                         cell=form.footer.date_cell.ref if form.footer.date_cell else form.footer.ref,
@@ -337,7 +337,7 @@ def rebuild(cfg: Config, ledger: Ledger, schemas: SchemaSet) -> RebuildOutcome:
                 form.path = read.path
             read.submitter = roster.get(rec["submitter"]) if rec.get("submitter") else None
             when = dt.datetime.fromisoformat(rec["received_at"])
-            chosen = next((p for p in weekly_periods(cfg) if p.key == rec.get("period")), None)
+            chosen = next((p for p in filing_periods(cfg) if p.key == rec.get("period")), None)
             findings = examine(read, schemas, roster) + (placement(cfg, read, chosen, when) if chosen else [])
             ledger.add(read, findings, rec.get("period"), when, rec.get("source", "intake"),
                        rec.get("received_source", "unknown"), taken_at=rec.get("taken_at"))

@@ -29,12 +29,12 @@ from ..checking.rules import check_submission
 from ..config import Config, Submitter
 from ..findings import Finding, finding
 from ..model import FormData, Submission
-from ..periods import Period, weekly_periods
+from ..periods import Period, filing_periods
 from ..schema import SchemaSet
 from ..values import fmt_num
 from .store import Filing, Ledger
 
-TABLE_FORM = "a3"  # the form whose rows are summed into district totals
+TABLE_FORM = "a3"  # the built-in campaign's totals form (its workbooks are laid out for it)
 OUTLIER_WINDOW = 6  # weeks of a submitter's own history the outlier check looks at
 
 
@@ -56,20 +56,15 @@ class SubmitterResult:
     weekly: dict[str, Any] | None = None  # None: unknown (carried forward or not filed)
     filings: list[Filing] = field(default_factory=list)  # this period's, counted or superseded
     superseded: list[tuple[Filing, str]] = field(default_factory=list)  # (filing, schema id)
+    source_period: str | None = None  # the period its counted figures come from (earlier when carried)
 
     @property
     def status_text(self) -> str:
         if self.status == "filed":
             return "已报送"
         if self.status == "carried":
-            src = self.forms.get(TABLE_FORM)
-            return f"沿用上期（{src.period}）" if src else "沿用上期"
+            return f"沿用上期（{self.source_period}）" if self.source_period else "沿用上期"
         return "未报送"
-
-    @property
-    def source_period(self) -> str | None:
-        c = self.forms.get(TABLE_FORM)
-        return c.period if c else None
 
     @property
     def received_at(self) -> str | None:
@@ -121,6 +116,7 @@ class PeriodResult:
     unidentified: list[Filing]  # filings of this period (or none) naming no roster submitter
     column_keys: list[str]
     list_counts: dict[str, Any] = field(default_factory=dict)
+    table_form: str | None = TABLE_FORM  # the form totalled (None: the campaign's forms are all lists)
 
     def to_dict(self) -> dict:
         """The stable --json shape (no clock times other than receipts: re-runs are identical)."""
@@ -158,9 +154,21 @@ def merge_period(cfg: Config, ledger: Ledger, period: Period, schemas: SchemaSet
         return _merge_period(cfg, ledger, period, schemas)
 
 
+def totals_form(cfg: Config, schemas: SchemaSet) -> str | None:
+    """The form whose 累计 and 当期 rows are totalled into the district's: the first of the
+    campaign's forms laid out as a table with a "cumulative" row (附件3 in the built-in campaign);
+    None when it has none (a campaign of lists: records are concatenated, nothing is summed)."""
+    for form_id in (f for f in cfg.campaign.weekly_forms if f in schemas):
+        schema = schemas[form_id]
+        if schema.layout == "table" and any(r.key == "cumulative" for r in schema.rows):
+            return form_id
+    return None
+
+
 def _merge_period(cfg: Config, ledger: Ledger, period: Period, schemas: SchemaSet) -> PeriodResult:
-    periods = [p.key for p in weekly_periods(cfg)]
+    periods = [p.key for p in filing_periods(cfg)]
     upto = periods[: periods.index(period.key) + 1]
+    table_id = totals_form(cfg, schemas)
     filings = {f.id: f for f in ledger.filings()}
     # Which forms count: the ledger has already picked the latest per submitter, period and form.
     # Only the values merge needs are loaded: each form's latest and previous filing, and a few
@@ -178,7 +186,7 @@ def _merge_period(cfg: Config, ledger: Ledger, period: Period, schemas: SchemaSe
     for (sub, per, schema_id) in counting_ids:
         by_group.setdefault((sub, schema_id), []).append(per)
     for (sub, schema_id), pers in by_group.items():
-        keep = sorted(pers, key=upto.index)[-(OUTLIER_WINDOW + 1 if schema_id == TABLE_FORM else 2):]
+        keep = sorted(pers, key=upto.index)[-(OUTLIER_WINDOW + 1 if schema_id == table_id else 2):]
         wanted |= {counting_ids[(sub, p, schema_id)][0] for p in keep}
     loaded = ledger.load_forms(wanted)
     counted: dict[tuple[str, str, str], Counted] = {
@@ -188,8 +196,8 @@ def _merge_period(cfg: Config, ledger: Ledger, period: Period, schemas: SchemaSe
         if f.period == period.key and f.submitter:
             this_period.setdefault(f.submitter, []).append(f)
 
-    a3 = schemas[TABLE_FORM]
-    keys = [c.key for c in a3.columns]
+    a3 = schemas[table_id] if table_id else None
+    keys = [c.key for c in a3.columns] if a3 else []
     rows: list[SubmitterResult] = []
     findings: list[Finding] = []
     for sub in cfg.roster:
@@ -200,12 +208,7 @@ def _merge_period(cfg: Config, ledger: Ledger, period: Period, schemas: SchemaSe
             latest = _latest(counted, sub.name, schema.id, upto)
             if latest:
                 res.forms[schema.id] = latest
-        table = res.forms.get(TABLE_FORM)
-        if table is not None:
-            res.status = "filed" if table.period == period.key else "carried"
-            res.cumulative = {k: table.form.value("cumulative", k) for k in keys}
-            if res.status == "filed":
-                res.weekly = {k: table.form.value("weekly", k) for k in keys}
+        table = _status_and_figures(res, table_id, keys, period, upto)
         # this period's forms, judged together (附件4/5 against 附件3)
         mine = {k: c.form for k, c in res.forms.items() if c.period == period.key}
         # findings of the filings that count (a superseded filing's errors stay in its history:
@@ -214,15 +217,16 @@ def _merge_period(cfg: Config, ledger: Ledger, period: Period, schemas: SchemaSe
         replaced = {f.id for f, _ in res.superseded} - counting
         findings += _stored_findings(ledger, [f for f in res.filings if f.id not in replaced])
         findings += check_submission(Submission(sub, [], mine), schemas)
-        if table is not None and res.status == "filed":
-            findings += _across_weeks(sub.name, table, counted, upto, a3)
+        if table is not None and a3 is not None and res.status == "filed":
+            findings += _across_weeks(sub.name, table, counted, upto, a3, table.form.schema_id)
             findings += _outliers(sub.name, table, counted, upto, a3)
         hazards = res.forms.get("a4")
         if hazards is not None and hazards.period == period.key:
             findings += _hazards_across_weeks(sub.name, hazards, counted, upto, schemas)
         rows.append(res)
 
-    totals = _totals(rows, a3)
+    totals = _totals(rows, a3) if a3 else DistrictTotals({}, {}, sum(r.status != "missing" for r in rows),
+                                                         sum(r.status == "filed" for r in rows), {})
     decisions = ledger.decisions()
     lists, duplicates = _district_lists(rows, schemas, decisions)
     for d in duplicates:
@@ -234,7 +238,25 @@ def _merge_period(cfg: Config, ledger: Ledger, period: Period, schemas: SchemaSe
     for f in unidentified:
         findings += ledger.findings_of(f.id, f.original_path)
     return PeriodResult(period, cfg.campaign.district, rows, totals, lists, _facilities(rows),
-                        duplicates, _once(findings), unidentified, keys, _list_counts(lists, duplicates, schemas))
+                        duplicates, _once(findings), unidentified, keys, _list_counts(lists, duplicates, schemas),
+                        table_id)
+
+
+def _status_and_figures(res: SubmitterResult, table_id: str | None, keys: list[str], period: Period,
+                        upto: list[str]) -> Counted | None:
+    """Filed, carried or missing, from the totals form (its 累计 and 当期 rows taken); in a campaign
+    of lists, filed when any of its forms is this period's. Returns the totals form counted."""
+    table = res.forms.get(table_id) if table_id else None
+    if table is not None:
+        res.status = "filed" if table.period == period.key else "carried"
+        res.source_period = table.period
+        res.cumulative = {k: table.form.value("cumulative", k) for k in keys}
+        if res.status == "filed":
+            res.weekly = {k: table.form.value("weekly", k) for k in keys}
+    elif table_id is None and res.forms:
+        res.source_period = max((c.period for c in res.forms.values()), key=upto.index)
+        res.status = "filed" if res.source_period == period.key else "carried"
+    return table
 
 
 def _once(findings: list[Finding]) -> list[Finding]:
@@ -306,12 +328,12 @@ def _totals(rows: list[SubmitterResult], schema) -> DistrictTotals:
     return DistrictTotals(cum, wk, n_cum, n_wk, beside)
 
 
-def _across_weeks(submitter: str, table: Counted, counted, upto: list[str], schema) -> list[Finding]:
+def _across_weeks(submitter: str, table: Counted, counted, upto: list[str], schema, form_id: str) -> list[Finding]:
     """累计 this week vs the last week filed: continuity and never decreasing (flow columns)."""
     out: list[Finding] = []
     prev = None
     for p in reversed(upto[:-1]):
-        prev = counted.get((submitter, p, TABLE_FORM))
+        prev = counted.get((submitter, p, form_id))
         if prev:
             break
     if prev is None:
@@ -327,7 +349,7 @@ def _across_weeks(submitter: str, table: Counted, counted, upto: list[str], sche
         if now_c is None or before is None:
             continue
         cell = form.table["cumulative"][col.key]
-        common = dict(path=table.filing.original_path, sheet=form.sheet, cell=cell.ref, form=TABLE_FORM,
+        common = dict(path=table.filing.original_path, sheet=form.sheet, cell=cell.ref, form=form_id,
                       column=col.key, label=col.display, previous_period=prev.period)
         if now_c < before - 1e-9:
             out.append(finding("cumulative-decreased", cumulative=fmt_num(now_c), previous=fmt_num(before), **common))
@@ -376,7 +398,7 @@ def _outliers(submitter: str, table: Counted, counted, upto, schema, factor: flo
     """DHIS2-style min-max check: a 当周 figure far above this submitter's own earlier weeks."""
     history: dict[str, list[float]] = {}
     for p in upto[:-1][-OUTLIER_WINDOW:]:
-        c = counted.get((submitter, p, TABLE_FORM))
+        c = counted.get((submitter, p, schema.id))
         if c:
             for col in schema.columns:
                 v = _num(c.form.value("weekly", col.key))
@@ -392,7 +414,7 @@ def _outliers(submitter: str, table: Counted, counted, upto, schema, factor: flo
         if v > top * factor and v - top >= margin:
             cell = table.form.table["weekly"][col.key]
             out.append(finding("weekly-outlier", path=table.filing.original_path, sheet=table.form.sheet,
-                               cell=cell.ref, form=TABLE_FORM, column=col.key, label=col.display,
+                               cell=cell.ref, form=schema.id, column=col.key, label=col.display,
                                weekly=fmt_num(v), history="、".join(fmt_num(x) for x in past)))
     return out
 

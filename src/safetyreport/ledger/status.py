@@ -24,7 +24,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from ..config import Config, Submitter
-from ..periods import Period, all_periods, now
+from ..periods import FILING_KINDS, Period, all_periods, now
 from ..schema import SchemaSet
 from .store import Filing, Ledger, receipt_source_label, receipt_source_trusted
 
@@ -282,8 +282,11 @@ def _required(sub: Submitter, policy: dict[str, str], schemas: SchemaSet, data: 
               period: Period) -> list[str]:
     """The forms this submitter had to send: 'when-reported' ones only when one of the schema's
     reported_when figures is above 0 in the unit's latest counted form up to this period."""
-    upto = max(period.key, period.deadline.date().isoformat()) if period.kind == "weekly" \
-        else period.deadline.date().isoformat()
+    # the ledger's period keys sort within one rhythm: dates (weekly, every N days), 2021-09, 2021-Q3
+    if period.kind in ("weekly", "interval"):
+        upto = max(period.key, period.deadline.date().isoformat())
+    else:
+        upto = period.key if period.filing else period.deadline.date().isoformat()
     out = []
     for form_id, rule in policy.items():
         if rule == "always":
@@ -374,7 +377,7 @@ class CampaignRecord:
 
 
 def campaign_record(cfg: Config, ledger: Ledger, schemas: SchemaSet,
-                    as_of: dt.datetime | None = None, kinds: tuple[str, ...] = ("weekly",)) -> CampaignRecord:
+                    as_of: dt.datetime | None = None, kinds: tuple[str, ...] = FILING_KINDS) -> CampaignRecord:
     """Every period of these kinds whose deadline (grace included) has passed by `as_of`."""
     as_of = as_of or now(cfg)
     grace = dt.timedelta(minutes=cfg.deadlines.grace_minutes)

@@ -30,20 +30,76 @@ HEADER_ROW_HEIGHT, NARROW_HEADER_ROW_HEIGHT = 42, 32  # points: two or three wra
 # --- the consolidated workbook ------------------------------------------------------------------
 
 
+BUILT_IN = ("a3", "a4", "a5", "a6")  # the built-in campaign's forms, which have sheets of their own
+
+
 def write_consolidated(result: PeriodResult, schemas: SchemaSet, path: Path,
-                       verdicts: dict[str, str] | None = None) -> Path:
+                       verdicts: dict[str, str] | None = None, forms: list[str] | None = None) -> Path:
     """Written with xlsxwriter (see xlsx.py): fresh each Thursday, never edited by us. `verdicts`:
-    each unit's 按时/迟报/错报/漏报 as `status` gives it, for the 报送情况 sheet."""
+    each unit's 按时/迟报/错报/漏报 as `status` gives it, for the 报送情况 sheet. `forms`: the
+    campaign's; another campaign's get a sheet each laid out from their schemas."""
     from .xlsx import Book
 
     wb = Book()
-    _sheet_a3(wb.sheet("附件3汇总"), result, schemas)
-    _sheet_a4(wb.sheet("附件4汇总"), result, schemas)
-    _sheet_a5(wb.sheet("附件5汇总"), result, schemas)
-    _sheet_a6(wb.sheet("附件6汇总"), result)
+    forms = [f for f in (forms or list(BUILT_IN)) if f in schemas]
+    if all(f in forms for f in BUILT_IN):
+        _sheet_a3(wb.sheet("附件3汇总"), result, schemas)
+        _sheet_a4(wb.sheet("附件4汇总"), result, schemas)
+        _sheet_a5(wb.sheet("附件5汇总"), result, schemas)
+        _sheet_a6(wb.sheet("附件6汇总"), result)
+    else:
+        for form_id in forms:
+            schema = schemas[form_id]
+            name = f"{schema.short}汇总"[:31]
+            if schema.layout == "list":
+                _sheet_list(wb.sheet(name), result, schema)
+            elif form_id == result.table_form:
+                _sheet_a3(wb.sheet(name), result, schemas, form_id)
+            else:
+                _sheet_cells(wb.sheet(name), result, schema)
     _sheet_status(wb.sheet("报送情况"), result, verdicts or {})
     _sheet_findings(wb.sheet("问题清单"), result)
     return wb.save(path)
+
+
+def _sheet_list(ws, result: PeriodResult, schema) -> None:
+    """A list form of any campaign: every unit's records one under another (none dropped), with
+    its unit and the findings beside the cells they concern."""
+    labels: dict[Any, Any] = {s.key: s.label for s in schema.statuses}
+    cols = [c for c in schema.columns if c.key != "seq"]
+    heads = ["序号", "填报单位"] + [c.display for c in cols]
+    _title(ws, f"{result.district}{schema.title or schema.name}", _subtitle(result), len(heads))
+    _header(ws, 3, heads, [6, 16] + [24 if c.type == "text" else 12 for c in cols])
+    r = 4
+    for n, item in enumerate(result.lists.get(schema.id, []), start=1):
+        values = [n, item.submitter] + [labels.get(item.values.get(c.key), item.values.get(c.key) or "") for c in cols]
+        for i, v in enumerate(values, start=1):
+            ws.put(r, i, "、".join(v) if isinstance(v, list) else v, "sr-wrap")
+        _mark_list_row(ws, r, item, [c.key for c in cols], result, 3)
+        r += 1
+    units = len({i.submitter for i in result.lists.get(schema.id, [])})
+    ws.put(r + 1, 1, f"共 {r - 4} 条，来自 {units} 个单位。")
+    ws.printable(freeze=(4, 3))
+
+
+def _sheet_cells(ws, result: PeriodResult, schema) -> None:
+    """Any other form: each unit's counted cells, one per line (unit, row, column, value)."""
+    heads = ["填报单位", "期别", "行", "栏目", "数值"]
+    _title(ws, f"{result.district}{schema.title or schema.name}", _subtitle(result), len(heads))
+    _header(ws, 3, heads, [16, 12, 16, 30, 12])
+    r = 4
+    for res in result.rows:
+        c = res.forms.get(schema.id)
+        if c is None:
+            continue
+        for row_key, cells in c.form.table.items():
+            for col_key, cell in cells.items():
+                col = schema.column_map.get(col_key)
+                for i, v in enumerate([res.submitter.name, c.period, c.form.row_labels.get(row_key, row_key),
+                                       col.display if col else col_key, cell.value], start=1):
+                    ws.put(r, i, v)
+                r += 1
+    ws.printable(freeze=(4, 2))
 
 
 def _title(ws, text: str, sub: str, width: int) -> None:
@@ -64,11 +120,12 @@ def _subtitle(result: PeriodResult) -> str:
     return f"{result.period.label}，截止 {d.year}年{d.month}月{d.day}日 {d:%H:%M}（北京时间）"
 
 
-def _sheet_a3(ws, result: PeriodResult, schemas: SchemaSet) -> None:
-    schema = schemas[TABLE_FORM]
+def _sheet_a3(ws, result: PeriodResult, schemas: SchemaSet, form_id: str = TABLE_FORM) -> None:
+    schema = schemas[form_id]
     cols = schema.columns
     ncol = len(cols) + 3
-    _title(ws, f"{result.district}景区和非景区景点安全管理专项整治工作情况汇总表", _subtitle(result), ncol)
+    title = "景区和非景区景点安全管理专项整治工作情况汇总表" if form_id == TABLE_FORM else f"{schema.title or schema.name}汇总表"
+    _title(ws, f"{result.district}{title}", _subtitle(result), ncol)
     # two header rows: group labels merged over their sub-labels, as on the paper form
     ws.put(3, 1, "填报单位")
     ws.put(3, 2, "类别")
@@ -113,7 +170,7 @@ def _sheet_a3(ws, result: PeriodResult, schemas: SchemaSet) -> None:
         ws.put(row, ncol, note)
         ws.merge(row, ncol, row + 1, ncol)
         if res is not None and res.status == "filed":
-            c = res.forms[TABLE_FORM]
+            c = res.forms[form_id]
             for rr, key in ((row, "cumulative"), (row + 1, "weekly")):
                 for i, col in enumerate(cols, start=3):
                     cell = c.form.table.get(key, {}).get(col.key)
@@ -282,6 +339,9 @@ def write_district_filing(result: PeriodResult, cfg: Config, schemas: SchemaSet,
     c = cfg.office_contacts
     d = result.period.deadline
     foot = footer_text(c.reviewer, c.filer, c.phone, f"{d.year}年{d.month}月{d.day}日")
+    forms = [f for f in cfg.campaign.weekly_forms if f in schemas and f != "narrative"]
+    if not all(f in forms for f in BUILT_IN):
+        return _write_sheets([_laid_out(schemas[f], result) for f in forms], foot, path)
     sheets = []
     a3 = layout_form(schemas["a3"], submitter=result.district)
     for key in result.column_keys:
@@ -322,14 +382,45 @@ def write_district_filing(result: PeriodResult, cfg: Config, schemas: SchemaSet,
             for figure in ("existing", "added", "funds"):
                 a6.cells[a6.data_cells[(a6_row.key, figure)]] = 0
     sheets.append(a6)
-    for lay in sheets:
-        lay.cells[(lay.footer_row, 0)] = foot
+    return _write_sheets(sheets, foot, path)
+
+
+def _write_sheets(sheets: list[SheetLayout], foot: str, path: Path) -> Path:
     from .xlsx import Book
 
+    for lay in sheets:
+        lay.cells[(lay.footer_row, 0)] = foot
     wb = Book()
     for lay in sheets:
         _layout_sheet(wb.sheet(lay.name, lay.hidden), lay)
     return wb.save(path)
+
+
+def _laid_out(schema, result: PeriodResult) -> SheetLayout:
+    """Another campaign's form, laid out from its schema for the level above: a list with every
+    unit's records (the unit named in 备注 or the last column), the totals form with the district's
+    累计 and 当期 rows."""
+    if schema.layout == "list":
+        items = [i for i in result.lists.get(schema.id, []) if i.duplicate_of is None]
+        labels: dict[Any, Any] = {s.key: s.label for s in schema.statuses}
+        lay = layout_form(schema, submitter=result.district, records=max(3, len(items)))
+        last = schema.columns[-1].key
+        for n, item in enumerate(items):
+            for col in schema.columns:
+                v = n + 1 if col.key == "seq" else labels.get(item.values.get(col.key), item.values.get(col.key))
+                v = "、".join(v) if isinstance(v, list) else v
+                if col.key == last:
+                    v = f"{v}（{item.submitter}报送）" if v not in (None, "") else f"{item.submitter}报送"
+                if v not in (None, ""):
+                    lay.cells[lay.data_cells[(str(n), col.key)]] = v
+        return lay
+    lay = layout_form(schema, submitter=result.district)
+    if schema.id == result.table_form:
+        for (row, key), at in lay.data_cells.items():
+            totals = result.totals.cumulative if row == "cumulative" else result.totals.weekly
+            if key in totals:
+                lay.cells[at] = totals.get(key, 0)
+    return lay
 
 
 def _header_heights(lay: SheetLayout) -> dict[int, float]:
