@@ -9,6 +9,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+
 from conftest import cli_json
 
 SCHEMA = '''
@@ -226,3 +227,31 @@ def test_the_monthly_campaigns_data_exports(campaign, tmp_path):
     assert code == 0, out
     text = Path(out["files"][0]).read_text(encoding="utf-8-sig")
     assert "东园旧街" in text and "西山敬老院" in text and "2021-09" in text
+
+
+def test_no_module_names_the_built_in_campaigns_places_or_year():
+    """Issue 20: campaign facts live in the campaign's files. The package's code (docstrings and
+    comments aside) names no place of the built-in campaign and no year of it."""
+    import ast
+    import re
+
+    root = Path(__file__).resolve().parents[1] / "src" / "safetyreport"
+    hits = []
+    for path in root.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        docs = {id(node.body[0].value) for node in ast.walk(tree)
+                if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                and node.body and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
+        texts = [n for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docs]
+        # a year only as a format example in a message ("如 2021年9月16日"), never as data
+        hits += [f"{path.relative_to(root)}:{n.lineno} {n.value[:40]}" for n in texts
+                 if re.search(r"鲤城|泉州|福建", n.value) or re.search(r"(?<!如 )(?<!如)2021年(?!9月16日)", n.value)]
+    assert not hits, hits
+
+
+def test_a_blank_printed_date_of_any_year_is_no_date_attempt():
+    from safetyreport.values import looks_like_date_attempt
+
+    for blank in ("2021年  月  日", "2023年 月 日", "    年  月  日", "年月日"):
+        assert not looks_like_date_attempt(blank), blank
+    assert looks_like_date_attempt("2023年10月 日") and looks_like_date_attempt("10.5")

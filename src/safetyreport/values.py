@@ -200,7 +200,10 @@ def parse_date(raw: object) -> dt.date | None:
     return None
 
 
+_PRINTED_BLANK_DATE = re.compile(r"(\d{4})?年月日")
+
+
 def looks_like_date_attempt(text: str) -> bool:
-    """The footer's date part has digits in it (not just the printed '2021年  月 日')."""
-    stripped = re.sub(r"\s", "", text)
-    return bool(re.search(r"\d", stripped.replace("2021年", "").replace("年月日", "")))
+    """The footer's date part has digits in it (not just the printed blank '2023年  月  日' of any year)."""
+    stripped = _PRINTED_BLANK_DATE.sub("", re.sub(r"\s", "", text))
+    return bool(re.search(r"\d", stripped))

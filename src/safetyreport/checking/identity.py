@@ -23,11 +23,21 @@ HAZARD_SIMILARITY = 0.6
 MIN_CONTAINED = 2
 MAX_CONTAINED = 30  # longer names only match exactly (containment search is per substring)
 
-_PREFIX = re.compile(r"^(福建省?)?(泉州市?)?(鲤城区?)?")
+_PREFIX = re.compile("^")  # the campaign's places a clerk may write first (福建省泉州市…): see use_places
 _PLACE_SUFFIX = re.compile(r"(风景名胜区|旅游景区|风景区|非景区景点|景区|景点|旅游区)$")
 _PUNCT = re.compile(r"[\s，,。.、；;：:()（）\[\]【】〔〕“”\"'‘’！!？?·\-—_/]")
 _HAZARD_NOISE = re.compile(r"(问题|现象|情况|存在|隐患|较多|等)")
 _COMPANY_NOISE = re.compile(r"(有限责任公司|股份有限公司|有限公司|分公司|公司|[()（）\s·.,，、-])")
+
+
+def use_places(places: list[str]) -> None:
+    """The places above the units (province, city, district; [campaign] places and district) that
+    clerks write before a place or firm name, each optional, in order: stripped before comparing.
+    Set by whoever compares for a campaign (merge, the reports) from its configuration."""
+    global _PREFIX
+    parts = "".join(f"(?:{re.escape(p.strip())}|{re.escape(p.strip()[:-1])})?" if len(p.strip()) > 2 else
+                    f"(?:{re.escape(p.strip())})?" for p in places if p.strip())
+    _PREFIX = re.compile("^" + parts)
 
 
 def norm_place(text: object) -> str:

@@ -13,7 +13,7 @@ from .clitext import ChineseCommand, ChineseGroup
 app = typer.Typer(
     name="safetyreport",
     cls=ChineseGroup,
-    help="景区和非景区景点安全管理专项整治报表工具：校验报表、汇总全区数据、统计报送情况。\n\n"
+    help="专项整治报表工具：校验报表、汇总各单位数据、统计报送情况、生成简报和看板。\n\n"
          "示例：safetyreport demo（用随附样例演示一个完整的周四）；safetyreport validate 开元街道.xlsx",
     no_args_is_help=True,
     add_completion=False,
@@ -39,7 +39,7 @@ def _app(version: bool = typer.Option(False, "--version", help="显示版本号�
     """
 
 
-ConfigOption = typer.Option(None, "--config", "-c", metavar="配置文件", help="配置文件 safetyreport.toml 或它所在的文件夹（默认：当前文件夹中的，没有则用内置的鲤城区配置）。",
+ConfigOption = typer.Option(None, "--config", "-c", metavar="配置文件", help="配置文件 safetyreport.toml 或它所在的文件夹（默认：当前文件夹中的，没有则用内置的默认配置）。",
                             exists=False, dir_okay=True)
 OutOption = typer.Option(None, "--out", "-o", metavar="文件夹", help="保存到哪个文件夹（没有就新建；默认：配置文件旁的 输出/）。")
 _JSON = {"on": False}  # --json was given: errors, too, are JSON on standard output
@@ -194,7 +194,7 @@ def _emit(result, as_json: bool, printer, code: int) -> None:
 @app.command(cls=ChineseCommand)
 def intake(
     paths: list[Path] = typer.Argument(..., metavar="文件或文件夹", help="收到的报表文件或文件夹。"),
-    period: str | None = typer.Option(None, "--period", "-p", metavar="周期", help="报送周期（周四截止日），如 2021-09-23 或 第2周。不填则按文件夹名或收到时间确定。"),
+    period: str | None = typer.Option(None, "--period", "-p", metavar="周期", help="报送周期，按本活动的报送节奏写：周报如 2021-09-23 或 第2周，月报如 2021-09，季度如 2021-Q3。不填则按文件夹名或收到时间确定。"),
     received_at: str | None = typer.Option(None, "--received-at", metavar="时间", help="收到时间（北京时间），如 \"2021-09-23 10:15\"。不填则用文件的修改时间（只是推测：文件复制后就是复制的时间，据此判定的迟报标为待核实）。"),
     new_ledger: bool = NewLedgerOption,
     jobs: int = JobsOption,

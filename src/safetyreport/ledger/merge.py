@@ -24,6 +24,7 @@ from ..checking.identity import (
     norm_place,
     pair_up,
     place_groups,
+    use_places,
 )
 from ..checking.rules import check_submission
 from ..config import Config, Submitter
@@ -150,6 +151,7 @@ class PeriodResult:
 def merge_period(cfg: Config, ledger: Ledger, period: Period, schemas: SchemaSet) -> PeriodResult:
     from ..reading.parallel import collector_paused
 
+    use_places([*cfg.campaign.places, cfg.campaign.district])  # 泉州市开元寺 is 开元寺 in this campaign
     with collector_paused():  # decoding thousands of stored forms: see collector_paused
         return _merge_period(cfg, ledger, period, schemas)
 

@@ -330,7 +330,7 @@ class Ledger:
         except LedgerError as e:
             if cfg.source:
                 raise
-            raise LedgerError(f"{e}（所用配置：内置的鲤城区配置——{cfg.folder} 中没有 safetyreport.toml；"
+            raise LedgerError(f"{e}（所用配置：内置的默认配置——{cfg.folder} 中没有 safetyreport.toml；"
                               "也可用 --config 指定配置文件。）") from None
         if changes:
             try:

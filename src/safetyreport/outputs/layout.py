@@ -56,7 +56,7 @@ class SheetLayout:
         return s
 
 
-def footer_text(reviewer: str = "", filer: str = "", phone: str = "", date: str = "2021年  月  日",
+def footer_text(reviewer: str = "", filer: str = "", phone: str = "", date: str = "    年  月  日",
                 with_date: bool = True) -> str:
     gap = " " * 6
     text = f"审核人：{reviewer}{gap}填报人：{filer}{gap}联系电话：{phone}"
