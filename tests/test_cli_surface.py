@@ -360,7 +360,8 @@ def test_every_message_template_renders_with_real_values():
               "dated": "第1周（9月16日）", "chosen": "第2周（9月23日）", "received_at": "2021-12-01 09:00",
               "rows": 100000, "cols": 200, "far": "XFD1048576", "archive": "archive/40/4069a4.xlsx",
               "address": "someone@elsewhere.example", "named": "金龙街道", "sender": "开元街道",
-              "record": "archive/40/4069a4.json", "problem": "与台账不一致的项：submitter"}
+              "record": "archive/40/4069a4.json", "problem": "与台账不一致的项：submitter",
+              "deadline": "2021年9月20日", "due": "2021年9月28日", "status_label": "完成情况", "status": "正在整改"}
     for code, kind in CATALOG.items():
         names = {f for _, f, _, _ in string.Formatter().parse(kind.template) if f}
         assert names <= set(sample), (code, names - set(sample))

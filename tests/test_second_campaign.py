@@ -45,7 +45,7 @@ type = "text"
 [[columns]]
 key = "deadline"
 label = "整改时限"
-type = "text"
+type = "date"
 [[columns]]
 key = "owner"
 label = "整改责任人"
@@ -55,6 +55,10 @@ key = "status"
 label = "完成情况"
 type = "status"
 required = true
+
+[overdue]
+date = "deadline"
+status = "status"
 
 [[statuses]]
 key = "closed"
@@ -109,7 +113,9 @@ label = "部门"
 RECORDS = {
     "东园镇": [("东园旧街", "疏散通道堵塞", "清理杂物", "2021年10月底前", "张三", "正在整改"),
                ("东园农贸市场", "电气线路私拉乱接", "重新布线", "2021.9.30", "李四", "已完成")],
-    "西山乡": [("西山敬老院", "消防设施损坏", "更换灭火器", "长期", "王五", "整改中")],
+    "西山乡": [("西山敬老院", "消防设施损坏", "更换灭火器", "长期", "王五", "整改中"),
+               ("西山小学", "消防通道被占用", "清理占道车辆", "9月20日前", "赵六", "正在整改"),
+               ("西山客运站", "灭火器过期", "更换", "尽快", "钱七", "整改中")],
 }
 
 
@@ -183,8 +189,16 @@ def test_a_monthly_list_campaign_merges_and_reports_who_filed(campaign):
     status = {s["name"]: s["status"] for s in merged["submitters"]}
     assert status == {"东园镇": "filed", "西山乡": "filed", "区住建局": "missing"}
     records = merged["lists"]["fire_hazards"]
-    assert [(r["submitter"], r["values"]["place"], r["values"]["status"]) for r in records] == [
-        ("东园镇", "东园旧街", "open"), ("东园镇", "东园农贸市场", "closed"), ("西山乡", "西山敬老院", "open")]
+    assert [(r["submitter"], r["values"]["place"], r["values"]["status"], r["values"]["deadline"]) for r in records] == [
+        ("东园镇", "东园旧街", "open", "2021-10-31"), ("东园镇", "东园农贸市场", "closed", "2021-09-30"),
+        ("西山乡", "西山敬老院", "open", "长期"), ("西山乡", "西山小学", "open", "--09-20"),  # a year left out
+        ("西山乡", "西山客运站", "open", "尽快")]  # what was written, when it is no date
+    # 逾期未整改: past its 整改时限 at the month's deadline (9月28日) and not closed; 长期 never; 尽快 is no date
+    overdue = [f for f in merged["findings"] if f["code"] == "overdue"]
+    assert [(f["cell"], f["severity"]) for f in overdue] == [("E6", "warning")] and "西山小学" in overdue[0]["message"]
+    assert "2021年9月20日" in overdue[0]["message"] and "正在整改" in overdue[0]["message"]
+    unreadable = [f for f in merged["findings"] if f["code"] == "unreadable-deadline"]
+    assert [f["cell"] for f in unreadable] == ["E7"] and "尽快" in unreadable[0]["message"]
     assert merged["totals"]["cumulative_submitters"] == 2 and merged["totals"]["weekly_submitters"] == 2
     # the consolidated workbook: a sheet laid out from the schema, every record with its unit
     import openpyxl
@@ -193,6 +207,8 @@ def test_a_monthly_list_campaign_merges_and_reports_who_filed(campaign):
     sheet = book["消防安全隐患突出场所隐患问题汇总表汇总"]
     rows = [[c for c in r if c is not None] for r in sheet.iter_rows(min_row=4, values_only=True)]
     assert rows[0][:4] == [1, "东园镇", "东园旧街", "疏散通道堵塞"] and rows[2][:3] == [3, "西山乡", "西山敬老院"]
+    assert len([r for r in rows if r and isinstance(r[0], int)]) == 5
+    assert rows[3][:3] == [4, "西山乡", "西山小学"] and "9月20日" in rows[3]  # a date without its year, as written
     assert "正在整改" in rows[0] and "已整改" in rows[1]  # the status as the form words it
     # the district's own filing for the level above is a filing this tool reads back, unit by unit
     code, report = cli_json("validate", merged["outputs"]["district_filing"], "--config", cfg)
@@ -214,7 +230,10 @@ def test_a_monthly_list_campaign_merges_and_reports_who_filed(campaign):
     code, merged = cli_json("merge", "--period", "2021-10", "--config", cfg)
     status = {s["name"]: s["status"] for s in merged["submitters"]}
     assert status == {"东园镇": "filed", "西山乡": "carried", "区住建局": "missing"}
-    assert len(merged["lists"]["fire_hazards"]) == 2  # 东园镇's October list and 西山乡's September one
+    assert len(merged["lists"]["fire_hazards"]) == 4  # 东园镇's October list and 西山乡's September one
+    # 西山乡's carried list still stands: 西山小学 is still overdue in October, from the September file
+    overdue = [f for f in merged["findings"] if f["code"] == "overdue"]
+    assert len(overdue) == 1 and "西山小学" in overdue[0]["message"] and "2021年10月28日" in overdue[0]["message"]
     _, st = cli_json("status", "--period", "2021-10", "--config", cfg)
     assert "late" in next(r for r in st["submitters"] if r["name"] == "东园镇")["codes"]
 
@@ -255,3 +274,44 @@ def test_a_blank_printed_date_of_any_year_is_no_date_attempt():
     for blank in ("2021年  月  日", "2023年 月 日", "    年  月  日", "年月日"):
         assert not looks_like_date_attempt(blank), blank
     assert looks_like_date_attempt("2023年10月 日") and looks_like_date_attempt("10.5")
+
+
+@pytest.mark.parametrize("written,value,on", [
+    ("2021年10月31日", "2021-10-31", dt.date(2021, 10, 31)), ("2021.6.30", "2021-06-30", dt.date(2021, 6, 30)),
+    (dt.datetime(2021, 11, 5), "2021-11-05", dt.date(2021, 11, 5)),  # an Excel date cell
+    ("2021年10月底前", "2021-10-31", dt.date(2021, 10, 31)), ("2021年2月", "2021-02-28", dt.date(2021, 2, 28)),
+    ("10月底前", "--10-31", dt.date(2021, 10, 31)), ("9月20日前", "--09-20", dt.date(2021, 9, 20)),
+    ("1月底", "--01-31", dt.date(2022, 1, 31)),  # written in December: next January
+    ("长期", None, None), ("持续", None, None), ("", None, None)])
+def test_deadlines_are_read_as_units_write_them(written, value, on):
+    from safetyreport.values import deadline_in, parse_deadline
+
+    assert parse_deadline(written) == (value, "")
+    assert deadline_in(value, dt.date(2021, 12, 28)) == on
+
+
+def test_a_deadline_that_is_no_date_is_said_not_guessed():
+    from safetyreport.values import parse_deadline
+
+    for text in ("尽快", "13月底", "下周"):
+        assert parse_deadline(text) == (None, "not-a-date"), text
+
+
+def test_the_board_and_the_briefing_of_a_campaign_of_lists(campaign, tmp_path):
+    """The board tells the list campaign's records and its 逾期未整改 (no 附件3/4 figures, no
+    重大隐患 section, axes named by month); the briefings, written for 附件3–6, refuse and say why."""
+    folder, sept = campaign
+    cfg = str(folder)
+    cli_json("intake", str(sept), "--received-at", "2021-09-27 09:30", "--new-ledger", "--config", cfg)
+    code, out = cli_json("report", "weekly", "--config", cfg)
+    assert code == 2 and "附件3–6" in out["error"]["message"] and "消防安全隐患突出场所隐患问题汇总表" in out["error"]["message"]
+    code, out = cli_json("board", "--config", cfg)
+    assert code == 0, out
+    import html
+    import re
+
+    page = Path(out["file"]).read_text(encoding="utf-8")
+    text = html.unescape(re.sub(r"<[^>]+>", " ", re.sub(r"<style.*?</style>", "", page, flags=re.S)))
+    assert "逾期未整改（整改时限已过、仍未完成）" in text and "“西山小学”的整改时限是 2021年9月20日" in text
+    assert "未销号重大隐患" not in text and "累计发现隐患" not in text and "第1周" not in text
+    assert re.search(r"消防安全隐患突出场所隐患问题汇总表（全部记录）\s*5\s*条", text)

@@ -94,6 +94,10 @@ CATALOG: dict[str, Kind] = {
     "missing-row": Kind(ERROR, "缺少行", "{form_label}中找不到“{label}”行。"),
     # --- cell values -----------------------------------------------------------------------
     "not-a-number": Kind(ERROR, "不是数字", "{label}应填数字，实际为“{text}”。"),
+    "unreadable-deadline": Kind(WARNING, "日期无法识别",
+                                "第 {row} 行{label}“{text}”无法识别为日期，写法如 2021年10月31日、10月底前；没有期限的写“长期”。"),
+    "overdue": Kind(WARNING, "逾期未整改",
+                    "“{name}”的{label}是 {deadline}，到本期截止日 {due} 已过期，{status_label}仍为“{status}”。"),
     "invalid-choice": Kind(ERROR, "应填是或否", "{label}应填“是”或“否”，实际为“{text}”。"),
     "negative-number": Kind(ERROR, "负数", "{label}不能为负数，实际为 {value}。"),
     "not-whole-number": Kind(ERROR, "不是整数", "{label}是计数（{unit}），应为整数，实际为 {value}。"),

@@ -33,7 +33,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-ColumnType = Literal["count", "amount", "percent", "text", "names", "status", "yesno"]
+ColumnType = Literal["count", "amount", "percent", "text", "names", "status", "yesno", "date"]
 NUMERIC_TYPES = ("count", "amount", "percent")
 
 
@@ -145,6 +145,14 @@ class Status(_Model):
     closed: bool = False  # 整改完成: the hazard is off the books (挂账销号)
 
 
+class Overdue(_Model):
+    """A list's deadline column and status column: a record past its deadline at the period's
+    deadline and not closed is 逾期未整改."""
+
+    date: str  # a column of type "date" (整改时限)
+    status: str  # a column of type "status" (完成情况)
+
+
 class _Rule(_Model):
     severity: Literal["error", "warning"] | None = None
     message: str | None = None  # overrides the catalog template (same placeholders)
@@ -254,6 +262,7 @@ class Schema(_Model):
     reported_when: list[str] = []
     required_basis: str = ""  # the phrase of the notice that says who files this form
     statuses: list[Status] = []
+    overdue: Overdue | None = None
     rules: list[Rule] = []
     _by_key: dict[str, Column] = PrivateAttr(default_factory=dict)
 
@@ -319,6 +328,10 @@ class Schema(_Model):
             raise ValueError("required = \"when-reported\" 须有 reported_when（哪些数字大于 0 时须报送）")
         if any(c.type == "status" for c in cols) and not self.statuses:
             raise ValueError("有 status 类型的栏目，但没有定义 statuses（挂账销号状态）")
+        types = {c.key: c.type for c in cols}
+        if self.overdue and (types.get(self.overdue.date) != "date" or types.get(self.overdue.status) != "status"):
+            raise ValueError(f"overdue 的 date 应为 date 类型的栏目、status 应为 status 类型的栏目"
+                             f"（现为“{self.overdue.date}”“{self.overdue.status}”）")
         known, rows = set(keys), set(row_keys)
 
         def need(k: str, where: str, pool: set[str], what: str) -> None:

@@ -200,6 +200,57 @@ def parse_date(raw: object) -> dt.date | None:
     return None
 
 
+# a deadline as units write it (整改时限): "长期" and the like mean none
+NO_DEADLINE = ("长期", "持续", "长期坚持", "常态化", "持续推进", "长期整改")
+_MONTH_END = re.compile(r"^(?:(?P<y>\d{4})\s*年\s*)?(?P<m>\d{1,2})\s*月\s*(?:底|末|份)?\s*(?:前|之前|以前|内)?$")
+_MONTH_DAY = re.compile(r"^(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*[日号]?\s*(?:前|之前|以前)?$")
+
+
+def parse_deadline(raw: object) -> tuple[str | None, str]:
+    """A deadline cell → (value, problem). The value is ISO: "2021-10-31"; "--10-31" when the year
+    is left out (the period's year is taken when it is compared, see deadline_in); None for no
+    deadline (长期, 持续 …) or an empty cell. "10月底前", "2021年10月" are the month's last day;
+    Excel dates, 2021年6月30日, 2021.6.30, 2021-06-30 as parse_date reads them."""
+    if isinstance(raw, (dt.date, dt.datetime)):
+        day = raw.date() if isinstance(raw, dt.datetime) else raw
+        return day.isoformat(), ""
+    text = re.sub(r"\s", "", cell_text(raw)).rstrip("。.")
+    if not text or text in NO_DEADLINE:
+        return None, ""
+    whole = parse_date(text)
+    if whole is not None:
+        return whole.isoformat(), ""
+    m = _MONTH_END.match(text)
+    if m and 1 <= int(m["m"]) <= 12:
+        last = (dt.date(2001, int(m["m"]) % 12 + 1, 1) - dt.timedelta(days=1)).day if int(m["m"]) != 2 else 28
+        if m["y"]:
+            y = int(m["y"])
+            nxt = dt.date(y + (int(m["m"]) == 12), int(m["m"]) % 12 + 1, 1)
+            return (nxt - dt.timedelta(days=1)).isoformat(), ""
+        return f"--{int(m['m']):02d}-{last:02d}", ""
+    m = _MONTH_DAY.match(text)
+    if m and 1 <= int(m["m"]) <= 12 and 1 <= int(m["d"]) <= 31:
+        return f"--{int(m['m']):02d}-{int(m['d']):02d}", ""
+    return None, "not-a-date"
+
+
+def deadline_in(value: str | None, around: dt.date) -> dt.date | None:
+    """A parsed deadline as a date: a year left out is the one that puts it nearest `around` (the
+    period's deadline), so "1月底前" written in December means next January."""
+    if not value:
+        return None
+    if not value.startswith("--"):
+        return dt.date.fromisoformat(value)
+    month, day = int(value[2:4]), int(value[5:7])
+    options = []
+    for year in (around.year - 1, around.year, around.year + 1):
+        try:
+            options.append(dt.date(year, month, day))
+        except ValueError:  # 2月29日 in a common year
+            options.append(dt.date(year, month, 28))
+    return min(options, key=lambda d: abs((d - around).days))
+
+
 _PRINTED_BLANK_DATE = re.compile(r"(\d{4})?年月日")
 
 

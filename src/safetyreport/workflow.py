@@ -590,7 +590,8 @@ def board_job(cfg: Config, period_text: str | None = None, out: Path | None = No
     with Ledger.of(cfg) as ledger, ledger.snapshot():
         statuses = period_statuses(cfg, ledger, shown, schemas)
         history = [merge_period(cfg, ledger, p, schemas) for p, d in zip(shown, due, strict=True) if d]
-    board = B.build(settings, cfg.campaign.name, cfg.campaign.office, at, statuses, due, history)
+    deadlines = any(schemas[f].overdue for f in cfg.campaign.weekly_forms if f in schemas)
+    board = B.build(settings, cfg.campaign.name, cfg.campaign.office, at, statuses, due, history, deadlines)
     path = output_folder(out, cfg.folder / OUTPUT_FOLDER) / settings.file
     write_text_atomic(path, B.render(board, template_dir()))
     return BoardOutcome(board, path)
@@ -703,8 +704,12 @@ def run_job(cfg: Config, period_text: str | None = None, email: bool = False, no
         return outcome
     outcome.merged = _step(outcome, lambda: merge_job(cfg, [], period.key, out=out))
     report = outcome.status.report
+    from .outputs.briefing import forms_missing
+
     if report is not None and not any(r.received for r in report.rows):  # nothing to brief on: said, not failed
         outcome.notes.append(f"{period.label}没有收到任何报表，未生成简报。")
+    elif forms_missing(cfg.campaign.weekly_forms):  # another campaign's forms: no 简报 template of its own yet
+        outcome.notes.append("本活动的报表没有简报所需的附件3–6 数字，未生成简报；汇总结果见汇总工作簿。")
     else:
         outcome.report = _step(outcome, lambda: report_job(cfg, "weekly", period.key, out))
     outcome.board = _step(outcome, lambda: board_job(cfg, None, out, at))
@@ -902,6 +907,17 @@ REPORT_FORMATS = ("md", "html", "docx", "pdf")
 DEFAULT_REPORT_FORMATS = ("md", "html", "docx")
 
 
+def _require_briefing_forms(cfg: Config, schemas: SchemaSet) -> None:
+    """The briefings are computed from the built-in campaign's forms: another campaign is told so."""
+    from .outputs.briefing import forms_missing
+
+    if forms_missing(cfg.campaign.weekly_forms):
+        raise UsageError("简报、月报和总结按附件3–6 的数字编写，本活动收集的报表（"
+                         + "、".join(schemas[f].short if f in schemas else f for f in cfg.campaign.weekly_forms)
+                         + "）没有这些数字，不能生成。汇总结果见 safetyreport merge 生成的汇总工作簿，数据可用 "
+                         "safetyreport export 导出。")
+
+
 def report_job(cfg: Config, kind: str, period_text: str | None, out: Path | None,
                formats: tuple[str, ...] = DEFAULT_REPORT_FORMATS) -> ReportOutcome:
     """The weekly briefing (第N期), the monthly progress report or the campaign summary, rendered
@@ -914,6 +930,7 @@ def report_job(cfg: Config, kind: str, period_text: str | None, out: Path | None
     from .periods import final_period, monthly_periods
 
     schemas = cfg.schema_set
+    _require_briefing_forms(cfg, schemas)
     weeks = filing_periods(cfg)
     b = cfg.briefing
     setting = B.Setting(cfg.campaign.name, b.issuer or cfg.campaign.office, b.report_to, b.copy_to, b.send_to,

@@ -123,6 +123,8 @@ def _check_records(form: FormData, schema: Schema, emit) -> None:
                 emit("missing-value", cell.ref, column.key, row=rownum, label=column.display)
             elif cell.problem == "unknown-status":
                 emit("unknown-status", cell.ref, column.key, row=rownum, text=cell.text, allowed=allowed)
+            elif cell.problem == "not-a-date":
+                emit("unreadable-deadline", cell.ref, column.key, row=rownum, text=cell.text, label=column.display)
 
 
 def _check_derived(form: FormData, schema: Schema, emit) -> None:

@@ -369,7 +369,7 @@ def print_merge(outcome: MergeOutcome, console: Console) -> None:
     if r.unidentified:
         console.print(f"[red]无法识别单位的文件 {len(r.unidentified)} 个[/]：" + e("、".join(f.original_name for f in r.unidentified)))
     console.print(f"汇总工作簿：{e(outcome.workbook)}")
-    console.print(f"本区报市汇总表：{e(outcome.district_filing)}")
+    console.print(f"报上级的汇总表：{e(outcome.district_filing)}")
 
 
 STATUS_STYLE = {"按时": "green", "迟报": "yellow", "迟报（待核实）": "yellow", "错报": "red", "漏报": "bold red"}

@@ -32,7 +32,7 @@ from ..findings import Finding, finding
 from ..model import FormData, Submission
 from ..periods import Period, filing_periods
 from ..schema import SchemaSet
-from ..values import fmt_num
+from ..values import deadline_in, fmt_num
 from .store import Filing, Ledger
 
 TABLE_FORM = "a3"  # the built-in campaign's totals form (its workbooks are laid out for it)
@@ -118,6 +118,7 @@ class PeriodResult:
     column_keys: list[str]
     list_counts: dict[str, Any] = field(default_factory=dict)
     table_form: str | None = TABLE_FORM  # the form totalled (None: the campaign's forms are all lists)
+    list_labels: dict[str, str] = field(default_factory=dict)  # list form id → its short name
 
     def to_dict(self) -> dict:
         """The stable --json shape (no clock times other than receipts: re-runs are identical)."""
@@ -211,6 +212,7 @@ def _merge_period(cfg: Config, ledger: Ledger, period: Period, schemas: SchemaSe
             if latest:
                 res.forms[schema.id] = latest
         table = _status_and_figures(res, table_id, keys, period, upto)
+        findings += _overdue(res, schemas, period)
         # this period's forms, judged together (附件4/5 against 附件3)
         mine = {k: c.form for k, c in res.forms.items() if c.period == period.key}
         # findings of the filings that count (a superseded filing's errors stay in its history:
@@ -241,7 +243,7 @@ def _merge_period(cfg: Config, ledger: Ledger, period: Period, schemas: SchemaSe
         findings += ledger.findings_of(f.id, f.original_path)
     return PeriodResult(period, cfg.campaign.district, rows, totals, lists, _facilities(rows),
                         duplicates, _once(findings), unidentified, keys, _list_counts(lists, duplicates, schemas),
-                        table_id)
+                        table_id, {k: schemas[k].short for k in cfg.campaign.weekly_forms if k in lists})
 
 
 def _status_and_figures(res: SubmitterResult, table_id: str | None, keys: list[str], period: Period,
@@ -259,6 +261,33 @@ def _status_and_figures(res: SubmitterResult, table_id: str | None, keys: list[s
         res.source_period = max((c.period for c in res.forms.values()), key=upto.index)
         res.status = "filed" if res.source_period == period.key else "carried"
     return table
+
+
+def _overdue(res: SubmitterResult, schemas: SchemaSet, period: Period) -> list[Finding]:
+    """逾期未整改: a counted list's records whose deadline ([overdue] date) is before this period's
+    deadline and whose status is not closed — carried lists too (their records still stand)."""
+    out: list[Finding] = []
+    due = period.deadline.date()
+    for schema_id, c in ((k, v) for k, v in res.forms.items() if k in schemas):
+        schema = schemas[schema_id]
+        rule = schema.overdue
+        if rule is None:
+            continue
+        closed = {s.key for s in schema.statuses if s.closed}
+        name = next((col.key for col in schema.columns if col.required and col.type == "text"), None)
+        for record in c.form.records:
+            when, st = record.get(rule.date), record.get(rule.status)
+            day = deadline_in(when.value if when else None, due)
+            if when is None or day is None or day >= due or (st is not None and st.value in closed):
+                continue
+            named = record.get(name) if name else None
+            out.append(finding("overdue", path=c.filing.original_path, sheet=c.form.sheet, cell=when.ref,
+                               form=schema_id, column=rule.date, name=named.text if named else when.ref,
+                               label=schema.column(rule.date).display, deadline=f"{day.year}年{day.month}月{day.day}日",
+                               due=f"{due.year}年{due.month}月{due.day}日",
+                               status_label=schema.column(rule.status).display,
+                               status=st.text if st is not None and st.text else "未填"))
+    return out
 
 
 def _once(findings: list[Finding]) -> list[Finding]:

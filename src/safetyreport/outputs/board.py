@@ -152,6 +152,8 @@ class Board:
     open_hazards: list[dict[str, Any]]
     legend: list[dict[str, str]] = field(default_factory=list)
     file: str = ""
+    majors: bool = True  # the campaign's forms have 重大隐患 (附件4): their section is shown
+    overdue: list[dict[str, str]] | None = None  # 逾期未整改, when a form has a deadline ([overdue])
 
     @property
     def states_seen(self) -> list[str]:
@@ -252,6 +254,13 @@ def headline_rows(result: PeriodResult, folder: Path | None = None) -> tuple[lis
 
     settings = load_settings(folder or template_dir())
     rows = []
+    if result.table_form is None:  # a campaign of lists: how many records, from how many units
+        for form_id in result.list_labels:
+            items = result.lists.get(form_id, [])
+            units = {r.submitter.name for r in result.rows if r.status == "filed"}
+            now = sum(1 for i in items if i.submitter in units)
+            rows.append((f"{result.list_labels.get(form_id, form_id)}（条）", str(len(items)), str(now)))
+        return rows, ""
     for f in settings.figures:
         if f.row != "cumulative":
             continue
@@ -309,41 +318,74 @@ def bar_chart(categories: list[str], series: list[tuple[str, str, list[float | N
 
 
 def _short(p: Period) -> str:
-    return f"第{p.number}周"
+    """A period's name on a chart's axis, by its rhythm: 第3周, 第3期, 9月, Q3."""
+    if p.kind == "month":
+        return f"{int(p.key[5:7])}月"
+    if p.kind == "quarter":
+        return f"Q{p.key[-1]}"
+    return f"第{p.number}{'周' if p.kind == 'weekly' else '期'}"
+
+
+def _list_figures(history: list[PeriodResult]) -> list[dict[str, Any]]:
+    """A campaign of lists: its records now and the period before, and those past their deadline."""
+    now, before = history[-1], (history[-2] if len(history) > 1 else None)
+    out: list[dict[str, Any]] = []
+    for form_id, label in now.list_labels.items():
+        v = len(now.lists.get(form_id, []))
+        p = len(before.lists.get(form_id, [])) if before else None
+        out.append({"key": form_id, "label": f"{label}（全部记录）", "value": v, "text": str(v), "unit": "条",
+                    "previous": p, "change": _change(v, p)})
+    late = [sum(f.code == "overdue" for f in r.findings) for r in (before, now) if r is not None]
+    out.append({"key": "overdue", "label": "逾期未整改", "value": late[-1], "text": str(late[-1]), "unit": "条",
+                "previous": late[0] if len(late) > 1 else None,
+                "change": _change(late[-1], late[0]) if len(late) > 1 else ""})
+    return out
 
 
 # --- assembling the page ---------------------------------------------------------------------------------
 
 
 def build(settings: BoardSettings, campaign: str, office: str, made_at: dt.datetime,
-          statuses: list[StatusReport], due: list[bool], history: list[PeriodResult]) -> Board:
+          statuses: list[StatusReport], due: list[bool], history: list[PeriodResult],
+          deadlines: bool = False) -> Board:
     """The board from each shown period's status (in order; `due` says whose deadline has passed)
-    and the merge results of the periods that are due (in order)."""
+    and the merge results of the periods that are due (in order). `deadlines`: some form of the
+    campaign has a deadline column ([overdue]): what is past it is listed."""
     columns = [Column(s.period, d, s.reporting_rate if d else None, s.on_time_rate if d else None,
                       s.headline() if d else "") for s, d in zip(statuses, due, strict=True)]
     units = [UnitRow(row.submitter.name, row.submitter.kind_label,
                      [_cell(s.rows[i], s, d) for s, d in zip(statuses, due, strict=True)])
              for i, row in enumerate(statuses[0].rows)] if statuses else []
     counts = [{st: sum(u.cells[k].state == st for u in units) for st in STATES} for k in range(len(columns))]
-    reported = first_reported(history)
-    opens = [open_hazards(res, reported, res.period.deadline.date()) for res in history]
+    lists_only = bool(history) and history[-1].table_form is None  # another campaign's lists: no 附件3/4 figures
+    reported = first_reported(history) if not lists_only else {}
+    opens = [open_hazards(res, reported, res.period.deadline.date()) for res in history] if not lists_only else []
     due_cols = [c for c in columns if c.due]
     rates = bar_chart([_short(c.period) for c in due_cols],
                       [("报送率", "s-rate", [c.reporting_rate for c in due_cols]),
                        ("按时报送率", "s-ontime", [c.on_time_rate for c in due_cols])],
                       "%", top=100) if due_cols else None
-    trend_figs = [f for f in settings.figures if f.trend]
+    trend_figs = [f for f in settings.figures if f.trend and not lists_only]
     trend = bar_chart([_short(r.period) for r in history],
                       [(f.label, f"s-{n}", [_figure_values(r, f) for r in history]) for n, f in enumerate(trend_figs)]
                       ) if history and trend_figs else None
     open_series: list[tuple[str, str, list[float | None]]] = [(settings.open_label, "s-2", [len(o) for o in opens])]
-    open_chart = bar_chart([_short(r.period) for r in history], open_series, width=300) if history else None
+    open_chart = bar_chart([_short(r.period) for r in history], open_series, width=300) if opens else None
     speaks = next((c.period for c in reversed(columns) if c.due), None)
     open_period = next((c.period for c in columns if not c.due), None)
     return Board(settings.title, campaign, office, made_at, speaks, open_period, columns, units, counts,
-                 _figures(settings, history, [len(o) for o in opens]), settings.figures_note, trend, rates, open_chart,
+                 _list_figures(history) if lists_only else _figures(settings, history, [len(o) for o in opens]),
+                 "" if lists_only else settings.figures_note, trend, rates, open_chart,
                  opens[-1] if opens else [],
-                 [{"state": k, "word": w, "meaning": m} for k, (w, m) in LEGEND.items()], settings.file)
+                 [{"state": k, "word": w, "meaning": m} for k, (w, m) in LEGEND.items()], settings.file,
+                 not lists_only, _overdue(history[-1]) if deadlines and history else None)
+
+
+def _overdue(result: PeriodResult) -> list[dict[str, str]]:
+    """逾期未整改 as merge found them at the latest due period, with the unit and where it is written."""
+    units = {c.filing.original_path: r.submitter.name for r in result.rows for c in r.forms.values()}
+    return [{"unit": units.get(f.path, ""), "message": f.message, "where": f"{Path(f.path).name} {f.sheet}!{f.cell}"}
+            for f in result.findings if f.code == "overdue"]
 
 
 def render(board: Board, folder: Path) -> str:

@@ -50,6 +50,15 @@ NAMED_IN_WEEKLY = ("suspended", "closed", "joint_punished", "interviewed", "noti
 ENFORCEMENT_KEYS = ("ordered", "suspended", "closed", "fined_count", "fine_amount", "other_penalties")
 
 
+FORMS_USED = ("a3", "a4", "a5", "a6")  # the figures above are these forms'; the templates tell them
+
+
+def forms_missing(campaign_forms: list[str]) -> list[str]:
+    """The forms the briefings are computed from that a campaign does not collect (none: it can
+    have them)."""
+    return [f for f in FORMS_USED if f not in campaign_forms]
+
+
 def total(values: dict | None, keys: tuple[str, ...]) -> float | int | None:
     """The sum of these columns; None when none of them is known (a row not filed)."""
     got = [values.get(k) for k in keys] if values else []

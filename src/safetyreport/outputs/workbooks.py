@@ -62,6 +62,16 @@ def write_consolidated(result: PeriodResult, schemas: SchemaSet, path: Path,
     return wb.save(path)
 
 
+def _shown(value: Any) -> Any:
+    """A cell of another campaign's list as a clerk reads it: names joined, a date without its
+    year ("--09-20", as written 9月20日前) as 9月20日."""
+    if isinstance(value, list):
+        return "、".join(value)
+    if isinstance(value, str) and len(value) == 7 and value.startswith("--"):
+        return f"{int(value[2:4])}月{int(value[5:7])}日"
+    return value
+
+
 def _sheet_list(ws, result: PeriodResult, schema) -> None:
     """A list form of any campaign: every unit's records one under another (none dropped), with
     its unit and the findings beside the cells they concern."""
@@ -74,7 +84,7 @@ def _sheet_list(ws, result: PeriodResult, schema) -> None:
     for n, item in enumerate(result.lists.get(schema.id, []), start=1):
         values = [n, item.submitter] + [labels.get(item.values.get(c.key), item.values.get(c.key) or "") for c in cols]
         for i, v in enumerate(values, start=1):
-            ws.put(r, i, "、".join(v) if isinstance(v, list) else v, "sr-wrap")
+            ws.put(r, i, _shown(v), "sr-wrap")
         _mark_list_row(ws, r, item, [c.key for c in cols], result, 3)
         r += 1
     units = len({i.submitter for i in result.lists.get(schema.id, [])})
@@ -408,7 +418,7 @@ def _laid_out(schema, result: PeriodResult) -> SheetLayout:
         for n, item in enumerate(items):
             for col in schema.columns:
                 v = n + 1 if col.key == "seq" else labels.get(item.values.get(col.key), item.values.get(col.key))
-                v = "、".join(v) if isinstance(v, list) else v
+                v = _shown(v)
                 if col.key == last:
                     v = f"{v}（{item.submitter}报送）" if v not in (None, "") else f"{item.submitter}报送"
                 if v not in (None, ""):

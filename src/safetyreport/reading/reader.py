@@ -17,7 +17,7 @@ from ..config import Roster
 from ..findings import ERROR, WARNING, Finding, finding
 from ..model import Cell, FileRead, Footer, FormData
 from ..schema import NUMERIC_TYPES, Column, Schema, SchemaSet, evaluate, norm_label, strip_unit
-from ..values import cell_text, norm_word, parse_date, parse_number, plain_text, split_names
+from ..values import cell_text, norm_word, parse_date, parse_deadline, parse_number, plain_text, split_names
 from .grid import MAX_COLS, MAX_ROWS, ReadError, Sheet, a1, read_grid, require_regular
 
 FOOTER_WORDS = ("审核人", "填报人", "联系电话")
@@ -428,6 +428,9 @@ def _parse(sheet: Sheet, r: int, c: int, column: Column, vocab: Vocabulary) -> C
             return Cell(None, ref, text)
         key, problem = _status(text, vocab.statuses)
         return Cell(key, ref, text, problem)
+    if column.type == "date":
+        value, problem = parse_deadline(raw)
+        return Cell(value, ref, text, problem)
     if column.type == "yesno":
         v = {"是": True, "已启动": True, "否": False, "未启动": False}.get(text.rstrip("。"))
         return Cell(v, ref, text, "" if v is not None or not text else "not-yes-no")
