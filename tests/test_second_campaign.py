@@ -22,6 +22,7 @@ identify = ["隐患问题", "整改措施"]
 submitter_labels = ["填报单位"]
 footer = false
 none_words = ["无", "暂无"]
+duplicates = { place = "place", description = "problem", what = "隐患" }
 
 [[columns]]
 key = "seq"
@@ -178,6 +179,28 @@ def test_monthly_periods_follow_the_notices_deadline_rule(campaign):
     assert code == 2 and "以月份表示" in out["error"]["message"] and "2021-07" in out["error"]["message"]
 
 
+def test_quarterly_and_every_n_days_rhythms(campaign):
+    """每季度末月24日前 (seed 001's 打通消防生命通道工作统计表) and 每15天一个工作节点 (seed 002)."""
+    folder, _ = campaign
+    from safetyreport.config import parse_config
+    from safetyreport.periods import filing_periods, parse_period, period_from_name, period_of_date
+
+    quarterly = parse_config(CONFIG.replace('cadence = "monthly"\ndue_day = 28', 'cadence = "quarterly"\ndue_day = 24'), "")
+    periods = filing_periods(quarterly)
+    assert [(p.key, p.label, p.deadline.date()) for p in periods] == [
+        ("2021-Q3", "2021年第三季度", dt.date(2021, 9, 24)), ("2021-Q4", "2021年第四季度", dt.date(2021, 12, 24))]
+    for name in ("2021-Q3", "2021年第三季度", "2021年第3季度", "第1期"):
+        assert parse_period(quarterly, name).key == "2021-Q3", name
+    assert period_from_name(quarterly, "2021年第四季度报表").key == "2021-Q4"
+    assert period_of_date(quarterly, dt.date(2021, 9, 30)).key == "2021-Q4"  # after Q3's deadline: the next one
+    nodes = parse_config(CONFIG.replace('cadence = "monthly"', 'cadence = "every-days"\nevery_days = 15\n'
+                                                               'first_weekly = 2021-10-15'), "")
+    keys = [p.key for p in filing_periods(nodes)][:4]
+    assert keys == ["2021-10-15", "2021-10-30", "2021-11-14", "2021-11-29"]
+    assert filing_periods(nodes)[2].deadline.date() == dt.date(2021, 11, 15)  # a Sunday: the next working day
+    assert parse_period(nodes, "第2期").key == "2021-10-30" and filing_periods(nodes)[0].label == "第1期（10月15日）"
+
+
 def test_a_monthly_list_campaign_merges_and_reports_who_filed(campaign):
     folder, sept = campaign
     cfg = str(folder)
@@ -315,3 +338,85 @@ def test_the_board_and_the_briefing_of_a_campaign_of_lists(campaign, tmp_path):
     assert "逾期未整改（整改时限已过、仍未完成）" in text and "“西山小学”的整改时限是 2021年9月20日" in text
     assert "未销号重大隐患" not in text and "累计发现隐患" not in text and "第1周" not in text
     assert re.search(r"消防安全隐患突出场所隐患问题汇总表（全部记录）\s*5\s*条", text)
+
+
+def _district(demo: Path, tmp_path: Path, name: str, withdraw: bool = False) -> tuple[Path, dict]:
+    """The demo campaign as another district of the same city: its filing to the city, and merge's totals."""
+    import shutil
+
+    folder = tmp_path / name
+    shutil.copytree(demo, folder)
+    toml = folder / "safetyreport.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace('district = "鲤城区"', f'district = "{name}"'),
+                    encoding="utf-8")
+    if withdraw:  # one unit's latest filing set aside: its figures are carried, this district's 当周 differ
+        listing = cli_json("filings", "--period", "2021-09-30", "--json", "--config", str(folder))[1]
+        last = next(f for f in reversed(listing["filings"]) if "a3" in f["forms"] and f["state"] == "counted")
+        assert cli_json("withdraw", str(last["filing_id"]), "--reason", "测试", "--config", str(folder))[0] == 0
+    code, merged = cli_json("merge", "--period", "2021-09-30", "--out", str(tmp_path / "收件" / name), "--config", str(folder))
+    assert code in (0, 1), merged
+    return Path(merged["outputs"]["district_filing"]), merged
+
+
+def test_a_city_consolidates_its_districts_filings_with_the_same_commands(demo_folder, tmp_path):
+    """Issue 20: the filing a district sends up is itself a filing: a city campaign whose
+    submitters are districts takes in the demo's filing and two more districts' and totals them."""
+    from safetyreport.config import DEFAULT_CONFIG
+
+    runs = {name: _district(demo_folder, tmp_path, name, withdraw) for name, withdraw in
+            (("鲤城区", False), ("丰泽区", False), ("洛江区", True))}
+    city = tmp_path / "泉州市"
+    city.mkdir()
+    text = DEFAULT_CONFIG.read_text(encoding="utf-8").split("[[submitters]]")[0]
+    text = (text.replace('district = "鲤城区"', 'district = "泉州市"').replace('places = ["福建省", "泉州市"]', 'places = ["福建省"]')
+            .replace(', narrative = "optional"', "").replace(', "narrative"]', "]"))
+    text += "".join(f'[[submitters]]\nname = "{n}"\nkind = "district"\n\n' for n in runs)
+    (city / "safetyreport.toml").write_text(text, encoding="utf-8")
+    inbox = tmp_path / "收件"
+    code, merged = cli_json("merge", str(inbox), "--period", "2021-09-30", "--new-ledger",
+                            "--received-at", "2021-09-30 15:00", "--config", str(city))
+    assert code in (0, 1), merged
+    assert {s["name"]: s["status"] for s in merged["submitters"]} == dict.fromkeys(runs, "filed")
+    districts = [m for _, m in runs.values()]
+    assert districts[2]["totals"]["weekly"] != districts[0]["totals"]["weekly"]  # 洛江区 differs
+    for key, value in merged["totals"]["cumulative"].items():
+        assert value == pytest.approx(sum(d["totals"]["cumulative"][key] for d in districts)), key
+    for key, value in merged["totals"]["weekly"].items():
+        assert value == pytest.approx(sum(d["totals"]["weekly"][key] for d in districts)), key
+    hazards = sum(len([i for i in d["lists"]["a4"] if not i["duplicate_of"]]) for d in districts)
+    assert len(merged["lists"]["a4"]) == hazards  # every district's 重大隐患, none lost
+
+
+def test_init_starts_a_campaign_from_another_campaigns_folder(campaign, tmp_path):
+    """`init --campaign FOLDER`: the configuration, schemas and templates, none of the filings."""
+    folder, sept = campaign
+    cli_json("intake", str(sept), "--received-at", "2021-09-27 09:30", "--new-ledger", "--config", str(folder))
+    new = tmp_path / "明年"
+    code, out = cli_json("init", str(new), "--campaign", str(folder))
+    assert code == 0, out
+    assert sorted(p.name for p in new.iterdir()) == ["safetyreport.db", "safetyreport.toml", "schemas"]
+    assert (new / "schemas" / "fire_hazards.toml").read_text(encoding="utf-8") == SCHEMA
+    code, st = cli_json("status", "--period", "2021-09", "--config", str(new))
+    assert code == 1 and {r["name"]: r["codes"] for r in st["submitters"]} == {
+        "东园镇": ["missing"], "西山乡": ["missing"], "区住建局": ["missing"]}  # a fresh ledger
+    code, out = cli_json("init", str(tmp_path / "又一个"), "--campaign", str(tmp_path / "没有这个"))
+    assert code == 2 and "找不到配置文件" in out["error"]["message"]
+
+
+def test_two_units_reporting_one_place_are_a_suspected_duplicate_until_decided(campaign):
+    """The schema's duplicates (place, description): a township and a department both list 东园旧街's
+    blocked exit, written differently; the clerk confirms it is one, and it is counted once."""
+    folder, sept = campaign
+    _write_openpyxl(sept / "区住建局.xlsx", "区住建局",
+                    [("东园旧街（老街区）", "疏散通道被堵塞", "督促清理", "2021年10月31日", "孙八", "正在整改")])
+    cfg = str(folder)
+    code, merged = cli_json("merge", str(sept), "--period", "2021-09", "--new-ledger",
+                            "--received-at", "2021-09-27 09:30", "--config", cfg)
+    dups = merged["duplicates"]
+    assert [(d["first"], d["second"], d["what"], d["verdict"]) for d in dups] == [("东园镇", "区住建局", "隐患", None)]
+    assert len(merged["lists"]["fire_hazards"]) == 6
+    code, out = cli_json("decide", dups[0]["id"], "same", "--config", cfg)
+    assert code == 0, out
+    _, merged = cli_json("merge", "--period", "2021-09", "--config", cfg)
+    counted = [i for i in merged["lists"]["fire_hazards"] if not i["duplicate_of"]]
+    assert len(counted) == 5 and merged["duplicates"][0]["verdict"] == "same"

@@ -153,6 +153,15 @@ class Overdue(_Model):
     status: str  # a column of type "status" (完成情况)
 
 
+class SameThing(_Model):
+    """How two units' records of one thing are told (a list): the same place, however written
+    (开元寺 / 开元寺景区), and a similar description — a suspected duplicate for the clerk to decide."""
+
+    place: str  # the column naming the place or firm
+    description: str  # the column describing it (the hazard, the problem)
+    what: str  # Chinese, what one record is ("重大隐患"), for messages
+
+
 class _Rule(_Model):
     severity: Literal["error", "warning"] | None = None
     message: str | None = None  # overrides the catalog template (same placeholders)
@@ -263,6 +272,7 @@ class Schema(_Model):
     required_basis: str = ""  # the phrase of the notice that says who files this form
     statuses: list[Status] = []
     overdue: Overdue | None = None
+    duplicates: SameThing | None = None
     rules: list[Rule] = []
     _by_key: dict[str, Column] = PrivateAttr(default_factory=dict)
 
@@ -329,6 +339,8 @@ class Schema(_Model):
         if any(c.type == "status" for c in cols) and not self.statuses:
             raise ValueError("有 status 类型的栏目，但没有定义 statuses（挂账销号状态）")
         types = {c.key: c.type for c in cols}
+        if self.duplicates and not {self.duplicates.place, self.duplicates.description} <= set(types):
+            raise ValueError(f"duplicates 引用了未定义的栏目（“{self.duplicates.place}”“{self.duplicates.description}”）")
         if self.overdue and (types.get(self.overdue.date) != "date" or types.get(self.overdue.status) != "status"):
             raise ValueError(f"overdue 的 date 应为 date 类型的栏目、status 应为 status 类型的栏目"
                              f"（现为“{self.overdue.date}”“{self.overdue.status}”）")

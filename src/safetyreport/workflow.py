@@ -67,12 +67,43 @@ class InitOutcome:
         return {"config": str(self.config), "ledger": str(self.ledger)}
 
 
-def init_job(folder: Path, force: bool = False) -> InitOutcome:
+def init_job(folder: Path, force: bool = False, campaign: Path | None = None) -> InitOutcome:
     """A campaign folder: the configuration and an empty ledger (the only ordinary way a ledger
-    comes to be; every other command refuses to create one silently)."""
-    target = write_default_config(folder, force=force)
+    comes to be; every other command refuses to create one silently). `campaign`: another
+    campaign's folder to start from (its configuration, schemas and templates; none of its filings)."""
+    target = copy_campaign(campaign, folder, force) if campaign else write_default_config(folder, force=force)
     with Ledger(folder, create=True) as ledger:
         return InitOutcome(target, ledger.path)
+
+
+CAMPAIGN_PARTS = ("templates", "总结素材.md")  # besides the configuration and its schemas_dir
+
+
+def copy_campaign(source: Path, folder: Path, force: bool = False) -> Path:
+    """A new campaign folder started from `source`: its safetyreport.toml (checked first), its
+    schemas folder and templates, never its ledger, archive, outputs or backups."""
+    import shutil
+
+    from .config import CONFIG_NAME, ConfigError, read_config_text
+
+    cfg = load_config(source)  # a campaign that does not load is named now, not after copying
+    origin = Path(cfg.source).parent
+    target = folder / CONFIG_NAME
+    if target.exists() and not force:
+        raise ConfigError(f"{target} 已存在。如要覆盖，请加 --force。")
+    if origin.resolve() == folder.resolve():
+        raise UsageError("新文件夹与原活动文件夹相同，请换一个文件夹。")
+    folder.mkdir(parents=True, exist_ok=True)
+    parts = [cfg.campaign.schemas_dir or "", *CAMPAIGN_PARTS]
+    for part in (p for p in parts if p and (origin / p).exists()):
+        if (origin / part).is_dir():
+            shutil.copytree(origin / part, folder / part, dirs_exist_ok=True)
+        else:
+            shutil.copy2(origin / part, folder / part)
+    from .atomic import write_text_atomic
+
+    write_text_atomic(target, read_config_text(Path(cfg.source)))
+    return target
 
 
 def intake_job(cfg: Config, paths: list[Path], period_text: str | None, received_text: str | None,

@@ -100,6 +100,8 @@ NewLedgerOption = typer.Option(False, "--new-ledger", help="这个文件夹还�
 def init(
     folder: Path = typer.Argument(Path("."), metavar="文件夹", help="在哪个文件夹生成配置文件（默认：当前文件夹）。"),
     force: bool = typer.Option(False, "--force", help="已有配置文件时覆盖它（台账保留不动）。"),
+    campaign: Path | None = typer.Option(None, "--campaign", metavar="活动文件夹",
+                                         help="从另一项专项整治的文件夹开始：复制它的配置、表样和模板（不复制台账和报表）。默认用内置的活动。"),
     as_json: bool = JsonOption,
 ) -> None:
     """新建专项整治文件夹：配置文件 safetyreport.toml（活动名称、起止日期、报送名单、报送时限）和空的报送台账。
@@ -110,11 +112,12 @@ def init(
     示例：
       safetyreport init
       safetyreport init D:\\专项整治
+      safetyreport init D:\\消防隐患月报 --campaign D:\\去年的消防隐患月报
     """
     from ..workflow import init_job
     from .console import print_init
 
-    outcome = _guarded(init_job, folder, force)
+    outcome = _guarded(init_job, folder, force, campaign)
     _emit(outcome, as_json, print_init, 0)
 
 

@@ -479,28 +479,12 @@ def _district_lists(rows: list[SubmitterResult], schemas: SchemaSet, decisions: 
             return
         verdict = decisions.get(dup)
         duplicates.append(Duplicate(dup, kind.split(":")[0], what, name, a.submitter, b.submitter, verdict, (kind, key)))
-        if verdict == "same" and kind == "a4":
+        if verdict == "same" and ":" not in kind:  # a record confirmed the same is counted once
             b.duplicate_of = dup
 
-    # 附件4: one place (as differently written: 开元寺 / 开元寺景区) with a similar hazard, seen by
-    # two submitters. Entries are compared only within their place group, never all pairs.
-    hazards = lists.get("a4", [])
-    group = place_groups([norm_place(i.values.get("place", "")) for i in hazards])
-    by_place: dict[str, list[ListItem]] = {}
-    for item in hazards:
-        key = group.get(norm_place(item.values.get("place", "")), "")
-        if key:
-            by_place.setdefault(key, []).append(item)
-    for key, items in by_place.items():
-        pairs = [(a, b) for i, a in enumerate(items) for b in items[i + 1:] if a.submitter != b.submitter
-                 and hazard_similarity(norm_hazard(a.values.get("hazard", "")),
-                                       norm_hazard(b.values.get("hazard", ""))) >= HAZARD_SIMILARITY]
-        several = len({frozenset((a.submitter, b.submitter)) for a, b in pairs}) < len(pairs)
-        for a, b in pairs:
-            # two different hazards at one place between the same two submitters: told apart
-            # by their descriptions (otherwise the id stays stable when a description is edited)
-            extra = (norm_hazard(a.values.get("hazard", "")),) if several else ()
-            add("a4", key, a, b, "重大隐患", f"{a.values.get('place')}：{a.values.get('hazard')}", extra)
+    for schema in (s for s in schemas if s.layout == "list" and s.duplicates is not None):
+        for kind, key, a, b, what, name, extra in _same_things(schema.id, schema.duplicates, lists.get(schema.id, [])):
+            add(kind, key, a, b, what, name, extra)
     # 附件5: the same business on the same list, from two submitters
     seen: dict[tuple, list[ListItem]] = {}
     for item in lists.get("a5", []):
@@ -517,6 +501,29 @@ def _district_lists(rows: list[SubmitterResult], schemas: SchemaSet, decisions: 
                     col = kind.split(":")[1]
                     add(kind, key, a, b, schemas["a5"].column(col).display, str(a.values[col]))
     return lists, sorted(duplicates, key=lambda d: d.id)
+
+
+def _same_things(form_id: str, same, items: list[ListItem]):
+    """Two submitters' records at one place (as differently written: 开元寺 / 开元寺景区) with
+    similar descriptions (the schema's [duplicates]). Records are compared only within their place
+    group, never all pairs."""
+    group = place_groups([norm_place(i.values.get(same.place, "")) for i in items])
+    by_place: dict[str, list[ListItem]] = {}
+    for item in items:
+        key = group.get(norm_place(item.values.get(same.place, "")), "")
+        if key:
+            by_place.setdefault(key, []).append(item)
+    for key, found in by_place.items():
+        pairs = [(a, b) for i, a in enumerate(found) for b in found[i + 1:] if a.submitter != b.submitter
+                 and hazard_similarity(norm_hazard(a.values.get(same.description, "")),
+                                       norm_hazard(b.values.get(same.description, ""))) >= HAZARD_SIMILARITY]
+        several = len({frozenset((a.submitter, b.submitter)) for a, b in pairs}) < len(pairs)
+        for a, b in pairs:
+            # two different things at one place between the same two submitters: told apart by
+            # their descriptions (otherwise the id stays stable when a description is edited)
+            extra = (norm_hazard(a.values.get(same.description, "")),) if several else ()
+            yield (form_id, key, a, b, same.what,
+                   f"{a.values.get(same.place)}：{a.values.get(same.description)}", extra)
 
 
 def _list_counts(lists: dict[str, list[ListItem]], duplicates: list[Duplicate], schemas: SchemaSet) -> dict:
