@@ -326,8 +326,19 @@ def test_the_board_and_the_briefing_of_a_campaign_of_lists(campaign, tmp_path):
     folder, sept = campaign
     cfg = str(folder)
     cli_json("intake", str(sept), "--received-at", "2021-09-27 09:30", "--new-ledger", "--config", cfg)
-    code, out = cli_json("report", "weekly", "--config", cfg)
-    assert code == 2 and "附件3–6" in out["error"]["message"] and "消防安全隐患突出场所隐患问题汇总表" in out["error"]["message"]
+    # its 简报: the list's records, new, closed and open, 逾期未整改, per unit, and who filed (lists.md.j2)
+    code, out = cli_json("report", "weekly", "--period", "2021-09", "--config", cfg)
+    assert code == 0, out
+    fire = out["briefing"]["lists"][0]
+    assert (fire["total"], fire["new"], fire["closed"], fire["open"]) == (5, 5, 1, 4)
+    assert {u["name"]: (u["total"], u["overdue"]) for u in fire["units"]} == {
+        "东园镇": (2, 0), "西山乡": (3, 1), "区住建局": (0, 0)}
+    md = Path(next(f for f in out["files"] if f.endswith(".md"))).read_text(encoding="utf-8")
+    assert "本期整改完成 1 条：东园镇报送的东园农贸市场“电气线路私拉乱接”。" in md
+    assert "- 西山乡：“西山小学”的整改时限是 2021年9月20日" in md and "漏报：区住建局。" in md
+    assert "> 报：" not in md and "> 送：" not in md  # no 版记 line for what the configuration does not say
+    code, out = cli_json("report", "monthly", "--month", "2021-09", "--config", cfg)
+    assert code == 2 and "月报和总结按附件3–6" in out["error"]["message"] and "report weekly" in out["error"]["message"]
     code, out = cli_json("board", "--config", cfg)
     assert code == 0, out
     import html
@@ -420,3 +431,13 @@ def test_two_units_reporting_one_place_are_a_suspected_duplicate_until_decided(c
     _, merged = cli_json("merge", "--period", "2021-09", "--config", cfg)
     counted = [i for i in merged["lists"]["fire_hazards"] if not i["duplicate_of"]]
     assert len(counted) == 5 and merged["duplicates"][0]["verdict"] == "same"
+
+
+def test_run_does_the_monthly_routine_of_a_campaign_of_lists(campaign):
+    """`run` (cron's one command) for the monthly campaign: status, merge, its 简报 and the board."""
+    folder, sept = campaign
+    cfg = str(folder)
+    cli_json("intake", str(sept), "--received-at", "2021-09-27 09:30", "--new-ledger", "--config", cfg)
+    code, out = cli_json("run", "--period", "2021-09", "--config", cfg)
+    assert code == 1, out  # 区住建局 did not file: status's verdict is the exit code
+    assert out["report"]["briefing"]["lists"][0]["total"] == 5 and out["board"].endswith("报送看板.html")

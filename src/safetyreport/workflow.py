@@ -735,12 +735,10 @@ def run_job(cfg: Config, period_text: str | None = None, email: bool = False, no
         return outcome
     outcome.merged = _step(outcome, lambda: merge_job(cfg, [], period.key, out=out))
     report = outcome.status.report
-    from .outputs.briefing import forms_missing
-
     if report is not None and not any(r.received for r in report.rows):  # nothing to brief on: said, not failed
         outcome.notes.append(f"{period.label}没有收到任何报表，未生成简报。")
-    elif forms_missing(cfg.campaign.weekly_forms):  # another campaign's forms: no 简报 template of its own yet
-        outcome.notes.append("本活动的报表没有简报所需的附件3–6 数字，未生成简报；汇总结果见汇总工作簿。")
+    elif not _briefing_possible(cfg):  # neither 附件3–6 nor lists: no 简报 to write
+        outcome.notes.append("本活动的报表没有简报所需的数字，未生成简报；汇总结果见汇总工作簿。")
     else:
         outcome.report = _step(outcome, lambda: report_job(cfg, "weekly", period.key, out))
     outcome.board = _step(outcome, lambda: board_job(cfg, None, out, at))
@@ -938,15 +936,35 @@ REPORT_FORMATS = ("md", "html", "docx", "pdf")
 DEFAULT_REPORT_FORMATS = ("md", "html", "docx")
 
 
-def _require_briefing_forms(cfg: Config, schemas: SchemaSet) -> None:
-    """The briefings are computed from the built-in campaign's forms: another campaign is told so."""
+def campaign_templates(cfg: Config) -> Path | None:
+    """The campaign folder's own templates/ (its wording), consulted before the built-in ones."""
+    folder = cfg.folder / "templates"
+    return folder if cfg.source and folder.is_dir() else None
+
+
+def _briefing_possible(cfg: Config) -> bool:
+    try:
+        _require_briefing_forms(cfg, cfg.schema_set, "weekly")
+    except UsageError:
+        return False
+    return True
+
+
+def _require_briefing_forms(cfg: Config, schemas: SchemaSet, kind: str) -> bool:
+    """Whether this is the built-in campaign's briefing (computed from 附件3–6); another campaign
+    of lists has a 简报 of its lists (`lists.md.j2`); anything else is told why not."""
+    from .ledger.merge import totals_form
     from .outputs.briefing import forms_missing
 
-    if forms_missing(cfg.campaign.weekly_forms):
-        raise UsageError("简报、月报和总结按附件3–6 的数字编写，本活动收集的报表（"
-                         + "、".join(schemas[f].short if f in schemas else f for f in cfg.campaign.weekly_forms)
-                         + "）没有这些数字，不能生成。汇总结果见 safetyreport merge 生成的汇总工作簿，数据可用 "
-                         "safetyreport export 导出。")
+    if not forms_missing(cfg.campaign.weekly_forms):
+        return True
+    lists = [f for f in cfg.campaign.weekly_forms if f in schemas and schemas[f].layout == "list"]
+    if kind == "weekly" and lists and totals_form(cfg, schemas) is None:
+        return False
+    raise UsageError(("月报和总结" if lists and kind != "weekly" else "简报、月报和总结") + "按附件3–6 的数字编写，本活动收集的报表（"
+                     + "、".join(schemas[f].short if f in schemas else f for f in cfg.campaign.weekly_forms)
+                     + "）没有这些数字，不能生成" + ("；可生成各期简报（safetyreport report weekly）" if lists else "")
+                     + "。汇总结果见 safetyreport merge 生成的汇总工作簿，数据可用 safetyreport export 导出。")
 
 
 def report_job(cfg: Config, kind: str, period_text: str | None, out: Path | None,
@@ -961,7 +979,7 @@ def report_job(cfg: Config, kind: str, period_text: str | None, out: Path | None
     from .periods import final_period, monthly_periods
 
     schemas = cfg.schema_set
-    _require_briefing_forms(cfg, schemas)
+    built_in = _require_briefing_forms(cfg, schemas, kind)
     weeks = filing_periods(cfg)
     b = cfg.briefing
     setting = B.Setting(cfg.campaign.name, b.issuer or cfg.campaign.office, b.report_to, b.copy_to, b.send_to,
@@ -980,10 +998,11 @@ def report_job(cfg: Config, kind: str, period_text: str | None, out: Path | None
             if period.key not in filed:  # a report never states what its data cannot support
                 raise UsageError(f"{period.label}还没有收到任何报表，不能生成这一期简报（否则数字全是 0、单位全是漏报）。"
                                  "请先登记这一周的报表，或用 --period 指定已有报表的一周。")
-            history = history_to(period)
-            doc = B.weekly(setting, history[-1], history[-2] if len(history) > 1 else None,
-                           period_status(cfg, ledger, period, schemas), history,
-                           summary_spans(cfg) if cfg.briefing.phases else None)
+            history = history_to(period) if built_in else history_to(period)[-2:]
+            previous, said = history[-2] if len(history) > 1 else None, period_status(cfg, ledger, period, schemas)
+            doc = B.weekly(setting, history[-1], previous, said, history,
+                           summary_spans(cfg) if cfg.briefing.phases else None) if built_in else \
+                B.lists_weekly(setting, history[-1], previous, said, schemas)
             stem = f"工作简报{doc.issue}_{period.key}"
         elif kind == "monthly":
             # "2021-10", or any week of it; by default the month of the latest filed week
@@ -1015,7 +1034,7 @@ def report_job(cfg: Config, kind: str, period_text: str | None, out: Path | None
             doc = B.summary(setting, final, history, record, summary_spans(cfg), summary_notes(cfg), len(in_campaign),
                             cfg.briefing.summary_notes)
             stem = "专项整治总结"
-    markdown = render_markdown(doc)
+    markdown = render_markdown(doc, campaign_templates(cfg))
     charts = for_briefing(doc, {b.name for b in blocks(markdown) if b.kind == "chart"})
     folder = output_folder(out, cfg.folder / OUTPUT_FOLDER)
     rendered: list[tuple[Path, bytes]] = []

@@ -470,10 +470,14 @@ def print_run(outcome, console: Console) -> None:
             m = outcome.status.mail
             console.print(f"  邮件：{'将发' if outcome.dry_run else '已发'} {len(m.planned if outcome.dry_run else m.sent)} 封"
                           + (f"，[red]{e(m.error)}[/]" if m.error else ""))
-    if outcome.report is not None:
+    if outcome.report is not None and "headline" in outcome.report.briefing.totals:
         t = outcome.report.briefing.totals
         console.print(f"  全区：累计发现隐患 {e(t['headline']['found'])} 项，整改率 {e(t['fix_rate_text'])}，"
                       f"未销号重大隐患 {t['open_major']} 项")
+    elif outcome.report is not None:  # another campaign's lists
+        for x in outcome.report.briefing.lists:
+            console.print(f"  {e(x['label'])}：{x['total']} 条，本期新增 {x['new']} 条，正在整改 {x['open']} 条，"
+                          f"逾期未整改 {len(x['overdue'])} 条")
     written = ([outcome.merged.workbook, outcome.merged.district_filing] if outcome.merged else []) + \
         ([p for p in outcome.report.files if p.suffix == ".docx"][:1] if outcome.report else []) + \
         ([outcome.board.path] if outcome.board else [])

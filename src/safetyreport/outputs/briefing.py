@@ -109,6 +109,8 @@ class Briefing:
     campaign: str = ""  # printed above the masthead
     masthead: str = "工作简报"
     head: str = "masthead"  # masthead: the red 简报 masthead; title: a document's title, signed (落款) at its end
+    template: str = ""  # the template that tells it; "{kind}.md.j2" when empty
+    lists: list[dict] = field(default_factory=list)  # another campaign's lists: records, new, closed, overdue
     highlights: list[str] = field(default_factory=list)  # 本期要点, computed from the figures
     overview: list[dict] = field(default_factory=list)
     facilities: list[dict] = field(default_factory=list)
@@ -732,4 +734,67 @@ def summary(setting: Setting, final: Period, history: list[PeriodResult],
                  "problems": _problems(b, record), "notes": notes or {}, "notes_file": notes_file,
                  "coverage": f"本总结依据{b.period_label}的报表"
                              + (f"；此后 {later} 周的报表尚未登记，未计入。" if later else "。")}
+    return b
+
+
+# --- another campaign: a 简报 of its lists ------------------------------------------------------------------
+
+
+def _identity(item: ListItem, schema) -> tuple[str, str, str]:
+    """How a record is known from one period to the next: its unit, and its place and description
+    (the schema's duplicates) or else all its words."""
+    if schema.duplicates is not None:
+        same = schema.duplicates
+        return (item.submitter, norm_name(item.values.get(same.place) or ""),
+                norm_name(item.values.get(same.description) or ""))
+    words = "|".join(str(v) for k, v in sorted(item.values.items()) if k != "seq" and isinstance(v, str))
+    return item.submitter, norm_name(words), ""
+
+
+def _describe(item: ListItem, schema) -> str:
+    """A record in a sentence: its place and description (the schema's duplicates), else its first
+    two required text columns."""
+    keys = ([schema.duplicates.place, schema.duplicates.description] if schema.duplicates else
+            [c.key for c in schema.columns if c.type == "text" and c.required][:2])
+    parts = [str(item.values.get(k) or "") for k in keys]
+    return parts[0] + "".join(f"“{p}”" for p in parts[1:] if p)
+
+
+def _one_list(result: PeriodResult, previous: PeriodResult | None, schema) -> dict:
+    closed_keys = {s.key for s in schema.statuses if s.closed}
+    status_col = next((c.key for c in schema.columns if c.type == "status"), "")
+    items = [i for i in result.lists.get(schema.id, []) if not i.duplicate_of]
+    before = {_identity(i, schema): i for i in (previous.lists.get(schema.id, []) if previous else [])}
+    shut = [i for i in items if status_col and i.values.get(status_col) in closed_keys]
+    now_closed = [i for i in shut if _identity(i, schema) not in before
+                  or before[_identity(i, schema)].values.get(status_col) not in closed_keys]
+    late = [f for f in result.findings if f.code == "overdue" and f.form == schema.id]
+    units = {r.submitter.name: r for r in result.rows}
+    paths = {c.filing.original_path: r.submitter.name for r in result.rows for c in r.forms.values()}
+    per_unit = []
+    for name in units:
+        mine = [i for i in items if i.submitter == name]
+        mine_closed = [i for i in mine if i in shut]
+        per_unit.append({"name": name, "status": units[name].status_text, "total": len(mine),
+                         "new": sum(_identity(i, schema) not in before for i in mine) if previous else len(mine),
+                         "closed": len(mine_closed), "open": len(mine) - len(mine_closed),
+                         "overdue": sum(paths.get(f.path) == name for f in late)})
+    return {"id": schema.id, "label": schema.title or schema.name, "total": len(items),
+            "new": sum(u["new"] for u in per_unit), "closed": len(shut), "open": len(items) - len(shut),
+            "closed_now": [{"unit": i.submitter, "text": _describe(i, schema)} for i in now_closed],
+            "overdue": [{"unit": paths.get(f.path, ""), "message": f.message} for f in late],
+            "units": per_unit}
+
+
+def lists_weekly(setting: Setting, result: PeriodResult, previous: PeriodResult | None,
+                 status: StatusReport | None, schemas) -> Briefing:
+    """A campaign of lists (no 附件3–6): each list's records, new this period, closed and open,
+    逾期未整改, per unit, and who filed late or not at all (templates/lists.md.j2)."""
+    day = result.period.deadline.date()
+    b = Briefing(kind="weekly", template="lists.md.j2", title=f"{setting.campaign}工作简报",
+                 issue=f"第{result.period.number}期", office=setting.issuer, date=cn_date(day),
+                 period_label=result.period.label, campaign=setting.campaign, filing=_filing(status),
+                 imprint=setting.imprint(day))
+    b.lists = [_one_list(result, previous, schemas[k]) for k in result.list_labels if k in schemas]
+    b.totals = {"lists": {x["id"]: {k: x[k] for k in ("total", "new", "closed", "open")} for x in b.lists}}
     return b

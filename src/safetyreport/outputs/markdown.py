@@ -55,13 +55,16 @@ def md_cell(value: object) -> str:
 
 
 def render_markdown(briefing: Briefing, folder: Path | None = None) -> str:
+    """The briefing's Markdown from its template: `folder` (a campaign's own templates/) first,
+    then the built-in ones."""
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-    env = Environment(loader=FileSystemLoader(str(folder or template_dir())), undefined=StrictUndefined,
+    search = [str(folder), str(template_dir())] if folder else [str(template_dir())]
+    env = Environment(loader=FileSystemLoader(search), undefined=StrictUndefined,
                       autoescape=False, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
                       finalize=md_text)
     env.filters["cell"] = md_cell
-    return env.get_template(f"{briefing.kind}.md.j2").render(b=briefing)
+    return env.get_template(briefing.template or f"{briefing.kind}.md.j2").render(b=briefing)
 
 
 # --- Markdown subset → blocks ----------------------------------------------------------------------
