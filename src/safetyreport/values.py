@@ -202,8 +202,9 @@ def parse_date(raw: object) -> dt.date | None:
 
 # a deadline as units write it (整改时限): "长期" and the like mean none
 NO_DEADLINE = ("长期", "持续", "长期坚持", "常态化", "持续推进", "长期整改")
-_MONTH_END = re.compile(r"^(?:(?P<y>\d{4})\s*年\s*)?(?P<m>\d{1,2})\s*月\s*(?:底|末|份)?\s*(?:前|之前|以前|内)?$")
-_MONTH_DAY = re.compile(r"^(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*[日号]?\s*(?:前|之前|以前)?$")
+_DONE = r"(?:前|之前|以前|内)?(?:完成|办结|到位|整改到位)?"  # 10月30日前完成
+_MONTH_END = re.compile(r"^(?:(?P<y>\d{4})\s*年\s*)?(?P<m>\d{1,2})\s*月\s*(?:底|末|份)?\s*" + _DONE + "$")
+_MONTH_DAY = re.compile(r"^(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*[日号]?\s*" + _DONE + "$")
 
 
 def parse_deadline(raw: object) -> tuple[str | None, str]:
@@ -217,7 +218,7 @@ def parse_deadline(raw: object) -> tuple[str | None, str]:
     text = re.sub(r"\s", "", cell_text(raw)).rstrip("。.")
     if not text or text in NO_DEADLINE:
         return None, ""
-    whole = parse_date(text)
+    whole = parse_date(text) if not re.search(r"\d\s*月\s*底", text) else None
     if whole is not None:
         return whole.isoformat(), ""
     m = _MONTH_END.match(text)

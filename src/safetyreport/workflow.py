@@ -51,8 +51,9 @@ class MergeOutcome:
         data = self.result.to_dict()
         data["taken"] = [{"path": t.path, "filing_id": t.filing.id if t.filing else None,
                           "submitter": t.filing.submitter if t.filing else None,
-                          "period": t.filing.period if t.filing else None}
+                          "period": t.filing.period if t.filing else None, "named_elsewhere": t.named_elsewhere}
                          for t in (self.intake.taken if self.intake else [])]
+        data["warnings"] = self.intake.warnings if self.intake else []
         data["skipped"] = [{"path": s.path, "reason": s.reason} for s in (self.intake.skipped if self.intake else [])]
         data["outputs"] = {"workbook": str(self.workbook), "district_filing": str(self.district_filing)}
         return data

@@ -31,6 +31,8 @@ class Taken:
     repaired: bool = False  # its missing or altered archived original was put back
     replaced: list[str] = field(default_factory=list)  # the earlier filings whose forms this one replaced
     still_withdrawn: bool = False  # withdrawn bytes that came again: they stay withdrawn until the clerk says
+    # the period this arrival named when the same bytes already count in another one: they stay there
+    named_elsewhere: str = ""
 
     def to_dict(self) -> dict:
         f = self.filing
@@ -40,6 +42,7 @@ class Taken:
                 "submitter": f.submitter if f else None, "period": f.period if f else None,
                 "received_at": f.received_at.isoformat() if f else None,
                 "received_source": f.received_source if f else None,
+                "named_elsewhere": self.named_elsewhere,
                 "findings": [x.to_dict() for x in self.findings]}
 
 
@@ -51,12 +54,19 @@ class IntakeReport:
 
     @property
     def warnings(self) -> list[str]:
-        """What the clerk must hear before trusting the verdicts: receipt times that are only the
+        """What the clerk must hear before trusting the verdicts: a file the same as one already
+        counted in another period (it is not counted again), receipt times that are only the
         time the files were copied."""
+        same = [f"{Path(t.path).name} 与已登记的编号 {t.filing.id}（{t.filing.period}）内容完全相同：仍计入原来的周期，"
+                f"没有计入{t.named_elsewhere}。同一内容的报表只能计入一个周期；如这确是本期的报表（例如两期都只填了“无”），"
+                "请单位在表中写上本期日期后重新报送。" for t in self.taken if t.named_elsewhere and t.filing is not None]
+        return same + self._copied_times()
+
+    def _copied_times(self) -> list[str]:
         new = [t.filing for t in self.taken if t.new and t.filing is not None]
         if len(new) < 2 or any(f.received_source != "file-time" for f in new):
             return []
-        now = dt.datetime.now(tz=new[0].received_at.tzinfo)
+        now = dt.datetime.now(tz=new[0].received_at.tzinfo)  # (the warnings above come first)
         if all(abs((now - f.received_at).total_seconds()) < 15 * 60 for f in new):
             return [f"这 {len(new)} 个文件的收到时间都只是文件的修改时间，且都在刚才几分钟内——文件多半是刚复制来的，"
                     "据此判定的迟报都不可信。请用 safetyreport correct --received-at 按实际收件时间更正"
@@ -138,10 +148,10 @@ def take_in(paths: Iterable[Path], cfg: Config, ledger: Ledger, schemas: SchemaS
             if i in reading:
                 read, findings = next(reads)
                 known = _known_live(ledger, sha)  # the same bytes earlier in this batch
-                report.taken.append(_take_known(path, ledger, known) if known else
+                report.taken.append(_take_known(path, ledger, known, batch) if known else
                                     _record(path, read, findings, batch))
             else:
-                report.taken.append(_take_known(path, ledger, _known_live(ledger, sha)))
+                report.taken.append(_take_known(path, ledger, _known_live(ledger, sha), batch))
                 if progress:
                     progress(path)
 
@@ -165,9 +175,16 @@ def _known_live(ledger: Ledger, sha: str | None):
     return known if known and not known.withdrawn else None
 
 
-def _take_known(path: Path, ledger: Ledger, known) -> Taken:
+def _take_known(path: Path, ledger: Ledger, known, batch: Batch | None = None) -> Taken:
+    """Bytes the ledger counts already: nothing new. When this arrival names another period (its
+    folder, --period), the clerk is told that they still count where they were first taken."""
     repaired = ledger.repair(known, path)  # the same bytes put a lost original back
-    return Taken(str(path), known, False, ledger.findings_of(known.id, str(path)), repaired=repaired)
+    came = batch.arrival if batch else None
+    named = (came.period or period_from_name(batch.cfg, path.parent.name) or came.default_period) if batch and came \
+        else None
+    elsewhere = named.label if named is not None and known.period and named.key != known.period else ""
+    return Taken(str(path), known, False, ledger.findings_of(known.id, str(path)), repaired=repaired,
+                 named_elsewhere=elsewhere)
 
 
 def read_examined(item: tuple[Path, str | None], schemas: SchemaSet, roster) -> tuple[FileRead, list[Finding]]:

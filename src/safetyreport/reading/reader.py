@@ -324,8 +324,9 @@ def _read_list(index: SheetIndex, region: Region, schema: Schema, form: FormData
     hints = {norm_label(h) for h in schema.hint_rows}
     vocab = Vocabulary.of(schema)
     cols = schema.column_map
+    shared = _merged_down(sheet, header_bottom, bottom, set(col_of.values()))
     for r in range(header_bottom + 1, bottom + 1):
-        texts = [cell_text(sheet.cells.get((r, c))) for c in col_of.values()]
+        texts = [cell_text(sheet.cells.get(shared.get((r, c), (r, c)))) for c in col_of.values()]
         joined = norm_label("".join(texts))
         if not joined or joined in hints or joined in _IGNORED_ROW_LABELS:
             continue
@@ -338,12 +339,24 @@ def _read_list(index: SheetIndex, region: Region, schema: Schema, form: FormData
         if _says_none(filled, schema, vocab):
             form.none_rows.append(r + 1)  # "无" / "暂无": the list is empty — kept, never a record
             continue
-        record = {k: _parse(sheet, r, c, cols[k], vocab) for k, c in col_of.items()}
+        record = {k: _parse(sheet, *shared.get((r, c), (r, c)), cols[k], vocab) for k, c in col_of.items()}
         for k, cell in record.items():
             if cell.problem == "blank":  # a list row naming a business without a fine has no amount, not 0
                 record[k] = Cell(None, cell.ref, cell.text)
         form.records.append(record)
         form.record_rows.append(r + 1)
+
+
+def _merged_down(sheet: Sheet, top: int, bottom: int, columns: set[int]) -> dict[tuple[int, int], tuple[int, int]]:
+    """Records that share a cell merged down over them (one 自查问题 over its several 整改措施):
+    each row's cell → the merged area's top cell, where its text is."""
+    out: dict[tuple[int, int], tuple[int, int]] = {}
+    for r1, c1, r2, c2 in sheet.merged:
+        if r2 > r1 and r1 > top and r1 <= bottom:
+            for c in range(c1, c2 + 1):
+                if c in columns:
+                    out.update({(r, c): (r1, c1) for r in range(r1 + 1, min(r2, bottom) + 1)})
+    return out
 
 
 def _read_fields(index: SheetIndex, region: Region, schema: Schema, form: FormData, missing) -> None:
