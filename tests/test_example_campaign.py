@@ -72,3 +72,25 @@ def test_two_nodes_of_the_example_campaign(folder):
     code, out = cli_json("export", "--format", "csv", "--out", str(folder / "导出"), "--config", cfg)
     assert code == 0 and any("组织开展重大事故隐患交叉互检执法行动" in Path(f).read_text(encoding="utf-8-sig")
                              for f in out["files"])
+
+
+def test_a_listed_measure_stays_listed_and_done_stays_done(folder, tmp_path):
+    """The campaign's list is kept until closed (kept_until_closed): the third node's filing that
+    drops a measure and turns a finished one back to 正在整改 gets both said, with the unit's words."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import make_campaign_samples as m
+
+    cfg = str(folder)
+    cli_json("merge", str(SAMPLES / "2023-10-15"), "--received-at", "2023-10-13 10:00", "--config", cfg)
+    cli_json("merge", str(SAMPLES / "2023-10-30"), "--received-at", "2023-10-30 10:00", "--config", cfg)
+    third = tmp_path / "2023-11-14"
+    third.mkdir()
+    rows = [m.CULTURE_2[0][:3] + ("正在整改",), *m.CULTURE_2[1:3]]  # measure 1 reopened, measure 4 gone
+    m._openpyxl(third / "文旅局_第3期.xlsx", "兴县文化和旅游局", m.PROBLEM, rows)
+    code, merged = cli_json("merge", str(third), "--received-at", "2023-11-14 09:00", "--config", cfg)
+    found = {f["code"]: f["message"] for f in merged["findings"] if f["code"] in ("hazard-disappeared", "status-reverted")}
+    assert code == 1 and set(found) == {"hazard-disappeared", "status-reverted"}
+    assert "整改事项" in found["hazard-disappeared"] and "组织开展文化旅游领域安全隐患专项排查整治行动" in found["hazard-disappeared"]
+    assert "本期又填为“正在整改”" in found["status-reverted"]

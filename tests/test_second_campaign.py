@@ -201,6 +201,31 @@ def test_quarterly_and_every_n_days_rhythms(campaign):
     assert parse_period(nodes, "第2期").key == "2021-10-30" and filing_periods(nodes)[0].label == "第1期（10月15日）"
 
 
+def test_half_monthly_half_yearly_and_yearly_rhythms():
+    """每半月 (seed 002), 每半年 and 每年 (年底前报送工作报告, seed 001): keys, names, deadlines."""
+    from safetyreport.config import parse_config
+    from safetyreport.periods import filing_periods, parse_period, period_from_name
+
+    def campaign(cadence: str, extra: str = "") -> object:
+        return parse_config(CONFIG.replace('cadence = "monthly"\ndue_day = 28', f'cadence = "{cadence}"{extra}')
+                            .replace("end = 2021-12-31", "end = 2022-12-31"), "")
+
+    halves = filing_periods(campaign("half-monthly"))
+    assert [(p.key, p.label, p.deadline.date()) for p in halves[:3]] == [
+        ("2021-07-H1", "2021年7月上半月", dt.date(2021, 7, 15)), ("2021-07-H2", "2021年7月下半月", dt.date(2021, 7, 30)),
+        ("2021-08-H1", "2021年8月上半月", dt.date(2021, 8, 13))]  # 7/31 and 8/15 fall on a weekend: earlier
+    assert parse_period(campaign("half-monthly"), "2021年8月上半月").key == "2021-08-H1"
+    assert parse_period(campaign("half-monthly"), "2021-08-H2").key == "2021-08-H2"
+    years = campaign("half-yearly", "\ndue_day = 25")
+    assert [(p.key, p.label, p.deadline.date()) for p in filing_periods(years)] == [
+        ("2021-H2", "2021年下半年", dt.date(2021, 12, 24)), ("2022-H1", "2022年上半年", dt.date(2022, 6, 24)),
+        ("2022-H2", "2022年下半年", dt.date(2022, 12, 23))]  # 25日 on a Saturday or Sunday: the Friday before
+    assert parse_period(years, "2022年上半年").key == "2022-H1" and period_from_name(years, "2022-H1报表").key == "2022-H1"
+    yearly = campaign("yearly", "\ndue_day = 28")
+    assert [(p.key, p.label) for p in filing_periods(yearly)] == [("2021", "2021年"), ("2022", "2022年")]
+    assert parse_period(yearly, "2022年度").key == "2022" and filing_periods(yearly)[1].deadline.date() == dt.date(2022, 12, 28)
+
+
 def test_a_monthly_list_campaign_merges_and_reports_who_filed(campaign):
     folder, sept = campaign
     cfg = str(folder)

@@ -95,8 +95,9 @@ class Deadlines(_Model):
     # The units' rhythm, as the notice says it: "weekly" (每周四12时前: first_weekly, then every 7
     # days), "every-days" (每15天一个节点: first_weekly, then every `every_days`), "monthly"
     # (每月28日前: `due_day` of the period's month, or of the next month with due_month = "next"),
-    # "quarterly" (每季度末月24日前: `due_day` of the quarter's last month, or of the next one).
-    cadence: Literal["weekly", "every-days", "monthly", "quarterly"] = "weekly"
+    # "quarterly" (每季度末月24日前: `due_day` of the quarter's last month, or of the next one),
+    # "half-yearly" and "yearly" alike; "half-monthly" (每半月: due the 15th and the month's last day).
+    cadence: Literal["weekly", "every-days", "half-monthly", "monthly", "quarterly", "half-yearly", "yearly"] = "weekly"
     weekly_weekday: int = 4
     weekly_time: str = "12:00"
     first_weekly: dt.date | None = None  # the first deadline (weekly, every-days)

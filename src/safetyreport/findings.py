@@ -156,12 +156,12 @@ CATALOG: dict[str, Kind] = {
         "{label}累计数 {cumulative} 比上次（{previous_period}）的 {previous} 还少：累计数只增不减。",
     ),
     "hazard-disappeared": Kind(
-        ERROR, "重大隐患从清单中消失",
-        "{previous_period}列出的重大隐患“{place}：{hazard}”本期不在附件4 中。重大隐患应一直列到挂账销号，整改完成后状态改为“整改完成”。",
+        ERROR, "已列事项从清单中消失",
+        "{previous_period}列出的{what}“{place}：{hazard}”本期不在{form_label} 中。{what}应一直列到挂账销号，整改完成后把状态改为已完成。",
     ),
     "status-reverted": Kind(
         ERROR, "销号状态倒退",
-        "重大隐患“{place}：{hazard}”{previous_period}已为“整改完成”，本期又填为“{text}”。",
+        "{what}“{place}：{hazard}”{previous_period}已为整改完成，本期又填为“{text}”。",
     ),
     "suspected-duplicate": Kind(
         WARNING, "疑似重复统计",

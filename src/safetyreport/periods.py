@@ -22,7 +22,9 @@ class PeriodError(UserError, ValueError):
     kind = "period"
 
 
-FILING_KINDS = ("weekly", "interval", "month", "quarter")  # the rhythms units file on; monthly/final are reports
+FILING_KINDS = ("weekly", "interval", "half_month", "month", "quarter", "half_year", "year")  # monthly/final: reports
+MONTHS_OF = {"monthly": 1, "quarterly": 3, "half-yearly": 6, "yearly": 12}
+KIND_OF = {"monthly": "month", "quarterly": "quarter", "half-yearly": "half_year", "yearly": "year"}
 QUARTERS = "一二三四"
 
 
@@ -49,6 +51,12 @@ class Period:
             return f"{self.key[:4]}年{int(self.key[5:7])}月"
         if self.kind == "quarter":
             return f"{self.key[:4]}年第{QUARTERS[int(self.key[-1]) - 1]}季度"
+        if self.kind == "half_year":
+            return f"{self.key[:4]}年{'上' if self.key.endswith('1') else '下'}半年"
+        if self.kind == "year":
+            return f"{self.key}年"
+        if self.kind == "half_month":
+            return f"{self.key[:4]}年{int(self.key[5:7])}月{'上' if self.key.endswith('1') else '下'}半月"
         # named by the day it is due: a week whose Thursday is a holiday is due (and named) later
         unit = "周" if self.kind == "weekly" else "期"
         return f"第{self.number}{unit}（{self.deadline.month}月{self.deadline.day}日）"
@@ -102,6 +110,9 @@ def filing_periods(cfg: Config) -> list[Period]:
                               holidays, workdays, step, "weekly" if d.cadence == "weekly" else "interval"))
     # 每月28日前 / 每季度末月24日前: stated with 前, so a day off moves the deadline earlier
     shift = "earlier" if d.holiday_shift else "none"
+    if d.cadence == "half-monthly":
+        return list(_half_months(cfg.campaign.timezone, cfg.campaign.start, cfg.campaign.end,
+                                 d.due_time or d.weekly_time, shift, holidays, workdays))
     return list(_calendar(cfg.campaign.timezone, cfg.campaign.start, cfg.campaign.end, d.due_time or d.weekly_time,
                           shift, holidays, workdays, d.cadence, d.due_day, d.due_month))
 
@@ -127,17 +138,35 @@ def _calendar(tz: str, start: dt.date, end: dt.date, hhmm: str, shift: str, holi
               workdays: frozenset, cadence: str, due_day: int, due_month: str) -> tuple[Period, ...]:
     """Months or quarters from the campaign's start to its end, each due on `due_day` of its own
     (last) month, or of the month after it (due_month = "next")."""
-    months = 1 if cadence == "monthly" else 3
+    months = MONTHS_OF[cadence]
     y, m = start.year, (start.month - 1) // months * months + 1
     out, n = [], 1
     while (y, m) <= (end.year, end.month):
         last_y, last_m = (y, m + months - 1)
         due_y, due_m = (last_y, last_m) if due_month == "same" else _next_month(last_y, last_m)
         due = _working_day(dt.date(due_y, due_m, due_day), shift, holidays, workdays)
-        key = f"{y}-{m:02d}" if months == 1 else f"{y}-Q{(m - 1) // 3 + 1}"
-        out.append(Period(key, "month" if months == 1 else "quarter", n, _at(tz, due, hhmm), dt.date(y, m, 1)))
+        key = {1: f"{y}-{m:02d}", 3: f"{y}-Q{(m - 1) // 3 + 1}", 6: f"{y}-H{(m - 1) // 6 + 1}", 12: f"{y}"}[months]
+        out.append(Period(key, KIND_OF[cadence], n, _at(tz, due, hhmm), dt.date(y, m, 1)))
         y, m = _next_month(last_y, last_m)
         n += 1
+    return tuple(out)
+
+
+@lru_cache(maxsize=16)
+def _half_months(tz: str, start: dt.date, end: dt.date, hhmm: str, shift: str, holidays: frozenset,
+                 workdays: frozenset) -> tuple[Period, ...]:
+    """每半月: the 1st to the 15th, due the 15th; the 16th to the month's end, due its last day."""
+    out, n = [], 1
+    y, m = start.year, start.month
+    while (y, m) <= (end.year, end.month):
+        last = (dt.date(*_next_month(y, m), 1) - dt.timedelta(days=1)).day
+        for half, first, due_day in ((1, 1, 15), (2, 16, last)):
+            if dt.date(y, m, due_day) < start or dt.date(y, m, first) > end:
+                continue
+            due = _working_day(dt.date(y, m, due_day), shift, holidays, workdays)
+            out.append(Period(f"{y}-{m:02d}-H{half}", "half_month", n, _at(tz, due, hhmm), dt.date(y, m, first)))
+            n += 1
+        y, m = _next_month(y, m)
     return tuple(out)
 
 
@@ -185,7 +214,17 @@ def _named(periods: list[Period], t: str) -> Period | None:
     key = None
     month = re.fullmatch(r"(\d{4})\s*[-年./]\s*(\d{1,2})\s*月?(份)?", t)
     quarter = re.fullmatch(r"(\d{4})\s*(?:-?Q|年第?)([1-4一二三四])(?:季度)?", t, re.I)
-    if kind == "month" and month:
+    half = re.fullmatch(r"(\d{4})\s*(?:-?H([12])|年([上下])半年)", t, re.I)
+    half_month = re.fullmatch(r"(\d{4})\s*[-年./]\s*(\d{1,2})\s*(?:-?H([12])|月([上下])半月)", t, re.I)
+    year = re.fullmatch(r"(\d{4})\s*年?(度)?", t)
+    if kind == "half_year" and half:
+        key = f"{half.group(1)}-H{half.group(2) or (1 if half.group(3) == '上' else 2)}"
+    elif kind == "half_month" and half_month:
+        key = (f"{half_month.group(1)}-{int(half_month.group(2)):02d}-H"
+               f"{half_month.group(3) or (1 if half_month.group(4) == '上' else 2)}")
+    elif kind == "year" and year:
+        key = year.group(1)
+    elif kind == "month" and month:
         key = f"{month.group(1)}-{int(month.group(2)):02d}"
     elif kind == "quarter" and quarter:
         key = f"{quarter.group(1)}-Q{_CN_NUM[quarter.group(2)]}"
@@ -208,7 +247,10 @@ def example_names(periods: list[Period]) -> str:
     how = {"weekly": f"周报周期以截止日（周{weekday}）表示，从 {first.key} 到 {last.key}，如 {example.key} 或 第2周",
            "interval": f"报送周期以截止日表示，从 {first.key} 到 {last.key}，如 {example.key} 或 第2期",
            "month": f"报送周期以月份表示，从 {first.key} 到 {last.key}，如 {example.key} 或 {year}年{month}月",
-           "quarter": f"报送周期以季度表示，从 {first.key} 到 {last.key}，如 {example.key} 或 {example.label}"}
+           "quarter": f"报送周期以季度表示，从 {first.key} 到 {last.key}，如 {example.key} 或 {example.label}",
+           "half_month": f"报送周期以半月表示，从 {first.key} 到 {last.key}，如 {example.key} 或 {example.label}",
+           "half_year": f"报送周期以半年表示，从 {first.key} 到 {last.key}，如 {example.key} 或 {example.label}",
+           "year": f"报送周期以年度表示，从 {first.key} 到 {last.key}，如 {example.key} 或 {example.label}"}
     return how[first.kind]
 
 
@@ -273,6 +315,8 @@ def period_from_name(cfg: Config, name: str) -> Period | None:
             key = dt.date(int(m[1]), int(m[2]), int(m[3])).isoformat()
         except ValueError:
             return None
+    elif kind in ("half_month", "half_year", "year"):
+        return _named(periods, name.strip()) or next((p for p in periods if p.key in name or p.label in name), None)
     elif kind == "month":
         m = re.search(r"(\d{4})\s*[-年.]\s*(\d{1,2})(?![\d.-]*\d{1,2}日)", name)
         if not m:

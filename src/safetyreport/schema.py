@@ -273,6 +273,9 @@ class Schema(_Model):
     statuses: list[Status] = []
     overdue: Overdue | None = None
     duplicates: SameThing | None = None
+    # a list whose records stay listed until closed (附件4: 跟踪落实直至挂账销号): one gone from a later
+    # filing, or closed and then open again, is an error; records are known by `duplicates`
+    kept_until_closed: bool = False
     rules: list[Rule] = []
     _by_key: dict[str, Column] = PrivateAttr(default_factory=dict)
 
@@ -339,6 +342,8 @@ class Schema(_Model):
         if any(c.type == "status" for c in cols) and not self.statuses:
             raise ValueError("有 status 类型的栏目，但没有定义 statuses（挂账销号状态）")
         types = {c.key: c.type for c in cols}
+        if self.kept_until_closed and (self.duplicates is None or "status" not in types.values()):
+            raise ValueError("kept_until_closed 需要 duplicates（如何认出同一条）和一个 status 类型的栏目")
         if self.duplicates and not {self.duplicates.place, self.duplicates.description} <= set(types):
             raise ValueError(f"duplicates 引用了未定义的栏目（“{self.duplicates.place}”“{self.duplicates.description}”）")
         if self.overdue and (types.get(self.overdue.date) != "date" or types.get(self.overdue.status) != "status"):

@@ -224,9 +224,10 @@ def _merge_period(cfg: Config, ledger: Ledger, period: Period, schemas: SchemaSe
         if table is not None and a3 is not None and res.status == "filed":
             findings += _across_weeks(sub.name, table, counted, upto, a3, table.form.schema_id)
             findings += _outliers(sub.name, table, counted, upto, a3)
-        hazards = res.forms.get("a4")
-        if hazards is not None and hazards.period == period.key:
-            findings += _hazards_across_weeks(sub.name, hazards, counted, upto, schemas)
+        for kept in (s for s in schemas if s.kept_until_closed and s.duplicates is not None):
+            now = res.forms.get(kept.id)
+            if now is not None and now.period == period.key:
+                findings += _kept_across_periods(sub.name, now, counted, upto, kept)
         rows.append(res)
 
     totals = _totals(rows, a3) if a3 else DistrictTotals({}, {}, sum(r.status != "missing" for r in rows),
@@ -394,32 +395,36 @@ def _previous(counted, submitter: str, schema_id: str, upto: list[str]) -> Count
     return _latest(counted, submitter, schema_id, upto[:-1])
 
 
-def _hazards_across_weeks(submitter: str, now: Counted, counted, upto, schemas) -> list[Finding]:
-    """A major hazard once listed stays listed; 整改完成 never goes back to 正在整改. Entries are
-    matched one to one by place and description as clerks retype them (开元寺 → 开元寺景区), so
-    a renamed hazard is not "gone" and a hazard that recurs after being fixed is a second entry."""
-    prev = _previous(counted, submitter, "a4", upto)
-    if prev is None:
+def _kept_across_periods(submitter: str, now: Counted, counted, upto, schema) -> list[Finding]:
+    """A list kept until closed (附件4: "跟踪落实直至挂账销号", the schema's kept_until_closed): a
+    record once listed stays listed; a closed one never goes back to open. Records are matched one
+    to one by place and description as clerks retype them (开元寺 → 开元寺景区), so a renamed one
+    is not "gone" and one that recurs after being closed is a second record."""
+    prev = _previous(counted, submitter, schema.id, upto)
+    if prev is None or schema.duplicates is None:
         return []
-    closed = {s.key for s in schemas["a4"].statuses if s.closed}
+    closed = {s.key for s in schema.statuses if s.closed}
+    place_key, what_key = schema.duplicates.place, schema.duplicates.description
+    status_key = next((c.key for c in schema.columns if c.type == "status"), "")
 
     def status(r) -> str | None:
-        return r["status"].value if r.get("status") else None
+        return r[status_key].value if r.get(status_key) else None
 
     def texts(r) -> tuple[str, str]:
-        return (r["place"].text if r.get("place") else "", r["hazard"].text if r.get("hazard") else "")
+        return (r[place_key].text if r.get(place_key) else "", r[what_key].text if r.get(what_key) else "")
 
     before = [r for r in prev.form.records if any(texts(r))]
     after = [r for r in now.form.records if any(texts(r))]
     out = []
-    common = dict(path=now.filing.original_path, sheet=now.form.sheet, form="a4", previous_period=prev.period)
+    common = dict(path=now.filing.original_path, sheet=now.form.sheet, form=schema.id, previous_period=prev.period,
+                  what=schema.duplicates.what, form_label=schema.short)
     for rec, match in pair_up(before, after, texts, prefer=lambda a, b: status(a) == status(b)):
         place, hazard = texts(rec)
         if match is None:
             out.append(finding("hazard-disappeared", cell=now.form.region, place=place, hazard=hazard, **common))
         elif status(rec) in closed and status(match) is not None and status(match) not in closed:
-            st = match["status"]
-            out.append(finding("status-reverted", cell=st.ref, column="status", place=place,
+            st = match[status_key]
+            out.append(finding("status-reverted", cell=st.ref, column=status_key, place=place,
                                hazard=hazard, text=st.text, **common))
     return out
 

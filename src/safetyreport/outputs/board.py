@@ -323,6 +323,8 @@ def _short(p: Period) -> str:
         return f"{int(p.key[5:7])}月"
     if p.kind == "quarter":
         return f"Q{p.key[-1]}"
+    if p.kind in ("half_month", "half_year", "year"):
+        return p.label[5:] if p.kind != "year" else p.label  # 9月上半月, 上半年; 2021年
     return f"第{p.number}{'周' if p.kind == 'weekly' else '期'}"
 
 
