@@ -294,6 +294,9 @@ def test_the_monthly_campaigns_data_exports(campaign, tmp_path):
     assert code == 0, out
     text = Path(out["files"][0]).read_text(encoding="utf-8-sig")
     assert "东园旧街" in text and "西山敬老院" in text and "2021-09" in text
+    assert [Path(f).name for f in out["files"]] == ["东园区_数据导出_明细.csv"]  # no wide tables of 附件3 columns
+    code, out = cli_json("export", "--columns", "found_total", "--out", str(tmp_path / "导出"), "--config", cfg)
+    assert code == 2 and "都是清单" in out["error"]["message"]
 
 
 def test_no_module_names_the_built_in_campaigns_places_or_year():

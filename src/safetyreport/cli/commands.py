@@ -381,7 +381,7 @@ def correct(
 def export(
     fmt: str = typer.Option("xlsx", "--format", "-f", metavar="格式", help="xlsx（默认）、csv（UTF-8 带 BOM，Excel 可直接打开）或 parquet（需安装 pyarrow）。"),
     period: list[str] | None = typer.Option(None, "--period", "-p", metavar="周期", help="只导出这些周期（可多次使用）；默认全部。"),
-    columns: str | None = typer.Option(None, "--columns", metavar="栏目", help="宽表用哪些附件3 栏目，逗号分隔：栏目名（如 排查发现隐患总数）或栏目键（如 found_total）。"),
+    columns: str | None = typer.Option(None, "--columns", metavar="栏目", help="宽表用哪些合计表（内置活动为附件3）栏目，逗号分隔：栏目名（如 排查发现隐患总数）或栏目键（如 found_total）。"),
     keys: bool = typer.Option(False, "--keys", help="表头用稳定的英文键（period、submitter、value 等），供程序读取；默认为中文表头、是/否和日期。"),
     out: Path | None = OutOption,
     config: Path | None = ConfigOption,

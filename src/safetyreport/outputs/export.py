@@ -168,6 +168,31 @@ def for_people(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _totals_columns(cfg: Config, schemas, columns: list[str] | None) -> list:
+    """The totals form's columns (附件3's in the built-in campaign), which the wide tables are of;
+    none for a campaign of lists (it has no wide tables: asking for one is told why)."""
+    from ..errors import UsageError
+    from ..ledger.merge import totals_form
+
+    form_id = totals_form(cfg, schemas)
+    if form_id is None and columns:
+        raise UsageError("本活动的报表都是清单，没有合计表，不能按栏目导出宽表；明细表中有全部记录。")
+    return list(schemas[form_id].columns) if form_id else []
+
+
+def _wide_columns(table_cols: list, columns: list[str] | None) -> list[str]:
+    from ..errors import UsageError
+
+    by_label = {c.display: c.key for c in table_cols} | {c.label[-1]: c.key for c in table_cols}
+    keys = {c.key for c in table_cols}
+    chosen = [by_label.get(c, c) for c in columns] if columns else [c for c in DEFAULT_WIDE if c in keys]
+    unknown = [c for c in chosen if c not in keys]
+    if unknown:
+        known = "、".join(f"{c.key}（{c.display}）" for c in table_cols)
+        raise UsageError(f"合计表没有栏目“{'、'.join(unknown)}”。可选：{known}")
+    return chosen
+
+
 def export_job(cfg: Config, out: Path | None, fmt: str = "xlsx", period_texts: list[str] | None = None,
                columns: list[str] | None = None, keys: bool = False) -> ExportOutcome:
     """`columns`: the 附件3 columns of the wide tables, by key or by their Chinese label;
@@ -185,13 +210,8 @@ def export_job(cfg: Config, out: Path | None, fmt: str = "xlsx", period_texts: l
             raise UsageError("导出 .parquet 需要 pyarrow：pip install pyarrow（或改用 --format xlsx / csv）。") from None
     schemas = cfg.schema_set
     periods = {parse_period(cfg, p).key for p in period_texts} if period_texts else None
-    by_label = {c.display: c.key for c in schemas["a3"].columns} | {c.label[-1]: c.key for c in schemas["a3"].columns}
-    chosen = [by_label.get(c, c) for c in columns] if columns else \
-        [c for c in DEFAULT_WIDE if c in {c.key for c in schemas["a3"].columns}]
-    unknown = [c for c in chosen if c not in {c.key for c in schemas["a3"].columns}]
-    if unknown:
-        known = "、".join(f"{c.key}（{c.display}）" for c in schemas["a3"].columns)
-        raise UsageError(f"附件3 没有栏目“{'、'.join(unknown)}”。可选：{known}")
+    table_cols = _totals_columns(cfg, schemas, columns)
+    chosen = _wide_columns(table_cols, columns)
     with Ledger.of(cfg) as ledger, ledger.snapshot():
         records = long_records(cfg, ledger, schemas, periods)
     long = long_frame(records)
@@ -200,7 +220,7 @@ def export_job(cfg: Config, out: Path | None, fmt: str = "xlsx", period_texts: l
     folder = output_folder(out, cfg.folder / "输出")
     stem = f"{cfg.campaign.district or '专项整治'}_数据导出"
     outcome = ExportOutcome(rows=len(long), wide=chosen)
-    label = {c.key: c.display for c in schemas["a3"].columns}
+    label = {c.key: c.display for c in table_cols}
     people = not keys and fmt != "parquet"  # parquet is for programs: stable keys, typed values
     shown = for_people(long) if people else long
     if people:
