@@ -469,3 +469,18 @@ def test_run_does_the_monthly_routine_of_a_campaign_of_lists(campaign):
     code, out = cli_json("run", "--period", "2021-09", "--config", cfg)
     assert code == 1, out  # 区住建局 did not file: status's verdict is the exit code
     assert out["report"]["briefing"]["lists"][0]["total"] == 5 and out["board"].endswith("报送看板.html")
+
+
+
+def test_a_campaign_filed_once_by_a_fixed_date():
+    """"11月20日前报送" (seed 001's 工作报告): one period, due that day, earlier off a day off."""
+    from safetyreport.config import parse_config
+    from safetyreport.errors import UserError
+    from safetyreport.periods import filing_periods, parse_period
+
+    once = parse_config(CONFIG.replace('cadence = "monthly"', 'cadence = "once"\nfirst_weekly = 2021-11-20'), "")
+    (only,) = filing_periods(once)
+    assert (only.key, only.label, only.deadline.date()) == ("2021-11-20", "一次性报送（11月19日）", dt.date(2021, 11, 19))
+    assert parse_period(once, "第1期") == only and parse_period(once, "2021-11-20") == only
+    with pytest.raises(UserError, match="只报送一次"):
+        parse_period(once, "2021-10")

@@ -96,8 +96,10 @@ class Deadlines(_Model):
     # days), "every-days" (每15天一个节点: first_weekly, then every `every_days`), "monthly"
     # (每月28日前: `due_day` of the period's month, or of the next month with due_month = "next"),
     # "quarterly" (每季度末月24日前: `due_day` of the quarter's last month, or of the next one),
-    # "half-yearly" and "yearly" alike; "half-monthly" (每半月: due the 15th and the month's last day).
-    cadence: Literal["weekly", "every-days", "half-monthly", "monthly", "quarterly", "half-yearly", "yearly"] = "weekly"
+    # "half-yearly" and "yearly" alike; "half-monthly" (每半月: due the 15th and the month's last day);
+    # "once" (11月20日前报送: one period, due first_weekly, moved earlier off a day off).
+    cadence: Literal["weekly", "every-days", "half-monthly", "monthly", "quarterly", "half-yearly", "yearly",
+                     "once"] = "weekly"
     weekly_weekday: int = 4
     weekly_time: str = "12:00"
     first_weekly: dt.date | None = None  # the first deadline (weekly, every-days)
@@ -141,7 +143,7 @@ class Deadlines(_Model):
 
     @model_validator(mode="after")
     def _first_deadline(self) -> Deadlines:
-        if self.cadence in ("weekly", "every-days") and self.first_weekly is None:
+        if self.cadence in ("weekly", "every-days", "once") and self.first_weekly is None:
             raise ValueError(f"cadence = \"{self.cadence}\" 需要写第一次截止日 first_weekly，如 first_weekly = 2021-09-16")
         return self
 

@@ -22,7 +22,7 @@ class PeriodError(UserError, ValueError):
     kind = "period"
 
 
-FILING_KINDS = ("weekly", "interval", "half_month", "month", "quarter", "half_year", "year")  # monthly/final: reports
+FILING_KINDS = ("weekly", "interval", "once", "half_month", "month", "quarter", "half_year", "year")  # monthly/final: reports
 MONTHS_OF = {"monthly": 1, "quarterly": 3, "half-yearly": 6, "yearly": 12}
 KIND_OF = {"monthly": "month", "quarterly": "quarter", "half-yearly": "half_year", "yearly": "year"}
 QUARTERS = "一二三四"
@@ -57,6 +57,8 @@ class Period:
             return f"{self.key}年"
         if self.kind == "half_month":
             return f"{self.key[:4]}年{int(self.key[5:7])}月{'上' if self.key.endswith('1') else '下'}半月"
+        if self.kind == "once":
+            return f"一次性报送（{self.deadline.month}月{self.deadline.day}日）"
         # named by the day it is due: a week whose Thursday is a holiday is due (and named) later
         unit = "周" if self.kind == "weekly" else "期"
         return f"第{self.number}{unit}（{self.deadline.month}月{self.deadline.day}日）"
@@ -64,7 +66,7 @@ class Period:
     @property
     def shifted(self) -> bool:
         """The deadline was moved off a day off (节假日顺延)."""
-        return self.kind in ("weekly", "interval") and self.deadline.date().isoformat() != self.key
+        return self.kind in ("weekly", "interval", "once") and self.deadline.date().isoformat() != self.key
 
     def to_dict(self) -> dict:
         return {"key": self.key, "kind": self.kind, "number": self.number, "label": self.label,
@@ -103,6 +105,10 @@ def filing_periods(cfg: Config) -> list[Period]:
     configuration gives ([deadlines] cadence): weekly, every N days, monthly or quarterly."""
     d = cfg.deadlines
     holidays, workdays = frozenset(d.holidays), frozenset(d.workdays)
+    if d.cadence == "once":  # "11月20日前报送": one fixed date, stated with 前, so never later
+        due = _working_day(d.first_due, "earlier" if d.holiday_shift else "none", holidays, workdays)
+        return [Period(d.first_due.isoformat(), "once", 1, _at(cfg.campaign.timezone, due, d.due_time or d.weekly_time),
+                       cfg.campaign.start)]
     if d.cadence in ("weekly", "every-days"):
         shift = d.weekly_shift if d.holiday_shift else "none"
         step = 7 if d.cadence == "weekly" else d.every_days
@@ -228,7 +234,7 @@ def _named(periods: list[Period], t: str) -> Period | None:
         key = f"{month.group(1)}-{int(month.group(2)):02d}"
     elif kind == "quarter" and quarter:
         key = f"{quarter.group(1)}-Q{_CN_NUM[quarter.group(2)]}"
-    elif kind in ("weekly", "interval") and re.fullmatch(r"\d{4}\s*[-年./]\s*\d{1,2}\s*[-月./]\s*\d{1,2}\s*日?", t):
+    elif kind in ("weekly", "interval", "once") and re.fullmatch(r"\d{4}\s*[-年./]\s*\d{1,2}\s*[-月./]\s*\d{1,2}\s*日?", t):
         from .values import parse_date
 
         day = parse_date(t)
@@ -246,6 +252,7 @@ def example_names(periods: list[Period]) -> str:
     year, month = example.key[:4], int(example.key[5:7]) if first.kind == "month" else 0
     how = {"weekly": f"周报周期以截止日（周{weekday}）表示，从 {first.key} 到 {last.key}，如 {example.key} 或 第2周",
            "interval": f"报送周期以截止日表示，从 {first.key} 到 {last.key}，如 {example.key} 或 第2期",
+           "once": f"本活动只报送一次，周期写 {first.key} 或 第1期",
            "month": f"报送周期以月份表示，从 {first.key} 到 {last.key}，如 {example.key} 或 {year}年{month}月",
            "quarter": f"报送周期以季度表示，从 {first.key} 到 {last.key}，如 {example.key} 或 {example.label}",
            "half_month": f"报送周期以半月表示，从 {first.key} 到 {last.key}，如 {example.key} 或 {example.label}",
@@ -292,7 +299,7 @@ def period_of_date(cfg: Config, day: dt.date | None) -> Period | None:
         return None
     previous = None
     for p in filing_periods(cfg):
-        last = max(dt.date.fromisoformat(p.key), p.deadline.date()) if p.kind in ("weekly", "interval") \
+        last = max(dt.date.fromisoformat(p.key), p.deadline.date()) if p.kind in ("weekly", "interval", "once") \
             else p.deadline.date()
         if (previous is None or day > previous) and day <= last:
             return p if previous is not None or p.start is None or day >= p.start else None
@@ -307,7 +314,7 @@ def period_from_name(cfg: Config, name: str) -> Period | None:
     if not periods:
         return None
     kind = periods[0].kind
-    if kind in ("weekly", "interval"):
+    if kind in ("weekly", "interval", "once"):
         m = re.search(r"(\d{4})[-年.](\d{1,2})[-月.](\d{1,2})", name)
         if not m:
             return None
