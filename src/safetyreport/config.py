@@ -102,11 +102,11 @@ class Deadlines(_Model):
                      "once"] = "weekly"
     weekly_weekday: int = 4
     weekly_time: str = "12:00"
-    first_weekly: dt.date | None = None  # the first deadline (weekly, every-days)
+    first_weekly: dt.date | None = None  # the first deadline (weekly, every-days), the only one (once)
     every_days: int = 15
     due_day: int = 28
     due_month: Literal["same", "next"] = "same"
-    due_time: str | None = None  # monthly, quarterly; weekly_time when not set
+    due_time: str | None = None  # the calendar rhythms' and once's time of day; weekly_time when not set
     monthly_day: int = 2
     monthly_time: str = "18:00"
     final: dt.date | None = None  # the summary's deadline; the campaign's end when not set
@@ -535,11 +535,17 @@ def load_config(path: Path | None = None) -> Config:
     return parse_config(text, str(path))
 
 
-def write_default_config(folder: Path, force: bool = False) -> Path:
-    """`safetyreport init`: write the 鲤城区 2021 configuration; never overwrite silently."""
+def new_config_path(folder: Path, force: bool = False) -> Path:
+    """Where a new campaign's configuration goes; one already there is overwritten only with --force."""
     target = folder / CONFIG_NAME
     if target.exists() and not force:
         raise ConfigError(f"{target} 已存在。如要覆盖，请加 --force。")
+    return target
+
+
+def write_default_config(folder: Path, force: bool = False) -> Path:
+    """`safetyreport init`: write the built-in campaign's configuration; never overwrite silently."""
+    target = new_config_path(folder, force)
     from .atomic import write_text_atomic
 
     write_text_atomic(target, DEFAULT_CONFIG.read_text(encoding="utf-8"))

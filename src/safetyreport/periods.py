@@ -23,6 +23,7 @@ class PeriodError(UserError, ValueError):
 
 
 FILING_KINDS = ("weekly", "interval", "once", "half_month", "month", "quarter", "half_year", "year")  # monthly/final: reports
+DATED_KINDS = ("weekly", "interval", "once")  # named (keyed) by their deadline day: 2021-09-16
 MONTHS_OF = {"monthly": 1, "quarterly": 3, "half-yearly": 6, "yearly": 12}
 KIND_OF = {"monthly": "month", "quarterly": "quarter", "half-yearly": "half_year", "yearly": "year"}
 QUARTERS = "一二三四"
@@ -66,7 +67,7 @@ class Period:
     @property
     def shifted(self) -> bool:
         """The deadline was moved off a day off (节假日顺延)."""
-        return self.kind in ("weekly", "interval", "once") and self.deadline.date().isoformat() != self.key
+        return self.kind in DATED_KINDS and self.deadline.date().isoformat() != self.key
 
     def to_dict(self) -> dict:
         return {"key": self.key, "kind": self.kind, "number": self.number, "label": self.label,
@@ -102,7 +103,8 @@ def _working_day(day: dt.date, direction: str, holidays: frozenset, workdays: fr
 
 def filing_periods(cfg: Config) -> list[Period]:
     """Every period the units file for, from the first to the campaign's end, on the rhythm the
-    configuration gives ([deadlines] cadence): weekly, every N days, monthly or quarterly."""
+    configuration gives ([deadlines] cadence): weekly, every N days, once, half-monthly, monthly,
+    quarterly, half-yearly or yearly."""
     d = cfg.deadlines
     holidays, workdays = frozenset(d.holidays), frozenset(d.workdays)
     if d.cadence == "once":  # "11月20日前报送": one fixed date, stated with 前, so never later
@@ -142,8 +144,8 @@ def _interval(tz: str, first: dt.date, end: dt.date, hhmm: str, shift: str, holi
 @lru_cache(maxsize=16)
 def _calendar(tz: str, start: dt.date, end: dt.date, hhmm: str, shift: str, holidays: frozenset,
               workdays: frozenset, cadence: str, due_day: int, due_month: str) -> tuple[Period, ...]:
-    """Months or quarters from the campaign's start to its end, each due on `due_day` of its own
-    (last) month, or of the month after it (due_month = "next")."""
+    """Months, quarters, half-years or years from the campaign's start to its end, each due on
+    `due_day` of its own (last) month, or of the month after it (due_month = "next")."""
     months = MONTHS_OF[cadence]
     y, m = start.year, (start.month - 1) // months * months + 1
     out, n = [], 1
@@ -208,8 +210,9 @@ _CN_NUM = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 
 
 
 def _named(periods: list[Period], t: str) -> Period | None:
-    """A filing period by its natural name: 第2周 / 第2期, a deadline date (weekly, every N days),
-    2021-09 / 2021年9月 (month), 2021-Q3 / 2021年第三季度 / 2021年3季度 (quarter)."""
+    """A filing period by its natural name: 第2周 / 第2期, a deadline date (weekly, every N days,
+    once), 2021-09 / 2021年9月 (month), 2021-Q3 / 2021年第三季度 (quarter), 2021-09-H1 /
+    2021年9月上半月 (half-month), 2021-H1 / 2021年上半年 (half-year), 2021 / 2021年度 (year)."""
     if not periods:
         return None
     kind = periods[0].kind
@@ -234,7 +237,7 @@ def _named(periods: list[Period], t: str) -> Period | None:
         key = f"{month.group(1)}-{int(month.group(2)):02d}"
     elif kind == "quarter" and quarter:
         key = f"{quarter.group(1)}-Q{_CN_NUM[quarter.group(2)]}"
-    elif kind in ("weekly", "interval", "once") and re.fullmatch(r"\d{4}\s*[-年./]\s*\d{1,2}\s*[-月./]\s*\d{1,2}\s*日?", t):
+    elif kind in DATED_KINDS and re.fullmatch(r"\d{4}\s*[-年./]\s*\d{1,2}\s*[-月./]\s*\d{1,2}\s*日?", t):
         from .values import parse_date
 
         day = parse_date(t)
@@ -248,17 +251,15 @@ def example_names(periods: list[Period]) -> str:
         return "本次专项整治没有报送周期"
     first, last = periods[0], periods[-1]
     example = periods[min(1, len(periods) - 1)]
-    weekday = "一二三四五六日"[dt.date.fromisoformat(first.key).weekday()] if first.kind == "weekly" else ""
-    year, month = example.key[:4], int(example.key[5:7]) if first.kind == "month" else 0
-    how = {"weekly": f"周报周期以截止日（周{weekday}）表示，从 {first.key} 到 {last.key}，如 {example.key} 或 第2周",
-           "interval": f"报送周期以截止日表示，从 {first.key} 到 {last.key}，如 {example.key} 或 第2期",
-           "once": f"本活动只报送一次，周期写 {first.key} 或 第1期",
-           "month": f"报送周期以月份表示，从 {first.key} 到 {last.key}，如 {example.key} 或 {year}年{month}月",
-           "quarter": f"报送周期以季度表示，从 {first.key} 到 {last.key}，如 {example.key} 或 {example.label}",
-           "half_month": f"报送周期以半月表示，从 {first.key} 到 {last.key}，如 {example.key} 或 {example.label}",
-           "half_year": f"报送周期以半年表示，从 {first.key} 到 {last.key}，如 {example.key} 或 {example.label}",
-           "year": f"报送周期以年度表示，从 {first.key} 到 {last.key}，如 {example.key} 或 {example.label}"}
-    return how[first.kind]
+    if first.kind == "once":
+        return f"本活动只报送一次，周期写 {first.key} 或 第1期"
+    if first.kind == "weekly":
+        weekday = "一二三四五六日"[dt.date.fromisoformat(first.key).weekday()]
+        return f"周报周期以截止日（周{weekday}）表示，从 {first.key} 到 {last.key}，如 {example.key} 或 第2周"
+    by = {"interval": "截止日", "half_month": "半月", "month": "月份", "quarter": "季度", "half_year": "半年",
+          "year": "年度"}[first.kind]
+    other = "第2期" if first.kind == "interval" else example.label
+    return f"报送周期以{by}表示，从 {first.key} 到 {last.key}，如 {example.key} 或 {other}"
 
 
 def parse_period(cfg: Config, text: str, weekly_only: bool = False) -> Period:
@@ -299,7 +300,7 @@ def period_of_date(cfg: Config, day: dt.date | None) -> Period | None:
         return None
     previous = None
     for p in filing_periods(cfg):
-        last = max(dt.date.fromisoformat(p.key), p.deadline.date()) if p.kind in ("weekly", "interval", "once") \
+        last = max(dt.date.fromisoformat(p.key), p.deadline.date()) if p.kind in DATED_KINDS \
             else p.deadline.date()
         if (previous is None or day > previous) and day <= last:
             return p if previous is not None or p.start is None or day >= p.start else None
@@ -314,7 +315,7 @@ def period_from_name(cfg: Config, name: str) -> Period | None:
     if not periods:
         return None
     kind = periods[0].kind
-    if kind in ("weekly", "interval", "once"):
+    if kind in DATED_KINDS:
         m = re.search(r"(\d{4})[-年.](\d{1,2})[-月.](\d{1,2})", name)
         if not m:
             return None

@@ -247,6 +247,7 @@ class Schema(_Model):
     name: str  # 工作情况表
     attachment: str = ""  # 附件3
     title: str = ""
+    consolidated_title: str = ""  # the consolidated sheet's title after the district's name; "{title}汇总表" when empty
     version: int = 1
     layout: Literal["table", "list", "fields"]
     identify: list[str]  # every one of these labels must be present to recognise the form

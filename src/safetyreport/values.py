@@ -255,6 +255,11 @@ def deadline_in(value: str | None, around: dt.date) -> dt.date | None:
 _PRINTED_BLANK_DATE = re.compile(r"(\d{4})?年月日")
 
 
+def cn_date(day: dt.date) -> str:
+    """2021年9月30日: how a date is written in a message, a form's footer or a document."""
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
 def looks_like_date_attempt(text: str) -> bool:
     """The footer's date part has digits in it (not just the printed blank '2023年  月  日' of any year)."""
     stripped = _PRINTED_BLANK_DATE.sub("", re.sub(r"\s", "", text))

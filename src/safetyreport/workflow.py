@@ -22,6 +22,7 @@ from .ledger.merge import PeriodResult, merge_period
 from .ledger.store import Filing, Ledger
 from .periods import Period, PeriodError, filing_periods, parse_period
 from .schema import SchemaSet
+from .values import cn_date
 
 if TYPE_CHECKING:
     from .ledger.intake import RebuildOutcome
@@ -85,18 +86,18 @@ def copy_campaign(source: Path, folder: Path, force: bool = False) -> Path:
     schemas folder and templates, never its ledger, archive, outputs or backups."""
     import shutil
 
-    from .config import CONFIG_NAME, ConfigError, read_config_text
+    from .config import new_config_path, read_config_text
 
     cfg = load_config(source)  # a campaign that does not load is named now, not after copying
     origin = Path(cfg.source).parent
-    target = folder / CONFIG_NAME
-    if target.exists() and not force:
-        raise ConfigError(f"{target} 已存在。如要覆盖，请加 --force。")
+    target = new_config_path(folder, force)
     if origin.resolve() == folder.resolve():
         raise UsageError("新文件夹与原活动文件夹相同，请换一个文件夹。")
     folder.mkdir(parents=True, exist_ok=True)
-    parts = [cfg.campaign.schemas_dir or "", *CAMPAIGN_PARTS]
-    for part in (p for p in parts if p and (origin / p).exists()):
+    # its own parts only: a schemas_dir outside the folder (D:/表样) is left where it is, and still named
+    inside = [p for p in [cfg.campaign.schemas_dir or "", *CAMPAIGN_PARTS]
+              if p and not Path(p).is_absolute() and ".." not in Path(p).parts]
+    for part in (p for p in inside if (origin / p).exists()):
         if (origin / part).is_dir():
             shutil.copytree(origin / part, folder / part, dirs_exist_ok=True)
         else:
@@ -866,12 +867,12 @@ def forms_job(cfg: Config, period_text: str, out: Path | None, submitters: list[
     if with_previous and (cfg.folder / "safetyreport.db").exists() and period.filing:
         previous = _previous_cumulative(cfg, period, schemas)
     written = []
-    d = period.deadline
+    d = period.deadline.date()
     out = output_folder(out, cfg.folder / FORMS_FOLDER)
     for sub in chosen:
         path = out / f"{safe_file_name(sub.name)}_{period.key}.xlsx"
         blank_workbook(schemas, form_ids, sub.name, period.key, period.label,
-                       f"{d.year}年{d.month}月{d.day}日", path, previous.get(sub.name))
+                       cn_date(d), path, previous.get(sub.name))
         written.append(path)
     return FormsOutcome(period, written)
 

@@ -35,9 +35,10 @@ def use_places(places: list[str]) -> None:
     clerks write before a place or firm name, each optional, in order: stripped before comparing.
     Set by whoever compares for a campaign (merge, the reports) from its configuration."""
     global _PREFIX
-    parts = "".join(f"(?:{re.escape(p.strip())}|{re.escape(p.strip()[:-1])})?" if len(p.strip()) > 2 else
-                    f"(?:{re.escape(p.strip())})?" for p in places if p.strip())
-    _PREFIX = re.compile("^" + parts)
+    names = [p.strip() for p in places if p.strip()]
+    # 福建省 or 福建: a name of three or more characters may be written without its 省/市/区
+    spellings = [[n, n[:-1]] if len(n) > 2 else [n] for n in names]
+    _PREFIX = re.compile("^" + "".join(f"(?:{'|'.join(map(re.escape, s))})?" for s in spellings))
 
 
 def norm_place(text: object) -> str:

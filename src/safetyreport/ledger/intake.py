@@ -66,7 +66,7 @@ class IntakeReport:
         new = [t.filing for t in self.taken if t.new and t.filing is not None]
         if len(new) < 2 or any(f.received_source != "file-time" for f in new):
             return []
-        now = dt.datetime.now(tz=new[0].received_at.tzinfo)  # (the warnings above come first)
+        now = dt.datetime.now(tz=new[0].received_at.tzinfo)
         if all(abs((now - f.received_at).total_seconds()) < 15 * 60 for f in new):
             return [f"这 {len(new)} 个文件的收到时间都只是文件的修改时间，且都在刚才几分钟内——文件多半是刚复制来的，"
                     "据此判定的迟报都不可信。请用 safetyreport correct --received-at 按实际收件时间更正"
@@ -179,9 +179,10 @@ def _take_known(path: Path, ledger: Ledger, known, batch: Batch | None = None) -
     """Bytes the ledger counts already: nothing new. When this arrival names another period (its
     folder, --period), the clerk is told that they still count where they were first taken."""
     repaired = ledger.repair(known, path)  # the same bytes put a lost original back
-    came = batch.arrival if batch else None
-    named = (came.period or period_from_name(batch.cfg, path.parent.name) or came.default_period) if batch and came \
-        else None
+    named = None
+    if batch is not None:  # the period this arrival names, as _record would place a new file
+        came = batch.arrival
+        named = came.period or period_from_name(batch.cfg, path.parent.name) or came.default_period
     elsewhere = named.label if named is not None and known.period and named.key != known.period else ""
     return Taken(str(path), known, False, ledger.findings_of(known.id, str(path)), repaired=repaired,
                  named_elsewhere=elsewhere)

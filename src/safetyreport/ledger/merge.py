@@ -32,7 +32,7 @@ from ..findings import Finding, finding
 from ..model import FormData, Submission
 from ..periods import Period, filing_periods
 from ..schema import SchemaSet
-from ..values import deadline_in, fmt_num
+from ..values import cn_date, deadline_in, fmt_num
 from .store import Filing, Ledger
 
 TABLE_FORM = "a3"  # the built-in campaign's totals form (its workbooks are laid out for it)
@@ -284,8 +284,7 @@ def _overdue(res: SubmitterResult, schemas: SchemaSet, period: Period) -> list[F
             named = record.get(name) if name else None
             out.append(finding("overdue", path=c.filing.original_path, sheet=c.form.sheet, cell=when.ref,
                                form=schema_id, column=rule.date, name=named.text if named else when.ref,
-                               label=schema.column(rule.date).display, deadline=f"{day.year}年{day.month}月{day.day}日",
-                               due=f"{due.year}年{due.month}月{due.day}日",
+                               label=schema.column(rule.date).display, deadline=cn_date(day), due=cn_date(due),
                                status_label=schema.column(rule.status).display,
                                status=st.text if st is not None and st.text else "未填"))
     return out

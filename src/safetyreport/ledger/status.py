@@ -24,7 +24,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from ..config import Config, Submitter
-from ..periods import FILING_KINDS, Period, all_periods, now
+from ..periods import DATED_KINDS, FILING_KINDS, Period, all_periods, now
 from ..schema import SchemaSet
 from .store import Filing, Ledger, receipt_source_label, receipt_source_trusted
 
@@ -283,7 +283,7 @@ def _required(sub: Submitter, policy: dict[str, str], schemas: SchemaSet, data: 
     """The forms this submitter had to send: 'when-reported' ones only when one of the schema's
     reported_when figures is above 0 in the unit's latest counted form up to this period."""
     # the ledger's period keys sort within one rhythm: dates (weekly, every N days), 2021-09, 2021-Q3
-    if period.kind in ("weekly", "interval", "once"):
+    if period.kind in DATED_KINDS:
         upto = max(period.key, period.deadline.date().isoformat())
     else:
         upto = period.key if period.filing else period.deadline.date().isoformat()

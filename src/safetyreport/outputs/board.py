@@ -254,11 +254,11 @@ def headline_rows(result: PeriodResult, folder: Path | None = None) -> tuple[lis
 
     settings = load_settings(folder or template_dir())
     rows = []
-    if result.table_form is None:  # a campaign of lists: how many records, from how many units
+    if result.table_form is None:  # a campaign of lists: all its records, and those of this period's filings
+        filed = {r.submitter.name for r in result.rows if r.status == "filed"}
         for form_id in result.list_labels:
             items = result.lists.get(form_id, [])
-            units = {r.submitter.name for r in result.rows if r.status == "filed"}
-            now = sum(1 for i in items if i.submitter in units)
+            now = sum(1 for i in items if i.submitter in filed)
             rows.append((f"{result.list_labels.get(form_id, form_id)}（条）", str(len(items)), str(now)))
         return rows, ""
     for f in settings.figures:

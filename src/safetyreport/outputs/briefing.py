@@ -16,7 +16,7 @@ from ..checking.identity import norm_name, pair_up
 from ..ledger.merge import ListItem, PeriodResult
 from ..ledger.status import CampaignRecord, StatusReport, human_delta
 from ..periods import Period
-from ..values import fmt_num
+from ..values import cn_date, fmt_num
 
 # 隐患 have two sources on 附件3: each unit's own 排查 and the 联席会议成员部门监督检查 (member
 # units find most of theirs so). Wherever a briefing speaks of 隐患, 重大隐患 or 整改率 it counts
@@ -92,10 +92,6 @@ def change(now: Any, before: Any) -> str:
         return "—"
     d = round(now - before, 4)
     return "持平" if d == 0 else f"{'+' if d > 0 else ''}{fmt_num(d)}"
-
-
-def cn_date(day: dt.date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 @dataclass
@@ -238,27 +234,43 @@ def open_hazards(result: PeriodResult, reported: dict, on: dt.date) -> list[dict
     return sorted(out, key=lambda h: (-h["days"], h["unit"], h["place"]))
 
 
-def closed_since(result: PeriodResult, previous: PeriodResult | None) -> list[dict]:
-    """The 重大隐患 a unit reports 整改完成 this period that were open (or not yet listed) in its
-    previous filing: what was closed this week, with what was done."""
-    def texts(item) -> tuple[str, str]:
-        return str(item.values.get("place") or ""), str(item.values.get("hazard") or "")
+def earlier_records(result: PeriodResult, previous: PeriodResult | None, form_id: str,
+                    keys: tuple[str, str]) -> dict[int, ListItem | None]:
+    """Each record of this period's list (by id) → the same record in the unit's list of the
+    previous period, or None when it is new there. Matched one to one by the two columns `keys`
+    (a place and a description) as clerks retype them (开元寺 → 开元寺景区)."""
+    def texts(item: ListItem) -> tuple[str, str]:
+        return str(item.values.get(keys[0]) or ""), str(item.values.get(keys[1]) or "")
 
     before: dict[str, list[ListItem]] = {}
-    for item in previous.lists.get("a4", []) if previous else []:
+    for item in previous.lists.get(form_id, []) if previous else []:
         before.setdefault(item.submitter, []).append(item)
-    out = []
     now: dict[str, list[ListItem]] = {}
-    for item in result.lists.get("a4", []):
+    for item in result.lists.get(form_id, []):
         now.setdefault(item.submitter, []).append(item)
-    for sub, items in now.items():
-        for item, match in pair_up(items, before.get(sub, []), texts):
-            if item.values.get("status") != "closed" or item.duplicate_of:
-                continue
-            if match is not None and match.values.get("status") == "closed":
-                continue
-            out.append({"place": texts(item)[0], "unit": sub, "hazard": texts(item)[1],
-                        "measures": str(item.values.get("measures") or "").rstrip("，。；,. ")})
+    return {id(item): match for sub, items in now.items() for item, match in pair_up(items, before.get(sub, []), texts)}
+
+
+def closed_now(result: PeriodResult, previous: PeriodResult | None, form_id: str, keys: tuple[str, str],
+               status: str, closed: set[str]) -> list[ListItem]:
+    """The records a unit reports closed this period that were open (or not yet listed) in its
+    previous filing; a confirmed duplicate is left to the record it duplicates."""
+    earlier = earlier_records(result, previous, form_id, keys)
+    out = []
+    for item in result.lists.get(form_id, []):
+        match = earlier.get(id(item))
+        if item.values.get(status) in closed and not item.duplicate_of and (
+                match is None or match.values.get(status) not in closed):
+            out.append(item)
+    return out
+
+
+def closed_since(result: PeriodResult, previous: PeriodResult | None) -> list[dict]:
+    """The 重大隐患 closed this period (附件4 整改完成 that were 正在整改, or not yet listed, in the
+    unit's previous filing), with what was done."""
+    items = closed_now(result, previous, "a4", ("place", "hazard"), "status", {"closed"})
+    out = [{"place": str(i.values.get("place") or ""), "unit": i.submitter, "hazard": str(i.values.get("hazard") or ""),
+            "measures": str(i.values.get("measures") or "").rstrip("，。；,. ")} for i in items]
     return sorted(out, key=lambda h: (h["unit"], h["place"]))
 
 
@@ -285,10 +297,11 @@ def _name_lists(result: PeriodResult, previous: PeriodResult | None = None) -> l
                                         {"name": name, "units": []})
                 if item.submitter not in slot["units"]:
                     slot["units"].append(item.submitter)
-        new = [{"name": v["name"], "units": "、".join(v["units"])} for v in names.values()
-               if not any((u, norm_name(v["name"])) in known.get(key, set()) for u in v["units"])]
-        out.append({"key": key, "label": label, "count": counts.get(key, len(names)), "new": new,
-                    "names": [{"name": v["name"], "units": "、".join(v["units"])} for v in names.values()],
+        listed = [{"name": v["name"], "units": "、".join(v["units"]), "seen": any(
+            (u, norm_name(v["name"])) in known.get(key, set()) for u in v["units"])} for v in names.values()]
+        out.append({"key": key, "label": label, "count": counts.get(key, len(names)),
+                    "new": [{"name": x["name"], "units": x["units"]} for x in listed if not x["seen"]],
+                    "names": [{"name": x["name"], "units": x["units"]} for x in listed],
                     "named": key in NAMED_IN_WEEKLY,
                     "in_annex": key in NAMED_IN_WEEKLY and len(names) > 3})  # the weekly names up to three
     return out
@@ -568,8 +581,8 @@ def monthly(setting: Setting, month: Period, weeks: list[PeriodResult], before: 
                  open_hazards=open_hazards(end, first_reported(history), end.period.deadline.date()),
                  enforcement=_name_lists(end, before), imprint=setting.imprint(day))
     t = end.totals.cumulative
-    b.monthly = {"rows": rows, "by": {r["label"]: r for r in rows}, "weeks": [w.period.label for w in weeks], "all_agree": all(r["agree"] for r in rows),
-                 "first": before is None, "units": per_unit, "why": notes,
+    b.monthly = {"rows": rows, "by": {r["label"]: r for r in rows}, "weeks": [w.period.label for w in weeks],
+                 "all_agree": all(r["agree"] for r in rows), "first": before is None, "units": per_unit, "why": notes,
                  "rate": pct(rate(total(t, FIXED), total(t, FOUND))),
                  "rate_before": pct(rate(total(start, FIXED), total(start, FOUND))) if before else "",
                  "filing": [{"week": s.period.label, "summary": s.summary} for s in statuses],
@@ -740,48 +753,41 @@ def summary(setting: Setting, final: Period, history: list[PeriodResult],
 # --- another campaign: a 简报 of its lists ------------------------------------------------------------------
 
 
-def _identity(item: ListItem, schema) -> tuple[str, str, str]:
-    """How a record is known from one period to the next: its unit, and its place and description
-    (the schema's duplicates) or else all its words."""
+def _record_keys(schema) -> tuple[str, str]:
+    """The two columns a record is known and told by: its place and description (the schema's
+    duplicates), else its first two required text columns."""
     if schema.duplicates is not None:
-        same = schema.duplicates
-        return (item.submitter, norm_name(item.values.get(same.place) or ""),
-                norm_name(item.values.get(same.description) or ""))
-    words = "|".join(str(v) for k, v in sorted(item.values.items()) if k != "seq" and isinstance(v, str))
-    return item.submitter, norm_name(words), ""
+        return schema.duplicates.place, schema.duplicates.description
+    texts = [c.key for c in schema.columns if c.type == "text" and c.required] + ["", ""]
+    return texts[0], texts[1]
 
 
-def _describe(item: ListItem, schema) -> str:
-    """A record in a sentence: its place and description (the schema's duplicates), else its first
-    two required text columns."""
-    keys = ([schema.duplicates.place, schema.duplicates.description] if schema.duplicates else
-            [c.key for c in schema.columns if c.type == "text" and c.required][:2])
-    parts = [str(item.values.get(k) or "") for k in keys]
-    return parts[0] + "".join(f"“{p}”" for p in parts[1:] if p)
+def _describe(item: ListItem, keys: tuple[str, str]) -> str:
+    """A record in a sentence: 东园农贸市场“电气线路私拉乱接”."""
+    first, second = (str(item.values.get(k) or "") if k else "" for k in keys)
+    return first + (f"“{second}”" if second else "")
 
 
 def _one_list(result: PeriodResult, previous: PeriodResult | None, schema) -> dict:
-    closed_keys = {s.key for s in schema.statuses if s.closed}
-    status_col = next((c.key for c in schema.columns if c.type == "status"), "")
+    keys = _record_keys(schema)
+    closed = {s.key for s in schema.statuses if s.closed}
+    status = next((c.key for c in schema.columns if c.type == "status"), "")
     items = [i for i in result.lists.get(schema.id, []) if not i.duplicate_of]
-    before = {_identity(i, schema): i for i in (previous.lists.get(schema.id, []) if previous else [])}
-    shut = [i for i in items if status_col and i.values.get(status_col) in closed_keys]
-    now_closed = [i for i in shut if _identity(i, schema) not in before
-                  or before[_identity(i, schema)].values.get(status_col) not in closed_keys]
+    earlier = earlier_records(result, previous, schema.id, keys)
+    shut = {id(i) for i in items if status and i.values.get(status) in closed}
     late = [f for f in result.findings if f.code == "overdue" and f.form == schema.id]
-    units = {r.submitter.name: r for r in result.rows}
     paths = {c.filing.original_path: r.submitter.name for r in result.rows for c in r.forms.values()}
     per_unit = []
-    for name in units:
-        mine = [i for i in items if i.submitter == name]
-        mine_closed = [i for i in mine if i in shut]
-        per_unit.append({"name": name, "status": units[name].status_text, "total": len(mine),
-                         "new": sum(_identity(i, schema) not in before for i in mine) if previous else len(mine),
-                         "closed": len(mine_closed), "open": len(mine) - len(mine_closed),
-                         "overdue": sum(paths.get(f.path) == name for f in late)})
+    for r in result.rows:
+        mine = [i for i in items if i.submitter == r.submitter.name]
+        done = sum(id(i) in shut for i in mine)
+        per_unit.append({"name": r.submitter.name, "status": r.status_text, "total": len(mine),
+                         "new": sum(earlier.get(id(i)) is None for i in mine), "closed": done, "open": len(mine) - done,
+                         "overdue": sum(paths.get(f.path) == r.submitter.name for f in late)})
     return {"id": schema.id, "label": schema.title or schema.name, "total": len(items),
             "new": sum(u["new"] for u in per_unit), "closed": len(shut), "open": len(items) - len(shut),
-            "closed_now": [{"unit": i.submitter, "text": _describe(i, schema)} for i in now_closed],
+            "closed_now": [{"unit": i.submitter, "text": _describe(i, keys)}
+                           for i in closed_now(result, previous, schema.id, keys, status, closed)],
             "overdue": [{"unit": paths.get(f.path, ""), "message": f.message} for f in late],
             "units": per_unit}
 

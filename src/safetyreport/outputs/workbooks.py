@@ -15,7 +15,7 @@ from ..config import Config
 from ..ledger.merge import TABLE_FORM, PeriodResult
 from ..reading.reader import MARKER_SHEET
 from ..schema import SchemaSet
-from ..values import fmt_num
+from ..values import cn_date, fmt_num
 from .layout import SheetLayout, footer_text, layout_form
 
 ERROR_FILL = "FFC7CE"
@@ -127,14 +127,14 @@ def _header(ws, row: int, labels: list[str], widths: Sequence[float]) -> None:
 
 def _subtitle(result: PeriodResult) -> str:
     d = result.period.deadline
-    return f"{result.period.label}，截止 {d.year}年{d.month}月{d.day}日 {d:%H:%M}（北京时间）"
+    return f"{result.period.label}，截止 {cn_date(d)} {d:%H:%M}（北京时间）"
 
 
 def _sheet_a3(ws, result: PeriodResult, schemas: SchemaSet, form_id: str = TABLE_FORM) -> None:
     schema = schemas[form_id]
     cols = schema.columns
     ncol = len(cols) + 3
-    title = "景区和非景区景点安全管理专项整治工作情况汇总表" if form_id == TABLE_FORM else f"{schema.title or schema.name}汇总表"
+    title = schema.consolidated_title or f"{schema.title or schema.name}汇总表"
     _title(ws, f"{result.district}{title}", _subtitle(result), ncol)
     # two header rows: group labels merged over their sub-labels, as on the paper form
     ws.put(3, 1, "填报单位")
@@ -348,9 +348,10 @@ def write_district_filing(result: PeriodResult, cfg: Config, schemas: SchemaSet,
     of this same tool reads like any other submission."""
     c = cfg.office_contacts
     d = result.period.deadline
-    foot = footer_text(c.reviewer, c.filer, c.phone, f"{d.year}年{d.month}月{d.day}日")
-    forms = [f for f in cfg.campaign.weekly_forms if f in schemas and f != "narrative"]
-    if not all(f in forms for f in BUILT_IN):
+    foot = footer_text(c.reviewer, c.filer, c.phone, cn_date(d))
+    forms = [f for f in cfg.campaign.weekly_forms if f in schemas]
+    if not all(f in forms for f in BUILT_IN):  # what is consolidated: its lists and its totals form
+        forms = [f for f in forms if schemas[f].layout == "list" or f == result.table_form]
         return _write_sheets([_laid_out(schemas[f], result) for f in forms], foot, path)
     sheets = []
     a3 = layout_form(schemas["a3"], submitter=result.district)
