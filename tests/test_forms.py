@@ -138,7 +138,7 @@ def test_round_trip_from_blank_form_to_district_total(tmp_path):
     for row in ("cumulative", "weekly"):
         assert merged["totals"][row] == pytest.approx(expected_totals(truth, row))
     hazards = sum(len(truth_for(s.name, s.kind)[2].hazards) for s in ROSTER)
-    assert merged["list_counts"]["a4"]["hazards"] == hazards
+    assert merged["list_counts"]["a4"]["records"] == hazards
     # the narrative was read and kept
     from safetyreport.ledger.store import Ledger
 

@@ -121,7 +121,7 @@ def test_city_merges_two_districts(tmp_path):
     for row in ("cumulative", "weekly"):
         expected = {k: outputs[0][0]["totals"][row][k] + outputs[1][0]["totals"][row][k] for k in KEYS}
         assert data["totals"][row] == pytest.approx(expected)
-    assert data["list_counts"]["a4"]["hazards"] == sum(o[0]["list_counts"]["a4"]["hazards"] for o in outputs)
+    assert data["list_counts"]["a4"]["records"] == sum(o[0]["list_counts"]["a4"]["records"] for o in outputs)
 
 
 # --- the ledger's rules of counting -------------------------------------------------------------
@@ -298,13 +298,13 @@ def test_suspected_duplicates_are_shown_and_decided_by_the_clerk(demo):
     assert cli("decide", hazard["id"], "same", "--config", cfg)[0] == 0
     assert cli("decide", fine["id"], "same", "--config", cfg)[0] == 0
     _, after = cli_json("merge", "--period", "2021-09-30", "--config", cfg)
-    assert after["list_counts"]["a4"]["hazards"] == before["a4"]["hazards"] - 1
+    assert after["list_counts"]["a4"]["records"] == before["a4"]["records"] - 1
     assert after["list_counts"]["a5"]["fined"] == before["a5"]["fined"] - 1
     assert len(after["lists"]["a4"]) == len(data["lists"]["a4"])  # shown, never dropped
     assert sum(f["code"] == "suspected-duplicate" for f in after["findings"]) == len(pending) - 2
     assert cli("decide", hazard["id"], "different", "--config", cfg)[0] == 0
     _, again = cli_json("merge", "--period", "2021-09-30", "--config", cfg)
-    assert again["list_counts"]["a4"]["hazards"] == before["a4"]["hazards"]
+    assert again["list_counts"]["a4"]["records"] == before["a4"]["records"]
     cli("decide", fine["id"], "different", "--config", cfg)
 
 

@@ -265,7 +265,7 @@ def test_summary_ranks_units_and_shows_the_filing_record(demo):
     assert "海滨街道（迟报 1 次）" in md and "已挂账 14 天" in md  # problems derived from the ledger
     assert "现已整改销号" in md  # a case chosen from the data
     suspended = next(x for x in b["enforcement"] if x["label"] == "停产停业整改")
-    assert len(suspended["names"]) == b["totals"]["lists"]["a5"]["suspended"]
+    assert len(suspended["names"]) == b["totals"]["enforcement"]["suspended"]
     assert f"停产停业整改名单（{len(suspended['names'])} 家）" in md
 
 

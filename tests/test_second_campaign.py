@@ -366,7 +366,18 @@ def test_the_board_and_the_briefing_of_a_campaign_of_lists(campaign, tmp_path):
     assert "- 西山乡：“西山小学”的整改时限是 2021年9月20日" in md and "漏报：区住建局。" in md
     assert "> 报：" not in md and "> 送：" not in md  # no 版记 line for what the configuration does not say
     code, out = cli_json("report", "monthly", "--month", "2021-09", "--config", cfg)
-    assert code == 2 and "月报和总结按附件3–6" in out["error"]["message"] and "report weekly" in out["error"]["message"]
+    assert code == 2 and "月报按周报数字逐月汇总" in out["error"]["message"] and "report weekly" in out["error"]["message"]
+    # its 总结, from its schema alone: the list where it stands, and each unit's filing record (July and
+    # August, before anyone filed, are 漏报 for every unit; September on time but for 区住建局)
+    code, out = cli_json("report", "summary", "--config", cfg)
+    assert code == 0, out
+    b = out["briefing"]
+    assert b["head"] == "title" and b["totals"]["lists"]["fire_hazards"] == {"total": 5, "closed": 1, "open": 4}
+    assert {r["name"]: (r["按时"], r["漏报"]) for r in b["filing"]["record"]} == {
+        "东园镇": (1, 2), "西山乡": (1, 2), "区住建局": (0, 3)}
+    md = Path(next(f for f in out["files"] if f.endswith(".md"))).read_text(encoding="utf-8")
+    assert "各单位共报送 5 条，已整改 1 条，正在整改 4 条，其中逾期未整改 1 条。" in md
+    assert "| 区住建局 | 0 | 0 | 0 | 3 |" in md and "东园区消防安全专项整治办公室" in md
     code, out = cli_json("board", "--config", cfg)
     assert code == 0, out
     import html

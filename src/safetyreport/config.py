@@ -68,7 +68,7 @@ class Campaign(_Model):
     start: dt.date
     end: dt.date
     timezone: str = "Asia/Shanghai"
-    weekly_forms: list[str] = ["a3", "a4", "a5", "a6", "narrative"]
+    weekly_forms: list[str]  # the forms units file (schema ids), each period or on their own rhythm
     schemas_dir: str | None = None
     # the places above the district a unit may write before its name (福建省泉州市鲤城区开元街道)
     places: list[str] = []
@@ -91,6 +91,21 @@ class Campaign(_Model):
         return self
 
 
+Cadence = Literal["weekly", "every-days", "half-monthly", "monthly", "quarterly", "half-yearly", "yearly", "once"]
+
+
+class FormRhythm(_Model):
+    """A form filed on a rhythm of its own ([deadlines.forms.<表样编号>]), as its notice says it:
+    seed 001's 统计表 "每季度末月24日前" beside a list "每月28日前". Unset keys are the campaign's."""
+
+    cadence: Cadence
+    due_day: int | None = None
+    due_month: Literal["same", "next"] | None = None
+    due_time: str | None = None
+    first_weekly: dt.date | None = None
+    every_days: int | None = None
+
+
 class Deadlines(_Model):
     # The units' rhythm, as the notice says it: "weekly" (每周四12时前: first_weekly, then every 7
     # days), "every-days" (每15天一个节点: first_weekly, then every `every_days`), "monthly"
@@ -98,8 +113,7 @@ class Deadlines(_Model):
     # "quarterly" (每季度末月24日前: `due_day` of the quarter's last month, or of the next one),
     # "half-yearly" and "yearly" alike; "half-monthly" (每半月: due the 15th and the month's last day);
     # "once" (11月20日前报送: one period, due first_weekly, moved earlier off a day off).
-    cadence: Literal["weekly", "every-days", "half-monthly", "monthly", "quarterly", "half-yearly", "yearly",
-                     "once"] = "weekly"
+    cadence: Cadence = "weekly"
     weekly_weekday: int = 4
     weekly_time: str = "12:00"
     first_weekly: dt.date | None = None  # the first deadline (weekly, every-days), the only one (once)
@@ -119,6 +133,8 @@ class Deadlines(_Model):
     weekly_shift: Literal["later", "earlier"] = "later"
     holidays: list[dt.date] = []
     workdays: list[dt.date] = []  # 调休: weekend days that are working days
+    # forms on a rhythm of their own; a form is due in the campaign's period its own deadline falls in
+    forms: dict[str, FormRhythm] = {}
 
     _times = field_validator("weekly_time", "monthly_time", "final_time")(_time_of_day)
 
@@ -146,6 +162,17 @@ class Deadlines(_Model):
         if self.cadence in ("weekly", "every-days", "once") and self.first_weekly is None:
             raise ValueError(f"cadence = \"{self.cadence}\" 需要写第一次截止日 first_weekly，如 first_weekly = 2021-09-16")
         return self
+
+    def of_form(self, form_id: str) -> Deadlines:
+        """The rhythm `form_id` is filed on: its own ([deadlines.forms]) over the campaign's."""
+        own = self.forms.get(form_id)
+        if own is None:
+            return self
+        mine = {k: v for k, v in own.model_dump().items() if v is not None}
+        try:
+            return Deadlines.model_validate({**self.model_dump(exclude={"forms"}), **mine})
+        except ValidationError as e:
+            raise ConfigError(f"[deadlines.forms.{form_id}] 有误：" + "；".join(pydantic_messages(e))) from None
 
     @property
     def first_due(self) -> dt.date:
@@ -418,6 +445,13 @@ class Config(_Model):
             raise ValueError(f"报送名单中单位重复：{'、'.join(dup)}")
         return self
 
+    @model_validator(mode="after")
+    def _own_rhythms_collected(self) -> Config:
+        stray = [f for f in self.deadlines.forms if f not in self.campaign.weekly_forms]
+        if stray:
+            raise ValueError(f"[deadlines.forms] 中的表样 {'、'.join(stray)} 不在 campaign.weekly_forms 中：只有收集的表才有报送节奏")
+        return self
+
     @property
     def folder(self) -> Path:
         """The campaign folder: where the configuration lives (the ledger and outputs go there);
@@ -437,7 +471,8 @@ class Config(_Model):
 
         schemas = load_schemas(*self.schema_dirs())
         named = {"campaign.weekly_forms": list(self.campaign.weekly_forms),
-                 "filing_status.required_forms": list(self.filing_status.required_forms)}
+                 "filing_status.required_forms": list(self.filing_status.required_forms),
+                 "deadlines.forms": list(self.deadlines.forms)}
         for where, ids in named.items():
             unknown = [i for i in ids if i not in schemas]
             if unknown:

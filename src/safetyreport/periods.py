@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from .config import Config
+from .config import Config, Deadlines
 from .errors import UserError
 
 
@@ -104,8 +104,16 @@ def _working_day(day: dt.date, direction: str, holidays: frozenset, workdays: fr
 def filing_periods(cfg: Config) -> list[Period]:
     """Every period the units file for, from the first to the campaign's end, on the rhythm the
     configuration gives ([deadlines] cadence): weekly, every N days, once, half-monthly, monthly,
-    quarterly, half-yearly or yearly."""
-    d = cfg.deadlines
+    quarterly, half-yearly or yearly. A form on a rhythm of its own is due in some of them (due_in)."""
+    return _periods_of(cfg, cfg.deadlines)
+
+
+def form_calendar(cfg: Config, form_id: str) -> list[Period]:
+    """The periods of one form's own rhythm ([deadlines.forms]); the campaign's when it has none."""
+    return _periods_of(cfg, cfg.deadlines.of_form(form_id))
+
+
+def _periods_of(cfg: Config, d: Deadlines) -> list[Period]:
     holidays, workdays = frozenset(d.holidays), frozenset(d.workdays)
     if d.cadence == "once":  # "11月20日前报送": one fixed date, stated with 前, so never later
         due = _working_day(d.first_due, "earlier" if d.holiday_shift else "none", holidays, workdays)
@@ -125,6 +133,34 @@ def filing_periods(cfg: Config) -> list[Period]:
                           shift, holidays, workdays, d.cadence, d.due_day, d.due_month))
 
 
+def own_rhythms(cfg: Config, period: Period) -> dict[str, Period | None]:
+    """For each form on a rhythm of its own, its period due in this (campaign) period — the one
+    whose deadline day falls in it (a quarterly 统计表 due 9月24日 is due in the month 2021-09) —
+    or None: not due in this period."""
+    out: dict[str, Period | None] = {}
+    for form_id in cfg.deadlines.forms:
+        out[form_id] = next((own for own in form_calendar(cfg, form_id)
+                             if (host := period_of_date(cfg, own.deadline.date())) is not None
+                             and host.key == period.key), None)
+    return out
+
+
+def form_deadlines(cfg: Config, period: Period, forms: list[str]) -> dict[str, dt.datetime]:
+    """The deadline of each of `forms` due in this period: the period's own, or — for a form on a
+    rhythm of its own — that rhythm's deadline falling in it; forms not due are left out."""
+    own = own_rhythms(cfg, period) if period.filing else {}
+    out = {}
+    for form_id in forms:
+        if form_id not in own:
+            out[form_id] = period.deadline
+        elif (mine := own[form_id]) is not None:
+            out[form_id] = mine.deadline
+    return out
+
+
+def _host(cfg: Config, own: Period | None) -> Period | None:
+    """The campaign period a form's own period is due in."""
+    return period_of_date(cfg, own.deadline.date()) if own is not None else None
 
 
 @lru_cache(maxsize=16)
@@ -271,6 +307,10 @@ def parse_period(cfg: Config, text: str, weekly_only: bool = False) -> Period:
     found = _named(periods, t)
     if found is not None:
         return found
+    for form_id in cfg.deadlines.forms:  # 2021-Q3: the period a quarterly form is due in
+        found = _host(cfg, _named(form_calendar(cfg, form_id), t))
+        if found is not None:
+            return found
     if not weekly_only and t.lower() in ("final", "总结", "专项整治总结"):
         return final_period(cfg)
     month = re.fullmatch(r"(\d{4})[-年./](\d{1,2})月?", t)
@@ -283,13 +323,15 @@ def parse_period(cfg: Config, text: str, weekly_only: bool = False) -> Period:
     raise PeriodError(f"“{text}”不是本次专项整治的报送周期。{example_names(periods)}{reports}。")
 
 
-def period_for(cfg: Config, when: dt.datetime) -> Period | None:
-    """The period whose deadline is the next one at or after `when` (grace included)."""
+def period_for(cfg: Config, when: dt.datetime, forms: list[str] | None = None) -> Period | None:
+    """The period whose deadline is the next one at or after `when` (grace included). A filing
+    whose forms are all on a rhythm of their own goes by that rhythm: to the period its next own
+    deadline is due in."""
     grace = dt.timedelta(minutes=cfg.deadlines.grace_minutes)
-    for p in filing_periods(cfg):
-        if when <= p.deadline + grace:
-            return p
-    return None
+    own = [f for f in forms or [] if f in cfg.deadlines.forms]
+    if own and len(own) == len(forms or []):
+        return _host(cfg, next((p for p in form_calendar(cfg, own[0]) if when <= p.deadline + grace), None))
+    return next((p for p in filing_periods(cfg) if when <= p.deadline + grace), None)
 
 
 def period_of_date(cfg: Config, day: dt.date | None) -> Period | None:
@@ -314,6 +356,13 @@ def period_from_name(cfg: Config, name: str) -> Period | None:
     periods = filing_periods(cfg)
     if not periods:
         return None
+    found = _from_name(periods, name)
+    for form_id in cfg.deadlines.forms:  # 2021年第三季度统计表: the period it is due in
+        found = found or _host(cfg, _from_name(form_calendar(cfg, form_id), name))
+    return found
+
+
+def _from_name(periods: list[Period], name: str) -> Period | None:
     kind = periods[0].kind
     if kind in DATED_KINDS:
         m = re.search(r"(\d{4})[-年.](\d{1,2})[-月.](\d{1,2})", name)

@@ -277,6 +277,11 @@ class Schema(_Model):
     # a list whose records stay listed until closed (附件4: 跟踪落实直至挂账销号): one gone from a later
     # filing, or closed and then open again, is an error; records are known by `duplicates`
     kept_until_closed: bool = False
+    # what the built-in campaign's 简报, 月报, 总结 and consolidated sheets use this form as: its
+    # totals table (附件3), its hazards list (附件4), its enforcement lists (附件5), its facilities
+    # table (附件6), its narrative (工作情况). A campaign whose forms take none of these roles gets
+    # the 简报 and 总结 computed from its schemas alone.
+    role: Literal["", "totals", "hazards", "enforcement", "facilities", "narrative"] = ""
     rules: list[Rule] = []
     _by_key: dict[str, Column] = PrivateAttr(default_factory=dict)
 
@@ -446,6 +451,14 @@ class SchemaSet:
 
     def __contains__(self, key: str) -> bool:
         return key in self.by_id
+
+    def roles(self, form_ids: list[str]) -> dict[str, str]:
+        """Role → the first of these forms that takes it (see Schema.role)."""
+        out: dict[str, str] = {}
+        for form_id in form_ids:
+            if form_id in self.by_id and self[form_id].role:
+                out.setdefault(self[form_id].role, form_id)
+        return out
 
     def short_labels(self) -> dict[str, str]:
         """Schema id → '附件3', for reports of which forms a filing holds."""

@@ -18,9 +18,9 @@ from .config import Config, load_config, write_default_config
 from .errors import UsageError, UserError
 from .findings import has_errors
 from .ledger.intake import Arrival, IntakeReport, take_in
-from .ledger.merge import PeriodResult, merge_period
+from .ledger.merge import PeriodResult, merge_period, totals_form
 from .ledger.store import Filing, Ledger
-from .periods import Period, PeriodError, filing_periods, parse_period
+from .periods import DATED_KINDS, Period, PeriodError, filing_periods, form_deadlines, parse_period
 from .schema import SchemaSet
 from .values import cn_date
 
@@ -739,8 +739,6 @@ def run_job(cfg: Config, period_text: str | None = None, email: bool = False, no
     report = outcome.status.report
     if report is not None and not any(r.received for r in report.rows):  # nothing to brief on: said, not failed
         outcome.notes.append(f"{period.label}没有收到任何报表，未生成简报。")
-    elif not _briefing_possible(cfg):  # neither 附件3–6 nor lists: no 简报 to write
-        outcome.notes.append("本活动的报表没有简报所需的数字，未生成简报；汇总结果见汇总工作簿。")
     else:
         outcome.report = _step(outcome, lambda: report_job(cfg, "weekly", period.key, out))
     outcome.board = _step(outcome, lambda: board_job(cfg, None, out, at))
@@ -862,7 +860,8 @@ def forms_job(cfg: Config, period_text: str, out: Path | None, submitters: list[
         if sub is None:
             raise UsageError(f"“{name}”不在报送名单中。名单：{roster.names()}")
         chosen.append(sub)
-    form_ids = [f for f in dict.fromkeys([*cfg.campaign.weekly_forms, "narrative"]) if f in schemas]
+    # the forms due this period (a form on a rhythm of its own only in the periods it is due in)
+    form_ids = [f for f in form_deadlines(cfg, period, list(dict.fromkeys(cfg.campaign.weekly_forms))) if f in schemas]
     previous: dict[str, dict] = {}
     if with_previous and (cfg.folder / "safetyreport.db").exists() and period.filing:
         previous = _previous_cumulative(cfg, period, schemas)
@@ -872,7 +871,7 @@ def forms_job(cfg: Config, period_text: str, out: Path | None, submitters: list[
     for sub in chosen:
         path = out / f"{safe_file_name(sub.name)}_{period.key}.xlsx"
         blank_workbook(schemas, form_ids, sub.name, period.key, period.label,
-                       cn_date(d), path, previous.get(sub.name))
+                       cn_date(d), path, previous.get(sub.name), totals_form(cfg, schemas))
         written.append(path)
     return FormsOutcome(period, written)
 
@@ -944,29 +943,27 @@ def campaign_templates(cfg: Config) -> Path | None:
     return folder if cfg.source and folder.is_dir() else None
 
 
-def _briefing_possible(cfg: Config) -> bool:
-    try:
-        _require_briefing_forms(cfg, cfg.schema_set, "weekly")
-    except UsageError:
-        return False
-    return True
-
-
 def _require_briefing_forms(cfg: Config, schemas: SchemaSet, kind: str) -> bool:
-    """Whether this is the built-in campaign's briefing (computed from 附件3–6); another campaign
-    of lists has a 简报 of its lists (`lists.md.j2`); anything else is told why not."""
-    from .ledger.merge import totals_form
-    from .outputs.briefing import forms_missing
+    """Whether this is the built-in campaign's briefing (its forms take the roles the built-in
+    简报, 月报 and 总结 are computed from, Schema.role); any other campaign has a 简报 and a 总结
+    computed from its schemas alone (outputs/generic.py), and no 月报 (the built-in campaign's
+    "每月2日前" report on its weekly figures): that one is told why not."""
+    from .outputs.briefing import roles_missing
 
-    if not forms_missing(cfg.campaign.weekly_forms):
+    if not roles_missing(schemas.roles(list(cfg.campaign.weekly_forms))):
         return True
-    lists = [f for f in cfg.campaign.weekly_forms if f in schemas and schemas[f].layout == "list"]
-    if kind == "weekly" and lists and totals_form(cfg, schemas) is None:
+    if kind != "monthly":
         return False
-    raise UsageError(("月报和总结" if lists and kind != "weekly" else "简报、月报和总结") + "按附件3–6 的数字编写，本活动收集的报表（"
+    raise UsageError("月报按周报数字逐月汇总，是内置专项整治的报告；本活动收集的报表（"
                      + "、".join(schemas[f].short if f in schemas else f for f in cfg.campaign.weekly_forms)
-                     + "）没有这些数字，不能生成" + ("；可生成各期简报（safetyreport report weekly）" if lists else "")
-                     + "。汇总结果见 safetyreport merge 生成的汇总工作簿，数据可用 safetyreport export 导出。")
+                     + "）每期都可生成简报（safetyreport report weekly），活动结束时生成总结（safetyreport report summary）。"
+                     "汇总结果见 safetyreport merge 生成的汇总工作簿，数据可用 safetyreport export 导出。")
+
+
+def _before_final(p: Period, final_day: str) -> bool:
+    """A period the summary covers: a dated one named by a day up to the final date (the built-in
+    campaign's weeks); a month, quarter … due by then."""
+    return (p.key if p.kind in DATED_KINDS else p.deadline.date().isoformat()) <= final_day
 
 
 def report_job(cfg: Config, kind: str, period_text: str | None, out: Path | None,
@@ -976,6 +973,7 @@ def report_job(cfg: Config, kind: str, period_text: str | None, out: Path | None
     from .atomic import write_set_atomic
     from .ledger.status import campaign_record, period_status
     from .outputs import briefing as B
+    from .outputs import generic as G
     from .outputs.charts import for_briefing
     from .outputs.report import RENDERERS, blocks, render_markdown
     from .periods import final_period, monthly_periods
@@ -1004,7 +1002,7 @@ def report_job(cfg: Config, kind: str, period_text: str | None, out: Path | None
             previous, said = history[-2] if len(history) > 1 else None, period_status(cfg, ledger, period, schemas)
             doc = B.weekly(setting, history[-1], previous, said, history,
                            summary_spans(cfg) if cfg.briefing.phases else None) if built_in else \
-                B.lists_weekly(setting, history[-1], previous, said, schemas)
+                G.campaign_weekly(setting, history[-1], previous, said, schemas, list(cfg.campaign.weekly_forms))
             stem = f"工作简报{doc.issue}_{period.key}"
         elif kind == "monthly":
             # "2021-10", or any week of it; by default the month of the latest filed week
@@ -1025,16 +1023,17 @@ def report_job(cfg: Config, kind: str, period_text: str | None, out: Path | None
         else:
             final = final_period(cfg)
             final_day = (cfg.deadlines.final or cfg.campaign.end).isoformat()
-            covered = [p for p in weeks if p.key in filed and p.key <= final_day]
+            covered = [p for p in weeks if p.key in filed and _before_final(p, final_day)]
             if not covered:
-                raise UsageError("台账中还没有周报，无法生成总结。")
+                raise UsageError("台账中还没有登记任何一期报表，无法生成总结。")
             history = history_to(covered[-1])
             # the campaign so far: exactly the weeks covered, no deadline still ahead of the data
             grace = dt.timedelta(minutes=cfg.deadlines.grace_minutes + 1)
             record = campaign_record(cfg, ledger, schemas, as_of=min(final.deadline, covered[-1].deadline + grace))
-            in_campaign = [p for p in weeks if p.key <= final_day]
+            in_campaign = [p for p in weeks if _before_final(p, final_day)]
             doc = B.summary(setting, final, history, record, summary_spans(cfg), summary_notes(cfg), len(in_campaign),
-                            cfg.briefing.summary_notes)
+                            cfg.briefing.summary_notes) if built_in else \
+                G.campaign_summary(setting, final, history, record, schemas, list(cfg.campaign.weekly_forms))
             stem = "专项整治总结"
     markdown = render_markdown(doc, campaign_templates(cfg))
     charts = for_briefing(doc, {b.name for b in blocks(markdown) if b.kind == "chart"})

@@ -390,6 +390,9 @@ def print_status(outcome: StatusOutcome, console: Console) -> None:
         console.print(f"[dim]（{e(r.chosen)}）[/]")
     console.print(f"[bold]{r.period.label}[/]，截止 {r.period.deadline:%Y-%m-%d %H:%M}（北京时间）"
                   + ("，节假日顺延" if r.period.shifted else ""))
+    for form, due in r.form_deadlines.items():
+        if due != r.period.deadline:  # a form on a rhythm of its own (每季度末月24日前)
+            console.print(f"{e(r.form_labels.get(form, form))}本期截止 {due:%Y-%m-%d %H:%M}")
     from ..ledger.store import receipt_source_label, receipt_source_trusted
 
     table = new_table("单位", "情况", "收到时间", "说明")

@@ -230,7 +230,7 @@ def _record(path: Path, read: FileRead, findings: list[Finding], batch: Batch) -
     dated = _dated(cfg, read)
     marked = period_from_name(cfg, read.marker.get("period", ""))
     chosen = (came.period or period_from_name(cfg, path.parent.name) or came.default_period or marked or dated
-              or period_for(cfg, when))
+              or period_for(cfg, when, [f.schema_id for f in read.forms]))
     placed = placement(cfg, read, chosen, when)
     findings = findings + placed
     if known and known.withdrawn and came.period is None:  # sent again: withdrawn stays withdrawn

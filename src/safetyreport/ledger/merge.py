@@ -31,11 +31,10 @@ from ..config import Config, Submitter
 from ..findings import Finding, finding
 from ..model import FormData, Submission
 from ..periods import Period, filing_periods
-from ..schema import SchemaSet
+from ..schema import SchemaSet, evaluate
 from ..values import cn_date, deadline_in, fmt_num
 from .store import Filing, Ledger
 
-TABLE_FORM = "a3"  # the built-in campaign's totals form (its workbooks are laid out for it)
 OUTLIER_WINDOW = 6  # weeks of a submitter's own history the outlier check looks at
 
 
@@ -111,14 +110,29 @@ class PeriodResult:
     rows: list[SubmitterResult]
     totals: DistrictTotals
     lists: dict[str, list[ListItem]]
-    facilities: dict[str, dict[str, Any]]  # 附件6 row label → column → district sum
+    # every table or fields form besides the totals form: form → row label → column → district sum
+    # (a fields form's one row is ""); a derived cell (完成率) computed again from the sums
+    sums: dict[str, dict[str, dict[str, Any]]]
     duplicates: list[Duplicate]
     findings: list[Finding]
     unidentified: list[Filing]  # filings of this period (or none) naming no roster submitter
     column_keys: list[str]
     list_counts: dict[str, Any] = field(default_factory=dict)
-    table_form: str | None = TABLE_FORM  # the form totalled (None: the campaign's forms are all lists)
+    table_form: str | None = None  # the form totalled (None: the campaign's forms are all lists)
     list_labels: dict[str, str] = field(default_factory=dict)  # list form id → its short name
+    roles: dict[str, str] = field(default_factory=dict)  # role → form id (Schema.role), for the built-in reports
+
+    def role_list(self, role: str) -> list[ListItem]:
+        """The records of the list form taking this role (none when no form does)."""
+        return self.lists.get(self.roles.get(role, ""), [])
+
+    def role_counts(self, role: str) -> dict[str, Any]:
+        return self.list_counts.get(self.roles.get(role, ""), {})
+
+    @property
+    def facilities(self) -> dict[str, dict[str, Any]]:
+        """The sums of the form taking the "facilities" role, by row label."""
+        return self.sums.get(self.roles.get("facilities", ""), {})
 
     def to_dict(self) -> dict:
         """The stable --json shape (no clock times other than receipts: re-runs are identical)."""
@@ -141,7 +155,7 @@ class PeriodResult:
             "lists": {k: [{"submitter": i.submitter, "values": i.values, "duplicate_of": i.duplicate_of}
                           for i in items] for k, items in self.lists.items()},
             "list_counts": self.list_counts,
-            "facilities": self.facilities,
+            "sums": self.sums,
             "duplicates": [{k: v for k, v in d.__dict__.items() if k != "key"} for d in self.duplicates],
             "unidentified": [{"filing_id": f.id, "file": f.original_name, "period": f.period}
                              for f in self.unidentified],
@@ -242,9 +256,10 @@ def _merge_period(cfg: Config, ledger: Ledger, period: Period, schemas: SchemaSe
                            if f.submitter is None and f.period in (period.key, None)), key=lambda f: f.id)
     for f in unidentified:
         findings += ledger.findings_of(f.id, f.original_path)
-    return PeriodResult(period, cfg.campaign.district, rows, totals, lists, _facilities(rows),
+    return PeriodResult(period, cfg.campaign.district, rows, totals, lists, _sums(rows, schemas, table_id),
                         duplicates, _once(findings), unidentified, keys, _list_counts(lists, duplicates, schemas),
-                        table_id, {k: schemas[k].short for k in cfg.campaign.weekly_forms if k in lists})
+                        table_id, {k: schemas[k].short for k in cfg.campaign.weekly_forms if k in lists},
+                        schemas.roles(list(cfg.campaign.weekly_forms)))
 
 
 def _status_and_figures(res: SubmitterResult, table_id: str | None, keys: list[str], period: Period,
@@ -489,22 +504,27 @@ def _district_lists(rows: list[SubmitterResult], schemas: SchemaSet, decisions: 
     for schema in (s for s in schemas if s.layout == "list" and s.duplicates is not None):
         for kind, key, a, b, what, name, extra in _same_things(schema.id, schema.duplicates, lists.get(schema.id, [])):
             add(kind, key, a, b, what, name, extra)
-    # 附件5: the same business on the same list, from two submitters
+    # a name on a list of names (附件5's 停产停业整改名单 …) from two submitters: one business, or two?
+    for schema in (s for s in schemas if s.layout == "list"):
+        for kind, key, a, b, col in _same_names(schema.id, lists.get(schema.id, [])):
+            add(kind, key, a, b, schema.column(col).display, str(a.values[col]))
+    return lists, sorted(duplicates, key=lambda d: d.id)
+
+
+def _same_names(form_id: str, items: list[ListItem]):
+    """Pairs of submitters naming the same business (normalised) on one of a list's names columns."""
     seen: dict[tuple, list[ListItem]] = {}
-    for item in lists.get("a5", []):
+    for item in items:
         for col, names in item.values.items():
-            if isinstance(names, list):
-                for name in names:
-                    seen.setdefault(("a5:" + col, norm_name(name)), []).append(ListItem(item.submitter, {col: name}))
-    for (kind, key), items in seen.items():
+            for name in names if isinstance(names, list) else []:
+                seen.setdefault((f"{form_id}:{col}", norm_name(name)), []).append(ListItem(item.submitter, {col: name}))
+    for (kind, key), found in seen.items():
         if not key:
             continue
-        for i, a in enumerate(items):
-            for b in items[i + 1:]:
+        for i, a in enumerate(found):
+            for b in found[i + 1:]:
                 if a.submitter != b.submitter:
-                    col = kind.split(":")[1]
-                    add(kind, key, a, b, schemas["a5"].column(col).display, str(a.values[col]))
-    return lists, sorted(duplicates, key=lambda d: d.id)
+                    yield kind, key, a, b, kind.split(":")[1]
 
 
 def _same_things(form_id: str, same, items: list[ListItem]):
@@ -531,43 +551,68 @@ def _same_things(form_id: str, same, items: list[ListItem]):
 
 
 def _list_counts(lists: dict[str, list[ListItem]], duplicates: list[Duplicate], schemas: SchemaSet) -> dict:
-    """District counts from the lists: a confirmed duplicate counts once, anything else as listed."""
-    closed = {s.key for s in schemas["a4"].statuses if s.closed} if "a4" in schemas else set()
-    hazards = [i for i in lists.get("a4", []) if i.duplicate_of is None]
-    a5: dict[str, Any] = {}
+    """Each list's district counts: its records (a confirmed duplicate counted once) and, where the
+    schema has them, the closed ones (a status whose word means closed), the entries of each names
+    column and the sum of each amount column."""
+    same = [d for d in duplicates if d.verdict == "same"]
+    out: dict[str, dict[str, Any]] = {}
+    for form_id, items in lists.items():
+        schema = schemas[form_id]
+        kept = [i for i in items if i.duplicate_of is None]
+        counts: dict[str, Any] = {"records": len(kept)}
+        closed = {s.key for s in schema.statuses if s.closed}
+        status_cols = [c.key for c in schema.columns if c.type == "status"]
+        if closed and status_cols:
+            counts["closed"] = sum(1 for i in kept if any(i.values.get(c) in closed for c in status_cols))
+        counts.update(_name_counts(form_id, items, same))
+        for col in (c for c in schema.columns if c.type == "amount"):
+            amounts = [_num(i.values.get(col.key)) for i in items]
+            counts[col.key] = round(sum(a for a in amounts if a is not None), 6)
+        out[form_id] = counts
+    return out
+
+
+def _name_counts(form_id: str, items: list[ListItem], same: list[Duplicate]) -> dict[str, int]:
     groups: dict[tuple[str, str], list[str]] = {}
-    for item in lists.get("a5", []):
+    for item in items:
         for col, v in item.values.items():
             for name in v if isinstance(v, list) else []:
-                groups.setdefault((f"a5:{col}", norm_name(name)), []).append(item.submitter)
-    same = [d for d in duplicates if d.verdict == "same"]
+                groups.setdefault((f"{form_id}:{col}", norm_name(name)), []).append(item.submitter)
+    out: dict[str, int] = {}
     for (kind, key), subs in groups.items():
         # entries, as 附件3 counts penalties (one firm fined in two weeks is two); a pair the clerk
         # confirmed the same (two submitters, one penalty) counts once
         merged = sum(1 for d in same if d.key == (kind, key))
         col = kind.split(":")[1]
         most = max(subs.count(s) for s in set(subs))
-        a5[col] = a5.get(col, 0) + max(most, len(subs) - merged)
-    amounts = [_num(i.values.get("fine_amount")) for i in lists.get("a5", [])]
-    a5["fine_amount"] = round(sum(a for a in amounts if a is not None), 6)
-    return {"a4": {"hazards": len(hazards),
-                   "closed": sum(1 for i in hazards if i.values.get("status") in closed)},
-            "a5": a5}
-
-
-def _facilities(rows: list[SubmitterResult]) -> dict[str, dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
-    for r in rows:
-        c = r.forms.get("a6")
-        if not c:
-            continue
-        for key, cells in c.form.table.items():
-            label = c.form.row_labels.get(key, key)
-            slot = out.setdefault(label, {"existing": 0, "added": 0, "funds": 0})
-            for col in slot:
-                cell = cells.get(col)
-                v = _num(cell.value) if cell is not None else None
-                if v is not None:
-                    slot[col] = _add(slot[col], v)
+        out[col] = out.get(col, 0) + max(most, len(subs) - merged)
     return out
 
+
+def _sums(rows: list[SubmitterResult], schemas: SchemaSet, table_id: str | None) -> dict[str, dict[str, dict[str, Any]]]:
+    """Each table or fields form but the totals form, summed over the units that count (filed or
+    carried): per row, by its label (rows a unit added, by theirs), and per numeric column; a
+    derived cell (完成率 = 已划线 / 现有 × 100) is computed again from the sums, never summed."""
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for schema in schemas:
+        numeric = [c for c in schema.numeric_columns if not c.derive]
+        if schema.layout == "list" or schema.id == table_id or not numeric:
+            continue
+        form_sums: dict[str, dict[str, Any]] = {}
+        for r in rows:
+            c = r.forms.get(schema.id)
+            for key, cells in c.form.table.items() if c else []:
+                label = c.form.row_labels.get(key, key) if c else key
+                slot = form_sums.setdefault(label, {col.key: 0 for col in numeric})
+                for col in numeric:
+                    cell = cells.get(col.key)
+                    v = _num(cell.value) if cell is not None else None
+                    if v is not None:
+                        slot[col.key] = _add(slot.get(col.key, 0), v)
+        for slot in form_sums.values():
+            for col in (c for c in schema.numeric_columns if c.derive):
+                v = evaluate(col.derive, slot)
+                slot[col.key] = None if v is None else round(v, 1 if col.type == "percent" else 6)
+        if form_sums:
+            out[schema.id] = form_sums
+    return out

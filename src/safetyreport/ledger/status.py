@@ -24,7 +24,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from ..config import Config, Submitter
-from ..periods import DATED_KINDS, FILING_KINDS, Period, all_periods, now
+from ..periods import DATED_KINDS, FILING_KINDS, Period, all_periods, form_deadlines, now
 from ..schema import SchemaSet
 from .store import Filing, Ledger, receipt_source_label, receipt_source_trusted
 
@@ -135,6 +135,8 @@ class StatusReport:
     deadline: dt.datetime  # the period's deadline with the grace period added
     wrong_rule: str = ""  # how 错报 is judged, in the office's words
     chosen: str = ""  # how the period was chosen when the clerk named none (said in the output)
+    # each form due this period → its deadline (a form on its own rhythm has its own), grace not added
+    form_deadlines: dict[str, dt.datetime] = field(default_factory=dict)
 
     @property
     def expected(self) -> int:
@@ -146,8 +148,13 @@ class StatusReport:
 
     @property
     def actual_on_time(self) -> int:
-        return sum(len([f for f in r.required if f in r.received and r.received[f] <= self.deadline])
+        return sum(len([f for f in r.required if f in r.received
+                        and r.received[f] <= self.form_deadlines.get(f, self.period.deadline) + self.grace])
                    for r in self.rows)
+
+    @property
+    def grace(self) -> dt.timedelta:
+        return self.deadline - self.period.deadline
 
     @property
     def reporting_rate(self) -> float:
@@ -175,18 +182,20 @@ class StatusReport:
         missing = sum(r.missing for r in self.rows)
         ok = sum(r.on_time for r in self.rows)
         no_narrative = sum(bool(r.optional_missing) and not r.nothing for r in self.rows)
+        optional = "、".join(self.form_labels.get(f, f) for f, rule in self.policies.items() if rule == "optional")
         return ((f"{self.period.label}：" if label else "") + f"应报 {len(self.rows)} 个单位，按时 {ok} 个，迟报 {late} 个"
                 + (f"（另有 {unverified} 个迟报待核实收到时间）" if unverified else "")
                 + f"，错报 {wrong} 个，漏报 {missing} 个；报表报送率 {self.reporting_rate:g}%"
                 f"（{self.actual}/{self.expected}），按时报送率 {self.on_time_rate:g}%。"
-                + (f"{no_narrative} 个单位未报工作情况。" if narrative and no_narrative and "narrative" in self.policies
-                   else ""))
+                + (f"{no_narrative} 个单位未报{optional}。" if narrative and no_narrative and optional else ""))
 
     def to_dict(self) -> dict:
         return {
             "period": self.period.to_dict(),
             "deadline_passed": self.deadline_passed,
             "required_forms": self.policies,
+            # forms on a rhythm of their own, due this period at another time than the period's
+            "form_deadlines": {f: d.isoformat() for f, d in self.form_deadlines.items() if d != self.period.deadline},
             "wrong_rule": self.wrong_rule,
             "period_chosen": self.chosen or None,
             "reporting_rate": self.reporting_rate,
@@ -305,9 +314,12 @@ def _required(sub: Submitter, policy: dict[str, str], schemas: SchemaSet, data: 
 def period_status(cfg: Config, ledger: Ledger, period: Period, schemas: SchemaSet,
                   data: _Ledgered | None = None) -> StatusReport:
     data = data or _Ledgered(ledger)
-    policy = policies(cfg, schemas)
+    grace = dt.timedelta(minutes=cfg.deadlines.grace_minutes)
+    own = form_deadlines(cfg, period, list(policies(cfg, schemas)))
+    due = {f: d + grace for f, d in own.items()}
+    policy = {f: rule for f, rule in policies(cfg, schemas).items() if f in due}  # the forms due this period
     labels = schemas.short_labels()
-    deadline = period.deadline + dt.timedelta(minutes=cfg.deadlines.grace_minutes)
+    deadline = period.deadline + grace
     forgive = not cfg.filing_status.wrong_if_corrected_before_deadline
     rows = []
     for sub in cfg.roster:
@@ -326,13 +338,14 @@ def period_status(cfg: Config, ledger: Ledger, period: Period, schemas: SchemaSe
         st.required = _required(sub, policy, schemas, data, period)
         st.missing_forms = [x for x in st.required if x not in st.received]
         st.optional_missing = [x for x, rule in policy.items() if rule == "optional" and x not in st.received]
-        late = [(st.received[x] - deadline, st.sources[x]) for x in st.required
-                if x in st.received and st.received[x] > deadline]
+        late = [(st.received[x] - due[x], st.sources[x]) for x in st.required
+                if x in st.received and st.received[x] > due[x]]
         if late:
             st.late_by = max(d for d, _ in late)
             st.late_verified = any(receipt_source_trusted(src) for _, src in late)
         rows.append(st)
-    return StatusReport(period, rows, policy, labels, now(cfg) > deadline, deadline, wrong_rule_text(cfg))
+    return StatusReport(period, rows, policy, labels, now(cfg) > deadline, deadline, wrong_rule_text(cfg),
+                        form_deadlines=own)
 
 
 def period_statuses(cfg: Config, ledger: Ledger, periods: list[Period], schemas: SchemaSet) -> list[StatusReport]:

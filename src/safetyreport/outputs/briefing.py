@@ -50,13 +50,14 @@ NAMED_IN_WEEKLY = ("suspended", "closed", "joint_punished", "interviewed", "noti
 ENFORCEMENT_KEYS = ("ordered", "suspended", "closed", "fined_count", "fine_amount", "other_penalties")
 
 
-FORMS_USED = ("a3", "a4", "a5", "a6")  # the figures above are these forms'; the templates tell them
+# the roles of the forms the figures above come from (Schema.role); the templates tell them
+ROLES_USED = ("totals", "hazards", "enforcement", "facilities")
 
 
-def forms_missing(campaign_forms: list[str]) -> list[str]:
-    """The forms the briefings are computed from that a campaign does not collect (none: it can
-    have them)."""
-    return [f for f in FORMS_USED if f not in campaign_forms]
+def roles_missing(roles: dict[str, str]) -> list[str]:
+    """The roles the built-in briefings are computed from that none of a campaign's forms takes
+    (none: they can be made)."""
+    return [r for r in ROLES_USED if r not in roles]
 
 
 def total(values: dict | None, keys: tuple[str, ...]) -> float | int | None:
@@ -107,6 +108,7 @@ class Briefing:
     head: str = "masthead"  # masthead: the red 简报 masthead; title: a document's title, signed (落款) at its end
     template: str = ""  # the template that tells it; "{kind}.md.j2" when empty
     lists: list[dict] = field(default_factory=list)  # another campaign's lists: records, new, closed, overdue
+    tables: list[dict] = field(default_factory=list)  # another campaign's table and fields forms: figures, units
     highlights: list[str] = field(default_factory=list)  # 本期要点, computed from the figures
     overview: list[dict] = field(default_factory=list)
     facilities: list[dict] = field(default_factory=list)
@@ -197,10 +199,11 @@ def first_reported(history: list[PeriodResult]) -> dict[tuple[str, str, str], dt
 
     carried: dict[str, list[tuple[ListItem, dt.date]]] = {}
     for res in history:
-        arrived = {r.submitter.name: r.forms["a4"].filing.received_at.date()
-                   for r in res.rows if "a4" in r.forms}
+        form_id = res.roles.get("hazards", "")
+        arrived = {r.submitter.name: r.forms[form_id].filing.received_at.date()
+                   for r in res.rows if form_id in r.forms}
         mine: dict[str, list] = {}
-        for item in res.lists.get("a4", []):
+        for item in res.role_list("hazards"):
             mine.setdefault(item.submitter, []).append(item)
         for sub, items in mine.items():
             before = carried.get(sub, [])
@@ -215,18 +218,18 @@ def open_hazards(result: PeriodResult, reported: dict, on: dt.date) -> list[dict
     """Hazards still open, longest outstanding first, with any suspected duplicate named."""
     pending: dict[str, list[tuple[str, str]]] = {}
     for d in result.duplicates:
-        if d.form == "a4" and d.verdict is None:
+        if d.form == result.roles.get("hazards") and d.verdict is None:
             pending.setdefault(d.first, []).append((d.second, d.id))
             pending.setdefault(d.second, []).append((d.first, d.id))
     out = []
-    for item in result.lists.get("a4", []):
+    for item in result.role_list("hazards"):
         if item.values.get("status") == "closed" or item.duplicate_of:
             continue
         place, hazard = str(item.values.get("place") or ""), str(item.values.get("hazard") or "")
         since = reported.get((item.submitter, place, hazard), on)
         same_place = [(other, dup) for other, dup in pending.get(item.submitter, [])
                       if any(norm_name(place) and x.submitter == other and norm_name(x.values.get("place", "")) ==
-                             norm_name(place) for x in result.lists.get("a4", []))]
+                             norm_name(place) for x in result.role_list("hazards"))]
         note = "；".join(f"与{other}所报疑似重复，待核实" for other, _ in same_place)  # no internal id in a document
         out.append({"place": place, "unit": item.submitter, "hazard": hazard,
                     "measures": item.values.get("measures") or "", "since": f"{since.month}月{since.day}日",
@@ -268,7 +271,7 @@ def closed_now(result: PeriodResult, previous: PeriodResult | None, form_id: str
 def closed_since(result: PeriodResult, previous: PeriodResult | None) -> list[dict]:
     """The 重大隐患 closed this period (附件4 整改完成 that were 正在整改, or not yet listed, in the
     unit's previous filing), with what was done."""
-    items = closed_now(result, previous, "a4", ("place", "hazard"), "status", {"closed"})
+    items = closed_now(result, previous, result.roles.get("hazards", ""), ("place", "hazard"), "status", {"closed"})
     out = [{"place": str(i.values.get("place") or ""), "unit": i.submitter, "hazard": str(i.values.get("hazard") or ""),
             "measures": str(i.values.get("measures") or "").rstrip("，。；,. ")} for i in items]
     return sorted(out, key=lambda h: (h["unit"], h["place"]))
@@ -281,16 +284,17 @@ def _name_lists(result: PeriodResult, previous: PeriodResult | None = None) -> l
     """Each 附件5 list with its count (as 附件3 and merge count it) and its names, with who
     reported each; a name the clerk confirmed the same for two submitters is listed once. `new`:
     the names a unit lists that its filing of the previous period did not."""
-    same = {d.key[1] for d in result.duplicates if d.verdict == "same" and d.form == "a5"}
+    form_id = result.roles.get("enforcement")
+    same = {d.key[1] for d in result.duplicates if d.verdict == "same" and d.form == form_id}
     known: dict[str, set[tuple[str, str]]] = {}
-    for item in previous.lists.get("a5", []) if previous else []:
+    for item in previous.role_list("enforcement") if previous else []:
         for key, _ in A5_LISTS:
             known.setdefault(key, set()).update((item.submitter, norm_name(n)) for n in item.values.get(key) or [])
-    counts = result.list_counts.get("a5", {})
+    counts = result.role_counts("enforcement")
     out = []
     for key, label in A5_LISTS:
         names: dict[str, dict] = {}
-        for item in result.lists.get("a5", []):
+        for item in result.role_list("enforcement"):
             for n, name in enumerate(item.values.get(key) or []):
                 norm = norm_name(name)
                 slot = names.setdefault(norm if norm in same else f"{item.submitter}|{norm}|{n}",
@@ -310,7 +314,9 @@ def _name_lists(result: PeriodResult, previous: PeriodResult | None = None) -> l
 # --- filing status --------------------------------------------------------------------------------------
 
 
-def _filing(status: StatusReport | None) -> dict:
+def _filing(status: StatusReport | None, narrative: str | None = None) -> dict:
+    """The period's filing status as a briefing tells it; `narrative`: the form whose absence is
+    named (未报工作情况)."""
     if status is None:
         return {}
     labels = status.form_labels
@@ -324,7 +330,7 @@ def _filing(status: StatusReport | None) -> dict:
                       for r in status.rows if r.wrong_filings],
             "missing": [{"name": r.submitter.name, "forms": "、".join(labels.get(f, f) for f in r.missing_forms)}
                         for r in status.rows if r.missing],
-            "no_narrative": [r.submitter.name for r in status.rows if "narrative" in r.optional_missing],
+            "no_narrative": [r.submitter.name for r in status.rows if narrative in r.optional_missing],
             "on_time_rate": pct(status.on_time_rate), "reporting_rate": pct(status.reporting_rate),
             "wrong_rule": status.wrong_rule}
 
@@ -389,7 +395,7 @@ def _narratives(results: list[PeriodResult], keys: list[tuple[str, str]], cap: i
         entries, seen = [], set()
         for res in reversed(results):
             for r in res.rows:
-                c = r.forms.get("narrative")
+                c = r.forms.get(res.roles.get("narrative", ""))
                 if c is None or c.period != res.period.key or (latest_only and r.submitter.name in seen):
                     continue
                 cell = c.form.table.get("", {}).get(key)
@@ -528,7 +534,7 @@ def weekly(setting: Setting, result: PeriodResult, previous: PeriodResult | None
     day = result.period.deadline.date()
     units, units_total = _unit_rows(result, previous)
     hazards = open_hazards(result, first_reported(history), day)
-    filing = _filing(status)
+    filing = _filing(status, result.roles.get("narrative"))
     narratives, annex = _narratives([result], NARRATIVE, setting.narrative_groups)
     b = Briefing(
         kind="weekly", title=f"{setting.campaign}工作简报", issue=f"第{result.period.number}期",
@@ -690,7 +696,7 @@ def _spans(spans: list[Span], history: list[PeriodResult]) -> list[dict]:
 def _cases(end: PeriodResult, enforcement: list[dict], cap: int = 3) -> list[str]:
     """典型案例 from the data: major hazards closed (place, unit, hazard, what was done) and the
     firms suspended or closed down."""
-    closed = [i for i in end.lists.get("a4", []) if i.values.get("status") == "closed" and not i.duplicate_of]
+    closed = [i for i in end.role_list("hazards") if i.values.get("status") == "closed" and not i.duplicate_of]
     out = [f"{i.submitter}督促{i.values.get('place') or ''}整改“{i.values.get('hazard') or ''}”重大隐患"
            + (f"，{str(i.values.get('measures')).rstrip('，。；,. ')}" if i.values.get("measures") else "")
            + "，现已整改销号。" for i in closed[:cap]]
@@ -732,9 +738,9 @@ def summary(setting: Setting, final: Period, history: list[PeriodResult],
     b.date, b.imprint = cn_date(day), setting.imprint(day)
     b.period_label = f"{history[0].period.label}至{end.period.label}，共 {len(history)} 周"
     b.units = rank_units(b.units)
-    counts = end.list_counts
-    b.totals.update({"major_closed_rate": rate(counts.get("a4", {}).get("closed"), counts.get("a4", {}).get("hazards")),
-                     "lists": counts})
+    hazards = end.role_counts("hazards")
+    b.totals.update({"major_closed_rate": rate(hazards.get("closed"), hazards.get("records")),
+                     "enforcement": end.role_counts("enforcement")})
     if record:
         b.filing = {"record": [{"name": n, **{k: c[k] for k in ("按时", "迟报", "错报", "漏报")}}
                                for n, c in record.counts.items()], "periods": len(record.periods)}
@@ -747,60 +753,4 @@ def summary(setting: Setting, final: Period, history: list[PeriodResult],
                  "problems": _problems(b, record), "notes": notes or {}, "notes_file": notes_file,
                  "coverage": f"本总结依据{b.period_label}的报表"
                              + (f"；此后 {later} 周的报表尚未登记，未计入。" if later else "。")}
-    return b
-
-
-# --- another campaign: a 简报 of its lists ------------------------------------------------------------------
-
-
-def _record_keys(schema) -> tuple[str, str]:
-    """The two columns a record is known and told by: its place and description (the schema's
-    duplicates), else its first two required text columns."""
-    if schema.duplicates is not None:
-        return schema.duplicates.place, schema.duplicates.description
-    texts = [c.key for c in schema.columns if c.type == "text" and c.required] + ["", ""]
-    return texts[0], texts[1]
-
-
-def _describe(item: ListItem, keys: tuple[str, str]) -> str:
-    """A record in a sentence: 东园农贸市场“电气线路私拉乱接”."""
-    first, second = (str(item.values.get(k) or "") if k else "" for k in keys)
-    return first + (f"“{second}”" if second else "")
-
-
-def _one_list(result: PeriodResult, previous: PeriodResult | None, schema) -> dict:
-    keys = _record_keys(schema)
-    closed = {s.key for s in schema.statuses if s.closed}
-    status = next((c.key for c in schema.columns if c.type == "status"), "")
-    items = [i for i in result.lists.get(schema.id, []) if not i.duplicate_of]
-    earlier = earlier_records(result, previous, schema.id, keys)
-    shut = {id(i) for i in items if status and i.values.get(status) in closed}
-    late = [f for f in result.findings if f.code == "overdue" and f.form == schema.id]
-    paths = {c.filing.original_path: r.submitter.name for r in result.rows for c in r.forms.values()}
-    per_unit = []
-    for r in result.rows:
-        mine = [i for i in items if i.submitter == r.submitter.name]
-        done = sum(id(i) in shut for i in mine)
-        per_unit.append({"name": r.submitter.name, "status": r.status_text, "total": len(mine),
-                         "new": sum(earlier.get(id(i)) is None for i in mine), "closed": done, "open": len(mine) - done,
-                         "overdue": sum(paths.get(f.path) == r.submitter.name for f in late)})
-    return {"id": schema.id, "label": schema.title or schema.name, "total": len(items),
-            "new": sum(u["new"] for u in per_unit), "closed": len(shut), "open": len(items) - len(shut),
-            "closed_now": [{"unit": i.submitter, "text": _describe(i, keys)}
-                           for i in closed_now(result, previous, schema.id, keys, status, closed)],
-            "overdue": [{"unit": paths.get(f.path, ""), "message": f.message} for f in late],
-            "units": per_unit}
-
-
-def lists_weekly(setting: Setting, result: PeriodResult, previous: PeriodResult | None,
-                 status: StatusReport | None, schemas) -> Briefing:
-    """A campaign of lists (no 附件3–6): each list's records, new this period, closed and open,
-    逾期未整改, per unit, and who filed late or not at all (templates/lists.md.j2)."""
-    day = result.period.deadline.date()
-    b = Briefing(kind="weekly", template="lists.md.j2", title=f"{setting.campaign}工作简报",
-                 issue=f"第{result.period.number}期", office=setting.issuer, date=cn_date(day),
-                 period_label=result.period.label, campaign=setting.campaign, filing=_filing(status),
-                 imprint=setting.imprint(day))
-    b.lists = [_one_list(result, previous, schemas[k]) for k in result.list_labels if k in schemas]
-    b.totals = {"lists": {x["id"]: {k: x[k] for k in ("total", "new", "closed", "open")} for x in b.lists}}
     return b

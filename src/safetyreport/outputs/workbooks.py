@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Config
-from ..ledger.merge import TABLE_FORM, PeriodResult
+from ..ledger.merge import PeriodResult
 from ..reading.reader import MARKER_SHEET
 from ..schema import SchemaSet
 from ..values import cn_date, fmt_num
@@ -30,7 +30,12 @@ HEADER_ROW_HEIGHT, NARROW_HEADER_ROW_HEIGHT = 42, 32  # points: two or three wra
 # --- the consolidated workbook ------------------------------------------------------------------
 
 
-BUILT_IN = ("a3", "a4", "a5", "a6")  # the built-in campaign's forms, which have sheets of their own
+# the roles (Schema.role) of the built-in campaign's forms, whose consolidated sheets are its own
+BUILT_IN_ROLES = ("totals", "hazards", "enforcement", "facilities")
+
+
+def _built_in(result: PeriodResult) -> bool:
+    return all(r in result.roles for r in BUILT_IN_ROLES)
 
 
 def write_consolidated(result: PeriodResult, schemas: SchemaSet, path: Path,
@@ -41,12 +46,13 @@ def write_consolidated(result: PeriodResult, schemas: SchemaSet, path: Path,
     from .xlsx import Book
 
     wb = Book()
-    forms = [f for f in (forms or list(BUILT_IN)) if f in schemas]
-    if all(f in forms for f in BUILT_IN):
-        _sheet_a3(wb.sheet("附件3汇总"), result, schemas)
-        _sheet_a4(wb.sheet("附件4汇总"), result, schemas)
-        _sheet_a5(wb.sheet("附件5汇总"), result, schemas)
-        _sheet_a6(wb.sheet("附件6汇总"), result)
+    forms = [f for f in (forms or list(result.roles.values())) if f in schemas]
+    if _built_in(result):
+        own = {role: schemas[result.roles[role]] for role in BUILT_IN_ROLES}
+        _sheet_a3(wb.sheet(f"{own['totals'].short}汇总"), result, schemas, own["totals"].id)
+        _sheet_a4(wb.sheet(f"{own['hazards'].short}汇总"), result, own["hazards"])
+        _sheet_a5(wb.sheet(f"{own['enforcement'].short}汇总"), result, own["enforcement"])
+        _sheet_a6(wb.sheet(f"{own['facilities'].short}汇总"), result, own["facilities"])
     else:
         for form_id in forms:
             schema = schemas[form_id]
@@ -112,6 +118,11 @@ def _sheet_cells(ws, result: PeriodResult, schema) -> None:
     ws.printable(freeze=(4, 2))
 
 
+def _consolidated(schema) -> str:
+    """A form's consolidated sheet's title, after the district's name."""
+    return schema.consolidated_title or f"{schema.title or schema.name}汇总表"
+
+
 def _title(ws, text: str, sub: str, width: int) -> None:
     ws.put(1, 1, text, "sr-title")
     ws.merge(1, 1, 1, width)
@@ -130,11 +141,11 @@ def _subtitle(result: PeriodResult) -> str:
     return f"{result.period.label}，截止 {cn_date(d)} {d:%H:%M}（北京时间）"
 
 
-def _sheet_a3(ws, result: PeriodResult, schemas: SchemaSet, form_id: str = TABLE_FORM) -> None:
+def _sheet_a3(ws, result: PeriodResult, schemas: SchemaSet, form_id: str) -> None:
     schema = schemas[form_id]
     cols = schema.columns
     ncol = len(cols) + 3
-    title = schema.consolidated_title or f"{schema.title or schema.name}汇总表"
+    title = _consolidated(schema)
     _title(ws, f"{result.district}{title}", _subtitle(result), ncol)
     # two header rows: group labels merged over their sub-labels, as on the paper form
     ws.put(3, 1, "填报单位")
@@ -229,22 +240,21 @@ def _mark_list_row(ws, row: int, item, columns: list[str], result: PeriodResult,
         _mark(ws, row, col, fs)
 
 
-def _sheet_a4(ws, result: PeriodResult, schemas: SchemaSet) -> None:
-    schema = schemas["a4"]
+def _sheet_a4(ws, result: PeriodResult, schema) -> None:
     labels: dict[Any, Any] = {s.key: s.label for s in schema.statuses}
     cols = [c for c in schema.columns if c.key != "seq"]
     heads = ["序号", "填报单位"] + [c.display for c in cols] + ["疑似重复"]
-    _title(ws, f"{result.district}重大隐患汇总表（累计数）", _subtitle(result), len(heads))
+    _title(ws, f"{result.district}{_consolidated(schema)}", _subtitle(result), len(heads))
     _header(ws, 3, heads, [6, 16] + [28 if c.key in ("hazard", "measures") else 18 for c in cols] + [22])
     r = 4
-    for n, item in enumerate(result.lists.get("a4", []), start=1):
+    for n, item in enumerate(result.lists.get(schema.id, []), start=1):
         values = [n, item.submitter] + [labels.get(item.values.get(c.key), item.values.get(c.key) or "")
                                          for c in cols]
         mark = ""
         if item.duplicate_of:
             mark = f"与其他单位为同一隐患（{item.duplicate_of}），不重复计数"
         else:
-            d = next((d for d in result.duplicates if d.form == "a4" and item.submitter in (d.first, d.second)
+            d = next((d for d in result.duplicates if d.form == schema.id and item.submitter in (d.first, d.second)
                       and d.name.split("：")[0] == str(item.values.get("place"))), None)
             if d and d.verdict is None:
                 mark = f"疑似与{d.second if d.first == item.submitter else d.first}重复（{d.id}），待核实"
@@ -252,48 +262,49 @@ def _sheet_a4(ws, result: PeriodResult, schemas: SchemaSet) -> None:
             ws.put(r, i, v, "sr-wrap")
         _mark_list_row(ws, r, item, [c.key for c in cols], result, 3)
         r += 1
-    counts = result.list_counts.get("a4", {})
-    ws.put(r + 1, 1, f"共 {counts.get('hazards', 0)} 项重大隐患（已确认的重复只计一次），其中整改完成 {counts.get('closed', 0)} 项。")
+    counts = result.list_counts.get(schema.id, {})
+    ws.put(r + 1, 1, f"共 {counts.get('records', 0)} 项重大隐患（已确认的重复只计一次），其中整改完成 {counts.get('closed', 0)} 项。")
     ws.printable(freeze=(4, 3))
 
 
-def _sheet_a5(ws, result: PeriodResult, schemas: SchemaSet) -> None:
-    schema = schemas["a5"]
+def _sheet_a5(ws, result: PeriodResult, schema) -> None:
     heads = ["填报单位"] + [c.display for c in schema.columns]
-    _title(ws, f"{result.district}执法检查及约谈、通报名单汇总表（累计数）", _subtitle(result), len(heads))
+    _title(ws, f"{result.district}{_consolidated(schema)}", _subtitle(result), len(heads))
     _header(ws, 3, heads, [16] + [22 if c.type == "names" else 10 for c in schema.columns])
     r = 4
-    for item in result.lists.get("a5", []):
+    for item in result.lists.get(schema.id, []):
         ws.put(r, 1, item.submitter, "sr-wrap")
         for i, c in enumerate(schema.columns, start=2):  # wrapped, as 附件4汇总: long firm names stay whole
             v = item.values.get(c.key)
             ws.put(r, i, "、".join(v) if isinstance(v, list) else (v if v not in (None, "") else ""), "sr-wrap")
         _mark_list_row(ws, r, item, [c.key for c in schema.columns], result, 2)
         r += 1
-    counts = result.list_counts.get("a5", {})
+    counts = result.list_counts.get(schema.id, {})
     parts = [f"{c.display} {counts.get(c.key, 0)} 家" for c in schema.columns if c.type == "names"]
-    ws.put(r + 1, 1, "合计（已确认的重复只计一次）：" + "，".join(parts) + f"；罚款金额 {counts.get('fine_amount', 0)} 万元。")
+    sums = [f"{c.display} {counts.get(c.key, 0)} {c.unit}".rstrip() for c in schema.columns if c.type == "amount"]
+    ws.put(r + 1, 1, "合计（已确认的重复只计一次）：" + "，".join(parts) + "".join(f"；{x}" for x in sums) + "。")
     ws.printable(freeze=(4, 2))
 
 
-def _sheet_a6(ws, result: PeriodResult) -> None:
-    heads = ["设施", "现有", "新增", "新投入经费（万元）"]
-    _title(ws, f"{result.district}技术监控设施统计汇总表（累计数）", _subtitle(result), len(heads) + 1)
-    _header(ws, 3, heads, [22, 10, 10, 18])
+def _sheet_a6(ws, result: PeriodResult, schema) -> None:
+    cols = schema.numeric_columns
+    names = [c.display + (f"（{c.unit}）" if c.unit else "") for c in cols]
+    _title(ws, f"{result.district}{_consolidated(schema)}", _subtitle(result), len(cols) + 2)
+    _header(ws, 3, ["设施", *names], [22] + [18 if c.unit else 10 for c in cols])
     r = 4
-    for label, v in result.facilities.items():
-        for i, x in enumerate([label, v["existing"], v["added"], v["funds"]], start=1):
+    for label, v in result.sums.get(schema.id, {}).items():
+        for i, x in enumerate([label, *(v.get(c.key) for c in cols)], start=1):
             ws.put(r, i, x)
         r += 1
     r += 1
-    _header(ws, r, ["填报单位", "设施", "现有", "新增", "新投入经费（万元）"], [22, 16, 10, 10, 18])
+    _header(ws, r, ["填报单位", "设施", *names], [22, 16] + [18 if c.unit else 10 for c in cols])
     r += 1
     for res in result.rows:
-        c = res.forms.get("a6")
+        c = res.forms.get(schema.id)
         if not c:
             continue
         for key, cells in c.form.table.items():
-            vals = [cells[k].value if cells.get(k) else None for k in ("existing", "added", "funds")]
+            vals = [cells[x.key].value if cells.get(x.key) else None for x in cols]
             for i, x in enumerate([res.submitter.name, c.form.row_labels.get(key, key), *vals], start=1):
                 ws.put(r, i, x)
             r += 1
@@ -350,50 +361,69 @@ def write_district_filing(result: PeriodResult, cfg: Config, schemas: SchemaSet,
     d = result.period.deadline
     foot = footer_text(c.reviewer, c.filer, c.phone, cn_date(d))
     forms = [f for f in cfg.campaign.weekly_forms if f in schemas]
-    if not all(f in forms for f in BUILT_IN):  # what is consolidated: its lists and its totals form
+    if not _built_in(result):  # what is consolidated: its lists and its totals form
         forms = [f for f in forms if schemas[f].layout == "list" or f == result.table_form]
         return _write_sheets([_laid_out(schemas[f], result) for f in forms], foot, path)
-    sheets = []
-    a3 = layout_form(schemas["a3"], submitter=result.district)
+    own = {role: schemas[result.roles[role]] for role in BUILT_IN_ROLES}
+    sheets = [_filed_totals(own["totals"], result), _filed_hazards(own["hazards"], result),
+              _filed_names(own["enforcement"], result), _filed_facilities(own["facilities"], result)]
+    return _write_sheets(sheets, foot, path)
+
+
+def _filed_totals(schema, result: PeriodResult) -> SheetLayout:
+    lay = layout_form(schema, submitter=result.district)
     for key in result.column_keys:
-        a3.cells[a3.data_cells[("cumulative", key)]] = result.totals.cumulative.get(key, 0)
-        a3.cells[a3.data_cells[("weekly", key)]] = result.totals.weekly.get(key, 0)
-    sheets.append(a3)
-    hazards = [i for i in result.lists.get("a4", []) if i.duplicate_of is None]
-    labels: dict[Any, Any] = {s.key: s.label for s in schemas["a4"].statuses}
-    a4 = layout_form(schemas["a4"], submitter=result.district, records=max(3, len(hazards)))
+        lay.cells[lay.data_cells[("cumulative", key)]] = result.totals.cumulative.get(key, 0)
+        lay.cells[lay.data_cells[("weekly", key)]] = result.totals.weekly.get(key, 0)
+    return lay
+
+
+def _filed_hazards(schema, result: PeriodResult) -> SheetLayout:
+    """The hazards list, a confirmed duplicate once, each record's unit said in its 备注."""
+    hazards = [i for i in result.lists.get(schema.id, []) if i.duplicate_of is None]
+    labels: dict[Any, Any] = {s.key: s.label for s in schema.statuses}
+    lay = layout_form(schema, submitter=result.district, records=max(3, len(hazards)))
     for n, item in enumerate(hazards):
-        for col in schemas["a4"].columns:
+        for col in schema.columns:
             v = n + 1 if col.key == "seq" else item.values.get(col.key)
-            if col.key == "status":
+            if col.type == "status":
                 v = labels.get(v, v)
             if col.key == "remark":
                 v = f"{item.submitter}报送" + (f"；{v}" if v else "")
             if v not in (None, ""):
-                a4.cells[a4.data_cells[(str(n), col.key)]] = v
-    sheets.append(a4)
-    items = result.lists.get("a5", [])
-    a5 = layout_form(schemas["a5"], submitter=result.district, records=max(3, len(items)))
+                lay.cells[lay.data_cells[(str(n), col.key)]] = v
+    return lay
+
+
+def _filed_names(schema, result: PeriodResult) -> SheetLayout:
+    items = result.lists.get(schema.id, [])
+    lay = layout_form(schema, submitter=result.district, records=max(3, len(items)))
     for n, item in enumerate(items):
-        for col in schemas["a5"].columns:
+        for col in schema.columns:
             v = item.values.get(col.key)
             v = "、".join(v) if isinstance(v, list) else v
             if v not in (None, ""):
-                a5.cells[a5.data_cells[(str(n), col.key)]] = v
-    sheets.append(a5)
-    known = {r.label: r.key for r in schemas["a6"].rows}
-    extra = [label for label in result.facilities if label not in known]
-    a6 = layout_form(schemas["a6"], submitter=result.district, extra_rows=extra)
-    for label, v in result.facilities.items():
+                lay.cells[lay.data_cells[(str(n), col.key)]] = v
+    return lay
+
+
+def _filed_facilities(schema, result: PeriodResult) -> SheetLayout:
+    """The table's sums by row label; a row a unit added keeps its label, a known row nobody
+    reported is 0."""
+    sums = result.sums.get(schema.id, {})
+    cols = [c for c in schema.numeric_columns if not c.derive]
+    known = {r.label: r.key for r in schema.rows}
+    extra = [label for label in sums if label not in known]
+    lay = layout_form(schema, submitter=result.district, extra_rows=extra)
+    for label, v in sums.items():
         key = known.get(label) or f"extra_{extra.index(label) + 1}"
-        for figure in ("existing", "added", "funds"):
-            a6.cells[a6.data_cells[(key, figure)]] = v[figure]
-    for a6_row in schemas["a6"].rows:
-        if a6_row.label not in result.facilities:
-            for figure in ("existing", "added", "funds"):
-                a6.cells[a6.data_cells[(a6_row.key, figure)]] = 0
-    sheets.append(a6)
-    return _write_sheets(sheets, foot, path)
+        for col in cols:
+            lay.cells[lay.data_cells[(key, col.key)]] = v[col.key]
+    for row in schema.rows:
+        if row.label not in sums:
+            for col in cols:
+                lay.cells[lay.data_cells[(row.key, col.key)]] = 0
+    return lay
 
 
 def _write_sheets(sheets: list[SheetLayout], foot: str, path: Path) -> Path:
@@ -474,13 +504,13 @@ def _layout_sheet(ws, lay: SheetLayout) -> None:
 
 def blank_workbook(schemas: SchemaSet, form_ids: list[str], submitter: str, period_key: str,
                    period_label: str, deadline_date: str, path: Path,
-                   previous: dict | None = None) -> Path:
+                   previous: dict | None = None, totals_form: str | None = None) -> Path:
     """One submitter's workbook for a period: its forms, prefilled and guarded, and a hidden
     marker sheet naming the forms, submitter and period (the reader works without it too)."""
     sheets: list[SheetLayout] = []
     for form_id in form_ids:
         schema = schemas[form_id]
-        reference = ("上期累计数（参考）", previous) if previous and form_id == TABLE_FORM else None
+        reference = ("上期累计数（参考）", previous) if previous and form_id == totals_form else None
         lay = layout_form(schema, submitter=submitter, records=10, footer_cells=True, reference=reference)
         spot = (0, max(1, lay.ncols - 3))
         if any(r1 <= 0 <= r2 and c1 <= spot[1] <= c2 for r1, c1, r2, c2 in lay.merges):
