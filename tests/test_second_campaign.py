@@ -319,6 +319,28 @@ def test_no_module_names_the_built_in_campaigns_places_or_year():
     assert not hits, hits
 
 
+def test_no_module_names_a_form_id_of_the_built_in_campaign():
+    """Issue 20: which form is the totals table, the hazards list, the enforcement lists … is said by
+    the schemas (role), never by a form id in the package's code (docstrings and comments aside)."""
+    import ast
+
+    from safetyreport.schema import builtin_schema_dir, load_schemas
+
+    ids = {s.id for s in load_schemas(builtin_schema_dir())}
+    assert {"a3", "a4", "a5", "a6", "narrative"} <= ids
+    root = Path(__file__).resolve().parents[1] / "src" / "safetyreport"
+    hits = []
+    for path in root.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        docs = {id(node.body[0].value) for node in ast.walk(tree)
+                if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                and node.body and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
+        hits += [f"{path.relative_to(root)}:{n.lineno} {n.value}" for n in ast.walk(tree)
+                 if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docs
+                 and (n.value in ids or any(f'"{i}"' in n.value or f"'{i}'" in n.value for i in ids))]
+    assert not hits, hits
+
+
 def test_a_blank_printed_date_of_any_year_is_no_date_attempt():
     from safetyreport.values import looks_like_date_attempt
 

@@ -500,7 +500,7 @@ _ERRORS = {
     "missing": "缺少这一项",
     "int_parsing": "应为整数", "int_type": "应为整数", "int_from_float": "应为整数",
     "float_parsing": "应为数字", "bool_parsing": "应为 true 或 false", "bool_type": "应为 true 或 false",
-    "string_type": "应为加引号的文字", "list_type": "应为列表，如 [\"a3\", \"a4\"]",
+    "string_type": "应为加引号的文字", "list_type": "应为列表（方括号括起，逗号分隔，如 [1, 2]）",
     "date_parsing": "日期应写成 2021-09-13（不加引号）", "date_from_datetime_parsing": "日期应写成 2021-09-13（不加引号）",
     "date_type": "日期应写成 2021-09-13（不加引号）", "dict_type": "应为一个小节或 { 键 = 值 } 表",
     "model_type": "应为一个小节，如 [smtp]",

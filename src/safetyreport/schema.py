@@ -279,9 +279,9 @@ class Schema(_Model):
     kept_until_closed: bool = False
     # what the built-in campaign's 简报, 月报, 总结 and consolidated sheets use this form as: its
     # totals table (附件3), its hazards list (附件4), its enforcement lists (附件5), its facilities
-    # table (附件6), its narrative (工作情况). A campaign whose forms take none of these roles gets
+    # table (附件6), its situation report (工作情况). A campaign whose forms take none of these roles gets
     # the 简报 and 总结 computed from its schemas alone.
-    role: Literal["", "totals", "hazards", "enforcement", "facilities", "narrative"] = ""
+    role: Literal["", "totals", "hazards", "enforcement", "facilities", "situation"] = ""
     rules: list[Rule] = []
     _by_key: dict[str, Column] = PrivateAttr(default_factory=dict)
 
@@ -369,14 +369,14 @@ class Schema(_Model):
                 need(k, where, rows, "行")
             if isinstance(rule, CountRule) and rule.status:
                 need(rule.status, where, {s.key for s in self.statuses}, "状态")
-        for c in self.fields:
-            if c.derive:
+        for part, cols in (("fields", self.fields), ("columns", self.columns)):
+            for c in (c for c in cols if c.derive):
                 for name in re.findall(r"[a-z][a-z0-9_]*", c.derive):
-                    need(name, f"fields.{c.key}.derive", known, "栏目")
+                    need(name, f"{part}.{c.key}.derive", known, "栏目")
                 try:
                     evaluate(c.derive, {})
                 except SchemaError as e:
-                    raise ValueError(f"fields.{c.key}.derive：{e}") from None
+                    raise ValueError(f"{part}.{c.key}.derive：{e}") from None
         return self
 
 
@@ -451,6 +451,12 @@ class SchemaSet:
 
     def __contains__(self, key: str) -> bool:
         return key in self.by_id
+
+    def only(self, form_ids: list[str]) -> SchemaSet:
+        """These forms only (a campaign's, of all the schemas loaded), already checked together."""
+        out = SchemaSet.__new__(SchemaSet)
+        out.by_id = {i: self.by_id[i] for i in dict.fromkeys(form_ids) if i in self.by_id}
+        return out
 
     def roles(self, form_ids: list[str]) -> dict[str, str]:
         """Role → the first of these forms that takes it (see Schema.role)."""

@@ -136,6 +136,8 @@ def _check_derived(form: FormData, schema: Schema, emit) -> None:
                 continue
             expected = evaluate(column.derive, values)
             tolerance = 0.5 if column.type == "percent" else 1e-6
+            if column.type == "percent" and expected is not None and abs(cell.value * 100 - expected) <= tolerance:
+                continue  # 25% typed in Excel is stored as 0.25: the same figure (what is shown is recomputed)
             if expected is not None and abs(cell.value - expected) > tolerance:
                 formula = column.derive
                 for c in schema.numeric_columns:

@@ -183,6 +183,7 @@ def totals_form(cfg: Config, schemas: SchemaSet) -> str | None:
 
 
 def _merge_period(cfg: Config, ledger: Ledger, period: Period, schemas: SchemaSet) -> PeriodResult:
+    schemas = schemas.only(list(cfg.campaign.weekly_forms))  # the campaign's forms, not every one loaded
     periods = [p.key for p in filing_periods(cfg)]
     upto = periods[: periods.index(period.key) + 1]
     table_id = totals_form(cfg, schemas)

@@ -390,7 +390,7 @@ class Ledger:
                 "不会新建空台账。请用 safetyreport restore 从备份恢复，或用 safetyreport rebuild 从 archive/ 重建；"
                 "确实要从头开始，请在命令后加 --new-ledger。")
         raise LedgerError(f"{self.folder} 中还没有报送台账（{LEDGER_NAME}）。请先在这个文件夹运行 safetyreport init，"
-                          "或在命令后加 --new-ledger 新建。")
+                          "或在登记第一批报表时新建（safetyreport intake、merge 或 fetch 加 --new-ledger）。")
 
     def _locked(self, work):
         """Run `work`; while another process holds the ledger, wait (saying so once) up to `wait`."""

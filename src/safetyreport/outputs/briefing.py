@@ -395,7 +395,7 @@ def _narratives(results: list[PeriodResult], keys: list[tuple[str, str]], cap: i
         entries, seen = [], set()
         for res in reversed(results):
             for r in res.rows:
-                c = r.forms.get(res.roles.get("narrative", ""))
+                c = r.forms.get(res.roles.get("situation", ""))
                 if c is None or c.period != res.period.key or (latest_only and r.submitter.name in seen):
                     continue
                 cell = c.form.table.get("", {}).get(key)
@@ -534,7 +534,7 @@ def weekly(setting: Setting, result: PeriodResult, previous: PeriodResult | None
     day = result.period.deadline.date()
     units, units_total = _unit_rows(result, previous)
     hazards = open_hazards(result, first_reported(history), day)
-    filing = _filing(status, result.roles.get("narrative"))
+    filing = _filing(status, result.roles.get("situation"))
     narratives, annex = _narratives([result], NARRATIVE, setting.narrative_groups)
     b = Briefing(
         kind="weekly", title=f"{setting.campaign}工作简报", issue=f"第{result.period.number}期",

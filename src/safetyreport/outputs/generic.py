@@ -95,7 +95,7 @@ def _unit_values(result: PeriodResult, schema: Schema, numeric: list[Column]) ->
             values[col.key] = evaluate(col.derive, values)
         state = ("本期报送" if c and c.period == result.period.key else
                  f"沿用{c.period}" if c else "未报送")
-        out.append({"name": r.submitter.name, "state": state, "values": [_show(values.get(x.key), x) for x in numeric],
+        out.append({"name": r.submitter.name, "state": state, "figures": [_show(values.get(x.key), x) for x in numeric],
                     "raw": {x.key: values.get(x.key) for x in numeric}})
     return out
 
@@ -115,13 +115,13 @@ def one_table(result: PeriodResult, previous: PeriodResult | None, schema: Schem
         values, earlier = figures.get("", {}), before.get("", {})
         for col in numeric:
             rows.append({"label": col.display + (f"（{col.unit}）" if col.unit and col.type != "percent" else ""),
-                         "values": [_show(values.get(col.key), col)],
+                         "figures": [_show(values.get(col.key), col)],
                          "changes": [change(values.get(col.key), earlier.get(col.key)) if previous else "—"]})
         columns = ["合计"]
     else:
         for label, values in figures.items():
             earlier = before.get(label, {})
-            rows.append({"label": label, "values": [_show(values.get(c.key), c) for c in numeric],
+            rows.append({"label": label, "figures": [_show(values.get(c.key), c) for c in numeric],
                          "changes": [change(values.get(c.key), earlier.get(c.key)) if previous else "—" for c in numeric]})
         columns = [c.display + (f"（{c.unit}）" if c.unit and c.type != "percent" else "") for c in numeric]
     fresh = sum(1 for r in result.rows if (c := r.forms.get(schema.id)) is not None and c.period == result.period.key)
@@ -131,9 +131,10 @@ def one_table(result: PeriodResult, previous: PeriodResult | None, schema: Schem
         units.sort(key=lambda u: -(u["raw"].get(rate.key) or -1))
         shown = [rate] if len(numeric) > UNIT_COLUMNS else numeric
         for u in units:
-            u["values"] = [_show(u["raw"].get(c.key), c) for c in shown]
+            u["figures"] = [_show(u["raw"].get(c.key), c) for c in shown]
     unit_columns = ([rate] if rate is not None and len(numeric) > UNIT_COLUMNS else numeric) if units else []
     return {"id": schema.id, "label": schema.title or schema.name, "fields": fields, "columns": columns,
+            "compared": bool(before),  # the previous period had figures of this form: changes are told
             "rows": rows, "filed": fresh, "ranked_by": rate.display if rate is not None else "",
             "unit_columns": [c.display for c in unit_columns], "units": units}
 

@@ -99,11 +99,18 @@ def _sheet_list(ws, result: PeriodResult, schema) -> None:
 
 
 def _sheet_cells(ws, result: PeriodResult, schema) -> None:
-    """Any other form: each unit's counted cells, one per line (unit, row, column, value)."""
+    """Any other table or fields form: the district's sums first (合计, per row and column, derived
+    cells computed from the sums), then each unit's counted cells, one per line (unit, the period it
+    was filed for, row, column, value)."""
     heads = ["填报单位", "期别", "行", "栏目", "数值"]
-    _title(ws, f"{result.district}{schema.title or schema.name}", _subtitle(result), len(heads))
+    _title(ws, f"{result.district}{_consolidated(schema)}", _subtitle(result), len(heads))
     _header(ws, 3, heads, [16, 12, 16, 30, 12])
     r = 4
+    for label, values in result.sums.get(schema.id, {}).items():
+        for col in schema.numeric_columns:
+            for i, v in enumerate(["合计", result.period.key, label, col.display, values.get(col.key)], start=1):
+                ws.put(r, i, v)
+            r += 1
     for res in result.rows:
         c = res.forms.get(schema.id)
         if c is None:
