@@ -87,9 +87,9 @@ print(list(total))
 
 def make_corpus(folder: Path, submitters: int, weeks: int) -> list[str]:
     import make_samples as ms
-    from safetyreport.config import DEFAULT_CONFIG
+    from safetyreport.shipped import builtin_config
 
-    text = DEFAULT_CONFIG.read_text(encoding="utf-8")
+    text = builtin_config().read_text(encoding="utf-8")
     head = text[: text.index("[[submitters]]")].replace("end = 2021-11-30", "end = 2021-12-31")
     names = [f"第{i + 1:04d}{'街道' if i % 2 == 0 else '局'}" for i in range(submitters)]
     roster = "".join(f'\n[[submitters]]\nname = "{n}"\nkind = "{"street" if n.endswith("街道") else "unit"}"\n'

@@ -150,7 +150,9 @@ def test_json_on_a_gbk_console_never_crashes_on_an_emoji(tmp_path):
 
 
 def _config_text() -> str:
-    return (ROOT / "src" / "safetyreport" / "default_config.toml").read_text(encoding="utf-8")
+    from safetyreport.shipped import builtin_config
+
+    return builtin_config().read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "gbk", "gb18030", "utf-8"])

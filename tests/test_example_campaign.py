@@ -20,9 +20,24 @@ SAMPLES = CAMPAIGN / "samples"
 @pytest.fixture
 def folder(tmp_path):
     target = tmp_path / "专班"
-    code, out = cli_json("init", str(target), "--campaign", str(CAMPAIGN))
+    code, out = cli_json("init", str(target), "--campaign", CAMPAIGN.name)  # a shipped campaign, by its name
     assert code == 0, out
+    assert (target / "safetyreport.toml").read_bytes() == (CAMPAIGN / "safetyreport.toml").read_bytes()
     return target
+
+
+def test_campaigns_are_folders_the_built_in_one_too(tmp_path):
+    """The built-in campaign is a shipped folder like any other (campaigns/DEFAULT names it): init
+    writes its configuration, its schemas and templates are data; an unknown name is told, with the
+    names there are."""
+    from safetyreport.shipped import builtin_campaign
+
+    assert builtin_campaign().parent == CAMPAIGN.parent and (builtin_campaign() / "schemas" / "a3.toml").is_file()
+    code, out = cli_json("init", str(tmp_path / "默认"))
+    assert code == 0, out
+    assert (tmp_path / "默认" / "safetyreport.toml").read_bytes() == (builtin_campaign() / "safetyreport.toml").read_bytes()
+    code, out = cli_json("init", str(tmp_path / "x"), "--campaign", "没有这个活动")
+    assert code == 2 and CAMPAIGN.name in out["error"]["message"] and builtin_campaign().name in out["error"]["message"]
 
 
 def test_the_example_campaigns_forms_and_filings_are_read_as_written(folder, tmp_path):

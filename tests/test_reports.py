@@ -281,10 +281,10 @@ def test_equal_rates_share_a_rank_shown_as_tied():
 
 def test_templates_are_the_customisation_point(demo, tmp_path):
     """An office edits wording in a template: copy the templates, change one, render with it."""
-    from safetyreport.outputs.report import template_dir
+    from safetyreport.shipped import builtin_campaign
 
     custom = tmp_path / "templates"
-    shutil.copytree(template_dir(), custom)
+    shutil.copytree(builtin_campaign() / "templates", custom)
     path = custom / "weekly.md.j2"
     path.write_text(path.read_text(encoding="utf-8").replace("## 一、总体情况", "## 一、本周总体情况（自定义）"),
                     encoding="utf-8")

@@ -131,8 +131,9 @@ def test_a_wait_that_runs_out_names_the_cause_not_a_backup(tmp_path):
 def test_four_first_runs_at_once_create_one_ledger(tmp_path):
     folder = tmp_path / "c"
     folder.mkdir()
-    (folder / "safetyreport.toml").write_text((ROOT / "src" / "safetyreport" / "default_config.toml")
-                                              .read_text(encoding="utf-8"), encoding="utf-8")
+    from safetyreport.shipped import builtin_config
+
+    (folder / "safetyreport.toml").write_text(builtin_config().read_text(encoding="utf-8"), encoding="utf-8")
     weeks = ["2021-09-16", "2021-09-23", "2021-09-30", "2021-09-16"]
     procs = [start("intake", str(SAMPLES / w), "--new-ledger", "--config", str(folder / "safetyreport.toml"))
              for w in weeks]

@@ -59,9 +59,9 @@ left = "solved"
 right = "problems"
 why = "解决的问题不会多于发现的问题。"
 ''', encoding="utf-8")
-    from safetyreport.config import DEFAULT_CONFIG
+    from safetyreport.shipped import builtin_config
 
-    text = DEFAULT_CONFIG.read_text(encoding="utf-8").replace('# schemas_dir = "schemas"', 'schemas_dir = "schemas"')
+    text = builtin_config().read_text(encoding="utf-8").replace('# schemas_dir = "schemas"', 'schemas_dir = "schemas"')
     (folder / "safetyreport.toml").write_text(text, encoding="utf-8")
     import openpyxl
 

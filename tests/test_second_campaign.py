@@ -324,9 +324,9 @@ def test_no_module_names_a_form_id_of_the_built_in_campaign():
     the schemas (role), never by a form id in the package's code (docstrings and comments aside)."""
     import ast
 
-    from safetyreport.schema import builtin_schema_dir, load_schemas
+    from safetyreport.schema import load_schemas
 
-    ids = {s.id for s in load_schemas(builtin_schema_dir())}
+    ids = {s.id for s in load_schemas()}
     assert {"a3", "a4", "a5", "a6", "narrative"} <= ids
     root = Path(__file__).resolve().parents[1] / "src" / "safetyreport"
     hits = []
@@ -433,13 +433,13 @@ def _district(demo: Path, tmp_path: Path, name: str, withdraw: bool = False) -> 
 def test_a_city_consolidates_its_districts_filings_with_the_same_commands(demo_folder, tmp_path):
     """Issue 20: the filing a district sends up is itself a filing: a city campaign whose
     submitters are districts takes in the demo's filing and two more districts' and totals them."""
-    from safetyreport.config import DEFAULT_CONFIG
+    from safetyreport.shipped import builtin_config
 
     runs = {name: _district(demo_folder, tmp_path, name, withdraw) for name, withdraw in
             (("鲤城区", False), ("丰泽区", False), ("洛江区", True))}
     city = tmp_path / "泉州市"
     city.mkdir()
-    text = DEFAULT_CONFIG.read_text(encoding="utf-8").split("[[submitters]]")[0]
+    text = builtin_config().read_text(encoding="utf-8").split("[[submitters]]")[0]
     text = (text.replace('district = "鲤城区"', 'district = "泉州市"').replace('places = ["福建省", "泉州市"]', 'places = ["福建省"]')
             .replace(', narrative = "optional"', "").replace(', "narrative"]', "]"))
     text += "".join(f'[[submitters]]\nname = "{n}"\nkind = "district"\n\n' for n in runs)
@@ -472,7 +472,7 @@ def test_init_starts_a_campaign_from_another_campaigns_folder(campaign, tmp_path
     assert code == 1 and {r["name"]: r["codes"] for r in st["submitters"]} == {
         "东园镇": ["missing"], "西山乡": ["missing"], "区住建局": ["missing"]}  # a fresh ledger
     code, out = cli_json("init", str(tmp_path / "又一个"), "--campaign", str(tmp_path / "没有这个"))
-    assert code == 2 and "找不到配置文件" in out["error"]["message"]
+    assert code == 2 and "找不到活动文件夹" in out["error"]["message"]
 
 
 def test_two_units_reporting_one_place_are_a_suspected_duplicate_until_decided(campaign):

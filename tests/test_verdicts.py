@@ -123,11 +123,12 @@ def test_words_for_zero_in_number_cells_read_as_0_with_one_warning(tmp_path, wor
 def test_none_words_are_schema_data_not_code(tmp_path):
     """A campaign adds its own word for "none" in its schema file; no Python changes."""
     text = (SCHEMAS["a4"].model_dump_json())
-    assert "暂无" in text  # the shipped words live in schemas/a4.toml
-    from safetyreport.schema import builtin_schema_dir
+    assert "暂无" in text  # the shipped words live in the built-in campaign's schemas/a4.toml
+    from safetyreport.shipped import builtin_campaign
 
-    assert "none_words" in (builtin_schema_dir() / "a4.toml").read_text(encoding="utf-8")
-    assert "zero_words" in (builtin_schema_dir() / "a3.toml").read_text(encoding="utf-8")
+    schemas = builtin_campaign() / "schemas"
+    assert "none_words" in (schemas / "a4.toml").read_text(encoding="utf-8")
+    assert "zero_words" in (schemas / "a3.toml").read_text(encoding="utf-8")
 
 
 # --- 2. 重大隐患 from two sources ------------------------------------------------------------------

@@ -24,7 +24,6 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 CONFIG_NAME = "safetyreport.toml"
-DEFAULT_CONFIG = Path(__file__).with_name("default_config.toml")
 
 
 if TYPE_CHECKING:
@@ -483,9 +482,9 @@ class Config(_Model):
 
     def schema_dirs(self) -> tuple[Path, ...]:
         """Built-in schemas, plus the campaign's own folder when configured."""
-        from .schema import builtin_schema_dir
+        from .shipped import builtin_schema_dirs
 
-        dirs = [builtin_schema_dir()]
+        dirs = list(builtin_schema_dirs())
         if self.campaign.schemas_dir:
             extra = Path(self.campaign.schemas_dir)
             if not extra.is_absolute() and self.source:
@@ -556,7 +555,9 @@ def load_config(path: Path | None = None) -> Config:
         if local.is_file():
             path = local
     if path is None:
-        return parse_config(DEFAULT_CONFIG.read_text(encoding="utf-8"), "")
+        from .shipped import builtin_config
+
+        return parse_config(builtin_config().read_text(encoding="utf-8"), "")
     if path.is_dir():
         path = path / CONFIG_NAME
     try:
@@ -582,6 +583,7 @@ def write_default_config(folder: Path, force: bool = False) -> Path:
     """`safetyreport init`: write the built-in campaign's configuration; never overwrite silently."""
     target = new_config_path(folder, force)
     from .atomic import write_text_atomic
+    from .shipped import builtin_config
 
-    write_text_atomic(target, DEFAULT_CONFIG.read_text(encoding="utf-8"))
+    write_text_atomic(target, builtin_config().read_text(encoding="utf-8"))
     return target

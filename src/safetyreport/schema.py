@@ -404,13 +404,6 @@ def _rule_rows(rule: _Rule) -> list[str]:
 # loading
 
 
-def builtin_schema_dir() -> Path:
-    """Installed wheel: safetyreport/_data/schemas; source checkout: <repo>/schemas."""
-    here = Path(__file__).resolve().parent
-    packaged = here / "_data" / "schemas"
-    return packaged if packaged.is_dir() else here.parent.parent / "schemas"
-
-
 def load_schema_file(path: Path) -> Schema:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -485,7 +478,9 @@ class SchemaSet:
 @lru_cache(maxsize=8)
 def load_schemas(*dirs: Path) -> SchemaSet:
     """Every *.toml in the given folders (built-in folder when none), sorted by file name."""
-    folders = dirs or (builtin_schema_dir(),)
+    from .shipped import builtin_schema_dirs
+
+    folders = dirs or builtin_schema_dirs()
     schemas = []
     for d in folders:
         if not d.is_dir():

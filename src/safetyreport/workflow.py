@@ -73,6 +73,14 @@ def init_job(folder: Path, force: bool = False, campaign: Path | None = None) ->
     """A campaign folder: the configuration and an empty ledger (the only ordinary way a ledger
     comes to be; every other command refuses to create one silently). `campaign`: another
     campaign's folder to start from (its configuration, schemas and templates; none of its filings)."""
+    if campaign is not None and not campaign.exists():  # a shipped campaign by its name
+        from .shipped import shipped_campaign, shipped_campaigns
+
+        named = shipped_campaign(str(campaign))
+        if named is None:
+            raise UsageError(f"找不到活动文件夹“{campaign}”。可写一个活动文件夹的路径，或随附的活动名称："
+                             f"{'、'.join(shipped_campaigns())}。")
+        campaign = named
     target = copy_campaign(campaign, folder, force) if campaign else write_default_config(folder, force=force)
     with Ledger(folder, create=True) as ledger:
         return InitOutcome(target, ledger.path)
@@ -632,9 +640,9 @@ def board_job(cfg: Config, period_text: str | None = None, out: Path | None = No
 
 def bundled_samples() -> Path:
     """The shipped samples: in the wheel (safetyreport/_data/samples) or the source checkout."""
-    here = Path(__file__).resolve().parent
-    packaged = here / "_data" / "samples"
-    return packaged if packaged.is_dir() else here.parent.parent / "samples"
+    from .shipped import data_dir
+
+    return data_dir("samples")
 
 
 def sample_receipts() -> dict[str, dict[str, str]]:
@@ -913,15 +921,23 @@ def summary_spans(cfg: Config) -> list[Any]:
     return out
 
 
+def _summary_notes_template(cfg: Config) -> Path:
+    """summary_notes.md: the campaign folder's own, else the built-in campaign's."""
+    from .shipped import template_dirs
+
+    own = campaign_templates(cfg)
+    return next(p / "summary_notes.md" for p in [*([own] if own else []), *template_dirs()]
+                if (p / "summary_notes.md").is_file())
+
+
 def summary_notes(cfg: Config) -> dict[str, str]:
     """The clerk's own paragraphs for the summary, by section title, from the file beside the
     configuration; the file is made from the template on first use (and never overwritten)."""
     from .atomic import write_text_atomic
-    from .outputs.report import template_dir
 
     path = cfg.folder / cfg.briefing.summary_notes
     if not path.exists():
-        write_text_atomic(path, (template_dir() / "summary_notes.md").read_text(encoding="utf-8"))
+        write_text_atomic(path, _summary_notes_template(cfg).read_text(encoding="utf-8"))
     notes: dict[str, list[str]] = {}
     current = None
     for line in path.read_text(encoding="utf-8-sig").splitlines():

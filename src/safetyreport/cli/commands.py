@@ -100,8 +100,8 @@ NewLedgerOption = typer.Option(False, "--new-ledger", help="这个文件夹还�
 def init(
     folder: Path = typer.Argument(Path("."), metavar="文件夹", help="在哪个文件夹生成配置文件（默认：当前文件夹）。"),
     force: bool = typer.Option(False, "--force", help="已有配置文件时覆盖它（台账保留不动）。"),
-    campaign: Path | None = typer.Option(None, "--campaign", metavar="活动文件夹",
-                                         help="从另一项专项整治的文件夹开始：复制它的配置、表样和模板（不复制台账和报表）。默认用内置的活动。"),
+    campaign: Path | None = typer.Option(None, "--campaign", metavar="活动文件夹|名称",
+                                         help="从另一项专项整治的文件夹（或随附活动的名称，如 文旅安全专班整改）开始：复制它的配置、表样和模板（不复制台账和报表）。默认用内置的活动。"),
     as_json: bool = JsonOption,
 ) -> None:
     """新建专项整治文件夹：配置文件 safetyreport.toml（活动名称、起止日期、报送名单、报送时限）和空的报送台账。
@@ -113,6 +113,7 @@ def init(
       safetyreport init
       safetyreport init D:\\专项整治
       safetyreport init D:\\消防隐患月报 --campaign D:\\去年的消防隐患月报
+      safetyreport init D:\\文旅专班 --campaign 文旅安全专班整改
     """
     from ..workflow import init_job
     from .console import print_init
@@ -261,7 +262,7 @@ def fetch(
 @app.command(cls=ChineseCommand)
 def merge(
     paths: list[Path] = typer.Argument(None, metavar="文件或文件夹", help="先登记这些文件或文件夹中的新报表（可不填，只用台账中已有的）。"),
-    period: str | None = typer.Option(None, "--period", "-p", metavar="周期", help="汇总哪个周期，如 2021-09-23 或 第2周（默认：台账中最近有报表的周期）。"),
+    period: str | None = typer.Option(None, "--period", "-p", metavar="周期", help="汇总哪个周期，如 2021-09-23 或 第2周；按月、季度报送的写 2021-09、2021-Q3（默认：台账中最近有报表的周期）。"),
     out: Path | None = typer.Option(None, "--out", "-o", metavar="文件夹", help="汇总工作簿和报市汇总表保存到哪个文件夹（没有就新建；默认：配置文件旁的 输出/）。"),
     received_at: str | None = typer.Option(None, "--received-at", metavar="时间", help="新登记文件的收到时间（北京时间），如 \"2021-09-23 10:15\"。不填则用文件的修改时间（迟报将标为待核实）。"),
     new_ledger: bool = NewLedgerOption,
@@ -292,7 +293,7 @@ def merge(
 
 @app.command(cls=ChineseCommand)
 def filings(
-    period: str | None = typer.Option(None, "--period", "-p", metavar="周期", help="只看这个周期，如 2021-09-23 或 第2周。"),
+    period: str | None = typer.Option(None, "--period", "-p", metavar="周期", help="只看这个周期，如 2021-09-23、第2周、2021-09 或 2021-Q3（按本活动的节奏）。"),
     submitter: str | None = typer.Option(None, "--submitter", "-s", metavar="单位", help="只看这个单位（名称或简称）。"),
     config: Path | None = ConfigOption,
     as_json: bool = JsonOption,
@@ -508,7 +509,7 @@ def decide(
 
 @app.command(cls=ChineseCommand)
 def status(
-    period: str | None = typer.Option(None, "--period", "-p", metavar="周期", help="哪个周期，如 2021-09-23、第2周、2021-09（月报）、final（总结）。默认：截止时间最近已过的一周。"),
+    period: str | None = typer.Option(None, "--period", "-p", metavar="周期", help="哪个周期，如 2021-09-23、第2周，按月报送的活动写 2021-09、按季度的写 2021-Q3；周报活动的 2021-09 是月报，final 是总结。默认：截止时间最近已过的一期。"),
     campaign: bool = typer.Option(False, "--campaign", help="改为统计整个专项整治至今每个单位迟报、错报、漏报的次数。"),
     email: bool = EmailOption,
     notify_submitters: bool = NotifyOption,
@@ -539,7 +540,7 @@ def status(
 
 @app.command(cls=ChineseCommand)
 def run(
-    period: str | None = typer.Option(None, "--period", "-p", metavar="周期", help="处理哪一周（默认：截止时间最近已过的一周）。"),
+    period: str | None = typer.Option(None, "--period", "-p", metavar="周期", help="处理哪一期，如 2021-09-30 或 2021-09（默认：截止时间最近已过的一期）。"),
     email: bool = EmailOption,
     notify_submitters: bool = NotifyOption,
     dry_run: bool = typer.Option(False, "--dry-run", help="演练：只显示将取的邮件和将发的通知，不登记、不发送、不生成文件。"),
@@ -623,7 +624,7 @@ def remind(
 
 @app.command(cls=ChineseCommand)
 def forms(
-    period: str = typer.Option(..., "--period", "-p", metavar="周期", help="报送周期，如 2021-09-23 或 第2周。"),
+    period: str = typer.Option(..., "--period", "-p", metavar="周期", help="报送周期，如 2021-09-23 或 第2周；按月、季度报送的写 2021-09、2021-Q3。只含这一期要报的表。"),
     out: Path | None = typer.Option(None, "--out", "-o", metavar="文件夹", help="保存到哪个文件夹（没有就新建；默认：配置文件旁的 空白报表/）。"),
     submitter: list[str] | None = typer.Option(None, "--submitter", "-s", metavar="单位", help="只为这个单位生成（可多次使用）；默认为名单上所有单位。"),
     no_previous: bool = typer.Option(False, "--no-previous", help="不在附件3 下方显示上期累计数（参考）。"),
@@ -692,7 +693,7 @@ def _report(kind: str, period: str | None, out: Path | None, fmt: str, config, a
 
 @report_app.command("weekly", cls=ChineseCommand)
 def report_weekly(
-    period: str | None = typer.Option(None, "--period", "-p", metavar="周期", help="哪一周，如 2021-09-30 或 第3周（默认：台账中最近有报表的一周）。"),
+    period: str | None = typer.Option(None, "--period", "-p", metavar="周期", help="哪一期，如 2021-09-30 或 第3周；按月、季度报送的写 2021-09、2021-Q3（默认：台账中最近有报表的一期）。"),
     out: Path | None = OutOption,
     fmt: str = FormatOption,
     config: Path | None = ConfigOption,

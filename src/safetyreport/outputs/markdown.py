@@ -23,9 +23,10 @@ CAPTION = re.compile(r"^表\d+[\s　]")
 
 
 def template_dir() -> Path:
-    package = Path(__file__).resolve().parents[1]
-    packaged = package / "_data" / "templates"
-    return packaged if packaged.is_dir() else package.parent.parent / "templates"
+    """The generic templates (any campaign's 简报 and 总结, the board)."""
+    from ..shipped import data_dir
+
+    return data_dir("templates")
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>!|])")
@@ -59,7 +60,9 @@ def render_markdown(briefing: Briefing, folder: Path | None = None) -> str:
     then the built-in ones."""
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-    search = [str(folder), str(template_dir())] if folder else [str(template_dir())]
+    from ..shipped import template_dirs
+
+    search = [str(p) for p in ([folder] if folder else []) + list(template_dirs())]
     env = Environment(loader=FileSystemLoader(search), undefined=StrictUndefined,
                       autoescape=False, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
                       finalize=md_text)
