@@ -301,6 +301,12 @@ def test_a_county_campaign_with_a_monthly_list_and_a_quarterly_table(county, tmp
     listed = [r for r in book["消防安全隐患问题清单汇总"].iter_rows(min_row=4, values_only=True) if r and isinstance(r[0], int)]
     assert len(listed) == 4
 
+    # the county's filing to the city: the table laid out from its schema with the county's sums
+    filing = openpyxl.load_workbook(merged["outputs"]["district_filing"], read_only=True)
+    rows = {r[0]: r[1:4] for ws in filing.worksheets for r in ws.iter_rows(values_only=True) if r and r[0] in
+            ("既有住宅小区", "老旧小区", "公共停车场")}
+    assert rows == {"既有住宅小区": (50, 40, 80), "老旧小区": (20, 5, 25), "公共停车场": (7, 5, 71.4)}
+
     # October: the table is not due (carried), the list is
     code, st = cli_json("status", "--period", "2022-10", "--config", cfg)
     assert st["required_forms"] == {"hazard_list": "always"}
@@ -339,3 +345,24 @@ def test_the_county_campaigns_briefing_and_summary_come_from_its_schemas(county,
         "龙门镇": (2, 1), "石桥乡": (1, 2), "县应急局": (0, 3)}
     code, out = cli_json("report", "monthly", "--month", "2022-09", "--config", cfg)
     assert code == 2 and "report summary" in out["error"]["message"]
+    # the board, the export and the reminder follow the same rhythm: the reminder before 9月23日 asks
+    # for the table too, the one for October only for the list
+    code, out = cli_json("board", "--config", cfg)
+    assert code == 0, out
+    code, out = cli_json("export", "--format", "csv", "--out", str(tmp_path / "导出"), "--config", cfg)
+    assert code == 0, out
+    from safetyreport.config import load_config
+    from safetyreport.ledger.status import period_status
+    from safetyreport.ledger.store import Ledger
+    from safetyreport.mail.send import reminder_messages
+    from safetyreport.periods import parse_period
+
+    conf = load_config(folder)
+    with Ledger.of(conf) as ledger:
+        report = period_status(conf, ledger, parse_period(conf, "2022-Q3"), conf.schema_set)
+    for row in report.rows:
+        row.submitter = row.submitter.model_copy(update={"email": "x@example.gov.cn"})
+    mails = {m.text.split("：")[0]: m for m in reminder_messages(conf, report, "test")}
+    assert sorted(mails) == ["县应急局", "石桥乡"]  # 龙门镇 sent both
+    assert "尚未报送：打通消防生命通道季度统计表（09月23日 17:30前）。" in mails["石桥乡"].text
+    assert "请于 09月23日 17:30 前报送" in mails["石桥乡"].subject

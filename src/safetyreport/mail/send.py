@@ -148,12 +148,16 @@ def reminder_messages(cfg: Config, report: StatusReport, slot: str) -> list[Outg
     for r in report.rows:
         if not r.missing_forms or not r.submitter.email:
             continue
-        missing = "、".join(report.form_labels.get(f, f) for f in r.missing_forms)
+        # a form on a rhythm of its own is due at its own time (统计表 9月23日, 清单 9月28日)
+        due = {f: report.form_deadlines.get(f, p.deadline) for f in r.missing_forms}
+        missing = "、".join(report.form_labels.get(f, f) + (f"（{d:%m月%d日 %H:%M}前）" if d != p.deadline else "")
+                           for f, d in due.items())
+        first = min(due.values())
         body = [f"{r.submitter.name}：", f"{cfg.campaign.name}{p.label}的报表截止时间为 "
                 f"{p.deadline:%Y-%m-%d %H:%M}（北京时间），贵单位尚未报送：{missing}。",
                 "请按时报送，并在报送前用 safetyreport validate 自查。", cfg.campaign.office]
         out.append(Outgoing("remind", p.key, [r.submitter.email],
-                            f"【催报】{cfg.campaign.name}{p.label}报表请于 {p.deadline:%m月%d日 %H:%M} 前报送",
+                            f"【催报】{cfg.campaign.name}{p.label}报表请于 {first:%m月%d日 %H:%M} 前报送",
                             "\n".join(body), _html_page(f"{p.label}报表催报", body), slot=slot))
     return out
 

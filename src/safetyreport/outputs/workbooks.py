@@ -369,7 +369,7 @@ def write_district_filing(result: PeriodResult, cfg: Config, schemas: SchemaSet,
     foot = footer_text(c.reviewer, c.filer, c.phone, cn_date(d))
     forms = [f for f in cfg.campaign.weekly_forms if f in schemas]
     if not _built_in(result):  # what is consolidated: its lists and its totals form
-        forms = [f for f in forms if schemas[f].layout == "list" or f == result.table_form]
+        forms = [f for f in forms if schemas[f].layout == "list" or f == result.table_form or f in result.sums]
         return _write_sheets([_laid_out(schemas[f], result) for f in forms], foot, path)
     own = {role: schemas[result.roles[role]] for role in BUILT_IN_ROLES}
     sheets = [_filed_totals(own["totals"], result), _filed_hazards(own["hazards"], result),
@@ -447,7 +447,8 @@ def _write_sheets(sheets: list[SheetLayout], foot: str, path: Path) -> Path:
 def _laid_out(schema, result: PeriodResult) -> SheetLayout:
     """Another campaign's form, laid out from its schema for the level above: a list with every
     unit's records (the unit named in 备注 or the last column), the totals form with the district's
-    累计 and 当期 rows."""
+    累计 and 当期 rows, another table or fields form with the district's sums (rows a unit added
+    keep their labels)."""
     if schema.layout == "list":
         items = [i for i in result.lists.get(schema.id, []) if i.duplicate_of is None]
         labels: dict[Any, Any] = {s.key: s.label for s in schema.statuses}
@@ -462,12 +463,23 @@ def _laid_out(schema, result: PeriodResult) -> SheetLayout:
                 if v not in (None, ""):
                     lay.cells[lay.data_cells[(str(n), col.key)]] = v
         return lay
-    lay = layout_form(schema, submitter=result.district)
     if schema.id == result.table_form:
+        lay = layout_form(schema, submitter=result.district)
         for (row, key), at in lay.data_cells.items():
             totals = result.totals.cumulative if row == "cumulative" else result.totals.weekly
             if key in totals:
                 lay.cells[at] = totals.get(key, 0)
+        return lay
+    sums = result.sums.get(schema.id, {})
+    known = {r.label: r.key for r in schema.rows}
+    extra = [label for label in sums if label and label not in known]
+    lay = layout_form(schema, submitter=result.district, extra_rows=extra)
+    for label, values in sums.items():
+        row = known.get(label) or (f"extra_{extra.index(label) + 1}" if label else "")
+        for key, v in values.items():
+            cell = lay.data_cells.get((row, key))
+            if cell is not None and v is not None:
+                lay.cells[cell] = v
     return lay
 
 
