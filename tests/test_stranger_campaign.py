@@ -366,3 +366,37 @@ def test_the_county_campaigns_briefing_and_summary_come_from_its_schemas(county,
     assert sorted(mails) == ["县应急局", "石桥乡"]  # 龙门镇 sent both
     assert "尚未报送：打通消防生命通道季度统计表（09月23日 17:30前）。" in mails["石桥乡"].text
     assert "请于 09月23日 17:30 前报送" in mails["石桥乡"].subject
+
+
+def test_a_fields_form_is_summed_reported_and_laid_out_for_the_level_above(tmp_path):
+    """《打通消防生命通道工作统计表》 (a fields form: each figure found by its row and column label)
+    as a campaign's only form: summed with its rates recomputed, told in the 简报, and laid out in
+    the filing for the level above so that the same reader finds every figure again."""
+    from safetyreport.config import load_config
+    from safetyreport.reading.reader import read_file
+
+    root = Path(__file__).resolve().parents[1]
+    folder = tmp_path / "生命通道"
+    folder.mkdir()
+    config = CONFIG.replace('weekly_forms = ["hazard_list", "lane_stats"]', 'weekly_forms = ["fire_lanes"]')
+    config = config.replace('schemas_dir = "schemas"\n', "").replace("[deadlines.forms.lane_stats]\ncadence = \"quarterly\"\ndue_day = 24\n", "")
+    config = config.replace('required_forms = { hazard_list = "always", lane_stats = "always" }', 'required_forms = { fire_lanes = "always" }')
+    (folder / "safetyreport.toml").write_text(config.replace('name = "龙门镇"', 'name = "常泰街道"'), encoding="utf-8")
+    sept = tmp_path / "2022-09"
+    sept.mkdir()
+    (sept / "常泰街道.xlsx").write_bytes((root / "samples" / "fire_lanes" / "常泰街道_消防生命通道.xlsx").read_bytes())
+    code, merged = cli_json("merge", str(sept), "--period", "2022-09", "--new-ledger", "--received-at", "2022-09-20 10:00",
+                            "--out", str(tmp_path / "汇总"), "--config", str(folder))
+    assert code == 0, merged
+    sums = merged["sums"]["fire_lanes"][""]
+    assert (sums["existing_res_count"], sums["existing_res_marked"], sums["existing_res_rate"]) == (120, 90, 75.0)
+    assert sums["old_res_rate"] == round(100 * 20 / 46, 1)
+    cfg = load_config(folder)
+    read = read_file(Path(merged["outputs"]["district_filing"]), cfg.schema_set.only(["fire_lanes"]), cfg.roster)
+    (form,) = read.forms
+    again = {k: c.value for k, c in form.table[""].items()}
+    assert {k: (again.get(k), v) for k, v in sums.items() if again.get(k) != pytest.approx(v)} == {}
+    code, out = cli_json("report", "weekly", "--period", "2022-09", "--format", "md", "--config", str(folder))
+    assert code == 0, out
+    md = Path(out["files"][0]).read_text(encoding="utf-8")
+    assert "| 既有住宅小区划线完成率 | 75.0% |" in md and "| 老旧小区现有数量（个） | 46 |" in md

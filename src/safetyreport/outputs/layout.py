@@ -76,8 +76,10 @@ def layout_form(schema: Schema, submitter: str = "", records: int = 6,
         lay = _layout_list(schema, submitter, records)
     elif all(len(f.label) == 1 for f in schema.fields):
         lay = _layout_fields(schema, submitter)
+    elif all(len(f.label) <= 2 for f in schema.fields):
+        lay = _layout_field_rows(schema, submitter)
     else:
-        raise ValueError(f"{schema.id}：标签路径多于一层的 fields 表样没有通用版式")
+        raise ValueError(f"{schema.id}：标签路径多于两层的 fields 表样没有通用版式")
     for key, (r, c) in lay.data_cells.items():
         lay.inputs[(r, c)] = schema.column(key[1]).type
     if footer_cells and schema.footer:
@@ -121,6 +123,40 @@ def _footer_cells(s: SheetLayout, schema: Schema) -> None:
     if schema.footer_date:
         s.inputs[(r, c)] = "date"
         s.widths.setdefault(c, 14)
+
+
+def _layout_field_rows(schema: Schema, submitter: str) -> SheetLayout:
+    """Fields found by (row label, column label), as such forms are drawn: a row label, its
+    column labels beside it, each value under its label (《打通消防生命通道工作统计表》); the
+    reader finds every field of it again."""
+    groups: dict[str, list] = {}  # row label → its fields; "" → the fields found by one label alone
+    for f in schema.fields:
+        groups.setdefault(f.label[0] if len(f.label) > 1 else "", []).append(f)
+    width = max(len(g) + (1 if label else 0) for label, g in groups.items())
+    s = SheetLayout(schema.attachment or schema.id, ncols=width)
+    s.put(0, 0, schema.title or schema.name)
+    s.merge(0, 0, 0, width - 1)
+    s.put(1, 0, f"{schema.submitter_labels[0]}：{submitter}")
+    s.merge(1, 0, 1, width - 1)
+    s.submitter_cell, s.title_cell = (1, 0), (0, 0)
+    r = 2
+    shown = {x for f in schema.fields for x in f.label}
+    for c, word in enumerate(w for w in schema.identify if w not in shown):  # the form's own headings (划线管理)
+        s.put(r, c, word, header=True)
+        r = 3
+    for label, fields in groups.items():
+        if label:
+            s.put(r, 0, label, header=True)
+            s.merge(r, 0, r + 1, 0)
+        for c, f in enumerate(fields, start=1 if label else 0):  # each value under its last label
+            s.put(r, c, f.label[-1], header=True)
+            s.data_cells[("", f.key)] = (r + 1, c)
+        r += 2
+    s.widths[0] = 16
+    for c in range(1, width):
+        s.widths[c] = 18
+    _foot(s, schema, r)
+    return s
 
 
 def _layout_fields(schema: Schema, submitter: str) -> SheetLayout:
