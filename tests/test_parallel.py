@@ -131,11 +131,12 @@ def test_side_by_side_waits_for_its_children_when_its_own_task_fails(tmp_path):
 # --- a worker that dies ------------------------------------------------------------------------------------
 
 
-def crash_on_name(path: Path, schemas, roster):
+def crash_on_name(item, schemas, roster):
     """A reader that kills its process on one file, as a crash in a reader library would."""
+    path, sha = item if isinstance(item, tuple) else (item, None)
     if "崩溃" in path.name:
         os._exit(3)
-    return _read_checked(path, schemas, roster)
+    return _read_checked((path, sha), schemas, roster)
 
 
 def test_a_worker_that_dies_is_a_finding_for_its_file_and_the_rest_are_read(tmp_path):

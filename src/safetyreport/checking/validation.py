@@ -183,25 +183,51 @@ def _mtime(path: str) -> float:
         return 0.0
 
 
-def read_checked(path: Path, schemas: SchemaSet, roster) -> tuple[FileRead, list[Finding]]:
-    """One file read, with the rules that need only that file (run in a worker process)."""
-    read = read_file(path, schemas, roster)
-    read.findings += check_submitter(read, roster)
+def read_checked(item: tuple[Path, str | None], schemas: SchemaSet, roster) -> tuple[FileRead, list[Finding]]:
+    """One file read, with the findings of the rules that need only that file (run in a worker
+    process); the read is left as the reader made it, to be kept (reading.cache)."""
+    path, sha = item
+    read = read_file(path, schemas, roster, sha256=sha)
+    return read, checked(read, schemas, roster)
+
+
+def checked(read: FileRead, schemas: SchemaSet, roster) -> list[Finding]:
+    """The rules that need only the file: its submitter, each form on its own."""
+    out = check_submitter(read, roster)
     for form in read.forms:
-        read.findings += check_form(form, schemas[form.schema_id])
-    return read, []
+        out += check_form(form, schemas[form.schema_id])
+    return out
+
+
+def _hashed(path: Path) -> tuple[Path, str | None]:
+    from ..reading.reader import file_sha256
+
+    try:
+        return path, file_sha256(path)
+    except OSError:
+        return path, None
 
 
 def validate_paths(paths: Iterable[Path], config: Config, schemas: SchemaSet | None = None,
                    progress: Callable[[Path], None] | None = None, jobs: int | None = None) -> ValidationReport:
     """Read, group and check every file, reading on `jobs` processes (default: every core).
     `progress` is called once per file read."""
-    from ..reading.parallel import read_all
+    from ..reading.cache import ReadCache
+    from ..reading.parallel import read_once
 
     schemas = schemas or config.schema_set
     roster = config.roster
     files, skipped = require_files(paths)
-    reads = [read for read, _ in read_all(files, read_checked, schemas, roster, jobs, progress)]
+    cache = ReadCache.of(config, schemas)
+    reads = []
+    try:
+        for read, findings in read_once([_hashed(p) for p in files], read_checked, checked, schemas, roster, cache,
+                                        jobs, progress and (lambda item: progress(item[0]))):
+            read.findings += findings
+            reads.append(read)
+    finally:
+        if cache is not None:
+            cache.close()
     _mark_duplicate_files(reads)
     by_path = {r.path: r for r in reads}
     labels = {s.id: s.label for s in schemas}

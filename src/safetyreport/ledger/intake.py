@@ -130,7 +130,8 @@ def take_in(paths: Iterable[Path], cfg: Config, ledger: Ledger, schemas: SchemaS
     the receipt time. A form dated in another week is flagged. `arrival.sender`: the filing came by
     mail; the sender's address decides the submitter when the roster knows it.
     `own_transaction=False`: the caller holds the transaction (a mail and its files)."""
-    from ..reading.parallel import read_all
+    from ..reading.cache import ReadCache
+    from ..reading.parallel import read_once
 
     roster = cfg.roster
     files, skipped = require_files(paths)
@@ -141,8 +142,8 @@ def take_in(paths: Iterable[Path], cfg: Config, ledger: Ledger, schemas: SchemaS
         hashed = [(path, _hash(path)) for path in files]
         # bytes the ledger holds already are not read again; the rest are read on every core
         to_read = [i for i, (_, sha) in enumerate(hashed) if not _known_live(ledger, sha)]
-        reads = read_all([hashed[i] for i in to_read], read_examined, schemas, roster, jobs,
-                         progress and (lambda item: progress(item[0])), path_of=lambda item: item[0])
+        reads = read_once([hashed[i] for i in to_read], read_examined, examine, schemas, roster, cache, jobs,
+                          progress and (lambda item: progress(item[0])))
         reading = set(to_read)
         for i, (path, sha) in enumerate(hashed):
             if i in reading:
@@ -155,11 +156,16 @@ def take_in(paths: Iterable[Path], cfg: Config, ledger: Ledger, schemas: SchemaS
                 if progress:
                     progress(path)
 
-    if own_transaction:
-        with ledger.transaction():
+    cache = ReadCache.of(cfg, schemas)
+    try:
+        if own_transaction:
+            with ledger.transaction():
+                work()
+        else:
             work()
-    else:
-        work()
+    finally:
+        if cache is not None:
+            cache.close()
     return report
 
 
@@ -193,6 +199,7 @@ def read_examined(item: tuple[Path, str | None], schemas: SchemaSet, roster) -> 
     path, sha = item
     read = read_file(path, schemas, roster, sha256=sha)
     return read, examine(read, schemas, roster)
+
 
 
 @dataclass(frozen=True)

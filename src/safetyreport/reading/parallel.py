@@ -120,6 +120,38 @@ def read_all(items: Sequence[Any], work: Callable, schemas: SchemaSet, roster: R
         yield from _read_all(items, work, schemas, roster, jobs, progress, path_of)
 
 
+def read_once(items: Sequence[tuple[Path, str | None]], work: Callable, recheck: Callable, schemas: SchemaSet,
+              roster: Roster, cache: Any, jobs: int | None = None,
+              progress: Callable[[Any], None] | None = None) -> Iterator[tuple[FileRead, list[Finding]]]:
+    """`read_all` over (path, sha256) items, through a read cache (reading.cache.ReadCache, or
+    None): a file read before under the same fingerprint is not read again — `recheck(read,
+    schemas, roster)` gives its findings, as `work` would have; the others are read (on every
+    core) and kept. `work` must leave the FileRead as the reader made it (its findings apart)."""
+    if cache is None:
+        yield from read_all(items, work, schemas, roster, jobs, progress, path_of=lambda item: item[0])
+        return
+    keyed = [(str(path), sha) for path, sha in items]
+    hits = cache.get(keyed)
+    misses = [item for i, item in enumerate(items) if i not in hits]
+    fresh = read_all(misses, work, schemas, roster, jobs, progress, path_of=lambda item: item[0])
+    kept: list[tuple[str, str, tuple]] = []
+    with collector_paused():
+        for i, item in enumerate(items):
+            if i in hits:
+                read, _ = unpack(hits[i], roster)
+                result = (read, recheck(read, schemas, roster))
+                if progress:
+                    progress(item)
+            else:
+                result = next(fresh)
+                if item[1]:
+                    kept.append((keyed[i][0], item[1], pack(result[0], [])))
+            if len(kept) >= 1000 or (i == len(items) - 1 and kept):  # kept before the last is handed over
+                cache.put(kept)
+                kept = []
+            yield result
+
+
 @contextmanager
 def collector_paused() -> Iterator[None]:
     """Bulk work (reading, decoding the stored forms, building workbooks) makes many objects

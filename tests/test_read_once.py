@@ -1,0 +1,108 @@
+"""Issue 25: a file is read once. What `validate` read is kept (reading.cache) by the file's bytes
+and name and by a fingerprint of the reading code, schemas and roster; `intake`/`merge` and a
+second `validate` reuse it and give byte-identical output, and any change re-reads."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+WEEK = ROOT / "samples" / "2021-09-16"
+
+
+@pytest.fixture
+def campaign(tmp_path):
+    from safetyreport.shipped import builtin_config
+
+    folder = tmp_path / "专项整治"
+    folder.mkdir()
+    (folder / "safetyreport.toml").write_text(builtin_config().read_text(encoding="utf-8"), encoding="utf-8")
+    inbox = tmp_path / "2021-09-16"
+    shutil.copytree(WEEK, inbox)
+    return folder, inbox
+
+
+def _json(*args: str) -> tuple[int, str]:
+    code, out = cli(*args, "--json", "--jobs", "1")  # in this process: what is read can be counted
+    return code, out
+
+
+@pytest.fixture
+def reads(monkeypatch):
+    """Every file the reader opens, in this process."""
+    import safetyreport.checking.validation as validation
+    import safetyreport.ledger.intake as intake
+
+    opened: list[str] = []
+    for module in (validation, intake):
+        real = module.read_file
+
+        def counting(path, *args, _real=real, **kwargs):
+            opened.append(Path(path).name)
+            return _real(path, *args, **kwargs)
+
+        monkeypatch.setattr(module, "read_file", counting)
+    return opened
+
+
+def test_validate_then_merge_reads_each_file_once_with_the_same_output(campaign, tmp_path, reads):
+    folder, inbox = campaign
+    cfg = str(folder / "safetyreport.toml")
+    files = sorted(p.name for p in inbox.iterdir())
+    code, first = _json("validate", str(inbox), "--config", cfg)
+    assert sorted(reads) == files and (folder / ".safetyreport-reads.db").is_file()
+    reads.clear()
+    code2, again = _json("validate", str(inbox), "--config", cfg)
+    assert reads == [] and (code2, again) == (code, first)  # nothing read again, the same report
+    code, merged = _json("merge", str(inbox), "--period", "2021-09-16", "--new-ledger", "--out", str(tmp_path / "o1"),
+                         "--config", cfg)
+    assert reads == [] and code in (0, 1)
+    # the same merge in a folder with no cache reads every file and says exactly the same
+    other = tmp_path / "对照"
+    shutil.copytree(folder, other, ignore=shutil.ignore_patterns(".safetyreport-reads.db", "safetyreport.db*"))
+    code0, plain = _json("merge", str(inbox), "--period", "2021-09-16", "--new-ledger", "--out", str(tmp_path / "o1"),
+                         "--config", str(other / "safetyreport.toml"))
+    assert sorted(reads) == files
+    assert code0 == code and plain == merged
+
+
+def test_a_changed_file_schema_or_roster_is_read_again(campaign, reads):
+    folder, inbox = campaign
+    toml = folder / "safetyreport.toml"
+    _json("validate", str(inbox), "--config", str(toml))
+    reads.clear()
+    # new bytes under the same name: read again, and only that file
+    one = sorted(inbox.iterdir())[0]
+    other = sorted(inbox.iterdir())[1]
+    one.write_bytes(other.read_bytes())
+    _json("validate", str(inbox), "--config", str(toml))
+    assert reads == [one.name]
+    reads.clear()
+    # the roster changes (a new alias): everything is read again under the new fingerprint
+    text = toml.read_text(encoding="utf-8").replace('"开元街道办", "开元"]', '"开元街道办", "开元", "开元办"]', 1)
+    assert text != toml.read_text(encoding="utf-8")
+    toml.write_text(text, encoding="utf-8")
+    code, _ = _json("validate", str(inbox), "--config", str(toml))
+    assert code in (0, 1) and len(reads) == len(list(inbox.iterdir()))
+
+
+def test_a_damaged_cache_is_set_aside_never_a_failure(campaign, reads):
+    folder, inbox = campaign
+    toml = str(folder / "safetyreport.toml")
+    code, first = _json("validate", str(inbox), "--config", toml)
+    (folder / ".safetyreport-reads.db").write_bytes(b"not a database at all" * 100)
+    reads.clear()
+    code2, again = _json("validate", str(inbox), "--config", toml)
+    assert (code2, again) == (code, first) and len(reads) == len(list(inbox.iterdir()))
+
+
+def test_a_unit_checking_its_own_file_leaves_nothing_behind(tmp_path, reads):
+    """The built-in configuration (no campaign folder): no cache is written where the unit is."""
+    code, out = cli("validate", str(WEEK / sorted(p.name for p in WEEK.iterdir())[0]), "--json", cwd=tmp_path)
+    assert json.loads(out)["files"] and list(tmp_path.iterdir()) == []
