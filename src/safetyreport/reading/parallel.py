@@ -117,7 +117,8 @@ def read_all(items: Sequence[Any], work: Callable, schemas: SchemaSet, roster: R
     one job or a handful of files; `progress(item)` after each item is read either way."""
     jobs = default_jobs() if jobs is None or jobs <= 0 else jobs
     with collector_paused():
-        yield from _read_all(items, work, schemas, roster, jobs, progress, path_of)
+        for _, result in _read_all(items, work, schemas, roster, jobs, progress, path_of):
+            yield result
 
 
 def read_once(items: Sequence[tuple[Path, str | None]], work: Callable, recheck: Callable, schemas: SchemaSet,
@@ -133,7 +134,9 @@ def read_once(items: Sequence[tuple[Path, str | None]], work: Callable, recheck:
     keyed = [(str(path), sha) for path, sha in items]
     hits = cache.get(keyed)
     misses = [item for i, item in enumerate(items) if i not in hits]
-    fresh = read_all(misses, work, schemas, roster, jobs, progress, path_of=lambda item: item[0])
+    jobs = default_jobs() if jobs is None or jobs <= 0 else jobs
+    # a worker's packed read is kept as it came back: not packed a second time here
+    fresh = _read_all(misses, work, schemas, roster, jobs, progress, lambda item: item[0], packed=True)
     kept: list[tuple[str, str, tuple]] = []
     with collector_paused():
         for i, item in enumerate(items):
@@ -143,9 +146,10 @@ def read_once(items: Sequence[tuple[Path, str | None]], work: Callable, recheck:
                 if progress:
                     progress(item)
             else:
-                result = next(fresh)
-                if item[1]:
-                    kept.append((keyed[i][0], item[1], pack(result[0], [])))
+                as_sent, result = next(fresh)
+                # a reader that died may not die next time (memory): that file is read again
+                if item[1] and as_sent is not None and not any(f[0] == "reader-crashed" for f in as_sent[3]):
+                    kept.append((keyed[i][0], item[1], (*as_sent[:6], [])))
             if len(kept) >= 1000 or (i == len(items) - 1 and kept):  # kept before the last is handed over
                 cache.put(kept)
                 kept = []
@@ -166,13 +170,15 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _read_all(items, work, schemas, roster, jobs: int, progress, path_of) -> Iterator[tuple[FileRead, list[Finding]]]:
+def _read_all(items, work, schemas, roster, jobs: int, progress, path_of,
+              packed: bool = False) -> Iterator[tuple[tuple | None, tuple[FileRead, list[Finding]]]]:
+    """(the packed result when `packed` — as a worker sends it — else None, the result)."""
     if jobs == 1 or len(items) < MIN_FILES_FOR_POOL:
         for item in items:
             result = work(item, schemas, roster)
             if progress:
                 progress(item)
-            yield result
+            yield (pack(*result) if packed else None), result
         return
     finished: dict[int, tuple] = {}
     # files go out in chunks: one round trip per chunk, not per file (IPC costs as much as a read)
@@ -190,14 +196,15 @@ def _read_all(items, work, schemas, roster, jobs: int, progress, path_of) -> Ite
                     running[pool.submit(_run_chunk, work, items[start:start + size])] = start
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 for fut in done:
-                    packed = fut.result()  # BrokenProcessPool when a worker died (fut stays in running)
+                    chunk_results = fut.result()  # BrokenProcessPool when a worker died (fut stays in running)
                     start = running.pop(fut)
-                    for k, result in enumerate(packed):
+                    for k, result in enumerate(chunk_results):
                         finished[start + k] = result
                         if progress:
                             progress(items[start + k])
                 while nxt in finished:
-                    yield unpack(finished.pop(nxt), roster)
+                    done_one = finished.pop(nxt)
+                    yield done_one, unpack(done_one, roster)
                     nxt += 1
         except BrokenProcessPool:
             for fut, start in sorted(running.items(), key=lambda x: x[1]):
@@ -213,7 +220,8 @@ def _read_all(items, work, schemas, roster, jobs: int, progress, path_of) -> Ite
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
         while nxt in finished:
-            yield unpack(finished.pop(nxt), roster)
+            done_one = finished.pop(nxt)
+            yield done_one, unpack(done_one, roster)
             nxt += 1
 
 
