@@ -213,7 +213,7 @@ def validate_paths(paths: Iterable[Path], config: Config, schemas: SchemaSet | N
     """Read, group and check every file, reading on `jobs` processes (default: every core).
     `progress` is called once per file read."""
     from ..reading.cache import ReadCache
-    from ..reading.parallel import read_once
+    from ..reading.parallel import collector_paused, read_once
 
     schemas = schemas or config.schema_set
     roster = config.roster
@@ -228,18 +228,24 @@ def validate_paths(paths: Iterable[Path], config: Config, schemas: SchemaSet | N
     finally:
         if cache is not None:
             cache.close()
-    _mark_duplicate_files(reads)
-    by_path = {r.path: r for r in reads}
-    labels = {s.id: s.label for s in schemas}
-    for path, sub in submissions_for([r for r in reads if r.forms], labels, lambda r: week_of(config, r)).items():
-        # findings about a borrowed form belong to that form's own file, reported there
-        by_path[path].findings += [f for f in check_submission(sub, schemas) if f.path == path]
+    with collector_paused():  # thousands of reads alive, few cycles: the collector's passes free nothing
+        _check_together(reads, config, schemas)
     report = ValidationReport(skipped=skipped, form_labels=schemas.short_labels())
     for read in reads:
         report.files.append(FileReport(
             path=read.path, submitter=read.submitter.name if read.submitter else "",
             forms=[f.schema_id for f in read.forms], findings=_ordered(read.findings)))
     return report
+
+
+def _check_together(reads: list[FileRead], config: Config, schemas: SchemaSet) -> None:
+    """The same bytes under two names, and the rules across a submitter's files of one week."""
+    _mark_duplicate_files(reads)
+    by_path = {r.path: r for r in reads}
+    labels = {s.id: s.label for s in schemas}
+    for path, sub in submissions_for([r for r in reads if r.forms], labels, lambda r: week_of(config, r)).items():
+        # findings about a borrowed form belong to that form's own file, reported there
+        by_path[path].findings += [f for f in check_submission(sub, schemas) if f.path == path]
 
 
 def _ordered(findings: list[Finding]) -> list[Finding]:
