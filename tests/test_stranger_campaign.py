@@ -349,6 +349,8 @@ def test_the_county_campaigns_briefing_and_summary_come_from_its_schemas(county,
     # for the table too, the one for October only for the list
     code, out = cli_json("board", "--config", cfg)
     assert code == 0, out
+    page = Path(out["file"]).read_text(encoding="utf-8")  # its own lists, never the built-in campaign's figures
+    assert "消防安全隐患问题清单（全部记录）" in page and "累计发现隐患" not in page and "重大隐患" not in page
     code, out = cli_json("export", "--format", "csv", "--out", str(tmp_path / "导出"), "--config", cfg)
     assert code == 0, out
     from safetyreport.config import load_config

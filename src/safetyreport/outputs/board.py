@@ -254,7 +254,7 @@ def headline_rows(result: PeriodResult, folder: Path | None = None) -> tuple[lis
 
     settings = load_settings(folder or template_dir())
     rows = []
-    if result.table_form is None:  # a campaign of lists: all its records, and those of this period's filings
+    if not _built_in(result):  # another campaign: all its records, and those of this period's filings
         filed = {r.submitter.name for r in result.rows if r.status == "filed"}
         for form_id in result.list_labels:
             items = result.lists.get(form_id, [])
@@ -328,6 +328,14 @@ def _short(p: Period) -> str:
     return f"第{p.number}{'周' if p.kind == 'weekly' else '期'}"
 
 
+def _built_in(result: PeriodResult) -> bool:
+    """The board's figures (board.toml) are the built-in campaign's: shown only when the campaign's
+    forms take the roles they are computed from."""
+    from .briefing import roles_missing
+
+    return not roles_missing(result.roles)
+
+
 def _list_figures(history: list[PeriodResult]) -> list[dict[str, Any]]:
     """A campaign of lists: its records now and the period before, and those past their deadline."""
     now, before = history[-1], (history[-2] if len(history) > 1 else None)
@@ -359,7 +367,7 @@ def build(settings: BoardSettings, campaign: str, office: str, made_at: dt.datet
                      [_cell(s.rows[i], s, d) for s, d in zip(statuses, due, strict=True)])
              for i, row in enumerate(statuses[0].rows)] if statuses else []
     counts = [{st: sum(u.cells[k].state == st for u in units) for st in STATES} for k in range(len(columns))]
-    lists_only = bool(history) and history[-1].table_form is None  # another campaign's lists: no 附件3/4 figures
+    lists_only = bool(history) and not _built_in(history[-1])  # another campaign: its lists, no 附件3/4 figures
     reported = first_reported(history) if not lists_only else {}
     opens = [open_hazards(res, reported, res.period.deadline.date()) for res in history] if not lists_only else []
     due_cols = [c for c in columns if c.due]

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     import sqlite3
 
 CACHE_NAME = ".safetyreport-reads.db"
-KEEP = 200_000  # entries; the oldest go first (a province's season is about 13,000 files a week)
+KEEP = 40_000  # entries, about 3 KB each; the oldest go first (a province files about 13,000 a week: reuse is within the week)
 # the modules whose code decides what a read holds
 _READING = ("reading/reader.py", "reading/grid.py", "reading/cache.py", "reading/parallel.py", "model.py",
             "values.py", "schema.py", "findings.py")
