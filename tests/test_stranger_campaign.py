@@ -333,8 +333,13 @@ def test_the_county_campaigns_briefing_and_summary_come_from_its_schemas(county,
     assert table["units"][0]["figures"] == ["57", "38", "66.7%"] and table["ranked_by"] == "完成率"
     hazards = b["lists"][0]
     assert (hazards["total"], hazards["new"], hazards["closed"], hazards["open"]) == (4, 2, 2, 2)
+    # open longest: 石桥中学 listed since August (received 8月26日, 33 days to 9月28日), 敬老院 new in September
+    assert hazards["longest_open"] == [{"days": 33, "unit": "石桥乡", "text": "石桥中学“消防车通道被占用”"},
+                                       {"days": 6, "unit": "龙门镇", "text": "龙门敬老院“灭火器过期未更换”"}]
+    assert [{d["first"], d["second"]} for d in hazards["suspected"]] == [{"石桥乡", "龙门镇"}]
     md = Path(next(f for f in out["files"] if f.endswith(".md"))).read_text(encoding="utf-8")
     assert "| 老旧小区 | 12 | 3 | 25.0% |" in md
+    assert "尚未完成、报送最久的：石桥乡报送的石桥中学“消防车通道被占用”（已 33 天）；" in md and "疑似重复、请核实：" in md
     assert "漏报：石桥乡、县应急局。" in md and md.startswith("南岭县消防安全专项整治\n\n# 工作简报\n\n第3期")
     assert "2021" not in md and "鲤城" not in md
     code, out = cli_json("report", "summary", "--config", cfg)

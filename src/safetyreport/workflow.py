@@ -1014,11 +1014,11 @@ def report_job(cfg: Config, kind: str, period_text: str | None, out: Path | None
             if period.key not in filed:  # a report never states what its data cannot support
                 raise UsageError(f"{period.label}还没有收到任何报表，不能生成这一期简报（否则数字全是 0、单位全是漏报）。"
                                  "请先登记这一周的报表，或用 --period 指定已有报表的一周。")
-            history = history_to(period) if built_in else history_to(period)[-2:]
+            history = history_to(period)
             previous, said = history[-2] if len(history) > 1 else None, period_status(cfg, ledger, period, schemas)
             doc = B.weekly(setting, history[-1], previous, said, history,
                            summary_spans(cfg) if cfg.briefing.phases else None) if built_in else \
-                G.campaign_weekly(setting, history[-1], previous, said, schemas, list(cfg.campaign.weekly_forms))
+                G.campaign_weekly(setting, history, said, schemas, list(cfg.campaign.weekly_forms))
             stem = f"工作简报{doc.issue}_{period.key}"
         elif kind == "monthly":
             # "2021-10", or any week of it; by default the month of the latest filed week

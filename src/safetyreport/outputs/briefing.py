@@ -191,19 +191,21 @@ def _unit_rows(result: PeriodResult, previous: PeriodResult | None) -> tuple[lis
 # --- major hazards ---------------------------------------------------------------------------------
 
 
-def first_reported(history: list[PeriodResult]) -> dict[tuple[str, str, str], dt.date]:
-    """When each 附件4 hazard was first reported (the day the filing listing it first arrived),
-    following it week by week as clerks retype it (开元寺 → 开元寺景区). Keyed by the latest texts."""
+def first_reported(history: list[PeriodResult], form: str | None = None,
+                   keys: tuple[str, str] = ("place", "hazard")) -> dict[tuple[str, str, str], dt.date]:
+    """When each record of a list (the hazards list unless `form` names another) was first reported
+    (the day the filing listing it first arrived), following it period by period as clerks retype
+    it (开元寺 → 开元寺景区) by its two `keys` columns. Keyed by (unit, the latest texts)."""
     def texts(item) -> tuple[str, str]:
-        return str(item.values.get("place") or ""), str(item.values.get("hazard") or "")
+        return str(item.values.get(keys[0]) or ""), str(item.values.get(keys[1]) or "")
 
     carried: dict[str, list[tuple[ListItem, dt.date]]] = {}
     for res in history:
-        form_id = res.roles.get("hazards", "")
+        form_id = form or res.roles.get("hazards", "")
         arrived = {r.submitter.name: r.forms[form_id].filing.received_at.date()
                    for r in res.rows if form_id in r.forms}
         mine: dict[str, list] = {}
-        for item in res.role_list("hazards"):
+        for item in res.lists.get(form_id, []):
             mine.setdefault(item.submitter, []).append(item)
         for sub, items in mine.items():
             before = carried.get(sub, [])

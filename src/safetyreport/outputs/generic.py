@@ -15,7 +15,7 @@ from ..ledger.status import CampaignRecord, StatusReport
 from ..periods import Period
 from ..schema import Column, Schema, SchemaSet, evaluate
 from ..values import cn_date, fmt_num
-from .briefing import Briefing, Setting, _filing, change, closed_now, earlier_records
+from .briefing import Briefing, Setting, _filing, change, closed_now, earlier_records, first_reported
 
 UNIT_COLUMNS = 6  # a per-unit table of a form with more numeric columns than this would not fit a page
 
@@ -29,15 +29,25 @@ def _record_keys(schema: Schema) -> tuple[str, str]:
     return texts[0], texts[1]
 
 
+def _texts(item: ListItem, keys: tuple[str, str]) -> tuple[str, str]:
+    return str(item.values.get(keys[0]) or ""), str(item.values.get(keys[1]) or "")
+
+
 def _describe(item: ListItem, keys: tuple[str, str]) -> str:
     """A record in a sentence: 东园农贸市场“电气线路私拉乱接”."""
     first, second = (str(item.values.get(k) or "") if k else "" for k in keys)
     return first + (f"“{second}”" if second else "")
 
 
-def one_list(result: PeriodResult, previous: PeriodResult | None, schema: Schema) -> dict:
+LONGEST = 5  # the open records longest outstanding, named in the 简报
+
+
+def one_list(result: PeriodResult, previous: PeriodResult | None, schema: Schema,
+             history: list[PeriodResult] | None = None) -> dict:
     """A list form: its records (a confirmed duplicate once), new since the previous period, closed
-    (a status whose word means closed), open, 逾期未整改, and the same per unit."""
+    (a status whose word means closed), open, 逾期未整改, the open ones longest outstanding (days
+    since first reported, over `history`), the suspected duplicates not yet decided, and the same
+    per unit."""
     keys = _record_keys(schema)
     closed = {s.key for s in schema.statuses if s.closed}
     status = next((c.key for c in schema.columns if c.type == "status"), "")
@@ -53,9 +63,17 @@ def one_list(result: PeriodResult, previous: PeriodResult | None, schema: Schema
         per_unit.append({"name": r.submitter.name, "status": r.status_text, "total": len(mine),
                          "new": sum(earlier.get(id(i)) is None for i in mine), "closed": done, "open": len(mine) - done,
                          "overdue": sum(paths.get(f.path) == r.submitter.name for f in late)})
+    on = result.period.deadline.date()
+    since = first_reported(history or [result], schema.id, keys) if all(keys) else {}
+    waiting = sorted(((on - since.get((i.submitter, *_texts(i, keys)), on)).days, i.submitter, _describe(i, keys))
+                     for i in items if id(i) not in shut)
     return {"id": schema.id, "label": schema.title or schema.name, "total": len(items),
             "new": sum(u["new"] for u in per_unit), "closed": len(shut), "open": len(items) - len(shut),
             "has_status": bool(status and closed), "has_overdue": schema.overdue is not None,
+            "longest_open": [{"days": d, "unit": u, "text": t} for d, u, t in
+                             sorted(waiting, key=lambda w: (-w[0], w[1], w[2]))[:LONGEST] if d > 0],
+            "suspected": [{"first": d.first, "second": d.second, "name": d.name} for d in result.duplicates
+                          if d.form == schema.id and d.verdict is None],
             "closed_now": [{"unit": i.submitter, "text": _describe(i, keys)}
                            for i in closed_now(result, previous, schema.id, keys, status, closed)],
             "overdue": [{"unit": paths.get(f.path, ""), "message": f.message} for f in late],
@@ -139,24 +157,28 @@ def one_table(result: PeriodResult, previous: PeriodResult | None, schema: Schem
             "unit_columns": [c.display for c in unit_columns], "units": units}
 
 
-def _sections(result: PeriodResult, previous: PeriodResult | None, schemas: SchemaSet,
+def _sections(history: list[PeriodResult], previous: PeriodResult | None, schemas: SchemaSet,
               forms: list[str]) -> tuple[list[dict], list[dict]]:
+    result = history[-1]
     tables = [t for f in forms if f in schemas and schemas[f].layout != "list"
               and (t := one_table(result, previous, schemas[f])) is not None]
-    lists = [one_list(result, previous, schemas[f]) for f in forms if f in schemas and schemas[f].layout == "list"]
+    lists = [one_list(result, previous, schemas[f], history) for f in forms
+             if f in schemas and schemas[f].layout == "list"]
     return tables, lists
 
 
-def campaign_weekly(setting: Setting, result: PeriodResult, previous: PeriodResult | None,
-                    status: StatusReport | None, schemas: SchemaSet, forms: list[str]) -> Briefing:
+def campaign_weekly(setting: Setting, history: list[PeriodResult], status: StatusReport | None,
+                    schemas: SchemaSet, forms: list[str]) -> Briefing:
     """A period's 简报 of any campaign (templates/campaign.md.j2): each form's figures or records
-    as its schema makes them, and who filed late, wrong or not at all."""
+    as its schema makes them, and who filed late, wrong or not at all. `history`: the campaign's
+    periods up to this one (the last), for changes and how long records stay open."""
+    result, previous = history[-1], (history[-2] if len(history) > 1 else None)
     day = result.period.deadline.date()
     b = Briefing(kind="weekly", template="campaign.md.j2", title=f"{setting.campaign}工作简报",
                  issue=f"第{result.period.number}期", office=setting.issuer, date=cn_date(day),
                  period_label=result.period.label, campaign=setting.campaign, filing=_filing(status),
                  imprint=setting.imprint(day))
-    b.tables, b.lists = _sections(result, previous, schemas, forms)
+    b.tables, b.lists = _sections(history, previous, schemas, forms)
     b.totals = {"lists": {x["id"]: {k: x[k] for k in ("total", "new", "closed", "open")} for x in b.lists},
                 "tables": {t["id"]: _figures(result, schemas[t["id"]]) for t in b.tables}}
     return b
@@ -173,7 +195,7 @@ def campaign_summary(setting: Setting, final: Period, history: list[PeriodResult
                  issue="专项整治总结", office=setting.issuer, date=cn_date(day), head="title",
                  period_label=f"{history[0].period.label}至{end.period.label}，共 {len(history)} 期",
                  campaign=setting.campaign, imprint=setting.imprint(day), masthead="工作总结")
-    b.tables, b.lists = _sections(end, None, schemas, forms)
+    b.tables, b.lists = _sections(history, None, schemas, forms)
     if record:
         b.filing = {"record": [{"name": n, **{k: c[k] for k in ("按时", "迟报", "错报", "漏报")}}
                                for n, c in record.counts.items()], "periods": len(record.periods)}
