@@ -268,6 +268,7 @@ def test_a_county_campaign_with_a_monthly_list_and_a_quarterly_table(county, tmp
     rows = {r["name"]: r for r in st["submitters"]}
     assert rows["龙门镇"]["codes"] == ["on_time"]
     assert rows["石桥乡"]["codes"] == ["late"] and rows["石桥乡"]["late_by_minutes"] == (24 * 60 + 15 * 60 + 30)
+    assert rows["石桥乡"]["reasons"] == "打通消防生命通道季度统计表晚于其截止时间 1 天 15 小时 30 分钟"
     assert rows["县应急局"]["codes"] == ["missing"] and rows["县应急局"]["missing_forms"] == ["lane_stats"]
     code, st = cli_json("status", "--period", "2022-08", "--config", cfg)
     assert {r["name"]: r["codes"] for r in st["submitters"]} == {

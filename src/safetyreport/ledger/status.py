@@ -62,6 +62,7 @@ class SubmitterStatus:
     optional_missing: list[str] = field(default_factory=list)  # optional, not received (未报工作情况)
     late_by: dt.timedelta | None = None
     late_verified: bool = True  # False: every late receipt rests on a guessed time (file mtime)
+    late_own: list[str] = field(default_factory=list)  # late forms on a rhythm of their own (named when told)
     wrong_filings: list[WrongFiling] = field(default_factory=list)
     first_received: dt.datetime | None = None
     filings: list[Filing] = field(default_factory=list)  # this period's filings, first received first
@@ -114,7 +115,8 @@ class SubmitterStatus:
         elif self.missing_forms:
             parts.append("缺" + "、".join(labels.get(f, f) for f in self.missing_forms))
         if self.late_by is not None:
-            parts.append(f"晚于截止时间 {human_delta(self.late_by)}")
+            own = "、".join(labels.get(f, f) for f in self.late_own)  # due at a time of its own
+            parts.append((f"{own}晚于其截止时间" if own else "晚于截止时间") + f" {human_delta(self.late_by)}")
             if not self.late_verified:
                 late_sources = {receipt_source_label(self.sources[f]) for f in self.sources
                                 if not receipt_source_trusted(self.sources[f])}
@@ -342,6 +344,8 @@ def period_status(cfg: Config, ledger: Ledger, period: Period, schemas: SchemaSe
                 if x in st.received and st.received[x] > due[x]]
         if late:
             st.late_by = max(d for d, _ in late)
+            st.late_own = [x for x in st.required if x in st.received and st.received[x] > due[x]
+                           and own[x] != period.deadline]
             st.late_verified = any(receipt_source_trusted(src) for _, src in late)
         rows.append(st)
     return StatusReport(period, rows, policy, labels, now(cfg) > deadline, deadline, wrong_rule_text(cfg),
