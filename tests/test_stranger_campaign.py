@@ -374,6 +374,13 @@ def test_the_county_campaigns_briefing_and_summary_come_from_its_schemas(county,
     assert sorted(mails) == ["县应急局", "石桥乡"]  # 龙门镇 sent both
     assert "尚未报送：打通消防生命通道季度统计表（09月23日 17:30前）。" in mails["石桥乡"].text
     assert "请于 09月23日 17:30 前报送" in mails["石桥乡"].subject
+    # a reminder sent after the table's own deadline asks for it at once, not by a date gone
+    import datetime as dt
+
+    late = dt.datetime(2022, 9, 26, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    mails = {m.text.split("：")[0]: m for m in reminder_messages(conf, report, "test", at=late)}
+    assert "尚未报送：打通消防生命通道季度统计表（09月23日 17:30已截止，请尽快报送）。" in mails["石桥乡"].text
+    assert mails["石桥乡"].subject.endswith("报表已过截止时间，请尽快报送")
 
 
 def test_a_fields_form_is_summed_reported_and_laid_out_for_the_level_above(tmp_path):

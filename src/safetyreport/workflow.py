@@ -833,7 +833,7 @@ def remind_job(cfg: Config, period_text: str | None, dry_run: bool = False,
         period = parse_period(cfg, period_text) if period_text else next_due(cfg, at)
         with ledger.snapshot():
             report = period_status(cfg, ledger, period, schemas)
-        mail = deliver(cfg, ledger, reminder_messages(cfg, report, slot=at.date().isoformat()), dry_run=dry_run)
+        mail = deliver(cfg, ledger, reminder_messages(cfg, report, slot=at.date().isoformat(), at=at), dry_run=dry_run)
     return StatusOutcome(report, None, mail)
 
 

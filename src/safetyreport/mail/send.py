@@ -7,6 +7,7 @@ and never recorded as sent.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import html
 import os
@@ -141,8 +142,10 @@ def status_messages(cfg: Config, report: StatusReport, notify_submitters: bool =
     return out
 
 
-def reminder_messages(cfg: Config, report: StatusReport, slot: str) -> list[Outgoing]:
-    """(c) 催报 before a deadline: only to submitters with a required form still missing."""
+def reminder_messages(cfg: Config, report: StatusReport, slot: str, at: dt.datetime | None = None) -> list[Outgoing]:
+    """(c) 催报 before a deadline: only to submitters with a required form still missing. A form
+    whose own deadline has passed by `at` (a quarterly table due before the period's list) is
+    asked for at once, not by a date already gone."""
     p = report.period
     out = []
     for r in report.rows:
@@ -150,16 +153,24 @@ def reminder_messages(cfg: Config, report: StatusReport, slot: str) -> list[Outg
             continue
         # a form on a rhythm of its own is due at its own time (统计表 9月23日, 清单 9月28日)
         due = {f: report.form_deadlines.get(f, p.deadline) for f in r.missing_forms}
-        missing = "、".join(report.form_labels.get(f, f) + (f"（{d:%m月%d日 %H:%M}前）" if d != p.deadline else "")
-                           for f, d in due.items())
-        first = min(due.values())
+        missing = "、".join(report.form_labels.get(f, f) + _when_due(d, p.deadline, at) for f, d in due.items())
+        ahead = [d for d in due.values() if at is None or d > at]
+        first = min(ahead) if ahead else None
         body = [f"{r.submitter.name}：", f"{cfg.campaign.name}{p.label}的报表截止时间为 "
                 f"{p.deadline:%Y-%m-%d %H:%M}（北京时间），贵单位尚未报送：{missing}。",
                 "请按时报送，并在报送前用 safetyreport validate 自查。", cfg.campaign.office]
         out.append(Outgoing("remind", p.key, [r.submitter.email],
-                            f"【催报】{cfg.campaign.name}{p.label}报表请于 {first:%m月%d日 %H:%M} 前报送",
+                            f"【催报】{cfg.campaign.name}{p.label}报表" + (f"请于 {first:%m月%d日 %H:%M} 前报送" if first
+                                                                         else "已过截止时间，请尽快报送"),
                             "\n".join(body), _html_page(f"{p.label}报表催报", body), slot=slot))
     return out
+
+
+def _when_due(due: dt.datetime, period_due: dt.datetime, at: dt.datetime | None) -> str:
+    """A form's own deadline beside its name, when it has one: 前 it, or already passed."""
+    if at is not None and due <= at:
+        return f"（{due:%m月%d日 %H:%M}已截止，请尽快报送）"
+    return f"（{due:%m月%d日 %H:%M}前）" if due != period_due else ""
 
 
 def build(cfg: Config, message: Outgoing) -> EmailMessage:
