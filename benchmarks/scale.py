@@ -118,15 +118,36 @@ def make_corpus(folder: Path, submitters: int, weeks: int) -> list[str]:
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
+# per measurement, the share of the host's CPU that other processes used while it ran: a figure
+# taken while something else was busy is said to be noisy, not taken at face value
+OTHERS: list[float] = []
+
+
+def _busy_seconds() -> float | None:
+    """CPU seconds the whole host has spent busy since boot (Linux /proc/stat), None elsewhere."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    except OSError:
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
 def run_measured(cmd: list[str], cwd: Path) -> tuple[float, int, int]:
-    """(seconds, peak RSS in MiB, exit code) of one whole process."""
+    """(seconds, peak RSS in MiB, exit code) of one whole process; the CPU other processes used
+    meanwhile is recorded in OTHERS."""
     probe = ("import resource, subprocess, sys, time, json; t = time.perf_counter(); "
              "p = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True); "
-             "print(json.dumps([time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, "
-             "p.returncode, p.stderr[-800:]]))")
+             "u = resource.getrusage(resource.RUSAGE_CHILDREN); me = resource.getrusage(resource.RUSAGE_SELF); "
+             "print(json.dumps([time.perf_counter() - t, u.ru_maxrss, "
+             "p.returncode, p.stderr[-800:], u.ru_utime + u.ru_stime + me.ru_utime + me.ru_stime]))")
+    before = _busy_seconds()
     out = subprocess.run([sys.executable, "-c", probe, *cmd], cwd=cwd, capture_output=True, text=True, check=True,
                          env=ENV)
-    secs, kib, code, err = json.loads(out.stdout)
+    after = _busy_seconds()
+    secs, kib, code, err, ours = json.loads(out.stdout)
+    if before is not None and after is not None and secs > 0.5:  # shorter ones are within the clock's grain
+        OTHERS.append(max(0.0, (after - before) - ours) / (secs * (os.cpu_count() or 1)))
     if err.strip():
         print(f"  stderr: {err.strip()}")
     return secs, kib // 1024, code
@@ -219,6 +240,11 @@ def main() -> None:
               f"{max(v_mib, m_mib):8d} {f_s:8.2f} {p_s:7.2f} {pc_s:10.2f} {ours / f_s:10.1f} {p_s / ours:9.2f} "
               f"{pc_s / ours:13.2f}" + ("" if m_code in (0, 1) else f"  exit {m_code}"))
         per_file[size] = 1000 * m_s / files
+        if OTHERS:
+            busy = max(OTHERS)
+            print(f"  other processes used up to {100 * busy:.0f}% of the host's CPU during a measurement"
+                  + ("  NOISY (over 10%): measure again on a quiet host" if busy > 0.10 else ""))
+        OTHERS.clear()
         for line in verdicts(size, v_s, m_s, t_s, max(v_mib, m_mib), f_s, p_s, per_file):
             print(line)
         if args.keep or args.corpus:
