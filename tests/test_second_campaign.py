@@ -372,11 +372,12 @@ def test_a_deadline_that_is_no_date_is_said_not_guessed():
 
 def test_the_board_and_the_briefing_of_a_campaign_of_lists(campaign, tmp_path):
     """The board tells the list campaign's records and its 逾期未整改 (no 附件3/4 figures, no
-    重大隐患 section, axes named by month); the briefings, written for 附件3–6, refuse and say why."""
+    重大隐患 section, axes named by month); its 简报 and 总结 come from its schema; the 月报 (the
+    built-in campaign's weekly-to-monthly report) refuses and says why."""
     folder, sept = campaign
     cfg = str(folder)
     cli_json("intake", str(sept), "--received-at", "2021-09-27 09:30", "--new-ledger", "--config", cfg)
-    # its 简报: the list's records, new, closed and open, 逾期未整改, per unit, and who filed (lists.md.j2)
+    # its 简报: the list's records, new, closed and open, 逾期未整改, per unit, and who filed (campaign.md.j2)
     code, out = cli_json("report", "weekly", "--period", "2021-09", "--config", cfg)
     assert code == 0, out
     fire = out["briefing"]["lists"][0]
