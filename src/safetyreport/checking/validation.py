@@ -12,7 +12,7 @@ from ..errors import UserError
 from ..findings import Finding, finding, has_errors, tally
 from ..model import FileRead, Submission
 from ..reading.grid import SPREADSHEET_SUFFIXES, WPS_SUFFIXES, is_lock_file, parse_a1
-from ..reading.reader import read_file
+from ..reading.reader import hashed, read_file
 from ..schema import SchemaSet
 from .rules import check_form, check_submission, check_submitter
 
@@ -199,14 +199,6 @@ def checked(read: FileRead, schemas: SchemaSet, roster) -> list[Finding]:
     return out
 
 
-def _hashed(path: Path) -> tuple[Path, str | None]:
-    from ..reading.reader import file_sha256
-
-    try:
-        return path, file_sha256(path)
-    except OSError:
-        return path, None
-
 
 def validate_paths(paths: Iterable[Path], config: Config, schemas: SchemaSet | None = None,
                    progress: Callable[[Path], None] | None = None, jobs: int | None = None) -> ValidationReport:
@@ -221,7 +213,7 @@ def validate_paths(paths: Iterable[Path], config: Config, schemas: SchemaSet | N
     cache = ReadCache.of(config, schemas)
     reads = []
     try:
-        for read, findings in read_once([_hashed(p) for p in files], read_checked, checked, schemas, roster, cache,
+        for read, findings in read_once([hashed(p) for p in files], read_checked, checked, schemas, roster, cache,
                                         jobs, progress and (lambda item: progress(item[0]))):
             read.findings += findings
             reads.append(read)

@@ -16,7 +16,8 @@ from ..config import Config, Submitter
 from ..findings import Finding, finding
 from ..model import FileRead, Submission
 from ..periods import Period, filing_periods, period_for, period_from_name, period_of_date, zone
-from ..reading.reader import file_sha256, read_file
+from ..reading.reader import hashed as with_hash
+from ..reading.reader import read_file
 from ..schema import SchemaSet
 from .store import Filing, Ledger
 
@@ -139,7 +140,7 @@ def take_in(paths: Iterable[Path], cfg: Config, ledger: Ledger, schemas: SchemaS
     batch = Batch(cfg, ledger, schemas, arrival or Arrival())
 
     def work() -> None:
-        hashed = [(path, _hash(path)) for path in files]
+        hashed = [with_hash(path) for path in files]
         # bytes the ledger holds already are not read again; the rest are read on every core
         to_read = [i for i, (_, sha) in enumerate(hashed) if not _known_live(ledger, sha)]
         reads = read_once([hashed[i] for i in to_read], read_examined, examine, schemas, roster, cache, jobs,
@@ -167,13 +168,6 @@ def take_in(paths: Iterable[Path], cfg: Config, ledger: Ledger, schemas: SchemaS
         if cache is not None:
             cache.close()
     return report
-
-
-def _hash(path: Path) -> str | None:
-    try:
-        return file_sha256(path)
-    except OSError:
-        return None
 
 
 def _known_live(ledger: Ledger, sha: str | None):

@@ -512,14 +512,20 @@ def _district_lists(rows: list[SubmitterResult], schemas: SchemaSet, decisions: 
     return lists, sorted(duplicates, key=lambda d: d.id)
 
 
-def _same_names(form_id: str, items: list[ListItem]):
-    """Pairs of submitters naming the same business (normalised) on one of a list's names columns."""
-    seen: dict[tuple, list[ListItem]] = {}
+def _named(form_id: str, items: list[ListItem]) -> dict[tuple[str, str], list[ListItem]]:
+    """Each name on a list's names columns, normalised — ("form:column", name) — with every entry
+    naming it (its submitter, and the name as written)."""
+    seen: dict[tuple[str, str], list[ListItem]] = {}
     for item in items:
         for col, names in item.values.items():
             for name in names if isinstance(names, list) else []:
                 seen.setdefault((f"{form_id}:{col}", norm_name(name)), []).append(ListItem(item.submitter, {col: name}))
-    for (kind, key), found in seen.items():
+    return seen
+
+
+def _same_names(form_id: str, items: list[ListItem]):
+    """Pairs of submitters naming the same business (normalised) on one of a list's names columns."""
+    for (kind, key), found in _named(form_id, items).items():
         if not key:
             continue
         for i, a in enumerate(found):
@@ -574,13 +580,9 @@ def _list_counts(lists: dict[str, list[ListItem]], duplicates: list[Duplicate], 
 
 
 def _name_counts(form_id: str, items: list[ListItem], same: list[Duplicate]) -> dict[str, int]:
-    groups: dict[tuple[str, str], list[str]] = {}
-    for item in items:
-        for col, v in item.values.items():
-            for name in v if isinstance(v, list) else []:
-                groups.setdefault((f"{form_id}:{col}", norm_name(name)), []).append(item.submitter)
     out: dict[str, int] = {}
-    for (kind, key), subs in groups.items():
+    for (kind, key), entries in _named(form_id, items).items():
+        subs = [e.submitter for e in entries]
         # entries, as 附件3 counts penalties (one firm fined in two weeks is two); a pair the clerk
         # confirmed the same (two submitters, one penalty) counts once
         merged = sum(1 for d in same if d.key == (kind, key))

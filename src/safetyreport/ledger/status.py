@@ -340,13 +340,11 @@ def period_status(cfg: Config, ledger: Ledger, period: Period, schemas: SchemaSe
         st.required = _required(sub, policy, schemas, data, period)
         st.missing_forms = [x for x in st.required if x not in st.received]
         st.optional_missing = [x for x, rule in policy.items() if rule == "optional" and x not in st.received]
-        late = [(st.received[x] - due[x], st.sources[x]) for x in st.required
-                if x in st.received and st.received[x] > due[x]]
-        if late:
-            st.late_by = max(d for d, _ in late)
-            st.late_own = [x for x in st.required if x in st.received and st.received[x] > due[x]
-                           and own[x] != period.deadline]
-            st.late_verified = any(receipt_source_trusted(src) for _, src in late)
+        late_forms = [x for x in st.required if x in st.received and st.received[x] > due[x]]
+        if late_forms:
+            st.late_by = max(st.received[x] - due[x] for x in late_forms)
+            st.late_own = [x for x in late_forms if own[x] != period.deadline]
+            st.late_verified = any(receipt_source_trusted(st.sources[x]) for x in late_forms)
         rows.append(st)
     return StatusReport(period, rows, policy, labels, now(cfg) > deadline, deadline, wrong_rule_text(cfg),
                         form_deadlines=own)

@@ -191,13 +191,18 @@ def _unit_rows(result: PeriodResult, previous: PeriodResult | None) -> tuple[lis
 # --- major hazards ---------------------------------------------------------------------------------
 
 
+def record_texts(item: ListItem, keys: tuple[str, str]) -> tuple[str, str]:
+    """A record's two telling columns as written (its place and description)."""
+    return str(item.values.get(keys[0]) or ""), str(item.values.get(keys[1]) or "")
+
+
 def first_reported(history: list[PeriodResult], form: str | None = None,
                    keys: tuple[str, str] = ("place", "hazard")) -> dict[tuple[str, str, str], dt.date]:
     """When each record of a list (the hazards list unless `form` names another) was first reported
     (the day the filing listing it first arrived), following it period by period as clerks retype
     it (开元寺 → 开元寺景区) by its two `keys` columns. Keyed by (unit, the latest texts)."""
     def texts(item) -> tuple[str, str]:
-        return str(item.values.get(keys[0]) or ""), str(item.values.get(keys[1]) or "")
+        return record_texts(item, keys)
 
     carried: dict[str, list[tuple[ListItem, dt.date]]] = {}
     for res in history:

@@ -15,7 +15,7 @@ from ..ledger.status import CampaignRecord, StatusReport
 from ..periods import Period
 from ..schema import Column, Schema, SchemaSet, evaluate
 from ..values import cn_date, fmt_num
-from .briefing import Briefing, Setting, _filing, change, closed_now, earlier_records, first_reported
+from .briefing import Briefing, Setting, _filing, change, closed_now, earlier_records, first_reported, record_texts
 
 UNIT_COLUMNS = 6  # a per-unit table of a form with more numeric columns than this would not fit a page
 
@@ -29,13 +29,9 @@ def _record_keys(schema: Schema) -> tuple[str, str]:
     return texts[0], texts[1]
 
 
-def _texts(item: ListItem, keys: tuple[str, str]) -> tuple[str, str]:
-    return str(item.values.get(keys[0]) or ""), str(item.values.get(keys[1]) or "")
-
-
 def _describe(item: ListItem, keys: tuple[str, str]) -> str:
     """A record in a sentence: 东园农贸市场“电气线路私拉乱接”."""
-    first, second = (str(item.values.get(k) or "") if k else "" for k in keys)
+    first, second = record_texts(item, keys)
     return first + (f"“{second}”" if second else "")
 
 
@@ -65,7 +61,7 @@ def one_list(result: PeriodResult, previous: PeriodResult | None, schema: Schema
                          "overdue": sum(paths.get(f.path) == r.submitter.name for f in late)})
     on = result.period.deadline.date()
     since = first_reported(history or [result], schema.id, keys) if all(keys) else {}
-    waiting = sorted(((on - since.get((i.submitter, *_texts(i, keys)), on)).days, i.submitter, _describe(i, keys))
+    waiting = sorted(((on - since.get((i.submitter, *record_texts(i, keys)), on)).days, i.submitter, _describe(i, keys))
                      for i in items if id(i) not in shut)
     return {"id": schema.id, "label": schema.title or schema.name, "total": len(items),
             "new": sum(u["new"] for u in per_unit), "closed": len(shut), "open": len(items) - len(shut),

@@ -125,6 +125,17 @@ def _footer_cells(s: SheetLayout, schema: Schema) -> None:
         s.widths.setdefault(c, 14)
 
 
+def _fields_head(schema: Schema, submitter: str, width: int) -> SheetLayout:
+    """A fields form's first two lines across its width: its title, then 填报单位：…"""
+    s = SheetLayout(schema.attachment or schema.id, ncols=width)
+    s.put(0, 0, schema.title or schema.name)
+    s.merge(0, 0, 0, width - 1)
+    s.put(1, 0, f"{schema.submitter_labels[0]}：{submitter}")
+    s.merge(1, 0, 1, width - 1)
+    s.submitter_cell, s.title_cell = (1, 0), (0, 0)
+    return s
+
+
 def _layout_field_rows(schema: Schema, submitter: str) -> SheetLayout:
     """Fields found by (row label, column label), as such forms are drawn: a row label, its
     column labels beside it, each value under its label (《打通消防生命通道工作统计表》); the
@@ -133,12 +144,7 @@ def _layout_field_rows(schema: Schema, submitter: str) -> SheetLayout:
     for f in schema.fields:
         groups.setdefault(f.label[0] if len(f.label) > 1 else "", []).append(f)
     width = max(len(g) + (1 if label else 0) for label, g in groups.items())
-    s = SheetLayout(schema.attachment or schema.id, ncols=width)
-    s.put(0, 0, schema.title or schema.name)
-    s.merge(0, 0, 0, width - 1)
-    s.put(1, 0, f"{schema.submitter_labels[0]}：{submitter}")
-    s.merge(1, 0, 1, width - 1)
-    s.submitter_cell, s.title_cell = (1, 0), (0, 0)
+    s = _fields_head(schema, submitter, width)
     r = 2
     shown = {x for f in schema.fields for x in f.label}
     for c, word in enumerate(w for w in schema.identify if w not in shown):  # the form's own headings (划线管理)
@@ -162,12 +168,7 @@ def _layout_field_rows(schema: Schema, submitter: str) -> SheetLayout:
 def _layout_fields(schema: Schema, submitter: str) -> SheetLayout:
     """Label, then a tall text cell under it, for each field (the narrative sheet)."""
     width = 8
-    s = SheetLayout(schema.attachment or schema.id, ncols=width)
-    s.put(0, 0, schema.title or schema.name)
-    s.merge(0, 0, 0, width - 1)
-    s.put(1, 0, f"{schema.submitter_labels[0]}：{submitter}")
-    s.merge(1, 0, 1, width - 1)
-    s.submitter_cell, s.title_cell = (1, 0), (0, 0)
+    s = _fields_head(schema, submitter, width)
     r = 2
     for f in schema.fields:
         s.put(r, 0, f.label[0], header=True)

@@ -123,14 +123,7 @@ class ReadCache:
             self._set_aside()
 
     def _set_aside(self) -> None:
-        import sqlite3
-
-        if self.db is not None:
-            try:
-                self.db.close()
-            except sqlite3.Error:
-                pass
-        self.db = None
+        self.close()
         for suffix in ("", "-journal", "-wal", "-shm"):
             try:
                 Path(f"{self.path}{suffix}").unlink(missing_ok=True)

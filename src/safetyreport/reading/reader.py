@@ -67,6 +67,15 @@ class SheetIndex:
         return sorted(rc for rc in hits if top <= rc[0] <= bottom and left <= rc[1] <= right)
 
 
+def hashed(path: Path) -> tuple[Path, str | None]:
+    """(path, its content hash), None for what cannot be hashed (missing, not a regular file):
+    the reader then says what is wrong with it."""
+    try:
+        return path, file_sha256(path)
+    except OSError:
+        return path, None
+
+
 def file_sha256(path: Path) -> str:
     """The content hash; raises OSError (ReadError is one) for what is not a regular file."""
     try:
