@@ -185,7 +185,7 @@ def _mtime(path: str) -> float:
 
 def read_checked(item: tuple[Path, str | None], schemas: SchemaSet, roster) -> tuple[FileRead, list[Finding]]:
     """One file read, with the findings of the rules that need only that file (run in a worker
-    process); the read is left as the reader made it, to be kept (reading.cache)."""
+    process); the read is left as the reader made it. Both are kept (reading.cache)."""
     path, sha = item
     read = read_file(path, schemas, roster, sha256=sha)
     return read, checked(read, schemas, roster)
@@ -213,7 +213,7 @@ def validate_paths(paths: Iterable[Path], config: Config, schemas: SchemaSet | N
     cache = ReadCache.of(config, schemas)
     reads = []
     try:
-        for read, findings in read_once([hashed(p) for p in files], read_checked, checked, schemas, roster, cache,
+        for read, findings in read_once([hashed(p) for p in files], read_checked, schemas, roster, cache,
                                         jobs, progress and (lambda item: progress(item[0]))):
             read.findings += findings
             reads.append(read)

@@ -10,8 +10,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..checking.rules import check_form, check_submission, check_submitter
-from ..checking.validation import Skipped, require_files
+from ..checking.rules import check_submission
+from ..checking.validation import Skipped, checked, read_checked, require_files
 from ..config import Config, Submitter
 from ..findings import Finding, finding
 from ..model import FileRead, Submission
@@ -143,12 +143,13 @@ def take_in(paths: Iterable[Path], cfg: Config, ledger: Ledger, schemas: SchemaS
         hashed = [with_hash(path) for path in files]
         # bytes the ledger holds already are not read again; the rest are read on every core
         to_read = [i for i, (_, sha) in enumerate(hashed) if not _known_live(ledger, sha)]
-        reads = read_once([hashed[i] for i in to_read], read_examined, examine, schemas, roster, cache, jobs,
+        reads = read_once([hashed[i] for i in to_read], read_checked, schemas, roster, cache, jobs,
                           progress and (lambda item: progress(item[0])))
         reading = set(to_read)
         for i, (path, sha) in enumerate(hashed):
             if i in reading:
-                read, findings = next(reads)
+                read, own = next(reads)
+                findings = examined(read, own, schemas)
                 known = _known_live(ledger, sha)  # the same bytes earlier in this batch
                 report.taken.append(_take_known(path, ledger, known, batch) if known else
                                     _record(path, read, findings, batch))
@@ -186,14 +187,6 @@ def _take_known(path: Path, ledger: Ledger, known, batch: Batch | None = None) -
     elsewhere = named.label if named is not None and known.period and named.key != known.period else ""
     return Taken(str(path), known, False, ledger.findings_of(known.id, str(path)), repaired=repaired,
                  named_elsewhere=elsewhere)
-
-
-def read_examined(item: tuple[Path, str | None], schemas: SchemaSet, roster) -> tuple[FileRead, list[Finding]]:
-    """One file read and checked on its own (run in a worker process)."""
-    path, sha = item
-    read = read_file(path, schemas, roster, sha256=sha)
-    return read, examine(read, schemas, roster)
-
 
 
 @dataclass(frozen=True)
@@ -272,13 +265,16 @@ def examine(read: FileRead, schemas: SchemaSet, roster) -> list[Finding]:
     """Every finding about a file on its own: reading, submitter, each form, and 附件4/5 against
     附件3 when they came in one file (错报 rests on these too; forms sent one per file are checked
     together at merge)."""
-    findings = list(read.findings) + check_submitter(read, roster)
+    return examined(read, checked(read, schemas, roster), schemas)
+
+
+def examined(read: FileRead, own: list[Finding], schemas: SchemaSet) -> list[Finding]:
+    """`examine`, given the findings of the rules about the file alone (`own`: as validation's
+    `checked` gives them, perhaps kept by the read cache)."""
+    forms: dict = {}
     for form in read.forms:
-        findings += check_form(form, schemas[form.schema_id])
-    own: dict = {}
-    for form in read.forms:
-        own.setdefault(form.schema_id, form)
-    return findings + check_submission(Submission(read.submitter, [read], own), schemas)
+        forms.setdefault(form.schema_id, form)
+    return list(read.findings) + own + check_submission(Submission(read.submitter, [read], forms), schemas)
 
 
 def _dated(cfg: Config, read: FileRead) -> Period | None:

@@ -7,7 +7,9 @@ the reading code itself, the schemas, the roster and the places stripped before 
 to one of them is another key: a stale read is never served, the file is read again. The cache is
 derived data beside the campaign's configuration (`.safetyreport-reads.db`, SQLite, one
 transaction per batch); when it cannot be opened or is damaged it is set aside and the files are
-read as if it were not there. Only the reading is kept: every rule runs again on each use.
+read as if it were not there. With each read the findings of the rules about that file alone are
+kept (they depend on nothing else); the rules across files (a submitter's forms sent apart, the
+same bytes under two names) run again on each use.
 """
 
 from __future__ import annotations
@@ -27,9 +29,9 @@ if TYPE_CHECKING:
 
 CACHE_NAME = ".safetyreport-reads.db"
 KEEP = 40_000  # entries, about 3 KB each; the oldest go first (a province files about 13,000 a week: reuse is within the week)
-# the modules whose code decides what a read holds
+# the modules whose code decides what a read holds and what the rules about one file find
 _READING = ("reading/reader.py", "reading/grid.py", "reading/cache.py", "reading/parallel.py", "model.py",
-            "values.py", "schema.py", "findings.py")
+            "values.py", "schema.py", "findings.py", "config.py", "checking/rules.py", "checking/validation.py")
 
 
 def fingerprint(cfg: Config, schemas: SchemaSet) -> str:

@@ -121,13 +121,14 @@ def read_all(items: Sequence[Any], work: Callable, schemas: SchemaSet, roster: R
             yield result
 
 
-def read_once(items: Sequence[tuple[Path, str | None]], work: Callable, recheck: Callable, schemas: SchemaSet,
-              roster: Roster, cache: Any, jobs: int | None = None,
+def read_once(items: Sequence[tuple[Path, str | None]], work: Callable, schemas: SchemaSet, roster: Roster,
+              cache: Any, jobs: int | None = None,
               progress: Callable[[Any], None] | None = None) -> Iterator[tuple[FileRead, list[Finding]]]:
     """`read_all` over (path, sha256) items, through a read cache (reading.cache.ReadCache, or
-    None): a file read before under the same fingerprint is not read again — `recheck(read,
-    schemas, roster)` gives its findings, as `work` would have; the others are read (on every
-    core) and kept. `work` must leave the FileRead as the reader made it (its findings apart)."""
+    None): a file read before under the same fingerprint is neither read nor checked again — what
+    `work` gave for it then (the read and its findings) is given again; the others are read (on
+    every core) and kept. `work` must depend only on the file, the schemas and the roster (the
+    cache's fingerprint covers their code and data)."""
     if cache is None:
         yield from read_all(items, work, schemas, roster, jobs, progress, path_of=lambda item: item[0])
         return
@@ -141,15 +142,14 @@ def read_once(items: Sequence[tuple[Path, str | None]], work: Callable, recheck:
     with collector_paused():
         for i, item in enumerate(items):
             if i in hits:
-                read, _ = unpack(hits[i], roster)
-                result = (read, recheck(read, schemas, roster))
+                result = unpack(hits[i], roster)
                 if progress:
                     progress(item)
             else:
                 as_sent, result = next(fresh)
                 # a reader that died may not die next time (memory): that file is read again
                 if item[1] and as_sent is not None and not any(f[0] == "reader-crashed" for f in as_sent[3]):
-                    kept.append((keyed[i][0], item[1], (*as_sent[:6], [])))
+                    kept.append((keyed[i][0], item[1], as_sent))
             if len(kept) >= 1000 or (i == len(items) - 1 and kept):  # kept before the last is handed over
                 cache.put(kept)
                 kept = []
