@@ -73,6 +73,15 @@ def strip_unit(label: str) -> str:
     return label
 
 
+@lru_cache(maxsize=4096)
+def _label_path(label: tuple[str, ...], aliases: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+    """A column's or row's label path normalised, its last step with its aliases (memoised: asked
+    for every form of every file)."""
+    steps: list[tuple[str, ...]] = [(norm_label(x),) for x in label]
+    steps[-1] = tuple(norm_label(x) for x in [label[-1], *aliases])
+    return tuple(steps)
+
+
 @lru_cache(maxsize=64)
 def _word_set(words: tuple[str, ...]) -> frozenset[str]:
     return frozenset(norm_word(w) for w in words)
@@ -121,11 +130,9 @@ class Column(_Model):
     def display(self) -> str:
         return self.name or "".join(self.label)
 
-    def label_norms(self) -> list[tuple[str, ...]]:
+    def label_norms(self) -> tuple[tuple[str, ...], ...]:
         """Normalised label path; the last step may be any of label/aliases."""
-        steps: list[tuple[str, ...]] = [(norm_label(x),) for x in self.label]
-        steps[-1] = tuple(norm_label(x) for x in [self.label[-1], *self.aliases])
-        return steps
+        return _label_path(tuple(self.label), tuple(self.aliases))
 
 
 class Row(_Model):
@@ -135,7 +142,7 @@ class Row(_Model):
     required: bool = True
 
     def label_norms(self) -> tuple[str, ...]:
-        return tuple(norm_label(x) for x in [self.label, *self.aliases])
+        return _label_path((self.label,), tuple(self.aliases))[-1]
 
 
 class Status(_Model):

@@ -9,8 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple, cast
 
 _UNIT_WORDS = ("万元", "人次", "元", "项", "家", "个", "处", "份", "次", "人", "架", "套", "台", "条", "%")
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
@@ -27,9 +27,9 @@ def norm_word(text: object) -> str:
     return s.rstrip("。.") or s
 
 
-@dataclass(frozen=True)
-class Parsed:
-    """Outcome of normalising one cell: a value, or a problem code (never both)."""
+class Parsed(NamedTuple):
+    """Outcome of normalising one cell: a value, or a problem code (never both). (A named tuple:
+    made for every number a form holds, and a frozen dataclass costs three times as much.)"""
 
     value: float | int | str | list[str] | None = None
     problem: str = ""  # "blank", "not-a-number", "negative-number", "not-whole-number", "yuan"
@@ -40,6 +40,12 @@ def cell_text(raw: object) -> str:
     """Display text of a raw cell value, normalised to half-width, trimmed."""
     if raw is None:
         return ""
+    kind = type(raw)
+    if kind is float:  # what a number cell holds, most of all: its text is ASCII (NFKC changes nothing)
+        number = cast(float, raw)
+        return str(int(number)) if number.is_integer() else str(number)
+    if kind is int:
+        return str(raw)
     if isinstance(raw, str):
         return _str_text(raw)
     if isinstance(raw, float) and raw.is_integer():

@@ -11,6 +11,7 @@ import os
 import re
 import zipfile
 from dataclasses import dataclass, field
+from functools import lru_cache
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -60,7 +61,9 @@ def col_letter(c: int) -> str:
     return s
 
 
+@lru_cache(maxsize=1 << 16)
 def a1(r: int, c: int) -> str:
+    """(5, 5) → 'F6' (memoised: every typed cell carries its reference)."""
     return f"{col_letter(c)}{r + 1}"
 
 

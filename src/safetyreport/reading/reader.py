@@ -11,6 +11,7 @@ import hashlib
 import re
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from ..config import Roster
@@ -40,21 +41,26 @@ class SheetIndex:
 
     def __init__(self, sheet: Sheet):
         self.sheet = sheet
-        self.text = {rc: norm_label(v) for rc, v in sheet.cells.items() if isinstance(v, str)}
+        self.text: dict[tuple[int, int], str] = {}
         self.rows: dict[int, list[int]] = defaultdict(list)
         for r, c in sorted(sheet.cells):
             self.rows[r].append(c)
         self.last_row = max(self.rows, default=0)
-        self.footer_rows = sorted({r for (r, _), t in self.text.items()
-                                   if any(w in t for w in FOOTER_WORDS)})
         # a cell says label L when its text is L, or its text without a trailing unit is L or
         # L without its unit (kept as two dictionaries: a lookup costs its hits, not the sheet)
         self._exact: dict[str, list[tuple[int, int]]] = defaultdict(list)
         self._bare: dict[str, list[tuple[int, int]]] = defaultdict(list)
-        for rc, t in self.text.items():
-            if t:
-                self._exact[t].append(rc)
-                self._bare[strip_unit(t)].append(rc)
+        footer_rows = set()
+        for rc, v in sheet.cells.items():
+            if isinstance(v, str):
+                t, bare, footer = _label_of(v)
+                self.text[rc] = t
+                if t:
+                    self._exact[t].append(rc)
+                    self._bare[bare].append(rc)
+                if footer:
+                    footer_rows.add(rc[0])
+        self.footer_rows = sorted(footer_rows)
 
     def find(self, labels: tuple[str, ...], top: int = 0, bottom: int = 10**9,
              left: int = 0, right: int = 10**9) -> list[tuple[int, int]]:
@@ -65,6 +71,14 @@ class SheetIndex:
             hits.update(self._bare.get(lab, ()))
             hits.update(self._bare.get(strip_unit(lab), ()))
         return sorted(rc for rc in hits if top <= rc[0] <= bottom and left <= rc[1] <= right)
+
+
+@lru_cache(maxsize=1 << 16)
+def _label_of(text: str) -> tuple[str, str, bool]:
+    """A text cell as the index keeps it: its normalised label, that label without a trailing
+    unit, and whether it holds a footer word (memoised: the same labels recur in every file)."""
+    t = norm_label(text)
+    return t, strip_unit(t), any(w in t for w in FOOTER_WORDS)
 
 
 def hashed(path: Path) -> tuple[Path, str | None]:
@@ -434,15 +448,16 @@ def _parse(sheet: Sheet, r: int, c: int, column: Column, vocab: Vocabulary) -> C
     if (r, c) in sheet.formulas:
         return Cell(None, ref, "", problem="formula", formula=sheet.formulas[(r, c)])
     raw = sheet.cells.get((r, c))
-    text = cell_text(raw)
-    if column.type == "text":
+    kind = column.type
+    if kind == "text":
         text = plain_text(raw)
         return Cell(text or None, ref, text)
-    if column.type in ("count", "amount", "percent"):
-        if column.derive and not text:
+    if kind in NUMERIC_TYPES:
+        if column.derive and not cell_text(raw):
             return Cell(None, ref, "", problem="derive")
-        p = parse_number(raw, column.type, vocab.zero)
-        return Cell(p.value if p.problem not in ("not-a-number",) else None, ref, p.text, p.problem)
+        p = parse_number(raw, kind, vocab.zero)
+        return Cell(p.value if p.problem != "not-a-number" else None, ref, p.text, p.problem)
+    text = cell_text(raw)
     if column.type == "names":
         return Cell(split_names(raw, vocab.none), ref, text)
     if column.type == "status":
