@@ -15,6 +15,8 @@ with its peak memory:
 - floor:    python-calamine reading every cell of every sheet of every file, nothing else (one core)
 - peer:     pandas.read_excel (openpyxl engine) of every file, summing 附件3's 累计数 row
 - peer-cal: pandas.read_excel (calamine engine) of all four forms of every file, summing 附件3
+- peer-m:   the merge-equivalent peer: pandas + calamine, every form located and totalled per
+            period, the lists concatenated, the last period written out (xlsxwriter)
 
 Needs the test extras, and pandas for the peers (skipped without it).
 Targets (issue 16, this 2-core machine): province validate + merge ≤ 6× the floor and ≥ 3× faster
@@ -69,6 +71,59 @@ for folder in sys.argv[1:]:
         row = df[df.iloc[:, 0] == "累计数"].iloc[0, 1:27].astype(float)
         total = row if total is None else total + row
 print(list(total))
+"""
+
+# the merge-equivalent peer (issue 25): what a careful analyst would write to do our merge's work
+# with pandas + calamine — every form of every file read, each located by its labels (they move
+# from file to file), 附件3's and 附件6's figures totalled per period, the lists of 附件4 and 附件5
+# concatenated with who sent them, and the last period's consolidation written out (xlsxwriter).
+# It checks nothing and keeps no ledger: a lower bound on what a script doing merge's job costs.
+PEER_MERGE = """
+import sys
+from pathlib import Path
+import pandas as pd
+
+def below(df, label):
+    # the rows under the header row whose first cell is `label`, up to the footer (审核人…)
+    first = df.iloc[:, 0].astype(str).str.strip()
+    top = first[first == label].index[0]
+    rest = df.iloc[top + 1:]
+    foot = rest.iloc[:, 0].astype(str).str.startswith(("审核人", "注"))
+    return rest[~foot.cumsum().astype(bool)]
+
+def numbers(frame):
+    return frame.apply(pd.to_numeric, errors="coerce").fillna(0)
+
+out = Path(sys.argv[1])
+totals, facilities, hazards, enforcement = {}, {}, [], []
+for folder in sys.argv[2:]:
+    period = Path(folder).name
+    for path in sorted(Path(folder).glob("*.xlsx")):
+        unit = path.stem.rsplit("_", 1)[0]
+        sheets = pd.read_excel(path, sheet_name=None, header=None, engine="calamine")
+        a3 = sheets["附件3"]
+        rows = a3[a3.iloc[:, 0].isin(["累计数", "当周数"])].set_index(0)
+        t = numbers(rows)
+        totals[period] = t if period not in totals else totals[period] + t
+        a6 = sheets["附件6"]
+        a6 = a6[a6.iloc[:, 0].astype(str).str.strip().isin(["视频监控点", "视频探头数", "无人机巡查", "电子围栏"])]
+        f = numbers(a6.set_index(0).iloc[:, :3])
+        facilities[period] = f if period not in facilities else facilities[period].add(f, fill_value=0)
+        a4 = below(sheets["附件4"], "序号").iloc[1:, :6]
+        a4 = a4[a4.iloc[:, 1].notna()].assign(unit=unit, period=period)
+        hazards.append(a4)
+        a5 = below(sheets["附件5"], "停产停业整改名单").iloc[:, :7]
+        a5 = a5.dropna(how="all").assign(unit=unit, period=period)
+        enforcement.append(a5)
+last = sorted(totals)[-1]
+hz = pd.concat(hazards, ignore_index=True)
+en = pd.concat(enforcement, ignore_index=True)
+with pd.ExcelWriter(out, engine="xlsxwriter") as xw:
+    totals[last].to_excel(xw, sheet_name="附件3")
+    hz[hz["period"] == last].to_excel(xw, sheet_name="附件4", index=False)
+    en[en["period"] == last].to_excel(xw, sheet_name="附件5", index=False)
+    facilities[last].to_excel(xw, sheet_name="附件6")
+print(len(hz), len(en), float(totals[last].to_numpy().sum()))
 """
 
 PEER = """
@@ -154,7 +209,7 @@ def run_measured(cmd: list[str], cwd: Path) -> tuple[float, int, int]:
 
 
 def verdicts(size: str, v_s: float, m_s: float, t_s: float, peak: int, f_s: float, p_s: float,
-             per_file: dict[str, float]) -> list[str]:
+             pm_s: float, per_file: dict[str, float]) -> list[str]:
     """Issues 16's and 25's targets that this size can show, each met or MISSED (ratios from this
     one run; Thursday read cold)."""
     ours = v_s + m_s
@@ -165,6 +220,7 @@ def verdicts(size: str, v_s: float, m_s: float, t_s: float, peak: int, f_s: floa
         checks += [("district Thursday merge s", m_s, "<=", 0.35), ("peer s / merge s", p_s / m_s, ">=", 1.0)]
     if size == "province":
         checks += [("ours / floor", ours / f_s, "<=", 6.0), ("peer / ours", p_s / ours, ">=", 3.0),
+                   ("merge-equivalent peer / ours", pm_s / ours, ">=", 3.0),
                    ("Thursday s", t_s, "<=", 5.0), ("peak MiB", peak, "<=", 600)]
     if size == "province" and "city" in per_file:  # time per file flat: within a quarter of the city's
         checks.append(("merge ms/file ÷ city's", per_file["province"] / per_file["city"], "<=", 1.25))
@@ -192,7 +248,8 @@ def main() -> None:
         has_pandas = False
     print(f"{'size':9} {'files':>6} {'validate s':>10} {'merge s':>8} {'ms/file':>8} {'Thursday s':>10} "
           f"{'Thu valid. s':>12} {'peak MiB':>8} "
-          f"{'floor s':>8} {'peer s':>7} {'peer-cal s':>10} {'ours/floor':>10} {'peer/ours':>9} {'peer-cal/ours':>13}")
+          f"{'floor s':>8} {'peer s':>7} {'peer-cal s':>10} {'peer-m s':>8} {'ours/floor':>10} {'peer/ours':>9} "
+          f"{'peer-cal/ours':>13} {'peer-m/ours':>11}")
     per_file: dict[str, float] = {}
     for size in args.sizes.split(","):
         submitters, weeks = SIZES[size]
@@ -242,18 +299,21 @@ def main() -> None:
         p_s = run_measured([sys.executable, "-c", PEER, *weeks_dirs], folder)[0] if has_pandas else float("nan")
         pc_s = (run_measured([sys.executable, "-c", PEER_CALAMINE, *weeks_dirs], folder)[0]
                 if has_pandas else float("nan"))
+        trash.mkdir(exist_ok=True)
+        pm_s = (run_measured([sys.executable, "-c", PEER_MERGE, str(trash / "peer-merge.xlsx"), *weeks_dirs],
+                             folder)[0] if has_pandas else float("nan"))
         files = len(periods) * submitters
         ours = v_s + m_s
         print(f"{size:9} {files:6d} {v_s:10.2f} {m_s:8.2f} {1000 * m_s / files:8.1f} {t_s:10.2f} {tv_s:12.2f} "
-              f"{max(v_mib, m_mib):8d} {f_s:8.2f} {p_s:7.2f} {pc_s:10.2f} {ours / f_s:10.1f} {p_s / ours:9.2f} "
-              f"{pc_s / ours:13.2f}" + ("" if m_code in (0, 1) else f"  exit {m_code}"))
+              f"{max(v_mib, m_mib):8d} {f_s:8.2f} {p_s:7.2f} {pc_s:10.2f} {pm_s:8.2f} {ours / f_s:10.1f} "
+              f"{p_s / ours:9.2f} {pc_s / ours:13.2f} {pm_s / ours:11.2f}" + ("" if m_code in (0, 1) else f"  exit {m_code}"))
         per_file[size] = 1000 * m_s / files
         if OTHERS:
             busy = max(OTHERS)
             print(f"  other processes used up to {100 * busy:.0f}% of the host's CPU during a measurement"
                   + ("  NOISY (over 10%): measure again on a quiet host" if busy > 0.10 else ""))
         OTHERS.clear()
-        for line in verdicts(size, v_s, m_s, t_s, max(v_mib, m_mib), f_s, p_s, per_file):
+        for line in verdicts(size, v_s, m_s, t_s, max(v_mib, m_mib), f_s, p_s, pm_s, per_file):
             print(line)
         shutil.rmtree(trash, ignore_errors=True)
         if args.keep or args.corpus:
