@@ -106,3 +106,21 @@ def test_a_unit_checking_its_own_file_leaves_nothing_behind(tmp_path, reads):
     """The built-in configuration (no campaign folder): no cache is written where the unit is."""
     code, out = cli("validate", str(WEEK / sorted(p.name for p in WEEK.iterdir())[0]), "--json", cwd=tmp_path)
     assert json.loads(out)["files"] and list(tmp_path.iterdir()) == []
+
+
+def test_a_kept_read_that_does_not_decode_is_read_from_the_file(campaign, reads):
+    """One damaged row (a disk error, a hand edit): that file is read again, the others are
+    served, and the report is the same; the cache is then set aside."""
+    import sqlite3
+
+    folder, inbox = campaign
+    toml = str(folder / "safetyreport.toml")
+    code, first = _json("validate", str(inbox), "--config", toml)
+    db = sqlite3.connect(folder / ".safetyreport-reads.db")
+    with db:
+        db.execute("UPDATE reads SET data = ? WHERE rowid = (SELECT MIN(rowid) FROM reads)", (b"\x78\x01garbage",))
+    db.close()
+    reads.clear()
+    code2, again = _json("validate", str(inbox), "--config", toml)
+    assert (code2, again) == (code, first)
+    assert len(reads) == 1

@@ -75,14 +75,15 @@ class ReadCache:
     def _key(self, path: str, sha: str) -> str:
         return hashlib.sha256(f"{self.stamp}\0{path}\0{sha}".encode()).hexdigest()
 
-    def get(self, items: Sequence[tuple[str, str | None]]) -> dict[int, tuple]:
-        """Index → the packed read (reading.parallel.pack) of each (path, sha256) kept."""
+    def get(self, items: Sequence[tuple[str, str | None]]) -> dict[int, bytes]:
+        """Index → the kept read of each (path, sha256) kept, still packed (`unpacked` opens one):
+        a province's reads opened all at once would take 600 MB."""
         import sqlite3
 
         wanted = {self._key(p, sha): i for i, (p, sha) in enumerate(items) if sha}
         if self.db is None or not wanted:
             return {}
-        out: dict[int, tuple] = {}
+        out: dict[int, bytes] = {}
         keys = list(wanted)
         try:
             for start in range(0, len(keys), 500):
@@ -90,11 +91,20 @@ class ReadCache:
                 rows = self.db.execute(f"SELECT key, data FROM reads WHERE key IN ({','.join('?' * len(chunk))})",
                                        chunk).fetchall()
                 for key, data in rows:
-                    out[wanted[key]] = tuple(json.loads(zlib.decompress(data)))
-        except (sqlite3.Error, zlib.error, ValueError) as e:
+                    out[wanted[key]] = data
+        except sqlite3.Error as e:
             self._failed(e)
             return {}
         return out
+
+    def unpacked(self, data: bytes) -> tuple | None:
+        """A kept read as reading.parallel.pack made it; None when it does not decode (the cache
+        is then set aside, and the caller reads the file)."""
+        try:
+            return tuple(json.loads(zlib.decompress(data)))
+        except (zlib.error, ValueError) as e:
+            self._failed(e)
+            return None
 
     def put(self, entries: Sequence[tuple[str, str, tuple]]) -> None:
         """Keep these (path, sha256, packed read) in one transaction; the oldest beyond KEEP go."""

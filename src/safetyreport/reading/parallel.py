@@ -134,6 +134,7 @@ def read_once(items: Sequence[tuple[Path, str | None]], work: Callable, schemas:
         return
     keyed = [(str(path), sha) for path, sha in items]
     hits = cache.get(keyed)
+    hits_at_start = set(hits)
     misses = [item for i, item in enumerate(items) if i not in hits]
     jobs = default_jobs() if jobs is None or jobs <= 0 else jobs
     # a worker's packed read is kept as it came back: not packed a second time here
@@ -141,8 +142,13 @@ def read_once(items: Sequence[tuple[Path, str | None]], work: Callable, schemas:
     kept: list[tuple[str, str, tuple]] = []
     with collector_paused():
         for i, item in enumerate(items):
-            if i in hits:
-                result = unpack(hits[i], roster)
+            kept_read = cache.unpacked(hits.pop(i)) if i in hits else None
+            if kept_read is not None:
+                result = unpack(kept_read, roster)
+                if progress:
+                    progress(item)
+            elif i in hits_at_start:  # kept, but damaged: read here
+                result = work(item, schemas, roster)
                 if progress:
                     progress(item)
             else:
