@@ -491,13 +491,16 @@ def test_an_edited_record_is_caught_by_check_and_refused_by_rebuild(tmp_path, de
     code, listing = cli_json("filings", "--config", cfg)
     withdrawn_at = next(h["at"] for f in listing["filings"] if f["filing_id"] == 5 for h in f["history"])
     kaiyuan = next(f for f in listing["filings"] if f["submitter"] == "开元街道" and f["period"] == "2021-09-30")
-    record = folder / "archive" / kaiyuan["sha256"][:2] / f"{kaiyuan['sha256']}.json"
-    data = json.loads(record.read_text(encoding="utf-8"))
+    journal = folder / "archive" / "filings.jsonl"
+    lines = journal.read_text(encoding="utf-8").splitlines()
+    last = max(i for i, line in enumerate(lines) if json.loads(line)["sha256"] == kaiyuan["sha256"])
+    data = json.loads(lines[last])
     data["submitter"] = "鲤中街道"  # someone gives 开元街道's filing to 鲤中街道
-    record.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    lines[last] = json.dumps(data, ensure_ascii=False)
+    journal.write_text("\n".join(lines) + "\n", encoding="utf-8")
     code, checked = cli_json("check", "--config", cfg)
     assert code == 1 and [p["code"] for p in checked["problems"]] == ["record-altered"]
-    assert "submitter" in checked["problems"][0]["message"]
+    assert "submitter" in checked["problems"][0]["message"] and "archive/filings.jsonl" in checked["problems"][0]["message"]
     # rebuilt from the archive alone, the edited record is refused and named, the rest comes back
     (folder / "safetyreport.db").rename(tmp_path / "old.db")
     for side in ("-wal", "-shm"):
@@ -512,14 +515,51 @@ def test_an_edited_record_is_caught_by_check_and_refused_by_rebuild(tmp_path, de
 
 
 def test_check_rewrites_a_record_from_a_sound_ledger(tmp_path, demo_folder):
+    import json
+
     folder = _campaign_with_backups(tmp_path, demo_folder, n=0)
     cfg = str(folder / "safetyreport.toml")
-    record = next((folder / "archive").glob("*/*.json"))
-    record.unlink()
+    journal = folder / "archive" / "filings.jsonl"
+    lines = journal.read_text(encoding="utf-8").splitlines()
+    lost = json.loads(lines[0])["sha256"]
+    journal.write_text("".join(f"{line}\n" for line in lines if json.loads(line)["sha256"] != lost), encoding="utf-8")
     code, checked = cli_json("check", "--config", cfg)
-    assert code == 1 and "记录文件不见了" in checked["problems"][0]["message"]
+    assert code == 1 and len(checked["problems"]) == 1 and "记录不见了" in checked["problems"][0]["message"]
     assert cli("check", "--rewrite-records", "--config", cfg)[0] == 0
-    assert record.is_file() and cli("check", "--config", cfg)[0] == 0
+    assert lost in journal.read_text(encoding="utf-8").splitlines()[-1] and cli("check", "--config", cfg)[0] == 0
+
+
+def test_an_archive_kept_the_old_way_still_checks_and_rebuilds(tmp_path, demo_folder):
+    """Before issue 25 each original had its record in a .json file beside it: such an archive
+    checks clean and rebuilds the same filings; a record appended since holds over the old file,
+    and a line a crash cut short is passed over."""
+    import json
+
+    folder = _campaign_with_backups(tmp_path, demo_folder, n=0)
+    cfg = str(folder / "safetyreport.toml")
+    journal = folder / "archive" / "filings.jsonl"
+    latest = {}
+    for line in journal.read_text(encoding="utf-8").splitlines():
+        record = json.loads(line)
+        latest[record["sha256"]] = record
+    for record in latest.values():
+        (folder / record["archive_path"]).with_suffix(".json").write_text(json.dumps(record, ensure_ascii=False, indent=1),
+                                                                          encoding="utf-8")
+    journal.write_text('{"sha256": "cut sho', encoding="utf-8")  # all that is left of it: a torn line
+    code, before = cli_json("filings", "--config", cfg)
+    assert cli("check", "--config", cfg)[0] == 0
+    (folder / "safetyreport.db").rename(tmp_path / "old.db")
+    for side in ("-wal", "-shm"):
+        (folder / f"safetyreport.db{side}").unlink(missing_ok=True)
+    code, rebuilt = cli_json("rebuild", "--config", cfg)
+    assert code == 0 and rebuilt["filings"] == len(latest) == len(before["filings"])
+    code, after = cli_json("filings", "--config", cfg)
+    key = [(f["sha256"], f["submitter"], f["period"], f["state"], f["received_at"]) for f in before["filings"]]
+    assert sorted(key) == sorted((f["sha256"], f["submitter"], f["period"], f["state"], f["received_at"])
+                                 for f in after["filings"])
+    assert cli("check", "--config", cfg)[0] == 0
+    text = journal.read_text(encoding="utf-8")
+    assert text.startswith('{"sha256": "cut sho\n') and len(text.splitlines()) == 1 + len(latest)
 
 
 def test_the_small_things_say_what_is_wrong_with_the_right_exit_code(tmp_path, demo_folder):

@@ -188,7 +188,7 @@ CATALOG: dict[str, Kind] = {
     ),
     "record-altered": Kind(
         ERROR, "存档记录与台账不符",
-        "存档中原件旁的记录（{record}）{problem}。台账中的登记不受影响；请运行 safetyreport check --rewrite-records "
+        "存档中这份报表的记录（{record}）{problem}。台账中的登记不受影响；请运行 safetyreport check --rewrite-records "
         "按台账重写记录，否则将来从存档重建台账时这份报表会被拒绝。",
     ),
     "no-period": Kind(

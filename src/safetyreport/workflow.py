@@ -425,7 +425,7 @@ class CheckOutcome:
 
 
 def record_findings(ledger: Ledger, filings, rewrite: bool = False) -> list:
-    """A finding for each filing whose record beside the original contradicts the ledger (or,
+    """A finding for each filing whose record in the archive contradicts the ledger (or,
     with `rewrite`, the record written again from the ledger, and no finding)."""
     from .findings import finding
 
@@ -436,7 +436,7 @@ def record_findings(ledger: Ledger, filings, rewrite: bool = False) -> list:
             ledger.rewrite_record(f)
         elif problem:
             out.append(finding("record-altered", path=f.original_path,
-                               record=str(ledger.sidecar_path(f).relative_to(ledger.folder)), problem=problem))
+                               record=str(ledger.record_path(f).relative_to(ledger.folder)), problem=problem))
     return out
 
 

@@ -411,12 +411,12 @@ def export(
 def check(
     mail_sent: bool = typer.Option(False, "--mail-sent", help="中断时未能确认的邮件已核实发出：记为已发送，不再重发。"),
     mail_resend: bool = typer.Option(False, "--mail-resend", help="中断时未能确认的邮件核实没有发出：下次运行时重发。"),
-    rewrite_records: bool = typer.Option(False, "--rewrite-records", help="原件旁的记录与台账不符时，按台账重写记录。"),
+    rewrite_records: bool = typer.Option(False, "--rewrite-records", help="存档记录（archive/filings.jsonl）与台账不符时，按台账重写记录。"),
     config: Path | None = ConfigOption,
     as_json: bool = JsonOption,
 ) -> None:
     """核对台账和存档：台账文件完好（SQLite 完整性检查），每份登记过的报表原件都在 archive/ 中且与登记时一致
-    （SHA-256），原件旁的记录与台账一致，没有因程序中断而不能确定是否发出的邮件。
+    （SHA-256），存档记录与台账一致，没有因程序中断而不能确定是否发出的邮件。
 
     原件缺失或被改动、有未确认的邮件时列出来，退出码 1；台账损坏时退出码 2 并说明如何恢复。
     把原文件重新登记一次（safetyreport intake 原文件）即可补回原件；未确认的邮件请在发信服务器或收件人处核实后，

@@ -306,7 +306,7 @@ class RebuildOutcome:
     withdrawn: int = 0
     decisions: int = 0
     mail: int = 0
-    missing: list[str] = field(default_factory=list)  # sidecars whose original is gone
+    missing: list[str] = field(default_factory=list)  # records whose original is gone, or unreadable
     refused: list[str] = field(default_factory=list)  # records that contradict their original: why
 
     @property
@@ -320,20 +320,18 @@ class RebuildOutcome:
 
 def rebuild(cfg: Config, ledger: Ledger, schemas: SchemaSet) -> RebuildOutcome:
     """Recreate a new, empty ledger's filings from the archive: each original read again and taken
-    in as it was taken (submitter, period, receipt time and its source, withdrawn or not, from the
-    record beside it), then the clerk's decisions and the mail already sent, from their journals."""
-    import json
-
+    in as it was taken (submitter, period, receipt time and its source, withdrawn or not, from its
+    record in the archive), then the clerk's decisions and the mail already sent, from their journals."""
     from .store import DECISIONS_JOURNAL, MAIL_JOURNAL
 
     outcome = RebuildOutcome(str(ledger.path))
     roster = cfg.roster
     records = []
-    for side in ledger.archive.glob("*/*.json"):
-        try:
-            records.append(json.loads(side.read_text(encoding="utf-8")))
-        except (OSError, ValueError):
-            outcome.missing.append(str(side))
+    for kept in ledger.records().values():  # the journal's and, from before issue 25, the files beside originals
+        if kept.record is None:
+            outcome.missing.append(str(kept.path))
+        else:
+            records.append(kept.record)
     records.sort(key=lambda r: (r.get("taken_at", ""), r.get("sha256", "")))
     withdrawn: list[tuple[str, str, str | None]] = []
     with ledger.transaction():
@@ -383,13 +381,13 @@ def dated_text(day: dt.date | None) -> str:
 
 
 def _record_problem(ledger: Ledger, rec: dict) -> str | None:
-    """Why a record beside an original cannot be trusted to rebuild its filing: "missing" when
+    """Why an archive record cannot be trusted to rebuild its filing: "missing" when
     the original is gone, a reason when the record was edited or names another file."""
     from ..reading.reader import file_sha256
     from .store import record_checksum
 
     if "checksum" in rec and rec["checksum"] != record_checksum(rec):
-        return "记录文件被改动过（校验和不符），未据此重建；请核对后重新登记原件"
+        return "记录被改动过（校验和不符），未据此重建；请核对后重新登记原件"
     sha = str(rec.get("sha256", ""))
     if not sha or Path(str(rec.get("archive_path", ""))).stem != sha:
         return "记录所说的原件与存档位置不符，未据此重建"

@@ -324,9 +324,12 @@ def period_status(cfg: Config, ledger: Ledger, period: Period, schemas: SchemaSe
     deadline = period.deadline + grace
     forgive = not cfg.filing_status.wrong_if_corrected_before_deadline
     rows = []
+    of_unit: dict[str | None, list[Filing]] = {}  # this period's filings by submitter: one pass, not one per unit
+    for f in data.filings.values():
+        if f.period == period.key:
+            of_unit.setdefault(f.submitter, []).append(f)
     for sub in cfg.roster:
-        mine = sorted((f for f in data.filings.values() if f.submitter == sub.name and f.period == period.key),
-                      key=lambda f: (f.received_at, f.sha256))
+        mine = sorted(of_unit.get(sub.name, []), key=lambda f: (f.received_at, f.sha256))
         st = SubmitterStatus(sub, filings=mine)
         for f in mine:
             for schema_id in data.forms_of.get(f.id, []):

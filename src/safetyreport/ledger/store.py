@@ -28,6 +28,7 @@ ARCHIVE_NAME = "archive"
 BACKUP_NAME = "备份"
 DECISIONS_JOURNAL = "decisions.jsonl"
 MAIL_JOURNAL = "mail_sent.jsonl"
+RECORDS_JOURNAL = "filings.jsonl"  # what rebuilds each filing; before issue 25, a .json beside each original
 
 # Each migration is a list of statements, applied in one transaction; PRAGMA user_version
 # records how many have run. Never edit a released migration: add the next one.
@@ -302,6 +303,8 @@ class Ledger:
         self.archive = folder / ARCHIVE_NAME
         self.wait = wait
         self._unsynced: list[Path] = []  # files copied or written, to reach the disk before COMMIT
+        self._pending: list[str] = []  # records of this transaction, appended to the journal before COMMIT
+        self._records: dict[str, ArchiveRecord] | None = None  # the archive's records, read once when asked
         if not create:
             self._refuse_to_create()
         try:
@@ -437,7 +440,10 @@ class Ledger:
                 self.db.execute(f"PRAGMA user_version = {number + 1}")
 
     def _sync_copies(self) -> None:
-        """The archive copies and sidecars written since the last sync reach the disk, in one sync."""
+        """The archive copies and records written since the last sync reach the disk, in one sync."""
+        if self._pending:
+            self._append_records(self._pending)
+            self._pending = []
         if self._unsynced:
             from ..atomic import sync_to_disk
 
@@ -450,8 +456,9 @@ class Ledger:
         self._locked(lambda: self.db.execute("BEGIN IMMEDIATE"))
         try:
             yield
-            self._sync_copies()  # the originals and sidecars copied in this transaction, on disk first
+            self._sync_copies()  # the originals copied and the records written in it, on disk first
         except BaseException:
+            self._pending = []
             self.db.execute("ROLLBACK")
             raise
         self.db.execute("COMMIT")
@@ -511,7 +518,7 @@ class Ledger:
             self._supersede(read.submitter.name, period)
         assert filing_id is not None  # an INSERT gives its row id
         filing = self.filing(filing_id)
-        self._write_sidecar(filing)
+        self._write_record(filing)
         return filing, True
 
     def _archive(self, src: Path, target: Path) -> None:
@@ -523,10 +530,10 @@ class Ledger:
         tmp.replace(target)
         self._unsynced.append(target)
 
-    # --- the archive: originals, and beside each what rebuilds its filing ------------------------
+    # --- the archive: originals, and the records that rebuild their filings ---------------------
 
     def record_of(self, filing: Filing) -> dict:
-        """What the record beside an original says, as the ledger has it."""
+        """What the archive's record of a filing says, as the ledger has it."""
         withdrawn_at = None
         if filing.withdrawn:
             row = self.db.execute("SELECT at FROM filing_log WHERE filing_id = ? AND action IN ('withdraw', 'hold')"
@@ -539,15 +546,40 @@ class Ledger:
                 "source": filing.source, "withdrawn": filing.withdrawn, "withdrawn_at": withdrawn_at,
                 "taken_at": self.db.execute("SELECT taken_at FROM filings WHERE id = ?", (filing.id,)).fetchone()[0]}
 
+    def records(self) -> dict[str, ArchiveRecord]:
+        """The archive's record of each filing by content hash: a record file beside the original
+        (how filings were kept before issue 25), then the journal's lines in order — the last one
+        said of a filing is what holds. A line cut short by a crash is passed over."""
+        if self._records is None:
+            found: dict[str, ArchiveRecord] = {}
+            for side in sorted(self.archive.glob("*/*.json")):
+                try:
+                    found[side.stem] = ArchiveRecord(json.loads(side.read_text(encoding="utf-8")), side)
+                except (OSError, ValueError):
+                    found[side.stem] = ArchiveRecord(None, side)
+            journal = self.archive / RECORDS_JOURNAL
+            try:
+                lines = journal.read_text(encoding="utf-8").splitlines()
+            except OSError:
+                lines = []
+            for line in lines:
+                try:
+                    record = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(record, dict) and isinstance(record.get("sha256"), str):
+                    found[record["sha256"]] = ArchiveRecord(record, journal)
+            self._records = found
+        return self._records
+
     def verify_record(self, filing: Filing) -> str | None:
-        """None when the record beside the original says what the ledger says; else what is wrong."""
-        path = self.sidecar_path(filing)
-        try:
-            record = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return "记录文件不见了"
-        except (OSError, ValueError):
+        """None when the archive's record of the filing says what the ledger says; else what is wrong."""
+        kept = self.records().get(filing.sha256)
+        if kept is None:
+            return "记录不见了"
+        if kept.record is None:
             return "记录文件无法读取"
+        record = kept.record
         expected = self.record_of(filing)
         differ = [k for k, v in expected.items() if record.get(k, v if k == "withdrawn_at" else None) != v]
         if differ:
@@ -558,24 +590,42 @@ class Ledger:
 
     def rewrite_record(self, filing: Filing) -> None:
         """The record written again from the ledger (the ledger is sound, the record is not)."""
-        self._write_sidecar(filing)
+        self._write_record(filing)
         self._sync_copies()
 
-    def sidecar_path(self, filing: Filing) -> Path:
-        return (self.folder / filing.archive_path).with_suffix(".json")
+    def record_path(self, filing: Filing) -> Path:
+        """Where the archive's record of the filing is: the journal, or the old record file."""
+        kept = self.records().get(filing.sha256)
+        return kept.path if kept is not None else self.archive / RECORDS_JOURNAL
 
-    def _write_sidecar(self, filing: Filing) -> None:
-        """Beside each original, what is needed to rebuild its filing without the ledger: how it
-        was taken (submitter, period, receipt time and its source) and whether it was withdrawn."""
-        from ..atomic import write_text_atomic
-
+    def _write_record(self, filing: Filing) -> None:
+        """What is needed to rebuild the filing without the ledger — how it was taken (submitter,
+        period, receipt time and its source) and whether it was withdrawn — as one line of the
+        archive's journal: appended with the transaction's others just before it commits (one
+        write and one sync for a whole intake, not a file per filing), at once outside one."""
         record = self.record_of(filing)
         record["checksum"] = record_checksum(record)
-        path = self.sidecar_path(filing)
-        batched = self.db.in_transaction  # synced once, before the transaction commits
-        write_text_atomic(path, json.dumps(record, ensure_ascii=False, indent=1), durable=not batched)
-        if batched:
-            self._unsynced.append(path)
+        self._pending.append(json.dumps(record, ensure_ascii=False))
+        if self._records is not None:
+            self._records[filing.sha256] = ArchiveRecord(record, self.archive / RECORDS_JOURNAL)
+        if not self.db.in_transaction:
+            self._sync_copies()
+
+    def _append_records(self, lines: list[str]) -> None:
+        """One append of whole lines. A line a crash cut short before is closed first, so it stays
+        one unreadable line and never swallows the next record."""
+        import os
+
+        self.archive.mkdir(parents=True, exist_ok=True)
+        path = self.archive / RECORDS_JOURNAL
+        with path.open("ab") as fh:
+            if fh.tell() > 0:
+                with path.open("rb") as last:
+                    last.seek(-1, os.SEEK_END)
+                    if last.read(1) != b"\n":
+                        fh.write(b"\n")
+            fh.write(("\n".join(lines) + "\n").encode("utf-8"))
+        self._unsynced.append(path)
 
     def _journal(self, name: str, record: dict) -> None:
         """Append to an archive journal (decisions, mail sent): what rebuild replays."""
@@ -601,7 +651,7 @@ class Ledger:
         target = self.folder / filing.archive_path
         target.unlink(missing_ok=True)
         self._archive(original, target)
-        self._write_sidecar(filing)
+        self._write_record(filing)
         return True
 
     def _supersede(self, submitter: str, period: str) -> None:
@@ -640,7 +690,7 @@ class Ledger:
         self._log(filing_id, action, reason, at=at)
         if f.submitter and f.period:
             self._supersede(f.submitter, f.period)
-        self._write_sidecar(self.filing(filing_id))
+        self._write_record(self.filing(filing_id))
         return self.filing(filing_id)
 
     def reinstate(self, filing_id: int, reason: str = "") -> Filing:
@@ -650,7 +700,7 @@ class Ledger:
             self._log(filing_id, "reinstate", reason)
             if f.submitter and f.period:
                 self._supersede(f.submitter, f.period)
-            self._write_sidecar(self.filing(filing_id))
+            self._write_record(self.filing(filing_id))
         return self.filing(filing_id)
 
     PLACEMENT_CODES = ("period-mismatch", "no-period")  # findings about where a filing was put
@@ -677,7 +727,7 @@ class Ledger:
             for p in {x for x in (filing.period, period) if x is not None}:
                 self._supersede(filing.submitter, p)
         now = self.filing(filing.id)
-        self._write_sidecar(now)
+        self._write_record(now)
         return now
 
     def correct(self, filing: Filing, batch: str, reason: str, received_at: dt.datetime | None = None,
@@ -699,7 +749,7 @@ class Ledger:
             for p in {x for x in (filing.period, after_period) if x}:
                 self._supersede(filing.submitter, p)
         now = self.filing(filing.id)
-        self._write_sidecar(now)
+        self._write_record(now)
         return now
 
     def last_correction(self) -> list[tuple[int, dict]]:
@@ -725,7 +775,7 @@ class Ledger:
             for p in {x for x in (f.period, before["period"]) if x}:
                 self._supersede(f.submitter, p)
         now = self.filing(filing_id)
-        self._write_sidecar(now)
+        self._write_record(now)
         return now
 
     def replaced_by(self, filing_id: int) -> list[tuple[int, str, list[str]]]:
@@ -940,6 +990,15 @@ class Ledger:
 
     def decisions(self) -> dict[str, str]:
         return dict(self.db.execute("SELECT duplicate_id, verdict FROM decisions"))
+
+
+@dataclass(frozen=True)
+class ArchiveRecord:
+    """A filing's record in the archive, and where it was read (None: a record file that does not
+    parse)."""
+
+    record: dict | None
+    path: Path
 
 
 def record_checksum(record: dict) -> str:
