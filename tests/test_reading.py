@@ -268,6 +268,30 @@ def test_a_cell_at_the_far_corner_does_not_crash_the_reader(tmp_path):
     assert code == 0 and report["files"][0]["forms"] == ["a3"]
 
 
+@pytest.mark.parametrize("written", [b"r = 'XFD1048576'", b""], ids=["quoted-otherwise", "by-its-row"])
+def test_a_far_cell_however_its_reference_is_written_does_not_crash_the_reader(tmp_path, written):
+    """XML lets a writer quote and space an attribute as it likes, and a cell without a reference
+    sits in its row (r="1048576"): the pre-scan finds the far corner either way, so calamine never
+    allocates the rectangle up to it (it would abort the process)."""
+    import openpyxl
+
+    path = write([a3_layout({(C, "ordered"): 1, (W, "ordered"): 1})], tmp_path / "开元街道")
+    wb = openpyxl.load_workbook(path)
+    wb["附件3"]["XFD1048576"] = 1
+    wb.save(path)
+    edited = tmp_path / "鲤中街道.xlsx"
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(edited, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename.startswith("xl/worksheets/"):
+                data = data.replace(b'r="XFD1048576"', written)
+            dst.writestr(item.filename, data)
+    assert written in zipfile.ZipFile(edited).read("xl/worksheets/sheet1.xml")
+    code, report = cli_json("validate", str(edited))
+    assert code == 0 and report["files"][0]["forms"] == ["a3"]
+    assert "sheet-beyond-limit" in [f["code"] for f in report["files"][0]["findings"]]
+
+
 def test_zip_bomb_is_refused(tmp_path):
     bomb = tmp_path / "炸弹.xlsx"
     with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:

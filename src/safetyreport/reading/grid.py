@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import os
 import re
+import struct
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import itemgetter
@@ -205,7 +207,10 @@ class XlsxScan:
 
 
 _FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")  # a cell formula <f>, not <formula1> of a validation
-_CELL_REF = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"')
+# a cell's reference (r="F6") or a row's (r="6"), however it is quoted or spaced: calamine places a
+# cell by its own reference, or by its row's when it has none, so the farthest of both bounds it
+_REF = re.compile(rb"""r\s*=\s*["']([A-Z]{0,3})([0-9]{1,7})""")
+_LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature … file name length, extra field length
 
 
 def _scan_xlsx(path: Path) -> XlsxScan:
@@ -220,17 +225,39 @@ def _scan_xlsx(path: Path) -> XlsxScan:
             if total > MAX_UNPACKED or (total > 1024 * 1024 and total / packed > MAX_RATIO):
                 raise ReadError("unreadable-file", f"文件解压后达 {total // (1024 * 1024)} MB，远超正常报表，"
                                                    "疑似损坏或恶意文件，已拒绝读取。")
+            assert zf.fp is not None  # open: it was just read
             for info in infos:
                 if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
-                    data = zf.read(info)
+                    data = _member(zf, info)
                     scan.has_formulas = scan.has_formulas or bool(_FORMULA.search(data))
-                    refs = _CELL_REF.findall(data)
+                    refs = _REF.findall(data)
                     if refs:  # per distinct row and column, not per cell
                         scan.max_row = max(scan.max_row, *map(int, set(map(itemgetter(1), refs))))
-                        scan.max_col = max(scan.max_col, *map(_col_number, set(map(itemgetter(0), refs))))
-    except zipfile.BadZipFile:
+                        letters = set(map(itemgetter(0), refs))
+                        letters.discard(b"")
+                        scan.max_col = max(scan.max_col, 0, *map(_col_number, letters))
+    except (zipfile.BadZipFile, zlib.error, struct.error):
         raise ReadError("unreadable-file", "文件已损坏（压缩结构不完整），请重新保存后报送。") from None
     return scan
+
+
+def _member(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    """A member's bytes, inflated at most to MAX_UNPACKED whatever its header claims (zipfile's
+    own reader costs twice as much for the small parts of a form). Encrypted or unusual members
+    go through zipfile."""
+    if info.flag_bits & 0x1 or info.compress_type not in (zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED):
+        return zf.read(info)
+    fp = zf.fp
+    assert fp is not None
+    fp.seek(info.header_offset)
+    magic, name_len, extra_len = _LOCAL_HEADER.unpack(fp.read(_LOCAL_HEADER.size))
+    if magic != b"PK\x03\x04":
+        raise zipfile.BadZipFile("bad local header")
+    fp.seek(name_len + extra_len, os.SEEK_CUR)
+    raw = fp.read(info.compress_size)
+    if info.compress_type == zipfile.ZIP_STORED:
+        return raw[:MAX_UNPACKED]
+    return zlib.decompressobj(-15).decompress(raw, MAX_UNPACKED)
 
 
 def _col_number(letters: bytes) -> int:
