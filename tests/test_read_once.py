@@ -66,10 +66,16 @@ def test_validate_then_merge_reads_each_file_once_with_the_same_output(campaign,
     # the same merge in a folder with no cache reads every file and says exactly the same
     other = tmp_path / "对照"
     shutil.copytree(folder, other, ignore=shutil.ignore_patterns(".safetyreport-reads.db", "safetyreport.db*"))
-    code0, plain = _json("merge", str(inbox), "--period", "2021-09-16", "--new-ledger", "--out", str(tmp_path / "o1"),
+    code0, plain = _json("merge", str(inbox), "--period", "2021-09-16", "--new-ledger", "--out", str(tmp_path / "o2"),
                          "--config", str(other / "safetyreport.toml"))
     assert sorted(reads) == files
-    assert code0 == code and plain == merged
+    assert code0 == code and plain == merged.replace(str(tmp_path / "o1"), str(tmp_path / "o2"))
+    # and keeps the same in the ledger (every table, the stored forms and findings too) and in the workbooks
+    from test_parallel import _cells, _ledger_dump
+
+    assert _ledger_dump(folder / "safetyreport.db") == _ledger_dump(other / "safetyreport.db")
+    books = [sorted((tmp_path / out).glob("*.xlsx")) for out in ("o1", "o2")]
+    assert len(books[0]) == 2 and [_cells(b) for b in books[0]] == [_cells(b) for b in books[1]]
 
 
 def test_a_changed_file_schema_or_roster_is_read_again(campaign, reads):
