@@ -204,30 +204,38 @@ def validate_paths(paths: Iterable[Path], config: Config, schemas: SchemaSet | N
                    progress: Callable[[Path], None] | None = None, jobs: int | None = None) -> ValidationReport:
     """Read, group and check every file, reading on `jobs` processes (default: every core).
     `progress` is called once per file read."""
-    from ..reading.cache import ReadCache
-    from ..reading.parallel import collector_paused, read_once
+    from ..reading.parallel import collector_paused
 
     schemas = schemas or config.schema_set
-    roster = config.roster
     files, skipped = require_files(paths)
+    with collector_paused():  # thousands of reads alive, few cycles: the collector's passes free nothing
+        reads = _read_checked(files, config, schemas, jobs, progress)
+        _check_together(reads, config, schemas)
+        report = ValidationReport(skipped=skipped, form_labels=schemas.short_labels())
+        for read in reads:
+            report.files.append(FileReport(
+                path=read.path, submitter=read.submitter.name if read.submitter else "",
+                forms=[f.schema_id for f in read.forms], findings=_ordered(read.findings)))
+    return report
+
+
+def _read_checked(files: list[Path], config: Config, schemas: SchemaSet, jobs: int | None,
+                  progress: Callable[[Path], None] | None) -> list[FileRead]:
+    """Every file read once (reading.cache) with the findings of the rules about it alone."""
+    from ..reading.cache import ReadCache
+    from ..reading.parallel import read_once
+
     cache = ReadCache.of(config, schemas)
     reads = []
     try:
-        for read, findings in read_once([hashed(p) for p in files], read_checked, schemas, roster, cache,
+        for read, findings in read_once([hashed(p) for p in files], read_checked, schemas, config.roster, cache,
                                         jobs, progress and (lambda item: progress(item[0]))):
             read.findings += findings
             reads.append(read)
     finally:
         if cache is not None:
             cache.close()
-    with collector_paused():  # thousands of reads alive, few cycles: the collector's passes free nothing
-        _check_together(reads, config, schemas)
-    report = ValidationReport(skipped=skipped, form_labels=schemas.short_labels())
-    for read in reads:
-        report.files.append(FileReport(
-            path=read.path, submitter=read.submitter.name if read.submitter else "",
-            forms=[f.schema_id for f in read.forms], findings=_ordered(read.findings)))
-    return report
+    return reads
 
 
 def _check_together(reads: list[FileRead], config: Config, schemas: SchemaSet) -> None:

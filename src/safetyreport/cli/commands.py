@@ -143,6 +143,7 @@ def validate(
     from .console import print_validation, progress_bar
 
     cfg = _config(config, ledger=False)
+    _bulk()
     with progress_bar(len(collect_files(paths)[0]), "正在校验", enabled=not as_json) as tick:
         report = _guarded(validate_paths, paths, cfg, progress=tick, jobs=jobs or None)
     _emit(report, as_json, print_validation, report.exit_code)
@@ -161,6 +162,18 @@ def _ledger_errors():
     from ..ledger.store import DATABASE_ERRORS  # only when an error is being handled: `--help` loads no SQLite
 
     return DATABASE_ERRORS
+
+
+_WHOLE_PROCESS = {"on": False}  # set by main(): the process ends when the command does
+
+
+def _bulk() -> None:
+    """A command about to read or merge many files, print and exit (validate, intake, merge): the
+    collector stays off to the end — only in a process of its own (main), never in a caller's."""
+    if _WHOLE_PROCESS["on"]:
+        from ..reading.parallel import collector_off_to_the_end
+
+        collector_off_to_the_end()
 
 
 def _guarded(work, *args, **kwargs):
@@ -219,6 +232,7 @@ def intake(
     from .console import print_intake, progress_bar
 
     cfg = _config(config)
+    _bulk()
     with progress_bar(len(collect_files(paths)[0]), "正在登记", enabled=not as_json) as tick:
         report = _guarded(intake_job, cfg, paths, period, received_at, progress=tick, new_ledger=new_ledger,
                           jobs=jobs or None)
@@ -285,6 +299,7 @@ def merge(
     from .console import print_merge, progress_bar
 
     cfg = _config(config)
+    _bulk()
     with progress_bar(len(collect_files(paths or [])[0]), "正在登记", enabled=not as_json) as tick:
         outcome = _guarded(merge_job, cfg, list(paths or []), period, out, progress=tick,
                            received_text=received_at, new_ledger=new_ledger, jobs=jobs or None)
@@ -745,6 +760,7 @@ def report_summary(
 def main() -> None:
     """Entry point: usage errors exit 2 (click's convention); an unexpected bug prints one
     Chinese line instead of a traceback (set SAFETYREPORT_DEBUG=1 to see it)."""
+    _WHOLE_PROCESS["on"] = True
     try:
         app(prog_name="safetyreport")  # also under `python -m safetyreport`
     except SystemExit:
