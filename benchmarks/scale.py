@@ -3,6 +3,7 @@
     python benchmarks/scale.py                          # district week and city
     python benchmarks/scale.py --sizes province --keep  # 1,100 submitters × 12 weeks (slow to generate)
     python benchmarks/scale.py --corpus DIR             # reuse a corpus kept earlier
+    python benchmarks/scale.py --rounds 3               # each size three times: medians of the quiet rounds
 
 For each size a corpus of consistent filings is generated (one workbook with 附件3–6 per
 submitter and week, written by openpyxl), then each of these runs as ONE whole process, timed
@@ -34,9 +35,11 @@ import json
 import os
 import random
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -209,10 +212,45 @@ def run_measured(cmd: list[str], cwd: Path) -> tuple[float, int, int]:
     return secs, kib // 1024, code
 
 
-def verdicts(size: str, v_s: float, m_s: float, t_s: float, peak: int, f_s: float, p_s: float,
+@dataclass
+class Round:
+    """One round of a size's measurements, taken one after another (so its ratio is paired)."""
+
+    validate: float
+    merge: float
+    thursday: float  # read cold
+    thursday_validated: float  # the week validated on arrival first (untimed)
+    floor: float
+    peak: int
+    merge_code: int
+    others: float  # the largest share of the host's CPU other processes used during one of its measurements
+
+    @property
+    def ours(self) -> float:
+        return self.validate + self.merge
+
+    @property
+    def noisy(self) -> bool:
+        return self.others > 0.10
+
+
+def typical(rounds: list[Round]) -> tuple[Round, float, list[Round]]:
+    """The median of each figure over the quiet rounds (all of them when none is quiet), the median
+    of the rounds' own ours/floor, and the rounds that counted."""
+    quiet = [r for r in rounds if not r.noisy] or rounds
+
+    def med(field: str) -> float:
+        return statistics.median(getattr(r, field) for r in quiet)
+
+    mid = Round(med("validate"), med("merge"), med("thursday"), med("thursday_validated"), med("floor"),
+                max(r.peak for r in quiet), max(r.merge_code for r in quiet), max(r.others for r in quiet))
+    return mid, statistics.median(r.ours / r.floor for r in quiet), quiet
+
+
+def verdicts(size: str, v_s: float, m_s: float, t_s: float, peak: int, ours_floor: float, p_s: float,
              pm_s: float, per_file: dict[str, float]) -> list[str]:
-    """Issues 16's and 25's targets that this size can show, each met or MISSED (ratios from this
-    one run; Thursday read cold)."""
+    """Issues 16's and 25's targets that this size can show, each met or MISSED (medians of the
+    quiet rounds; ours/floor the median of each round's own; Thursday read cold)."""
     ours = v_s + m_s
     checks: list[tuple[str, float, str, float]] = []  # (what, measured, op, target)
     if size == "city":
@@ -220,7 +258,7 @@ def verdicts(size: str, v_s: float, m_s: float, t_s: float, peak: int, f_s: floa
     if size == "district":
         checks += [("district Thursday merge s", m_s, "<=", 0.35), ("peer s / merge s", p_s / m_s, ">=", 1.0)]
     if size == "province":
-        checks += [("ours / floor", ours / f_s, "<=", 6.0), ("peer / ours", p_s / ours, ">=", 3.0),
+        checks += [("ours / floor", ours_floor, "<=", 6.0), ("peer / ours", p_s / ours, ">=", 3.0),
                    ("merge-equivalent peer / ours", pm_s / ours, ">=", 3.0),
                    ("Thursday s", t_s, "<=", 5.0), ("peak MiB", peak, "<=", 600)]
     if size == "province" and "city" in per_file:  # time per file flat: within a quarter of the city's
@@ -232,12 +270,54 @@ def verdicts(size: str, v_s: float, m_s: float, t_s: float, peak: int, f_s: floa
     return out
 
 
+def fresh(folder: Path, trash: Path) -> None:
+    """No ledger, no outputs and no read cache: every measurement starts cold. What the last
+    measurement wrote is moved aside, not deleted: ext4 will not reuse an inode freed in the last
+    minutes, and allocating beside thousands of them costs ~0.8 ms a file (perf: recently_deleted in
+    __ext4_new_inode) — a merge just after deleting the previous one's archive spent 4 s of system
+    time on that alone. The trash goes after the last size, so start another run only minutes
+    after one ended."""
+    aside = trash / str(len(list(trash.iterdir())) if trash.exists() else 0)
+    for stale in ("safetyreport.db", "safetyreport.db-wal", "safetyreport.db-shm", "archive", "输出", "备份",
+                  ".safetyreport-reads.db", ".safetyreport-reads.db-journal"):
+        if (folder / stale).exists():
+            aside.mkdir(parents=True, exist_ok=True)
+            (folder / stale).rename(aside / stale)
+
+
+def measure_round(base: list[str], folder: Path, trash: Path, weeks_dirs: list[str], periods: list[str],
+                  options: list[str]) -> Round:
+    """validate, merge, the Thursday twice (cold; validated on arrival) and the floor, one after another."""
+    OTHERS.clear()
+    fresh(folder, trash)
+    v_s, v_mib, _ = run_measured(base + ["validate", *weeks_dirs, "--json", *options], folder)
+    m_s, m_mib, m_code = run_measured(base + ["merge", *weeks_dirs, "--period", periods[-1], "--new-ledger",
+                                              "--json", *options], folder)
+    # a Thursday: the last week's files into a ledger that holds the weeks before (set up untimed),
+    # read cold; and as when the clerk validated each file on arrival (validate untimed, its reads kept)
+    thursday = {False: float("nan"), True: float("nan")}
+    if len(periods) > 1:
+        for validated in (False, True):
+            fresh(folder, trash)
+            run_measured(base + ["merge", *weeks_dirs[:-1], "--period", periods[-2], "--new-ledger", "--json",
+                                 *options], folder)
+            if validated:
+                run_measured(base + ["validate", weeks_dirs[-1], "--json", *options], folder)
+            thursday[validated] = run_measured(base + ["merge", weeks_dirs[-1], "--period", periods[-1], "--json",
+                                                       *options], folder)[0]
+    f_s = run_measured([sys.executable, "-c", FLOOR, *weeks_dirs], folder)[0]
+    return Round(v_s, m_s, thursday[False], thursday[True], f_s, max(v_mib, m_mib), m_code, max(OTHERS, default=0.0))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="district,city")
     ap.add_argument("--keep", action="store_true", help="keep the generated corpora")
     ap.add_argument("--corpus", type=Path, help="reuse this corpus folder (one size)")
     ap.add_argument("--jobs", type=int, default=0, help="--jobs for validate and merge (default: every core)")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="measure ours and the floor this many times, one after another; noisy rounds are set aside "
+                         "and the medians of the others reported (the peers run once)")
     args = ap.parse_args()
     exe = shutil.which("safetyreport")
     base = [exe] if exe else [sys.executable, "-m", "safetyreport"]
@@ -266,39 +346,10 @@ def main() -> None:
         jobs = ["--jobs", str(args.jobs)] if args.jobs else []
 
         trash = folder / ".bench-trash"
-
-        def fresh(folder: Path = folder, trash: Path = trash) -> None:
-            """No ledger, no outputs and no read cache: every measurement starts cold. What the last
-            measurement wrote is moved aside, not deleted: ext4 will not reuse an inode freed in the
-            last minutes, and allocating beside thousands of them costs ~0.8 ms a file (perf:
-            recently_deleted in __ext4_new_inode) — a merge just after deleting the previous one's
-            archive spent 4 s of system time on that alone. The trash goes after the last size, so
-            start another run only minutes after one ended."""
-            aside = trash / str(len(list(trash.iterdir())) if trash.exists() else 0)
-            for stale in ("safetyreport.db", "safetyreport.db-wal", "safetyreport.db-shm", "archive", "输出", "备份",
-                          ".safetyreport-reads.db", ".safetyreport-reads.db-journal"):
-                if (folder / stale).exists():
-                    aside.mkdir(parents=True, exist_ok=True)
-                    (folder / stale).rename(aside / stale)
-
-        fresh()
-        v_s, v_mib, _ = run_measured(base + ["validate", *weeks_dirs, "--json", *jobs, *cfg], folder)
-        m_s, m_mib, m_code = run_measured(base + ["merge", *weeks_dirs, "--period", periods[-1], "--new-ledger",
-                                                  "--json", *jobs, *cfg], folder)
-        # a Thursday: the last week's files into a ledger that holds the weeks before (set up untimed),
-        # read cold; and as when the clerk validated each file on arrival (validate untimed, its reads kept)
-        t_s = tv_s = float("nan")
-        if len(periods) > 1:
-            for validated in (False, True):
-                fresh()
-                run_measured(base + ["merge", *weeks_dirs[:-1], "--period", periods[-2], "--new-ledger", "--json",
-                                     *jobs, *cfg], folder)
-                if validated:
-                    run_measured(base + ["validate", weeks_dirs[-1], "--json", *jobs, *cfg], folder)
-                took = run_measured(base + ["merge", weeks_dirs[-1], "--period", periods[-1], "--json", *jobs, *cfg],
-                                    folder)[0]
-                t_s, tv_s = (t_s, took) if validated else (took, tv_s)
-        f_s, _, _ = run_measured([sys.executable, "-c", FLOOR, *weeks_dirs], folder)
+        rounds = [measure_round(base, folder, trash, weeks_dirs, periods, jobs + cfg) for _ in range(args.rounds)]
+        mid, ours_floor, quiet = typical(rounds)
+        v_s, m_s, t_s, tv_s, f_s, peak, m_code = (mid.validate, mid.merge, mid.thursday, mid.thursday_validated,
+                                                   mid.floor, mid.peak, mid.merge_code)
         p_s = run_measured([sys.executable, "-c", PEER, *weeks_dirs], folder)[0] if has_pandas else float("nan")
         pc_s = (run_measured([sys.executable, "-c", PEER_CALAMINE, *weeks_dirs], folder)[0]
                 if has_pandas else float("nan"))
@@ -308,15 +359,16 @@ def main() -> None:
         files = len(periods) * submitters
         ours = v_s + m_s
         print(f"{size:9} {files:6d} {v_s:10.2f} {m_s:8.2f} {1000 * m_s / files:8.1f} {t_s:10.2f} {tv_s:12.2f} "
-              f"{max(v_mib, m_mib):8d} {f_s:8.2f} {p_s:7.2f} {pc_s:10.2f} {pm_s:8.2f} {ours / f_s:10.1f} "
+              f"{peak:8d} {f_s:8.2f} {p_s:7.2f} {pc_s:10.2f} {pm_s:8.2f} {ours_floor:10.1f} "
               f"{p_s / ours:9.2f} {pc_s / ours:13.2f} {pm_s / ours:11.2f}" + ("" if m_code in (0, 1) else f"  exit {m_code}"))
         per_file[size] = 1000 * m_s / files
-        if OTHERS:
-            busy = max(OTHERS)
-            print(f"  other processes used up to {100 * busy:.0f}% of the host's CPU during a measurement"
-                  + ("  NOISY (over 10%): measure again on a quiet host" if busy > 0.10 else ""))
-        OTHERS.clear()
-        for line in verdicts(size, v_s, m_s, t_s, max(v_mib, m_mib), f_s, p_s, pm_s, per_file):
+        for k, r in enumerate(rounds, 1):
+            print(f"  round {k}: validate {r.validate:.2f} merge {r.merge:.2f} Thursday {r.thursday:.2f} "
+                  f"({r.thursday_validated:.2f} validated) floor {r.floor:.2f} ours/floor {r.ours / r.floor:.1f}; "
+                  f"other processes used up to {100 * r.others:.0f}% of the host's CPU"
+                  + ("  NOISY (over 10%): set aside" if r.noisy and not any(r is q for q in quiet) else
+                     "  NOISY (over 10%), and no round was quiet: measure again on a quiet host" if r.noisy else ""))
+        for line in verdicts(size, v_s, m_s, t_s, peak, ours_floor, p_s, pm_s, per_file):
             print(line)
         if args.keep or args.corpus:
             print(f"  corpus: {folder}")
