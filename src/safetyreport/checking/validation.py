@@ -209,7 +209,7 @@ def validate_paths(paths: Iterable[Path], config: Config, schemas: SchemaSet | N
     schemas = schemas or config.schema_set
     files, skipped = require_files(paths)
     with collector_paused():  # thousands of reads alive, few cycles: the collector's passes free nothing
-        reads = _read_checked(files, config, schemas, jobs, progress)
+        reads = _read_files(files, config, schemas, jobs, progress)
         _check_together(reads, config, schemas)
         report = ValidationReport(skipped=skipped, form_labels=schemas.short_labels())
         for read in reads:
@@ -219,7 +219,7 @@ def validate_paths(paths: Iterable[Path], config: Config, schemas: SchemaSet | N
     return report
 
 
-def _read_checked(files: list[Path], config: Config, schemas: SchemaSet, jobs: int | None,
+def _read_files(files: list[Path], config: Config, schemas: SchemaSet, jobs: int | None,
                   progress: Callable[[Path], None] | None) -> list[FileRead]:
     """Every file read once (reading.cache) with the findings of the rules about it alone."""
     from ..reading.cache import ReadCache

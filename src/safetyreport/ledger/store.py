@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import shutil
 import sqlite3
 import time
@@ -614,8 +615,6 @@ class Ledger:
     def _append_records(self, lines: list[str]) -> None:
         """One append of whole lines. A line a crash cut short before is closed first, so it stays
         one unreadable line and never swallows the next record."""
-        import os
-
         self.archive.mkdir(parents=True, exist_ok=True)
         path = self.archive / RECORDS_JOURNAL
         with path.open("ab") as fh:
@@ -868,8 +867,6 @@ class Ledger:
         """Before sending: "sent" (sent before), "busy" (another running process is sending it),
         "unconfirmed" (a run died while sending it: it may or may not have gone), or "claimed"
         (ours to send now)."""
-        import os
-
         with self.transaction():
             if self.was_sent(key):
                 return "sent"
@@ -893,8 +890,6 @@ class Ledger:
 
     def unconfirmed_mail(self) -> list[dict]:
         """Claims left by runs that died while sending (none whose process still runs)."""
-        import os
-
         rows = self.db.execute("SELECT key, kind, period, recipient, subject, started_at, pid FROM mail_attempts"
                                " ORDER BY started_at").fetchall()
         return [{"key": k, "kind": kind, "period": p, "recipient": r, "subject": s, "started_at": at}
@@ -1011,8 +1006,6 @@ def record_checksum(record: dict) -> str:
 
 def process_alive(pid: int) -> bool:
     """A process of this id runs (one we may not signal counts as running)."""
-    import os
-
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

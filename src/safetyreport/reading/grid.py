@@ -225,7 +225,6 @@ def _scan_xlsx(path: Path) -> XlsxScan:
             if total > MAX_UNPACKED or (total > 1024 * 1024 and total / packed > MAX_RATIO):
                 raise ReadError("unreadable-file", f"文件解压后达 {total // (1024 * 1024)} MB，远超正常报表，"
                                                    "疑似损坏或恶意文件，已拒绝读取。")
-            assert zf.fp is not None  # open: it was just read
             for info in infos:
                 if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
                     data = _member(zf, info)

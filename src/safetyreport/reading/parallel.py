@@ -134,7 +134,6 @@ def read_once(items: Sequence[tuple[Path, str | None]], work: Callable, schemas:
         return
     keyed = [(str(path), sha) for path, sha in items]
     hits = cache.get(keyed)
-    hits_at_start = set(hits)
     misses = [item for i, item in enumerate(items) if i not in hits]
     jobs = default_jobs() if jobs is None or jobs <= 0 else jobs
     # a worker's packed read is kept as it came back: not packed a second time here
@@ -142,13 +141,9 @@ def read_once(items: Sequence[tuple[Path, str | None]], work: Callable, schemas:
     kept: list[tuple[str, str, tuple]] = []
     with collector_paused():
         for i, item in enumerate(items):
-            kept_read = cache.unpacked(hits.pop(i)) if i in hits else None
-            if kept_read is not None:
-                result = unpack(kept_read, roster)
-                if progress:
-                    progress(item)
-            elif i in hits_at_start:  # kept, but damaged: read here
-                result = work(item, schemas, roster)
+            if i in hits:  # kept (let go as used); one that does not decode is read here
+                kept_read = cache.unpacked(hits.pop(i))
+                result = unpack(kept_read, roster) if kept_read is not None else work(item, schemas, roster)
                 if progress:
                     progress(item)
             else:
