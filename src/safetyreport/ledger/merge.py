@@ -451,8 +451,10 @@ def _outliers(submitter: str, table: Counted, counted, upto, schema, factor: flo
     for p in upto[:-1][-OUTLIER_WINDOW:]:
         c = counted.get((submitter, p, schema.id))
         if c:
+            weekly = c.form.table.get("weekly", {})  # looked up once a week, not once a column
             for col in schema.columns:
-                v = _num(c.form.value("weekly", col.key))
+                cell = weekly.get(col.key)
+                v = _num(cell.value) if cell is not None else None
                 if v is not None:
                     history.setdefault(col.key, []).append(v)
     out = []

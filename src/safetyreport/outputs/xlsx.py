@@ -329,13 +329,20 @@ def _fitted_heights(s: Sheet, covered: set[tuple[int, int]]) -> dict[int, float]
     lines: dict[int, int] = {}
     across = {(r1, c1): sum(s.widths.get(c, DEFAULT_WIDTH) for c in range(c1, c2 + 1))
               for r1, c1, r2, c2 in s.merges if r1 == r2}  # a footnote merged across the table
+    rooms = {c: max(1, int(w - 1)) for c, w in s.widths.items()}
+    default_room = max(1, int(DEFAULT_WIDTH - 1))
     for (r, c), cell in s.cells.items():
         value = cell.value
-        if not isinstance(value, str) or cell.style not in _WRAPPING or r in s.heights:
+        if cell.style not in _WRAPPING or not isinstance(value, str) or r in s.heights:
             continue
-        if (r, c) in covered and (r, c) not in across:
-            continue  # part of a taller merged block: its height is set where it is laid out
-        n = lines_needed(value, across.get((r, c), s.widths.get(c, DEFAULT_WIDTH)))
+        width = across.get((r, c))
+        if width is None:
+            if (r, c) in covered:
+                continue  # part of a taller merged block: its height is set where it is laid out
+            if len(value) * 2 <= rooms.get(c, default_room) and "\n" not in value:
+                continue  # one line, as lines_needed would say (most cells: said here without it)
+            width = s.widths.get(c, DEFAULT_WIDTH)
+        n = lines_needed(value, width)
         if n > lines.get(r, 1):
             lines[r] = n
     return {r: row_height(n) for r, n in lines.items()}
