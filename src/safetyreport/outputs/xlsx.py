@@ -220,13 +220,16 @@ def _fast_worksheet():
     from xlsxwriter.worksheet import Worksheet
 
     class FastWorksheet(Worksheet):
+        def __init__(self) -> None:
+            super().__init__()
+            self.own_rows: dict[int, str] = {}  # 0-based row → its cells' XML
+
         def take(self, rows: dict[int, list[tuple[int, Any, Any]]], date_format) -> None:
             """The cells, each made into its XML now: a string goes into the workbook's shared
             strings before xlsxwriter writes them out at close."""
             self.date_format = date_format
-            self.own_rows: dict[int, str] = {}
             styles: dict[int, str] = {}  # id(format) → ' s="N"'
-            low, high = (1 << 30, 1 << 30), (-1, -1)
+            used: set[int] = set()  # columns of the cells written, for <dimension>
             for r in sorted(rows):
                 xml = []
                 number = str(r + 1)
@@ -237,17 +240,15 @@ def _fast_worksheet():
                     cell = self._cell_xml(f"{_letters(c)}{number}", s, value, f)
                     if cell:
                         xml.append(cell)
+                        used.add(c)
                 if xml:
                     self.own_rows[r] = "".join(xml)
-                    first = min(c for c, value, f in rows[r])
-                    last = max(c for c, value, f in rows[r])
-                    low, high = (min(low[0], r), min(low[1], first)), (max(high[0], r), max(high[1], last))
-            if high[0] >= 0:  # the used range, for <dimension>
-                self._check_dimensions(*low)
-                self._check_dimensions(*high)
+            if self.own_rows:
+                self._check_dimensions(min(self.own_rows), min(used))
+                self._check_dimensions(max(self.own_rows), max(used))
 
         def _write_rows(self) -> None:
-            rows = getattr(self, "own_rows", {})
+            rows = self.own_rows
             for r in sorted(set(rows) | set(self.row_info) | set(self.comments)):
                 if r not in rows:
                     self._write_empty_row(r, None, self.row_info.get(r))
@@ -329,8 +330,8 @@ def _fitted_heights(s: Sheet, covered: set[tuple[int, int]]) -> dict[int, float]
     lines: dict[int, int] = {}
     across = {(r1, c1): sum(s.widths.get(c, DEFAULT_WIDTH) for c in range(c1, c2 + 1))
               for r1, c1, r2, c2 in s.merges if r1 == r2}  # a footnote merged across the table
-    rooms = {c: max(1, int(w - 1)) for c, w in s.widths.items()}
-    default_room = max(1, int(DEFAULT_WIDTH - 1))
+    rooms = {c: _room(w) for c, w in s.widths.items()}
+    default_room = _room(DEFAULT_WIDTH)
     for (r, c), cell in s.cells.items():
         value = cell.value
         if cell.style not in _WRAPPING or not isinstance(value, str) or r in s.heights:
@@ -339,8 +340,8 @@ def _fitted_heights(s: Sheet, covered: set[tuple[int, int]]) -> dict[int, float]
         if width is None:
             if (r, c) in covered:
                 continue  # part of a taller merged block: its height is set where it is laid out
-            if len(value) * 2 <= rooms.get(c, default_room) and "\n" not in value:
-                continue  # one line, as lines_needed would say (most cells: said here without it)
+            if _one_line(value, rooms.get(c, default_room)):
+                continue  # most cells: said here without working out the width
             width = s.widths.get(c, DEFAULT_WIDTH)
         n = lines_needed(value, width)
         if n > lines.get(r, 1):
@@ -351,10 +352,20 @@ def _fitted_heights(s: Sheet, covered: set[tuple[int, int]]) -> dict[int, float]
 def lines_needed(text: str, width: float) -> int:
     """Lines `text` takes when wrapped in a column `width` characters wide (Excel's unit), a
     Chinese character taken as two wide as in Excel."""
-    room = max(1, int(width - 1))  # less the cell's padding
-    if len(text) * 2 <= room and "\n" not in text:
-        return 1  # fits on one line even if every character is wide
+    room = _room(width)
+    if _one_line(text, room):
+        return 1
     return sum(max(1, -(-display_width(part) // room)) for part in text.split("\n"))
+
+
+def _room(width: float) -> int:
+    """Characters of text a column `width` wide holds, less the cell's padding."""
+    return max(1, int(width - 1))
+
+
+def _one_line(text: str, room: int) -> bool:
+    """Fits on one line even if every character is wide."""
+    return len(text) * 2 <= room and "\n" not in text
 
 
 def row_height(lines: int) -> float:
