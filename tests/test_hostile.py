@@ -211,11 +211,9 @@ def test_a_full_disk_is_a_clear_error_and_nothing_half_written(tmp_path, monkeyp
 
 
 def test_an_original_that_cannot_be_copied_rolls_the_whole_intake_back(tmp_path, monkeypatch):
-    """The archive's copies run beside the ledger's work (issue 25): the disk filling up on the
-    third copy still fails the intake with the clear message and exit 2, no filing counts, and no
-    copy is left running (every file that was copied is whole)."""
+    """The disk filling up on the third archive copy fails the intake with the clear message and
+    exit 2, no filing counts, and every file that was copied is whole."""
     import errno
-    import shutil
 
     from conftest import cli
     from safetyreport.ledger import store as ledger_module
@@ -227,7 +225,7 @@ def test_an_original_that_cannot_be_copied_rolls_the_whole_intake_back(tmp_path,
     for k, name in enumerate(names):
         write(consistent_filing(name)[3], folder / name, "xlsxwriter" if k % 2 else "openpyxl")
     copied: list[str] = []
-    real = shutil.copyfile
+    real = ledger_module.copy_bytes
 
     def filling_up(src, dst, *a, **k):
         if len(copied) == 2:
@@ -235,7 +233,7 @@ def test_an_original_that_cannot_be_copied_rolls_the_whole_intake_back(tmp_path,
         copied.append(str(dst))
         return real(src, dst, *a, **k)
 
-    monkeypatch.setattr(ledger_module.shutil, "copyfile", filling_up)
+    monkeypatch.setattr(ledger_module, "copy_bytes", filling_up)
     code, out = cli("intake", str(folder), "--config", str(camp / "safetyreport.toml"))
     assert code == 2 and "磁盘空间不足" in out, out
     con = sqlite3.connect(camp / "safetyreport.db")
@@ -245,7 +243,7 @@ def test_an_original_that_cannot_be_copied_rolls_the_whole_intake_back(tmp_path,
         assert hashlib.sha256(done.read_bytes()).hexdigest() == done.stem
     assert len(copied) == 2
     # room again: the same intake takes all five
-    monkeypatch.setattr(ledger_module.shutil, "copyfile", real)
+    monkeypatch.setattr(ledger_module, "copy_bytes", real)
     code, out = cli("intake", str(folder), "--config", str(camp / "safetyreport.toml"), "--json")
     assert code == 0 and json.loads(out)["summary"] == {"files": 5, "new": 5}
     assert len(list(camp.glob("archive/*/*.xlsx"))) == 5

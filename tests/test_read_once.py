@@ -78,6 +78,25 @@ def test_validate_then_merge_reads_each_file_once_with_the_same_output(campaign,
     assert len(books[0]) == 2 and [_cells(b) for b in books[0]] == [_cells(b) for b in books[1]]
 
 
+def test_the_forms_text_made_once_in_reading_is_the_ledgers_own(campaign, tmp_path, monkeypatch):
+    """Each form's stored text is made once while reading (the read cache keeps it, the ledger
+    stores it as it is); without a cache the ledger makes it itself: the same bytes either way."""
+    from safetyreport.reading.cache import ReadCache
+    from test_parallel import _ledger_dump
+
+    folder, inbox = campaign
+    cfg = str(folder / "safetyreport.toml")
+    assert _json("validate", str(inbox), "--config", cfg)[0] in (0, 1)
+    assert _json("merge", str(inbox), "--period", "2021-09-16", "--new-ledger", "--config", cfg)[0] in (0, 1)
+    other = tmp_path / "无缓存"
+    shutil.copytree(folder, other, ignore=shutil.ignore_patterns(".safetyreport-reads.db", "safetyreport.db*"))
+    monkeypatch.setattr(ReadCache, "of", classmethod(lambda cls, cfg, schemas: None))
+    assert _json("merge", str(inbox), "--period", "2021-09-16", "--new-ledger",
+                 "--config", str(other / "safetyreport.toml"))[0] in (0, 1)
+    assert not (other / ".safetyreport-reads.db").exists()
+    assert _ledger_dump(folder / "safetyreport.db") == _ledger_dump(other / "safetyreport.db")
+
+
 def test_a_changed_file_schema_or_roster_is_read_again(campaign, reads):
     folder, inbox = campaign
     toml = folder / "safetyreport.toml"

@@ -314,3 +314,39 @@ def test_os_errors_read_in_chinese_and_name_what_the_user_knows(tmp_path):
     assert os_error_text(e).startswith(f"{tmp_path / '汇总.xlsx'}：没有权限")
     e = PermissionError(errno.EACCES, "Permission denied", str(tmp_path / ".0a1b2c.xlsx.tmp"))  # the ledger's copy
     assert os_error_text(e).startswith(f"{tmp_path / '0a1b2c.xlsx'}：没有权限")
+
+
+def test_an_archived_copy_holds_the_very_bytes_and_a_full_disk_names_the_file(tmp_path, monkeypatch):
+    """The ledger's copies of originals (atomic.copy_bytes): the same bytes, an existing target
+    emptied first; where the kernel cannot copy between the two (another filesystem) shutil does;
+    a full disk is an OSError that names the file being written, so the clerk reads which one."""
+    import errno
+    import os
+
+    from safetyreport import atomic
+    from safetyreport.atomic import copy_bytes, os_error_text
+
+    src = tmp_path / "开元街道.xlsx"
+    src.write_bytes(os.urandom(300_000))
+    target = tmp_path / ".ab.xlsx.tmp"
+    target.write_bytes(b"x" * 900_000)  # a copy cut short earlier
+    copy_bytes(src, target)
+    assert target.read_bytes() == src.read_bytes()
+
+    def cannot(errno_, *_args):
+        def copy_file_range(*_a, **_k):
+            raise OSError(errno_, os.strerror(errno_))
+        return copy_file_range
+
+    monkeypatch.setattr(atomic.os, "copy_file_range", cannot(errno.EXDEV), raising=False)
+    other = tmp_path / "other.xlsx"
+    copy_bytes(src, other)
+    assert other.read_bytes() == src.read_bytes()
+
+    monkeypatch.setattr(atomic.os, "copy_file_range", cannot(errno.ENOSPC), raising=False)
+    try:
+        copy_bytes(src, target)
+    except OSError as e:
+        assert os_error_text(e) == f"{tmp_path / 'ab.xlsx'}：磁盘空间不足"
+    else:
+        raise AssertionError("a full disk must fail the copy")

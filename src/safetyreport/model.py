@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,6 +70,9 @@ class FileRead:
     findings: list[Finding] = field(default_factory=list)  # layout and unreadable-file findings
     submitter: Submitter | None = None
     marker: dict[str, str] = field(default_factory=dict)  # the hidden sheet of a generated blank form
+    # each form as the ledger stores it (`stored_form`), when reading made that text already (a
+    # worker's or the read cache's): the ledger keeps it as it is rather than making it again
+    stored_forms: list[str] | None = None
 
 
 @dataclass
@@ -106,6 +110,11 @@ def form_to_dict(form: FormData) -> dict[str, Any]:
                    "phone": _cell_out(ft.phone), "date": ft.date.isoformat() if ft.date else None,
                    "date_cell": _cell_out(ft.date_cell), "ref": ft.ref},
     }
+
+
+def stored_form(d: dict[str, Any]) -> str:
+    """A form's dict (`form_to_dict`) as the ledger stores it: JSON, characters as they are."""
+    return json.dumps(d, ensure_ascii=False)
 
 
 def form_from_dict(d: dict[str, Any]) -> FormData:

@@ -231,6 +231,7 @@ def _read_files(files: list[Path], config: Config, schemas: SchemaSet, jobs: int
         for read, findings in read_once([hashed(p) for p in files], read_checked, schemas, config.roster, cache,
                                         jobs, progress and (lambda item: progress(item[0]))):
             read.findings += findings
+            read.stored_forms = None  # kept to the end here, and only the ledger needs them (a province: 190 MB)
             reads.append(read)
     finally:
         if cache is not None:

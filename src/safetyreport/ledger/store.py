@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import shutil
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -20,9 +19,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..atomic import copy_bytes
 from ..errors import UserError
 from ..findings import Finding, tally
-from ..model import FileRead, FormData, form_from_dict, form_to_dict
+from ..model import FileRead, FormData, form_from_dict, form_to_dict, stored_form
 
 LEDGER_NAME = "safetyreport.db"
 ARCHIVE_NAME = "archive"
@@ -508,10 +508,11 @@ class Ledger:
              period, received_at.isoformat(), taken_at or dt.datetime.now(dt.timezone.utc).isoformat(), source,
              errors, warnings, received_source))
         filing_id = cur.lastrowid
-        self.db.executemany(
-            "INSERT INTO forms (filing_id, schema_id, sheet, data) VALUES (?,?,?,?)",
-            [(filing_id, f.schema_id, f.sheet, json.dumps(form_to_dict(f), ensure_ascii=False))
-             for f in read.forms])
+        stored = read.stored_forms
+        if stored is None or len(stored) != len(read.forms):
+            stored = [stored_form(form_to_dict(f)) for f in read.forms]
+        self.db.executemany("INSERT INTO forms (filing_id, schema_id, sheet, data) VALUES (?,?,?,?)",
+                            [(filing_id, f.schema_id, f.sheet, text) for f, text in zip(read.forms, stored)])
         self.db.executemany(
             FINDINGS_INSERT,
             [(filing_id, f.code, f.severity, f.sheet, f.cell, f.form, f.column, f.message) for f in findings])
@@ -527,8 +528,8 @@ class Ledger:
             return
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.tmp")
-        shutil.copyfile(src, tmp)
-        tmp.replace(target)
+        copy_bytes(src, tmp)
+        os.replace(tmp, target)
         self._unsynced.append(target)
 
     # --- the archive: originals, and the records that rebuild their filings ---------------------

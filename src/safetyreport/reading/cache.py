@@ -98,22 +98,28 @@ class ReadCache:
         return out
 
     def unpacked(self, data: bytes) -> tuple | None:
-        """A kept read as reading.parallel.pack made it; None when it does not decode (the cache
-        is then set aside, and the caller reads the file)."""
+        """A kept read as `put` was given it; None when it does not decode (the cache is then set
+        aside, and the caller reads the file)."""
         try:
-            return tuple(json.loads(zlib.decompress(data)))
-        except (zlib.error, ValueError) as e:
+            head, *forms = zlib.decompress(data).decode().split("\n")
+            packed = json.loads(head)
+            if packed[2] != len(forms):
+                raise ValueError("a kept read cut short")
+        except (zlib.error, ValueError, TypeError, IndexError) as e:
             self._failed(e)
             return None
+        return (*packed[:2], forms, *packed[3:])
 
     def put(self, entries: Sequence[tuple[str, str, tuple]]) -> None:
-        """Keep these (path, sha256, packed read) in one transaction; the oldest beyond KEEP go."""
+        """Keep these (path, sha256, packed read — its forms as the ledger's texts, see
+        parallel._as_kept) in one transaction; the oldest beyond KEEP go. Each is kept as one
+        line of JSON for the rest and then each form's own text, a line each (a JSON text without
+        indent holds no newline): the texts are kept as they are, not escaped inside another."""
         import sqlite3
 
         if self.db is None or not entries:
             return
-        rows = [(self._key(p, sha), zlib.compress(json.dumps(packed, ensure_ascii=False, default=str).encode(), 1))
-                for p, sha, packed in entries if sha]
+        rows = [(self._key(p, sha), _kept_bytes(packed)) for p, sha, packed in entries if sha]
         try:
             with self.db:
                 self.db.execute("BEGIN IMMEDIATE")
@@ -151,3 +157,8 @@ class ReadCache:
             except sqlite3.Error:
                 pass
             self.db = None
+
+
+def _kept_bytes(packed: tuple) -> bytes:
+    head = json.dumps((*packed[:2], len(packed[2]), *packed[3:]), ensure_ascii=False, default=str)
+    return zlib.compress("\n".join([head, *packed[2]]).encode(), 1)

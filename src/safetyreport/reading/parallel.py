@@ -14,6 +14,7 @@ its process becomes a finding for that file.
 from __future__ import annotations
 
 import gc
+import json
 import os
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -25,7 +26,7 @@ from typing import Any
 
 from ..config import Roster
 from ..findings import Finding, finding
-from ..model import FileRead, form_from_dict, form_to_dict
+from ..model import FileRead, form_from_dict, form_to_dict, stored_form
 from ..schema import SchemaSet
 
 MIN_FILES_FOR_POOL = 4  # below this, starting workers costs more than it saves
@@ -143,18 +144,39 @@ def read_once(items: Sequence[tuple[Path, str | None]], work: Callable, schemas:
         for i, item in enumerate(items):
             if i in hits:  # kept (let go as used); one that does not decode is read here
                 kept_read = cache.unpacked(hits.pop(i))
-                result = unpack(kept_read, roster) if kept_read is not None else work(item, schemas, roster)
+                result = (_from_kept(kept_read, roster) if kept_read is not None else None) or work(item, schemas, roster)
                 if progress:
                     progress(item)
             else:
                 as_sent, result = next(fresh)
+                as_kept = _as_kept(as_sent, result[0]) if as_sent is not None else None
                 # a reader that died may not die next time (memory): that file is read again
-                if item[1] and as_sent is not None and not any(f[0] == "reader-crashed" for f in as_sent[3]):
-                    kept.append((keyed[i][0], item[1], as_sent))
+                if item[1] and as_kept is not None and not any(f[0] == "reader-crashed" for f in as_kept[3]):
+                    kept.append((keyed[i][0], item[1], as_kept))
             if len(kept) >= 1000 or (i == len(items) - 1 and kept):  # kept before the last is handed over
                 cache.put(kept)
                 kept = []
             yield result
+
+
+def _as_kept(as_sent: tuple, read: FileRead) -> tuple:
+    """A worker's packed read with each form as the ledger stores it (`stored_form`): the text is
+    made once, here, and serves both the read cache and the ledger (`FileRead.stored_forms`)."""
+    read.stored_forms = [stored_form(d) for d in as_sent[2]]
+    return (*as_sent[:2], read.stored_forms, *as_sent[3:])
+
+
+def _from_kept(kept: tuple, roster: Roster) -> tuple[FileRead, list[Finding]] | None:
+    """A kept read (`_as_kept`) opened again: its forms' stored texts go on to the ledger as kept.
+    None when a form does not decode (the file is then read again)."""
+    texts = kept[2]
+    try:
+        forms = [json.loads(t) for t in texts]
+    except (TypeError, ValueError):
+        return None
+    read, findings = unpack((*kept[:2], forms, *kept[3:]), roster)
+    read.stored_forms = texts
+    return read, findings
 
 
 def collector_off_to_the_end() -> None:
