@@ -398,3 +398,32 @@ def test_start_up_loads_only_what_the_command_needs(args, allowed):
                           encoding="utf-8", timeout=60)
     loaded = set(proc.stderr.split())
     assert loaded <= allowed, loaded
+
+
+def test_the_json_printed_is_the_json_modules_own_text():
+    """`--json` is printed by console.indented_json (twice json.dumps' speed on a province): for
+    any value the commands could print — nested lists, tuples and dicts, every kind of number,
+    text with quotes, control characters and CJK, keys that are not text, a date — the very text
+    `json.dumps(..., ensure_ascii=False, indent=2, default=str)` gives."""
+    import datetime as dt
+    import json
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from safetyreport.cli.console import indented_json
+
+    scalars = (st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True, allow_infinity=True)
+               | st.text() | st.dates())
+    keys = st.text() | st.integers() | st.booleans() | st.none() | st.floats(allow_nan=False)
+    values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4) | st.tuples(inner, inner)
+                          | st.dictionaries(keys, inner, max_size=4), max_leaves=30)
+
+    @settings(max_examples=300, deadline=None)
+    @given(values)
+    def same(value):
+        assert indented_json(value) == json.dumps(value, ensure_ascii=False, indent=2, default=str)
+
+    same()
+    fixed = {"文件": "开元街道\u2028\"附件3\".xlsx\x1b[31m", 1: [dt.date(2021, 9, 16), (), {}, -0.0, 10**30]}
+    assert indented_json(fixed) == json.dumps(fixed, ensure_ascii=False, indent=2, default=str)
