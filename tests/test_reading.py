@@ -300,3 +300,26 @@ def test_zip_bomb_is_refused(tmp_path):
     code, report = cli_json("validate", str(bomb))
     assert code == 2
     assert "解压后" in report["files"][0]["findings"][0]["message"]
+
+
+def test_the_quick_far_cell_test_never_misses_a_far_cell():
+    """Before calamine, a sheet's references are measured only when one of them lies past row
+    9,999 or column GR (grid._FAR): every reference that could break a bound is caught, quoted
+    and spaced however the XML has it."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from safetyreport.reading.grid import _FAR, _REF, _col_number
+
+    @settings(max_examples=2000, deadline=None)
+    @given(st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ", max_size=3), st.integers(0, 9_999_999), st.sampled_from(['"', "'"]),
+           st.sampled_from(["", " ", "\n  "]))
+    def caught(letters, row, quote, space):
+        ref = f"<c r{space}={space}{quote}{letters}{row}{quote}>".encode()
+        found = _REF.findall(ref)
+        assert found
+        far = int(found[0][1]) > 9_999 or (found[0][0] and _col_number(found[0][0]) > 200)
+        if far:
+            assert _FAR.search(ref), ref
+
+    caught()

@@ -210,6 +210,9 @@ _FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")  # a cell formula <f>, not <formula
 # a cell's reference (r="F6") or a row's (r="6"), however it is quoted or spaced: calamine places a
 # cell by its own reference, or by its row's when it has none, so the farthest of both bounds it
 _REF = re.compile(rb"""r\s*=\s*["']([A-Z]{0,3})([0-9]{1,7})""")
+# A reference past row 9,999 or column GR (200). None such — every form — and the farthest cell is
+# within every bound below (9,999 × 200 < MAX_CELLS): the references need not be gathered and measured.
+_FAR = re.compile(rb"""r\s*=\s*["'](?:[A-Z]{0,3}[0-9]{5}|[A-Z]{3}|G[S-Z]|[H-Z][A-Z])""")
 _LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature … file name length, extra field length
 
 
@@ -229,7 +232,7 @@ def _scan_xlsx(path: Path) -> XlsxScan:
                 if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
                     data = _member(zf, info)
                     scan.has_formulas = scan.has_formulas or bool(_FORMULA.search(data))
-                    refs = _REF.findall(data)
+                    refs = _REF.findall(data) if _FAR.search(data) else None
                     if refs:  # per distinct row and column, not per cell
                         scan.max_row = max(scan.max_row, *map(int, set(map(itemgetter(1), refs))))
                         letters = set(map(itemgetter(0), refs))
@@ -238,6 +241,9 @@ def _scan_xlsx(path: Path) -> XlsxScan:
     except (zipfile.BadZipFile, zlib.error, struct.error):
         raise ReadError("unreadable-file", "文件已损坏（压缩结构不完整），请重新保存后报送。") from None
     return scan
+
+
+assert 9_999 <= MAX_ROWS and 200 <= MAX_COLS and 9_999 * 200 <= MAX_CELLS  # what _FAR rests on
 
 
 def _member(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
