@@ -306,6 +306,7 @@ class Ledger:
         self._unsynced: list[Path] = []  # files copied or written, to reach the disk before COMMIT
         self._pending: list[str] = []  # records of this transaction, appended to the journal before COMMIT
         self._records: dict[str, ArchiveRecord] | None = None  # the archive's records, read once when asked
+        self._seen: dict[tuple[str, int], list] | None = None  # what `_once` read in the current snapshot
         if not create:
             self._refuse_to_create()
         try:
@@ -472,11 +473,23 @@ class Ledger:
             yield
             return
         self.db.execute("BEGIN")
+        self._seen = {}
         try:
             yield
         finally:
+            self._seen = None
             if self.db.in_transaction:
                 self.db.execute("COMMIT")
+
+    def _once(self, name: str, query):
+        """Within a snapshot, the filings and the form index are read once (merge and status both
+        ask: a province's 52,800 forms); a change made through this connection reads them again."""
+        if self._seen is None:
+            return query()
+        key = (name, self.db.total_changes)
+        if key not in self._seen:
+            self._seen[key] = query()
+        return list(self._seen[key])
 
     @property
     def version(self) -> int:
@@ -944,8 +957,8 @@ class Ledger:
 
     def filings(self) -> list[Filing]:
         """Every filing that takes part (withdrawn ones are left out)."""
-        return [self._filing(r) for r in self.db.execute(
-            f"SELECT {self._COLUMNS} FROM filings WHERE withdrawn IS NULL ORDER BY id")]
+        return self._once("filings", lambda: [self._filing(r) for r in self.db.execute(
+            f"SELECT {self._COLUMNS} FROM filings WHERE withdrawn IS NULL ORDER BY id")])
 
     def all_filings(self) -> list[Filing]:
         """Every filing ever taken in, withdrawn ones included (for the clerk's list)."""
@@ -954,9 +967,9 @@ class Ledger:
     def form_index(self) -> list[tuple[int, int, str, int | None]]:
         """(form id, filing id, schema id, superseded_by) of every form of a filing that takes
         part, without the values."""
-        return self.db.execute(
+        return self._once("form_index", lambda: self.db.execute(
             "SELECT forms.id, forms.filing_id, forms.schema_id, forms.superseded_by FROM forms"
-            " JOIN filings ON filings.id = forms.filing_id WHERE filings.withdrawn IS NULL ORDER BY forms.id").fetchall()
+            " JOIN filings ON filings.id = forms.filing_id WHERE filings.withdrawn IS NULL ORDER BY forms.id").fetchall())
 
     def forms_of_filings(self) -> dict[int, list[str]]:
         """Filing id → the kinds of form it holds, withdrawn filings included."""
