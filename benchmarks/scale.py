@@ -192,6 +192,19 @@ def _busy_seconds() -> float | None:
     return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
+def warm(dirs: list[str]) -> None:
+    """Every file of these folders read once, untimed. This VM pages out memory left untouched
+    for a while (DAMON reclaim, action `pageout`), the page cache included: a corpus read minutes
+    earlier may be back on the virtual disk, and whichever command came first paid for reading it
+    (a province validate 28.6 s in one round, 21.2 s in the next, the floor — measured last — always
+    warm). A clerk's files have just arrived; every measurement, ours, the floor's and the peers',
+    now starts with them in memory."""
+    for folder in dirs:
+        for path in sorted(Path(folder).iterdir()):
+            if path.is_file():
+                path.read_bytes()
+
+
 def run_measured(cmd: list[str], cwd: Path) -> tuple[float, int, int]:
     """(seconds, peak RSS in MiB, exit code) of one whole process; the CPU other processes used
     meanwhile is recorded in OTHERS."""
@@ -290,7 +303,9 @@ def measure_round(base: list[str], folder: Path, trash: Path, weeks_dirs: list[s
     """validate, merge, the Thursday twice (cold; validated on arrival) and the floor, one after another."""
     OTHERS.clear()
     fresh(folder, trash)
+    warm(weeks_dirs)
     v_s, v_mib, _ = run_measured(base + ["validate", *weeks_dirs, "--json", *options], folder)
+    warm(weeks_dirs)
     m_s, m_mib, m_code = run_measured(base + ["merge", *weeks_dirs, "--period", periods[-1], "--new-ledger",
                                               "--json", *options], folder)
     # a Thursday: the last week's files into a ledger that holds the weeks before (set up untimed),
@@ -303,8 +318,10 @@ def measure_round(base: list[str], folder: Path, trash: Path, weeks_dirs: list[s
                                  *options], folder)
             if validated:
                 run_measured(base + ["validate", weeks_dirs[-1], "--json", *options], folder)
+            warm(weeks_dirs[-1:])
             thursday[validated] = run_measured(base + ["merge", weeks_dirs[-1], "--period", periods[-1], "--json",
                                                        *options], folder)[0]
+    warm(weeks_dirs)
     f_s = run_measured([sys.executable, "-c", FLOOR, *weeks_dirs], folder)[0]
     return Round(v_s, m_s, thursday[False], thursday[True], f_s, max(v_mib, m_mib), m_code, max(OTHERS, default=0.0))
 
@@ -350,10 +367,13 @@ def main() -> None:
         mid, ours_floor, quiet = typical(rounds)
         v_s, m_s, t_s, tv_s, f_s, peak, m_code = (mid.validate, mid.merge, mid.thursday, mid.thursday_validated,
                                                    mid.floor, mid.peak, mid.merge_code)
+        warm(weeks_dirs)
         p_s = run_measured([sys.executable, "-c", PEER, *weeks_dirs], folder)[0] if has_pandas else float("nan")
+        warm(weeks_dirs)
         pc_s = (run_measured([sys.executable, "-c", PEER_CALAMINE, *weeks_dirs], folder)[0]
                 if has_pandas else float("nan"))
         trash.mkdir(exist_ok=True)
+        warm(weeks_dirs)
         pm_s = (run_measured([sys.executable, "-c", PEER_MERGE, str(trash / "peer-merge.xlsx"), *weeks_dirs],
                              folder)[0] if has_pandas else float("nan"))
         files = len(periods) * submitters
