@@ -96,6 +96,51 @@ def test_backups_are_kept_and_one_is_restored(tmp_path):
     assert run("restore", "99", "--config", str(cfg)).returncode == 2
 
 
+def test_a_large_ledger_is_backed_up_by_a_process_of_its_own_holding_the_state_before(tmp_path, monkeypatch):
+    """A ledger past BACKUP_BESIDE_BYTES is copied by `backup_child` while the intake works: the
+    backup holds the filings from before the intake, never the intake's own, and is pruned to
+    keep_backups as before. A child that cannot even start leaves the backup to this process."""
+    from conftest import cli
+    from safetyreport.ledger import store
+
+    cfg = campaign(tmp_path / "c", keep_backups=2)
+    assert cli("intake", str(SAMPLES / "2021-09-16"), "--config", str(cfg))[0] == 0
+    monkeypatch.setattr(store, "BACKUP_BESIDE_BYTES", 0)
+    child, mark = store.BACKUP_CHILD[-1], tmp_path / "the child ran"
+    said = (f"import pathlib, runpy, sys; pathlib.Path({str(mark)!r}).touch(); sys.argv = [{child!r}, *sys.argv[1:]]; "
+            f"runpy.run_path({child!r}, run_name='__main__')")
+    monkeypatch.setattr(store, "BACKUP_CHILD", [sys.executable, "-I", "-S", "-c", said])
+    assert cli("intake", str(SAMPLES / "2021-09-23"), "--config", str(cfg))[0] == 0
+    assert mark.exists()
+    monkeypatch.setattr(store, "BACKUP_CHILD", [str(tmp_path / "no-such-python")])
+    assert cli("intake", str(SAMPLES / "2021-09-30"), "--config", str(cfg))[0] == 0
+    backups = sorted((tmp_path / "c" / "备份").glob("safetyreport-*.db"))
+    assert len(backups) == 2 and filings(tmp_path / "c") == 3 * PER_WEEK
+    held = [sqlite3.connect(b).execute("SELECT count(*) FROM filings").fetchone()[0] for b in backups]
+    assert held == [PER_WEEK, 2 * PER_WEEK]  # before the second intake (the child's), before the third (here)
+    assert not list((tmp_path / "c" / "备份").glob(".*.tmp"))
+
+
+def test_a_backup_that_fails_beside_the_work_undoes_the_work(tmp_path, monkeypatch):
+    """The disk fills while `backup_child` copies: the intake it was to protect does not land
+    (exit 2, the clerk's message with the folder), the ledger is as it was, no .tmp is left."""
+    from conftest import cli
+    from safetyreport.ledger import store
+
+    cfg = campaign(tmp_path / "c")
+    assert cli("intake", str(SAMPLES / "2021-09-16"), "--config", str(cfg))[0] == 0
+    stub = "import sys; print('ready', flush=True); sys.stdin.read(); print('error 28 No space left on device')"
+    monkeypatch.setattr(store, "BACKUP_BESIDE_BYTES", 0)
+    monkeypatch.setattr(store, "BACKUP_CHILD", [sys.executable, "-c", stub])
+    code, out = cli("intake", str(SAMPLES / "2021-09-23"), "--config", str(cfg))
+    assert code == 2 and "磁盘空间不足" in out and "本次操作没有执行" in out and "备份" in out, out
+    assert filings(tmp_path / "c") == PER_WEEK
+    stub = "print('error 0 database disk image is malformed')"  # before it held anything
+    monkeypatch.setattr(store, "BACKUP_CHILD", [sys.executable, "-c", stub])
+    code, out = cli("intake", str(SAMPLES / "2021-09-23"), "--config", str(cfg))
+    assert code == 2 and "database disk image is malformed" in out and filings(tmp_path / "c") == PER_WEEK
+
+
 # --- concurrency ---------------------------------------------------------------------------------------
 
 
