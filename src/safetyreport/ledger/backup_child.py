@@ -1,11 +1,13 @@
 """The ledger's backup taken by a process of its own, while the command that asked for it works.
 
-`python -m safetyreport.ledger.backup_child SOURCE TMP TARGET`: opens the ledger read-only,
+`python -I -S backup_child.py SOURCE TMP TARGET` (run as a script, see `store.BACKUP_CHILD`):
+opens the ledger read-only,
 starts a read transaction (the state before the command changes anything: SQLite's WAL keeps it
 for this reader however the command writes meanwhile), says `ready`, copies that state into TMP
 with SQLite's online backup, renames TMP to TARGET and says `ok`. On failure TMP is removed and
-the last line says `error <errno or 0> <message>`. It imports nothing of ours beyond this module:
-the parent waits for `ready` before it writes, so starting must be quick.
+the last line says `error <errno or 0> <message>`. It imports only the standard library (no
+site-packages, nothing of ours): the parent waits for `ready` before it writes, so starting must
+be quick.
 """
 
 from __future__ import annotations

@@ -312,13 +312,20 @@ class _Beside:
 
 
 def _child_reason(line: str) -> str:
-    """`error <errno> <message>` as the clerk reads it."""
+    """`error <errno> <message>` (backup_child's last line) as the clerk reads it."""
+    _, number, message = [*line.split(" ", 2), "", ""][:3]
+    return _backup_reason(OSError(int(number), message) if number.isdigit() and int(number)
+                          else sqlite3.Error(message))
+
+
+def _backup_reason(e: OSError | sqlite3.Error) -> str:
+    """Why a backup failed, in the clerk's words: the system's reason, or SQLite's ("database or
+    disk is full" is a full disk)."""
     from ..atomic import os_reason
 
-    _, number, message = [*line.split(" ", 2), "", ""][:3]
-    if number.isdigit() and int(number):
-        return os_reason(OSError(int(number), message))
-    return "磁盘空间不足" if "full" in message else message
+    if isinstance(e, OSError):
+        return os_reason(e)
+    return "磁盘空间不足" if "full" in str(e) else str(e)
 
 
 def copy_database(source: Path, target: Path) -> None:
@@ -440,10 +447,7 @@ class Ledger:
             tmp.replace(target)
         except (OSError, sqlite3.Error) as e:  # a full disk: no half-written backup is left behind
             tmp.unlink(missing_ok=True)
-            from ..atomic import os_reason
-
-            reason = os_reason(e) if isinstance(e, OSError) else ("磁盘空间不足" if "full" in str(e) else str(e))
-            raise LedgerError(backup_failed(folder, reason)) from None
+            raise LedgerError(backup_failed(folder, _backup_reason(e))) from None
         _prune_backups(folder, keep)
         return target
 

@@ -2,8 +2,8 @@
 
 Reading a workbook, typing its cells and the rules within one file are independent per file, so
 they run in a pool of worker processes (`--jobs`, default the CPU count). A worker sends back a
-compact value — the forms as the ledger stores them, findings as tuples, the submitter by name —
-because pickling the object graph of a `FileRead` costs most of what a second core gains.
+compact value — the forms as plain dicts (`form_to_dict`), findings as tuples, the submitter by
+name — because pickling the object graph of a `FileRead` costs most of what a second core gains.
 Results come back in input order, so a run gives the same output with any number of jobs.
 
 A worker that dies on a file (a crash in a reader library, memory) must not lose the batch: the
