@@ -13,7 +13,8 @@ with its peak memory:
 - merge:    `safetyreport merge <week folders> --period <last>` — intake of every file into a
             new ledger, the merge, the consolidated workbook and the district filing
 - Thursday: the last week's files merged into a ledger that already holds the weeks before
-- floor:    python-calamine reading every cell of every sheet of every file, nothing else (one core)
+- floor:    python-calamine reading every cell of every sheet of every file, nothing else (one core),
+            just before validate and just after merge (their mean)
 - peer:     pandas.read_excel (openpyxl engine) of every file, summing 附件3's 累计数 row
 - peer-cal: pandas.read_excel (calamine engine) of all four forms of every file, summing 附件3
 - peer-m:   the merge-equivalent peer: pandas + calamine, every form located and totalled per
@@ -237,6 +238,7 @@ class Round:
     peak: int
     merge_code: int
     others: float  # the largest share of the host's CPU other processes used during one of its measurements
+    floors: list[float]  # the floor just before validate and just after merge (`floor` is their mean)
 
     @property
     def ours(self) -> float:
@@ -256,7 +258,8 @@ def typical(rounds: list[Round]) -> tuple[Round, float, list[Round]]:
         return statistics.median(getattr(r, field) for r in quiet)
 
     mid = Round(med("validate"), med("merge"), med("thursday"), med("thursday_validated"), med("floor"),
-                max(r.peak for r in quiet), max(r.merge_code for r in quiet), max(r.others for r in quiet))
+                max(r.peak for r in quiet), max(r.merge_code for r in quiet), max(r.others for r in quiet),
+                [f for r in quiet for f in r.floors])
     return mid, statistics.median(r.ours / r.floor for r in quiet), quiet
 
 
@@ -300,14 +303,20 @@ def fresh(folder: Path, trash: Path) -> None:
 
 def measure_round(base: list[str], folder: Path, trash: Path, weeks_dirs: list[str], periods: list[str],
                   options: list[str]) -> Round:
-    """validate, merge, the Thursday twice (cold; validated on arrival) and the floor, one after another."""
+    """The floor, validate, merge and the floor again, then the Thursday twice (cold; validated on
+    arrival), one after another. This host's speed drifts by a quarter over minutes (the floor
+    itself 4.15–6.09 s a province from one run to the next, round against round 4.4 and 5.0): the
+    floor measured just before and just after ours, and their mean taken, pairs the ratio with the
+    minute ours ran in rather than with whatever came a minute later."""
     OTHERS.clear()
     fresh(folder, trash)
+    floors = [measure_floor(weeks_dirs, folder)]
     warm(weeks_dirs)
     v_s, v_mib, _ = run_measured(base + ["validate", *weeks_dirs, "--json", *options], folder)
     warm(weeks_dirs)
     m_s, m_mib, m_code = run_measured(base + ["merge", *weeks_dirs, "--period", periods[-1], "--new-ledger",
                                               "--json", *options], folder)
+    floors.append(measure_floor(weeks_dirs, folder))
     # a Thursday: the last week's files into a ledger that holds the weeks before (set up untimed),
     # read cold; and as when the clerk validated each file on arrival (validate untimed, its reads kept)
     thursday = {False: float("nan"), True: float("nan")}
@@ -321,9 +330,13 @@ def measure_round(base: list[str], folder: Path, trash: Path, weeks_dirs: list[s
             warm(weeks_dirs[-1:])
             thursday[validated] = run_measured(base + ["merge", weeks_dirs[-1], "--period", periods[-1], "--json",
                                                        *options], folder)[0]
+    return Round(v_s, m_s, thursday[False], thursday[True], statistics.mean(floors), max(v_mib, m_mib), m_code,
+                 max(OTHERS, default=0.0), floors)
+
+
+def measure_floor(weeks_dirs: list[str], folder: Path) -> float:
     warm(weeks_dirs)
-    f_s = run_measured([sys.executable, "-c", FLOOR, *weeks_dirs], folder)[0]
-    return Round(v_s, m_s, thursday[False], thursday[True], f_s, max(v_mib, m_mib), m_code, max(OTHERS, default=0.0))
+    return run_measured([sys.executable, "-c", FLOOR, *weeks_dirs], folder)[0]
 
 
 def main() -> None:
@@ -384,7 +397,8 @@ def main() -> None:
         per_file[size] = 1000 * m_s / files
         for k, r in enumerate(rounds, 1):
             print(f"  round {k}: validate {r.validate:.2f} merge {r.merge:.2f} Thursday {r.thursday:.2f} "
-                  f"({r.thursday_validated:.2f} validated) floor {r.floor:.2f} ours/floor {r.ours / r.floor:.1f}; "
+                  f"({r.thursday_validated:.2f} validated) floor {r.floor:.2f} (before {r.floors[0]:.2f}, "
+                  f"after {r.floors[-1]:.2f}) ours/floor {r.ours / r.floor:.1f}; "
                   f"other processes used up to {100 * r.others:.0f}% of the host's CPU"
                   + ("  NOISY (over 10%): set aside" if r.noisy and not any(r is q for q in quiet) else
                      "  NOISY (over 10%), and no round was quiet: measure again on a quiet host" if r.noisy else ""))

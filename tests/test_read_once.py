@@ -149,3 +149,47 @@ def test_a_kept_read_that_does_not_decode_is_read_from_the_file(campaign, reads)
     code2, again = _json("validate", str(inbox), "--config", toml)
     assert (code2, again) == (code, first)
     assert len(reads) == 1
+
+
+def test_a_folder_is_listed_as_rglob_walks_it_without_a_stat_per_file(tmp_path):
+    """collect_files lists from the directory entries (no system call per file: merge lists a
+    week three times) and gives what the walk it replaced gave: rglob("*") minus folders, sorted,
+    a link to a folder neither followed nor listed, hidden names and what is not a file kept apart."""
+    import os
+
+    from safetyreport.checking.validation import MAIL_SUFFIXES, collect_files
+    from safetyreport.reading.grid import SPREADSHEET_SUFFIXES, WPS_SUFFIXES, is_lock_file
+
+    root = tmp_path / "inbox"
+    for rel in ("a.xlsx", "a.b/c.xls", "a/b.xlsx", "a/.hid/x.xlsx", "a/.h.xlsx", "~$a.xlsx", "note.txt",
+                "deep/er/still/z.XLSX", "m.eml", "w.et"):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_bytes(b"x")
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "o.xlsx").write_bytes(b"x")
+    (root / "linked").symlink_to(outside, target_is_directory=True)
+    (root / "broken.xlsx").symlink_to(tmp_path / "gone.xlsx")
+    (root / "file-link.xlsx").symlink_to(root / "a.xlsx")
+    os.mkfifo(root / "pipe.xlsx")
+
+    def before(p: Path) -> tuple[list[str], list[str]]:  # the walk as it was written until issue 25
+        files, skipped = [], []
+        for child in sorted(x for x in p.rglob("*") if not x.is_dir()):
+            if not child.is_file():
+                skipped.append(f"special {child}")
+            elif any(part.startswith(".") for part in child.relative_to(p).parts):
+                skipped.append(f"hidden {child}")
+            elif is_lock_file(child):
+                skipped.append(f"lock {child}")
+            elif child.suffix.lower() in SPREADSHEET_SUFFIXES | WPS_SUFFIXES | MAIL_SUFFIXES:
+                files.append(str(child))
+            else:
+                skipped.append(f"other {child}")
+        return files, skipped
+
+    files, skipped = collect_files([root])
+    kinds = {"不是普通": "special", "隐藏": "hidden", "锁文件": "lock", "不是电子": "other"}
+    said = [f"{next(v for k, v in kinds.items() if k in s.reason)} {s.path}" for s in skipped]
+    assert ([str(f) for f in files], said) == before(root)
+    assert str(root / "a.b" / "c.xls") in map(str, files) and not any("o.xlsx" in str(f) for f in files)

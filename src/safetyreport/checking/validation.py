@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -91,11 +91,11 @@ def collect_files(paths: Iterable[Path]) -> tuple[list[Path], list[Skipped]]:
     skipped: list[Skipped] = []
     for p in paths:
         if p.is_dir():
-            for child in sorted(x for x in p.rglob("*") if not x.is_dir()):
+            for child, hidden, regular in sorted(_entries(p, False)):
                 suffix = child.suffix.lower()
-                if not child.is_file():
+                if not regular:
                     skipped.append(Skipped(str(child), "不是普通文件（管道、设备或失效的链接），已跳过"))
-                elif any(part.startswith(".") for part in child.relative_to(p).parts):
+                elif hidden:
                     skipped.append(Skipped(str(child), "隐藏文件或隐藏文件夹中的文件（名称以“.”开头），已跳过；"
                                                        "如确是报表，请改名后重新登记"))
                 elif is_lock_file(child):
@@ -107,6 +107,36 @@ def collect_files(paths: Iterable[Path]) -> tuple[list[Path], list[Skipped]]:
         else:
             files.append(p)  # read_file reports a missing or unreadable one
     return files, skipped
+
+
+def _entries(folder: Path, hidden: bool) -> Iterator[tuple[Path, bool, bool]]:
+    """(path, in or itself hidden, a regular file) of everything below `folder` that is not a
+    folder, as `Path.rglob("*")` walks it (a link to a folder is neither followed nor listed; a
+    folder that may not be read is passed over) — from the directory entries themselves, so a
+    week's folder costs no system call per file (merge lists it three times)."""
+    import os
+
+    try:
+        with os.scandir(folder) as it:
+            entries = list(it)
+    except PermissionError:
+        return
+    for entry in entries:
+        path = folder / entry.name
+        dot = hidden or entry.name.startswith(".")
+        try:
+            is_dir = entry.is_dir()
+        except OSError:
+            is_dir = False
+        if is_dir:
+            if not entry.is_symlink():
+                yield from _entries(path, dot)
+            continue
+        try:
+            regular = entry.is_file()
+        except OSError:
+            regular = False
+        yield path, dot, regular
 
 
 def submissions_for(reads: list[FileRead], labels: dict[str, str],

@@ -176,7 +176,8 @@ QUERIES = {
     "filing": f"SELECT {_FILING_COLUMNS} FROM filings WHERE id = ?",
     "supersede-clear": "UPDATE forms SET superseded_by = NULL WHERE filing_id IN (SELECT id FROM filings"
                        " WHERE submitter = ? AND period = ? AND withdrawn IS NOT NULL)",
-    "supersede-rows": "SELECT forms.id, forms.schema_id, filings.received_at, filings.sha256 FROM forms"
+    "supersede-rows": "SELECT forms.id, forms.schema_id, filings.received_at, filings.sha256, forms.superseded_by"
+                      " FROM forms"
                       " JOIN filings ON filings.id = forms.filing_id WHERE filings.submitter = ? AND filings.period = ?"
                       " AND filings.withdrawn IS NULL",
     "supersede-set": "UPDATE forms SET superseded_by = ? WHERE id = ?",
@@ -625,9 +626,14 @@ class Ledger:
     def _archive(self, src: Path, target: Path) -> None:
         if target.exists():
             return
-        target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.tmp")
-        copy_bytes(src, tmp)
+        try:  # the archive's 256 folders are made as first needed, not asked after for every file
+            copy_bytes(src, tmp)
+        except FileNotFoundError:
+            if not src.exists() or target.parent.is_dir():
+                raise
+            target.parent.mkdir(parents=True, exist_ok=True)
+            copy_bytes(src, tmp)
         os.replace(tmp, target)
         self._unsynced.append(target)
 
@@ -760,13 +766,15 @@ class Ledger:
         self.db.execute(QUERIES["supersede-clear"], (submitter, period))
         rows = self.db.execute(QUERIES["supersede-rows"], (submitter, period)).fetchall()
         latest: dict[str, tuple] = {}
-        for form_id, schema_id, received, sha in rows:
+        for form_id, schema_id, received, sha, _ in rows:
             key = (_instant(received), sha)
             if schema_id not in latest or key > latest[schema_id][0]:
                 latest[schema_id] = (key, form_id)
-        for form_id, schema_id, _, _ in rows:
+        for form_id, schema_id, _, _, now in rows:
             winner = latest[schema_id][1]
-            self.db.execute(QUERIES["supersede-set"], (None if form_id == winner else winner, form_id))
+            points = None if form_id == winner else winner
+            if points != now:  # a row rewritten only when it changes (a form's row holds its whole text)
+                self.db.execute(QUERIES["supersede-set"], (points, form_id))
 
     # --- the clerk's corrections: withdraw, reinstate, retake (nothing is ever deleted) ----------
 
