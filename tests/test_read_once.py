@@ -193,3 +193,41 @@ def test_a_folder_is_listed_as_rglob_walks_it_without_a_stat_per_file(tmp_path):
     said = [f"{next(v for k, v in kinds.items() if k in s.reason)} {s.path}" for s in skipped]
     assert ([str(f) for f in files], said) == before(root)
     assert str(root / "a.b" / "c.xls") in map(str, files) and not any("o.xlsx" in str(f) for f in files)
+
+
+def test_intake_of_kept_reads_takes_outlines_and_the_rules_across_forms_as_kept(tmp_path, monkeypatch):
+    """After validate, merge takes each kept read in from its forms' outlines and the findings of
+    the rules across its own forms kept with it (附件4/5 against 附件3: count, amount, 元 for 万元),
+    decoding no form: the ledger, the findings and merge's report are those of a merge that read
+    every file itself."""
+    import json as jsonlib
+    import sqlite3
+
+    import safetyreport.reading.parallel as parallel
+    from safetyreport.shipped import builtin_config
+    from test_parallel import _ledger_dump
+
+    inbox = tmp_path / "2021-09-23"
+    shutil.copytree(ROOT / "samples" / "flawed", inbox)
+    folders = []
+    for name in ("先校验", "直接汇总"):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "safetyreport.toml").write_text(builtin_config().read_text(encoding="utf-8"), encoding="utf-8")
+        folders.append(folder)
+    assert _json("validate", str(inbox), "--config", str(folders[0] / "safetyreport.toml"))[0] == 2
+    decoded: list[str] = []
+    real_loads = parallel.json.loads
+    monkeypatch.setattr(parallel, "json", type("J", (), {"loads": staticmethod(
+        lambda text: decoded.append(text) or real_loads(text))}))
+    outputs = [_json("merge", str(inbox), "--period", "2021-09-23", "--new-ledger", "--out", str(tmp_path / f"o{k}"),
+                     "--config", str(folder / "safetyreport.toml")) for k, folder in enumerate(folders)]
+    assert decoded == []  # the kept reads' forms were never decoded, and the others were read from the files
+    assert outputs[0][0] == outputs[1][0] == 1  # errors in filings (the workbooks made all the same)
+    assert outputs[0][1] == outputs[1][1].replace(str(tmp_path / "o1"), str(tmp_path / "o0")).replace(
+        str(folders[1]), str(folders[0]))
+    with sqlite3.connect(folders[0] / "safetyreport.db") as db:
+        codes = {code for (code,) in db.execute("SELECT code FROM findings")}
+    assert {"count-mismatch", "amount-mismatch", "unit-slip-yuan"} <= codes
+    assert jsonlib.loads(outputs[0][1])  # one JSON document
+    assert _ledger_dump(folders[0] / "safetyreport.db") == _ledger_dump(folders[1] / "safetyreport.db")

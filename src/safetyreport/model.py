@@ -73,6 +73,12 @@ class FileRead:
     # each form as the ledger stores it (`stored_form`), when reading made that text already (a
     # worker's or the read cache's): the ledger keeps it as it is rather than making it again
     stored_forms: list[str] | None = None
+    # the findings of the rules across this file's own forms (附件4/5 against 附件3, the file alone),
+    # when reading ran them (checking.validation.read_checked): kept with the read; None, not run
+    across: list[Finding] | None = None
+    # the forms are outlines (`form_outline`): where each was found and its footer, no values — a
+    # kept read opened for intake, which needs no more; the values are in `stored_forms`
+    outline: bool = False
 
 
 @dataclass
@@ -110,6 +116,24 @@ def form_to_dict(form: FormData) -> dict[str, Any]:
                    "phone": _cell_out(ft.phone), "date": ft.date.isoformat() if ft.date else None,
                    "date_cell": _cell_out(ft.date_cell), "ref": ft.ref},
     }
+
+
+def form_outline(d: dict[str, Any]) -> dict[str, Any]:
+    """Of a form's dict (`form_to_dict`), what taking the filing in reads besides its stored text:
+    which form, where, who it names, and its footer's date."""
+    ft = d["footer"]
+    return {"schema_id": d["schema_id"], "path": d["path"], "sheet": d["sheet"],
+            "submitter_text": d["submitter_text"], "submitter_ref": d["submitter_ref"], "region": d["region"],
+            "footer": {"date": ft["date"], "date_cell": ft["date_cell"], "ref": ft["ref"]}}
+
+
+def form_from_outline(d: dict[str, Any]) -> FormData:
+    """A form as its outline has it (`form_outline`): no values (a FileRead with `outline` set)."""
+    ft = d["footer"]
+    return FormData(schema_id=d["schema_id"], path=d["path"], sheet=d["sheet"], submitter_text=d["submitter_text"],
+                    submitter_ref=d["submitter_ref"], region=d["region"],
+                    footer=Footer(date=dt.date.fromisoformat(ft["date"]) if ft["date"] else None,
+                                  date_cell=_cell_in(ft["date_cell"]), ref=ft["ref"]))
 
 
 def stored_form(d: dict[str, Any]) -> str:

@@ -218,7 +218,19 @@ def read_checked(item: tuple[Path, str | None], schemas: SchemaSet, roster) -> t
     process); the read is left as the reader made it. Both are kept (reading.cache)."""
     path, sha = item
     read = read_file(path, schemas, roster, sha256=sha)
-    return read, checked(read, schemas, roster)
+    own = checked(read, schemas, roster)
+    read.across = across_own(read, schemas)
+    return read, own
+
+
+def across_own(read: FileRead, schemas: SchemaSet) -> list[Finding]:
+    """The rules across a file's own forms (附件4/5 against 附件3 when they came in one file; the
+    first copy of a form counts), the file alone: what intake records, and what validate reports
+    for a file that borrows no form from another."""
+    forms: dict = {}
+    for form in read.forms:
+        forms.setdefault(form.schema_id, form)
+    return check_submission(Submission(read.submitter, [read], forms), schemas)
 
 
 def checked(read: FileRead, schemas: SchemaSet, roster) -> list[Finding]:
@@ -275,8 +287,11 @@ def _check_together(reads: list[FileRead], config: Config, schemas: SchemaSet) -
     by_path = {r.path: r for r in reads}
     labels = {s.id: s.label for s in schemas}
     for path, sub in submissions_for([r for r in reads if r.forms], labels, lambda r: week_of(config, r)).items():
+        read = by_path[path]
+        # a file that borrows no form: the rules across its own forms ran when it was read
+        found = read.across if len(sub.files) == 1 and read.across is not None else check_submission(sub, schemas)
         # findings about a borrowed form belong to that form's own file, reported there
-        by_path[path].findings += [f for f in check_submission(sub, schemas) if f.path == path]
+        read.findings += [f for f in found if f.path == path]
 
 
 def _ordered(findings: list[Finding]) -> list[Finding]:

@@ -10,11 +10,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..checking.rules import check_submission
-from ..checking.validation import Skipped, checked, read_checked, require_files
+from ..checking.validation import Skipped, across_own, checked, read_checked, require_files
 from ..config import Config, Submitter
 from ..findings import Finding, finding
-from ..model import FileRead, Submission
+from ..model import FileRead
 from ..periods import Period, filing_periods, period_for, period_from_name, period_of_date, zone
 from ..reading.reader import hashed as with_hash
 from ..reading.reader import read_file
@@ -144,7 +143,7 @@ def take_in(paths: Iterable[Path], cfg: Config, ledger: Ledger, schemas: SchemaS
         # bytes the ledger holds already are not read again; the rest are read on every core
         to_read = [i for i, (_, sha) in enumerate(hashed) if not _known_live(ledger, sha)]
         reads = read_once([hashed[i] for i in to_read], read_checked, schemas, roster, cache, jobs,
-                          progress and (lambda item: progress(item[0])))
+                          progress and (lambda item: progress(item[0])), outline=True)
         reading = set(to_read)
         for i, (path, sha) in enumerate(hashed):
             if i in reading:
@@ -270,11 +269,12 @@ def examine(read: FileRead, schemas: SchemaSet, roster) -> list[Finding]:
 
 def examined(read: FileRead, own: list[Finding], schemas: SchemaSet) -> list[Finding]:
     """`examine`, given the findings of the rules about the file alone (`own`: as validation's
-    `checked` gives them, perhaps kept by the read cache)."""
-    forms: dict = {}
-    for form in read.forms:
-        forms.setdefault(form.schema_id, form)
-    return list(read.findings) + own + check_submission(Submission(read.submitter, [read], forms), schemas)
+    `checked` gives them, perhaps kept by the read cache; those across its own forms too, when
+    reading ran them)."""
+    if read.across is None:
+        assert not read.outline, "a read's outline holds no values to check"
+        read.across = across_own(read, schemas)
+    return list(read.findings) + own + read.across
 
 
 def _dated(cfg: Config, read: FileRead) -> Period | None:

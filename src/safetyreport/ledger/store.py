@@ -610,6 +610,7 @@ class Ledger:
         filing_id = cur.lastrowid
         stored = read.stored_forms
         if stored is None or len(stored) != len(read.forms):
+            assert not read.outline, "a read's outline holds no values to store"
             stored = [stored_form(form_to_dict(f)) for f in read.forms]
         self.db.executemany("INSERT INTO forms (filing_id, schema_id, sheet, data) VALUES (?,?,?,?)",
                             [(filing_id, f.schema_id, f.sheet, text) for f, text in zip(read.forms, stored)])

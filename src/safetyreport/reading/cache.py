@@ -8,8 +8,9 @@ to one of them is another key: a stale read is never served, the file is read ag
 derived data beside the campaign's configuration (`.safetyreport-reads.db`, SQLite, one
 transaction per batch); when it cannot be opened or is damaged it is set aside and the files are
 read as if it were not there. With each read the findings of the rules about that file alone are
-kept (they depend on nothing else); the rules across files (a submitter's forms sent apart, the
-same bytes under two names) run again on each use.
+kept — each form on its own and across its own forms (they depend on nothing else) — and each
+form's outline, so that intake takes a kept read in without decoding its forms; the rules across
+files (a submitter's forms sent apart, the same bytes under two names) run again on each use.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ if TYPE_CHECKING:
     import sqlite3
 
 CACHE_NAME = ".safetyreport-reads.db"
+# path, sha256, forms' texts, the reader's findings, submitter, marker, the rules' findings about the
+# file alone, those across its own forms, the forms' outlines (reading.parallel._as_kept)
+KEPT_FIELDS = 9
 KEEP = 40_000  # entries, about 3 KB each; the oldest go first (a province files about 13,000 a week: reuse is within the week)
 # the modules whose code decides what a read holds and what the rules about one file find
 _READING = ("reading/reader.py", "reading/grid.py", "reading/cache.py", "reading/parallel.py", "model.py",
@@ -103,7 +107,7 @@ class ReadCache:
         try:
             head, *forms = zlib.decompress(data).decode().split("\n")
             packed = json.loads(head)
-            if packed[2] != len(forms):
+            if packed[2] != len(forms) or len(packed) != KEPT_FIELDS:
                 raise ValueError("a kept read cut short")
         except (zlib.error, ValueError, TypeError, IndexError) as e:
             self._failed(e)

@@ -26,7 +26,7 @@ from typing import Any
 
 from ..config import Roster
 from ..findings import Finding, finding
-from ..model import FileRead, form_from_dict, form_to_dict, stored_form
+from ..model import FileRead, form_from_dict, form_from_outline, form_outline, form_to_dict, stored_form
 from ..schema import SchemaSet
 
 MIN_FILES_FOR_POOL = 4  # below this, starting workers costs more than it saves
@@ -55,14 +55,16 @@ def pack(read: FileRead, findings: list[Finding]) -> tuple:
     """A FileRead and the findings about it as plain lists, dicts and strings."""
     return (read.path, read.sha256, [form_to_dict(f) for f in read.forms],
             [pack_finding(f) for f in read.findings], read.submitter.name if read.submitter else None,
-            read.marker, [pack_finding(f) for f in findings])
+            read.marker, [pack_finding(f) for f in findings],
+            None if read.across is None else [pack_finding(f) for f in read.across])
 
 
 def unpack(packed: tuple, roster: Roster) -> tuple[FileRead, list[Finding]]:
-    path, sha, forms, read_findings, submitter, marker, findings = packed
+    path, sha, forms, read_findings, submitter, marker, findings, across = packed[:8]
     read = FileRead(path=path, sha256=sha, forms=[form_from_dict(f) for f in forms],
                     findings=[unpack_finding(f) for f in read_findings],
-                    submitter=roster.get(submitter) if submitter else None, marker=marker)
+                    submitter=roster.get(submitter) if submitter else None, marker=marker,
+                    across=None if across is None else [unpack_finding(f) for f in across])
     return read, [unpack_finding(f) for f in findings]
 
 
@@ -123,13 +125,14 @@ def read_all(items: Sequence[Any], work: Callable, schemas: SchemaSet, roster: R
 
 
 def read_once(items: Sequence[tuple[Path, str | None]], work: Callable, schemas: SchemaSet, roster: Roster,
-              cache: Any, jobs: int | None = None,
-              progress: Callable[[Any], None] | None = None) -> Iterator[tuple[FileRead, list[Finding]]]:
+              cache: Any, jobs: int | None = None, progress: Callable[[Any], None] | None = None,
+              outline: bool = False) -> Iterator[tuple[FileRead, list[Finding]]]:
     """`read_all` over (path, sha256) items, through a read cache (reading.cache.ReadCache, or
     None): a file read before under the same fingerprint is neither read nor checked again — what
     `work` gave for it then (the read and its findings) is given again; the others are read (on
     every core) and kept. `work` must depend only on the file, the schemas and the roster (the
-    cache's fingerprint covers their code and data)."""
+    cache's fingerprint covers their code and data). `outline`: a kept read's forms may come as
+    outlines (`FileRead.outline`; the caller needs their stored texts, not their values)."""
     if cache is None:
         yield from read_all(items, work, schemas, roster, jobs, progress, path_of=lambda item: item[0])
         return
@@ -144,7 +147,8 @@ def read_once(items: Sequence[tuple[Path, str | None]], work: Callable, schemas:
         for i, item in enumerate(items):
             if i in hits:  # kept (let go as used); one that does not decode is read here
                 kept_read = cache.unpacked(hits.pop(i))
-                result = (_from_kept(kept_read, roster) if kept_read is not None else None) or work(item, schemas, roster)
+                result = ((_from_kept(kept_read, roster, outline) if kept_read is not None else None)
+                          or work(item, schemas, roster))
                 if progress:
                     progress(item)
             else:
@@ -161,20 +165,28 @@ def read_once(items: Sequence[tuple[Path, str | None]], work: Callable, schemas:
 
 def _as_kept(as_sent: tuple, read: FileRead) -> tuple:
     """A worker's packed read with each form as the ledger stores it (`stored_form`): the text is
-    made once, here, and serves both the read cache and the ledger (`FileRead.stored_forms`)."""
+    made once, here, and serves both the read cache and the ledger (`FileRead.stored_forms`).
+    Each form's outline (`form_outline`) is kept beside, for intake."""
     read.stored_forms = [stored_form(d) for d in as_sent[2]]
-    return (*as_sent[:2], read.stored_forms, *as_sent[3:])
+    return (*as_sent[:2], read.stored_forms, *as_sent[3:8], [form_outline(d) for d in as_sent[2]])
 
 
-def _from_kept(kept: tuple, roster: Roster) -> tuple[FileRead, list[Finding]] | None:
+def _from_kept(kept: tuple, roster: Roster, outline: bool = False) -> tuple[FileRead, list[Finding]] | None:
     """A kept read (`_as_kept`) opened again: its forms' stored texts go on to the ledger as kept.
+    With `outline`, and the rules across its own forms kept, the forms are not decoded: their
+    outlines stand for them (a province's merge after validate decoded 52,800 for nothing).
     None when a form does not decode (the file is then read again)."""
     texts = kept[2]
-    try:
-        forms = [json.loads(t) for t in texts]
-    except (TypeError, ValueError):
-        return None
-    read, findings = unpack((*kept[:2], forms, *kept[3:]), roster)
+    if outline and kept[7] is not None:
+        read, findings = unpack((*kept[:2], [], *kept[3:8]), roster)
+        read.forms = [form_from_outline(d) for d in kept[8]]
+        read.outline = True
+    else:
+        try:
+            forms = [json.loads(t) for t in texts]
+        except (TypeError, ValueError):
+            return None
+        read, findings = unpack((*kept[:2], forms, *kept[3:8]), roster)
     read.stored_forms = texts
     return read, findings
 
@@ -270,7 +282,7 @@ def _alone(item, work, schemas, roster, path_of) -> tuple:
                 sha = ""
             named = roster.match(path.stem)
             return (str(path), sha, [], [pack_finding(crash)], named.name if named else None, {},
-                    [pack_finding(crash)])
+                    [pack_finding(crash)], None)
 
 
 # --- independent outputs at once ----------------------------------------------------------------------------------
