@@ -231,3 +231,37 @@ def test_intake_of_kept_reads_takes_outlines_and_the_rules_across_forms_as_kept(
     assert {"count-mismatch", "amount-mismatch", "unit-slip-yuan"} <= codes
     assert jsonlib.loads(outputs[0][1])  # one JSON document
     assert _ledger_dump(folders[0] / "safetyreport.db") == _ledger_dump(folders[1] / "safetyreport.db")
+
+
+def test_forms_sent_apart_are_judged_together_from_kept_reads(tmp_path):
+    """validate keeps each read as an outline (its values in the kept read): a unit that sends its
+    附件3 in one file and 附件4–6 in another is still judged across the two (附件4's count against
+    附件3's) — on a cold read, from the read cache, and as without any cache."""
+    import openpyxl
+
+    from safetyreport.shipped import builtin_config
+
+    week = tmp_path / "2021-09-23"
+    week.mkdir()
+    for name, keep_sheets in (("开元街道_附件3.xlsx", {"附件3"}), ("开元街道_附件4-6.xlsx", {"附件4", "附件5", "附件6"})):
+        wb = openpyxl.load_workbook(ROOT / "samples" / "flawed" / "状态无法识别_开元街道.xlsx")
+        for ws in list(wb.worksheets):
+            if ws.title not in keep_sheets:
+                wb.remove(ws)
+        wb.save(week / name)
+    shutil.copy(ROOT / "samples" / "flawed" / "合计不符_开元街道.xlsx", week / "另一单位_鲤中街道.xlsx")
+    shutil.copy(ROOT / "samples" / "flawed" / "表尾不全_临江街道.xlsx", week / "临江街道.xlsx")
+    folders = [tmp_path / "活动", tmp_path / "多核"]
+    for folder in folders:
+        folder.mkdir()
+        (folder / "safetyreport.toml").write_text(builtin_config().read_text(encoding="utf-8"), encoding="utf-8")
+    cold = _json("validate", str(week), "--config", str(folders[0] / "safetyreport.toml"))
+    kept = _json("validate", str(week), "--config", str(folders[0] / "safetyreport.toml"))
+    plain = _json("validate", str(week))  # the built-in configuration: no read cache
+    # read by worker processes, which send each read as the cache keeps it; then from the cache
+    pooled = [cli("validate", str(week), "--config", str(folders[1] / "safetyreport.toml"), "--json", "--jobs", "2")
+              for _ in range(2)]
+    assert (folders[0] / ".safetyreport-reads.db").is_file()
+    assert cold == kept == plain == pooled[0] == pooled[1]
+    by_file = {f["path"].rsplit("/", 1)[1]: [x["code"] for x in f["findings"]] for f in json.loads(cold[1])["files"]}
+    assert "count-mismatch" in by_file["开元街道_附件4-6.xlsx"] and "count-mismatch" not in by_file["开元街道_附件3.xlsx"]

@@ -77,8 +77,9 @@ class FileRead:
     # when reading ran them (checking.validation.read_checked): kept with the read; None, not run
     across: list[Finding] | None = None
     # the forms are outlines (`form_outline`): where each was found and its footer, no values — a
-    # kept read opened for intake, which needs no more; the values are in `stored_forms`
+    # kept read, opened for what needs no more; its values are in `kept` (reading.parallel.with_values)
     outline: bool = False
+    kept: bytes | None = None  # the read as the read cache keeps it (reading.cache.kept_bytes)
 
 
 @dataclass

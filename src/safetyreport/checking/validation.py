@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from ..config import Config
@@ -149,14 +150,11 @@ def submissions_for(reads: list[FileRead], labels: dict[str, str],
     the most recently modified one winning. Two copies of one form inside a file are reported;
     the first counts.
     """
-    siblings: dict[tuple[str, str, str], list[FileRead]] = defaultdict(list)
+    siblings = _siblings(reads, week)
 
     def key(read: FileRead) -> tuple[str, str, str]:
-        return str(Path(read.path).parent), read.submitter.name if read.submitter else "", week(read)
+        return _sibling_key(read, week)
 
-    for read in reads:
-        if read.submitter:
-            siblings[key(read)].append(read)
     result: dict[str, Submission] = {}
     for read in reads:
         sub = Submission(submitter=read.submitter, files=[read])
@@ -180,6 +178,19 @@ def submissions_for(reads: list[FileRead], labels: dict[str, str],
                         sub.files.append(other)
         result[read.path] = sub
     return result
+
+
+def _sibling_key(read: FileRead, week: Callable[[FileRead], str]) -> tuple[str, str, str]:
+    return str(Path(read.path).parent), read.submitter.name if read.submitter else "", week(read)
+
+
+def _siblings(reads: list[FileRead], week: Callable[[FileRead], str]) -> dict[tuple[str, str, str], list[FileRead]]:
+    """A submitter's files of one week in one folder, which may lend each other forms."""
+    siblings: dict[tuple[str, str, str], list[FileRead]] = defaultdict(list)
+    for read in reads:
+        if read.submitter:
+            siblings[_sibling_key(read, week)].append(read)
+    return siblings
 
 
 def week_of(cfg: Config, read: FileRead) -> str:
@@ -283,10 +294,18 @@ def _read_files(files: list[Path], config: Config, schemas: SchemaSet, jobs: int
 
 def _check_together(reads: list[FileRead], config: Config, schemas: SchemaSet) -> None:
     """The same bytes under two names, and the rules across a submitter's files of one week."""
+    from ..reading.parallel import with_values
+
     _mark_duplicate_files(reads)
     by_path = {r.path: r for r in reads}
     labels = {s.id: s.label for s in schemas}
-    for path, sub in submissions_for([r for r in reads if r.forms], labels, lambda r: week_of(config, r)).items():
+    week = partial(week_of, config)
+    with_forms = [r for r in reads if r.forms]
+    for siblings in _siblings(with_forms, week).values():
+        if len(siblings) > 1:  # forms sent apart: their values are judged together (the others' kept)
+            for read in siblings:
+                with_values(read)
+    for path, sub in submissions_for(with_forms, labels, week).items():
         read = by_path[path]
         # a file that borrows no form: the rules across its own forms ran when it was read
         found = read.across if len(sub.files) == 1 and read.across is not None else check_submission(sub, schemas)

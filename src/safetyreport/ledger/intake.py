@@ -131,7 +131,7 @@ def take_in(paths: Iterable[Path], cfg: Config, ledger: Ledger, schemas: SchemaS
     mail; the sender's address decides the submitter when the roster knows it.
     `own_transaction=False`: the caller holds the transaction (a mail and its files)."""
     from ..reading.cache import ReadCache
-    from ..reading.parallel import read_once
+    from ..reading.parallel import read_once, stored_texts
 
     roster = cfg.roster
     files, skipped = require_files(paths)
@@ -143,11 +143,12 @@ def take_in(paths: Iterable[Path], cfg: Config, ledger: Ledger, schemas: SchemaS
         # bytes the ledger holds already are not read again; the rest are read on every core
         to_read = [i for i, (_, sha) in enumerate(hashed) if not _known_live(ledger, sha)]
         reads = read_once([hashed[i] for i in to_read], read_checked, schemas, roster, cache, jobs,
-                          progress and (lambda item: progress(item[0])), outline=True)
+                          progress and (lambda item: progress(item[0])))
         reading = set(to_read)
         for i, (path, sha) in enumerate(hashed):
             if i in reading:
                 read, own = next(reads)
+                stored_texts(read)  # a worker's read: the forms' texts it made, for the ledger
                 findings = examined(read, own, schemas)
                 known = _known_live(ledger, sha)  # the same bytes earlier in this batch
                 report.taken.append(_take_known(path, ledger, known, batch) if known else

@@ -102,28 +102,22 @@ class ReadCache:
         return out
 
     def unpacked(self, data: bytes) -> tuple | None:
-        """A kept read as `put` was given it; None when it does not decode (the cache is then set
-        aside, and the caller reads the file)."""
+        """A kept read (`opened_kept`); None when it does not decode (the cache is then set aside,
+        and the caller reads the file)."""
         try:
-            head, *forms = zlib.decompress(data).decode().split("\n")
-            packed = json.loads(head)
-            if packed[2] != len(forms) or len(packed) != KEPT_FIELDS:
-                raise ValueError("a kept read cut short")
+            return opened_kept(data)
         except (zlib.error, ValueError, TypeError, IndexError) as e:
             self._failed(e)
             return None
-        return (*packed[:2], forms, *packed[3:])
 
-    def put(self, entries: Sequence[tuple[str, str, tuple]]) -> None:
-        """Keep these (path, sha256, packed read — its forms as the ledger's texts, see
-        parallel._as_kept) in one transaction; the oldest beyond KEEP go. Each is kept as one
-        line of JSON for the rest and then each form's own text, a line each (a JSON text without
-        indent holds no newline): the texts are kept as they are, not escaped inside another."""
+    def put(self, entries: Sequence[tuple[str, str, bytes]]) -> None:
+        """Keep these (path, sha256, kept read — `kept_bytes`) in one transaction; the oldest
+        beyond KEEP go."""
         import sqlite3
 
         if self.db is None or not entries:
             return
-        rows = [(self._key(p, sha), _kept_bytes(packed)) for p, sha, packed in entries if sha]
+        rows = [(self._key(p, sha), data) for p, sha, data in entries if sha]
         try:
             with self.db:
                 self.db.execute("BEGIN IMMEDIATE")
@@ -163,6 +157,18 @@ class ReadCache:
             self.db = None
 
 
-def _kept_bytes(packed: tuple) -> bytes:
-    head = json.dumps((*packed[:2], len(packed[2]), *packed[3:]), ensure_ascii=False, default=str)
-    return zlib.compress("\n".join([head, *packed[2]]).encode(), 1)
+def kept_bytes(kept: tuple) -> bytes:
+    """A read as the cache keeps it (reading.parallel.keep: its forms as the ledger's texts): one
+    line of JSON for the rest and then each form's own text, a line each (a JSON text without
+    indent holds no newline) — the texts kept as they are, not escaped inside another — compressed."""
+    head = json.dumps((*kept[:2], len(kept[2]), *kept[3:]), ensure_ascii=False, default=str)
+    return zlib.compress("\n".join([head, *kept[2]]).encode(), 1)
+
+
+def opened_kept(data: bytes) -> tuple:
+    """`kept_bytes` undone; raises (zlib.error, ValueError …) when they do not decode."""
+    head, *forms = zlib.decompress(data).decode().split("\n")
+    kept = json.loads(head)
+    if kept[2] != len(forms) or len(kept) != KEPT_FIELDS:
+        raise ValueError("a kept read cut short")
+    return (*kept[:2], forms, *kept[3:])

@@ -28,6 +28,7 @@ from ..config import Roster
 from ..findings import Finding, finding
 from ..model import FileRead, form_from_dict, form_from_outline, form_outline, form_to_dict, stored_form
 from ..schema import SchemaSet
+from .cache import kept_bytes, opened_kept
 
 MIN_FILES_FOR_POOL = 4  # below this, starting workers costs more than it saves
 CHUNK = 8  # files per task at most
@@ -100,14 +101,27 @@ def _start(schemas: SchemaSet, roster: Roster, parent: int) -> None:
     gc.freeze()  # the schemas and modules are long-lived: keep the collector off them
 
 
-def _run(work: Callable, item: Any) -> tuple:
+def _run(work: Callable, item: Any, kept: bool = False) -> tuple:
     read, findings = work(item, _CONTEXT["schemas"], _CONTEXT["roster"])
-    return pack(read, findings)
+    packed = pack(read, findings)
+    return keep(packed) if kept else packed
 
 
-def _run_chunk(work: Callable, items: Sequence[Any]) -> list[tuple]:
+def _run_chunk(work: Callable, items: Sequence[Any], kept: bool = False) -> list[tuple]:
     with collector_paused():
-        return [_run(work, item) for item in items]
+        return [_run(work, item, kept) for item in items]
+
+
+def keep(packed: tuple) -> tuple[tuple, bytes]:
+    """A packed read as the read cache keeps it, made where it was read: (its head — all but the
+    forms' texts, with each form's outline (`form_outline`) — and the kept bytes: the head with each
+    form as the ledger stores it (`stored_form`), compressed; reading.cache). The worker encodes
+    the forms once; the process that asked neither encodes nor decodes them (a province's validate
+    spent a quarter of a millisecond a file doing both)."""
+    forms = packed[2]
+    outlines = [form_outline(d) for d in forms]
+    blob = kept_bytes((*packed[:2], [stored_form(d) for d in forms], *packed[3:8], outlines))
+    return (*packed[:2], len(forms), *packed[3:8], outlines), blob
 
 
 def read_all(items: Sequence[Any], work: Callable, schemas: SchemaSet, roster: Roster, jobs: int | None = None,
@@ -125,14 +139,16 @@ def read_all(items: Sequence[Any], work: Callable, schemas: SchemaSet, roster: R
 
 
 def read_once(items: Sequence[tuple[Path, str | None]], work: Callable, schemas: SchemaSet, roster: Roster,
-              cache: Any, jobs: int | None = None, progress: Callable[[Any], None] | None = None,
-              outline: bool = False) -> Iterator[tuple[FileRead, list[Finding]]]:
+              cache: Any, jobs: int | None = None,
+              progress: Callable[[Any], None] | None = None) -> Iterator[tuple[FileRead, list[Finding]]]:
     """`read_all` over (path, sha256) items, through a read cache (reading.cache.ReadCache, or
     None): a file read before under the same fingerprint is neither read nor checked again — what
     `work` gave for it then (the read and its findings) is given again; the others are read (on
     every core) and kept. `work` must depend only on the file, the schemas and the roster (the
-    cache's fingerprint covers their code and data). `outline`: a kept read's forms may come as
-    outlines (`FileRead.outline`; the caller needs their stored texts, not their values)."""
+    cache's fingerprint covers their code and data).
+
+    With a cache the reads come as outlines (`FileRead.outline`: each form's place and footer, its
+    values in `FileRead.kept` — `with_values` opens them, `stored_texts` gives the ledger's texts)."""
     if cache is None:
         yield from read_all(items, work, schemas, roster, jobs, progress, path_of=lambda item: item[0])
         return
@@ -140,47 +156,52 @@ def read_once(items: Sequence[tuple[Path, str | None]], work: Callable, schemas:
     hits = cache.get(keyed)
     misses = [item for i, item in enumerate(items) if i not in hits]
     jobs = default_jobs() if jobs is None or jobs <= 0 else jobs
-    # a worker's packed read is kept as it came back: not packed a second time here
-    fresh = _read_all(misses, work, schemas, roster, jobs, progress, lambda item: item[0], packed=True)
-    kept: list[tuple[str, str, tuple]] = []
+    fresh = _read_all(misses, work, schemas, roster, jobs, progress, lambda item: item[0], kept=True)
+    keeping: list[tuple[str, str, bytes]] = []
     with collector_paused():
         for i, item in enumerate(items):
             if i in hits:  # kept (let go as used); one that does not decode is read here
-                kept_read = cache.unpacked(hits.pop(i))
-                result = ((_from_kept(kept_read, roster, outline) if kept_read is not None else None)
+                blob = hits.pop(i)
+                kept_read = cache.unpacked(blob)
+                result = ((_from_kept(kept_read, roster, blob) if kept_read is not None else None)
                           or work(item, schemas, roster))
                 if progress:
                     progress(item)
             else:
-                as_sent, result = next(fresh)
-                as_kept = _as_kept(as_sent, result[0]) if as_sent is not None else None
+                (head, blob), result = next(fresh)
+                result = result or _from_head(head, blob, roster)
                 # a reader that died may not die next time (memory): that file is read again
-                if item[1] and as_kept is not None and not any(f[0] == "reader-crashed" for f in as_kept[3]):
-                    kept.append((keyed[i][0], item[1], as_kept))
-            if len(kept) >= 1000 or (i == len(items) - 1 and kept):  # kept before the last is handed over
-                cache.put(kept)
-                kept = []
+                if item[1] and not any(f[0] == "reader-crashed" for f in head[3]):
+                    keeping.append((keyed[i][0], item[1], blob))
+            if len(keeping) >= 1000 or (i == len(items) - 1 and keeping):  # kept before the last is handed over
+                cache.put(keeping)
+                keeping = []
             yield result
 
 
-def _as_kept(as_sent: tuple, read: FileRead) -> tuple:
-    """A worker's packed read with each form as the ledger stores it (`stored_form`): the text is
-    made once, here, and serves both the read cache and the ledger (`FileRead.stored_forms`).
-    Each form's outline (`form_outline`) is kept beside, for intake."""
-    read.stored_forms = [stored_form(d) for d in as_sent[2]]
-    return (*as_sent[:2], read.stored_forms, *as_sent[3:8], [form_outline(d) for d in as_sent[2]])
+def _from_head(head: tuple, blob: bytes, roster: Roster) -> tuple[FileRead, list[Finding]]:
+    """A worker's kept read (`keep`) as an outline; its values stay in the kept bytes."""
+    if head[7] is None:  # the rules across its forms did not run: its values are needed now
+        opened = _from_kept(opened_kept(blob), roster, blob, outline=False)
+        assert opened is not None  # made a moment ago by `keep`
+        return opened
+    read, findings = unpack((*head[:2], [], *head[3:8]), roster)
+    read.forms = [form_from_outline(d) for d in head[8]]
+    read.outline, read.kept = True, blob
+    return read, findings
 
 
-def _from_kept(kept: tuple, roster: Roster, outline: bool = False) -> tuple[FileRead, list[Finding]] | None:
-    """A kept read (`_as_kept`) opened again: its forms' stored texts go on to the ledger as kept.
-    With `outline`, and the rules across its own forms kept, the forms are not decoded: their
-    outlines stand for them (a province's merge after validate decoded 52,800 for nothing).
-    None when a form does not decode (the file is then read again)."""
+def _from_kept(kept: tuple, roster: Roster, blob: bytes | None = None,
+               outline: bool = True) -> tuple[FileRead, list[Finding]] | None:
+    """A kept read (reading.cache.opened_kept) opened again: its forms' stored texts go on to the
+    ledger as kept. With the rules across its own forms kept, the forms are not decoded: their
+    outlines stand for them (a province's merge after validate decoded 52,800 for nothing). None
+    when a form does not decode (the file is then read again)."""
     texts = kept[2]
     if outline and kept[7] is not None:
         read, findings = unpack((*kept[:2], [], *kept[3:8]), roster)
         read.forms = [form_from_outline(d) for d in kept[8]]
-        read.outline = True
+        read.outline, read.kept = True, blob
     else:
         try:
             forms = [json.loads(t) for t in texts]
@@ -189,6 +210,23 @@ def _from_kept(kept: tuple, roster: Roster, outline: bool = False) -> tuple[File
         read, findings = unpack((*kept[:2], forms, *kept[3:8]), roster)
     read.stored_forms = texts
     return read, findings
+
+
+def stored_texts(read: FileRead) -> list[str] | None:
+    """Each form of a read as the ledger stores it, where reading made that text already."""
+    if read.stored_forms is None and read.kept is not None:
+        read.stored_forms = opened_kept(read.kept)[2]
+    return read.stored_forms
+
+
+def with_values(read: FileRead) -> FileRead:
+    """An outline read with its forms' values (decoded from what the read cache keeps); a read
+    that is no outline as it is."""
+    if read.outline:
+        assert read.kept is not None, "an outline read keeps its values"
+        read.forms = [form_from_dict(json.loads(t)) for t in opened_kept(read.kept)[2]]
+        read.outline = False
+    return read
 
 
 def collector_off_to_the_end() -> None:
@@ -213,14 +251,15 @@ def collector_paused() -> Iterator[None]:
 
 
 def _read_all(items, work, schemas, roster, jobs: int, progress, path_of,
-              packed: bool = False) -> Iterator[tuple[tuple | None, tuple[FileRead, list[Finding]]]]:
-    """(the packed result when `packed` — as a worker sends it — else None, the result)."""
+              kept: bool = False) -> Iterator[tuple[Any, Any]]:
+    """(None, the result) for each item; with `kept`, (the kept read — `keep` — and the result when
+    read in this process, else None: the caller opens the kept read as it needs it)."""
     if jobs == 1 or len(items) < MIN_FILES_FOR_POOL:
         for item in items:
             result = work(item, schemas, roster)
             if progress:
                 progress(item)
-            yield (pack(*result) if packed else None), result
+            yield (keep(pack(*result)) if kept else None), result
         return
     finished: dict[int, tuple] = {}
     # files go out in chunks: one round trip per chunk, not per file (IPC costs as much as a read)
@@ -235,7 +274,7 @@ def _read_all(items, work, schemas, roster, jobs: int, progress, path_of,
             while queue or running:
                 while queue and len(running) < window:
                     start = queue.popleft()
-                    running[pool.submit(_run_chunk, work, items[start:start + size])] = start
+                    running[pool.submit(_run_chunk, work, items[start:start + size], kept)] = start
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 for fut in done:
                     chunk_results = fut.result()  # BrokenProcessPool when a worker died (fut stays in running)
@@ -246,7 +285,7 @@ def _read_all(items, work, schemas, roster, jobs: int, progress, path_of,
                             progress(items[start + k])
                 while nxt in finished:
                     done_one = finished.pop(nxt)
-                    yield done_one, unpack(done_one, roster)
+                    yield (done_one, None) if kept else (None, unpack(done_one, roster))
                     nxt += 1
         except BrokenProcessPool:
             for fut, start in sorted(running.items(), key=lambda x: x[1]):
@@ -254,7 +293,7 @@ def _read_all(items, work, schemas, roster, jobs: int, progress, path_of,
                 if fut.done() and not fut.cancelled() and fut.exception() is None:
                     results = fut.result()
                 else:  # each alone in a fresh process: the file that kills it is the culprit
-                    results = [_alone(items[i], work, schemas, roster, path_of) for i in chunk]
+                    results = [_alone(items[i], work, schemas, roster, path_of, kept) for i in chunk]
                 for i, result in zip(chunk, results):
                     finished[i] = result
                     if progress:
@@ -263,14 +302,14 @@ def _read_all(items, work, schemas, roster, jobs: int, progress, path_of,
             pool.shutdown(wait=True, cancel_futures=True)
         while nxt in finished:
             done_one = finished.pop(nxt)
-            yield done_one, unpack(done_one, roster)
+            yield (done_one, None) if kept else (None, unpack(done_one, roster))
             nxt += 1
 
 
-def _alone(item, work, schemas, roster, path_of) -> tuple:
+def _alone(item, work, schemas, roster, path_of, kept: bool = False) -> tuple:
     with ProcessPoolExecutor(max_workers=1, initializer=_start, initargs=(schemas, roster, os.getpid())) as pool:
         try:
-            return pool.submit(_run, work, item).result()
+            return pool.submit(_run, work, item, kept).result()
         except BrokenProcessPool:
             from .reader import file_sha256
 
@@ -281,8 +320,9 @@ def _alone(item, work, schemas, roster, path_of) -> tuple:
             except OSError:
                 sha = ""
             named = roster.match(path.stem)
-            return (str(path), sha, [], [pack_finding(crash)], named.name if named else None, {},
-                    [pack_finding(crash)], None)
+            crashed: tuple = (str(path), sha, [], [pack_finding(crash)], named.name if named else None, {},
+                       [pack_finding(crash)], None)
+            return keep(crashed) if kept else crashed
 
 
 # --- independent outputs at once ----------------------------------------------------------------------------------
