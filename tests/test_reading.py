@@ -302,6 +302,29 @@ def test_zip_bomb_is_refused(tmp_path):
     assert "解压后" in report["files"][0]["findings"][0]["message"]
 
 
+def test_a_formula_tag_is_found_with_or_without_a_namespace_prefix(tmp_path):
+    """The pre-scan looks for "<f" or ":f" before it runs the formula pattern: every tag the
+    pattern finds holds one of them, so a sheet with a formula — prefixed (<x:f>) or not — is
+    read for its formulas, and one without is not."""
+    from pathlib import Path
+
+    from safetyreport.reading.grid import _scan_xlsx
+
+    def sheet(cell: str) -> Path:
+        path = tmp_path / f"{len(list(tmp_path.iterdir()))}.xlsx"
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+            z.writestr("xl/worksheets/sheet1.xml", f'<worksheet xmlns:x="s"><sheetData><row r="1">{cell}'
+                                                   "</row></sheetData></worksheet>")
+        return path
+
+    with_formula = ['<c r="A1"><f>SUM(B1:B2)</f><v>3</v></c>', '<x:c r="A1"><x:f>1+1</x:f></x:c>',
+                    '<c r="A1"><f t="shared" si="0"/></c>', '<c r="A1"><f\n>1</f></c>']
+    without = ['<c r="A1"><v>3</v></c>', '<c r="A1" t="inlineStr"><is><t>&lt;f&gt; 和 x:f</t></is></c>',
+               '<c r="A1"><formula1>1</formula1></c>']
+    assert [_scan_xlsx(sheet(c)).has_formulas for c in with_formula] == [True] * len(with_formula)
+    assert [_scan_xlsx(sheet(c)).has_formulas for c in without] == [False] * len(without)
+
+
 def test_the_quick_far_cell_test_never_misses_a_far_cell():
     """Before calamine, a sheet's references are measured only when one of them lies past row
     9,999 or column GR (grid._FAR): every reference that could break a bound is caught, quoted

@@ -231,7 +231,9 @@ def _scan_xlsx(path: Path) -> XlsxScan:
             for info in infos:
                 if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
                     data = _member(zf, info)
-                    scan.has_formulas = scan.has_formulas or bool(_FORMULA.search(data))
+                    # a formula's tag is "<f" or, with a namespace prefix, ":f": where neither is, none
+                    scan.has_formulas = scan.has_formulas or (
+                        (b"<f" in data or b":f" in data) and bool(_FORMULA.search(data)))
                     refs = _REF.findall(data) if _FAR.search(data) else None
                     if refs:  # per distinct row and column, not per cell
                         scan.max_row = max(scan.max_row, *map(int, set(map(itemgetter(1), refs))))
@@ -389,14 +391,18 @@ def _read_calamine(path: Path) -> list[Sheet]:
         except Exception:
             raise ReadError("unreadable-file", f"工作表“{name}”无法读取，文件可能已损坏。") from None
         sheet = Sheet(name=name)
+        cells = sheet.cells
         far = (-1, -1)
         for r, row in enumerate(rows):
+            if r < MAX_ROWS and len(row) <= MAX_COLS:  # every row of a form: its filled cells at once
+                cells.update({(r, c): v for c, v in enumerate(row) if v is not None and v != ""})
+                continue
             for c, v in enumerate(row):
                 if v is not None and v != "":
                     if r >= MAX_ROWS or c >= MAX_COLS:
                         far = max(far, (r, c))
                     else:
-                        sheet.cells[(r, c)] = v
+                        cells[(r, c)] = v
         more_rows = max(ws.total_height, ws.height) > MAX_ROWS + 1
         if far != (-1, -1) or more_rows:
             sheet.beyond = a1(*far) if far != (-1, -1) else a1(max(ws.total_height, ws.height) - 1, 0)

@@ -43,21 +43,23 @@ class SheetIndex:
         self.sheet = sheet
         self.text: dict[tuple[int, int], str] = {}
         self.rows: dict[int, list[int]] = defaultdict(list)
+        rows = self.rows
         for r, c in sorted(sheet.cells):
-            self.rows[r].append(c)
-        self.last_row = max(self.rows, default=0)
+            rows[r].append(c)
+        self.last_row = max(rows, default=0)
         # a cell says label L when its text is L, or its text without a trailing unit is L or
         # L without its unit (kept as two dictionaries: a lookup costs its hits, not the sheet)
         self._exact: dict[str, list[tuple[int, int]]] = defaultdict(list)
         self._bare: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        exact, bare_of, text = self._exact, self._bare, self.text
         footer_rows = set()
         for rc, v in sheet.cells.items():
             if isinstance(v, str):
                 t, bare, footer = _label_of(v)
-                self.text[rc] = t
+                text[rc] = t
                 if t:
-                    self._exact[t].append(rc)
-                    self._bare[bare].append(rc)
+                    exact[t].append(rc)
+                    bare_of[bare].append(rc)
                 if footer:
                     footer_rows.add(rc[0])
         self.footer_rows = sorted(footer_rows)
@@ -66,10 +68,17 @@ class SheetIndex:
              left: int = 0, right: int = 10**9) -> list[tuple[int, int]]:
         """Cells saying one of `labels` within the box, top to bottom, left to right."""
         hits: set[tuple[int, int]] = set()
+        exact, bare = self._exact, self._bare
         for lab in labels:
-            hits.update(self._exact.get(lab, ()))
-            hits.update(self._bare.get(lab, ()))
-            hits.update(self._bare.get(strip_unit(lab), ()))
+            if lab in exact:
+                hits.update(exact[lab])
+            if lab in bare:
+                hits.update(bare[lab])
+            unitless = strip_unit(lab)
+            if unitless in bare:
+                hits.update(bare[unitless])
+        if not hits:
+            return []
         return sorted(rc for rc in hits if top <= rc[0] <= bottom and left <= rc[1] <= right)
 
 
