@@ -2,7 +2,9 @@
 
     python benchmarks/scale.py                          # district week and city
     python benchmarks/scale.py --sizes province --keep  # 1,100 submitters × 12 weeks (slow to generate)
-    python benchmarks/scale.py --corpus DIR             # reuse a corpus kept earlier
+    python benchmarks/scale.py --corpus DIR             # reuse a corpus kept earlier (one size)
+    python benchmarks/scale.py --sizes district,city,province --corpus city=DIR --corpus province=DIR
+                                                        # every size in one run, kept corpora reused
     python benchmarks/scale.py --rounds 3               # each size three times: medians of the quiet rounds
 
 For each size a corpus of consistent filings is generated (one workbook with 附件3–6 per
@@ -339,11 +341,23 @@ def measure_floor(weeks_dirs: list[str], folder: Path) -> float:
     return run_measured([sys.executable, "-c", FLOOR, *weeks_dirs], folder)[0]
 
 
+def corpus_of(given: list[str], size: str) -> Path | None:
+    """The kept corpus named for this size ("province=DIR"), or the one given bare."""
+    for item in given:
+        named, sep, folder = item.partition("=")
+        if sep and named == size:
+            return Path(folder)
+        if not sep:
+            return Path(item)
+    return None
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="district,city")
     ap.add_argument("--keep", action="store_true", help="keep the generated corpora")
-    ap.add_argument("--corpus", type=Path, help="reuse this corpus folder (one size)")
+    ap.add_argument("--corpus", action="append", default=[],
+                    help="reuse a corpus kept earlier: DIR (one size), or SIZE=DIR, as often as there are sizes")
     ap.add_argument("--jobs", type=int, default=0, help="--jobs for validate and merge (default: every core)")
     ap.add_argument("--rounds", type=int, default=1,
                     help="measure ours and the floor this many times, one after another; noisy rounds are set aside "
@@ -365,8 +379,9 @@ def main() -> None:
     leftovers: list[Path] = []  # deleted after every size is measured: see fresh()
     for size in args.sizes.split(","):
         submitters, weeks = SIZES[size]
-        if args.corpus:
-            folder = args.corpus
+        kept = corpus_of(args.corpus, size)
+        if kept is not None:
+            folder = kept
             periods = json.loads((folder / "periods.json").read_text(encoding="utf-8"))
         else:
             folder = Path(tempfile.mkdtemp(prefix=f"sr-bench-{size}-"))
@@ -404,7 +419,7 @@ def main() -> None:
                      "  NOISY (over 10%), and no round was quiet: measure again on a quiet host" if r.noisy else ""))
         for line in verdicts(size, v_s, m_s, t_s, peak, ours_floor, p_s, pm_s, per_file):
             print(line)
-        if args.keep or args.corpus:
+        if args.keep or kept is not None:
             print(f"  corpus: {folder}")
             leftovers.append(trash)
         else:
