@@ -2,8 +2,10 @@
 
 Reading a workbook, typing its cells and the rules within one file are independent per file, so
 they run in a pool of worker processes (`--jobs`, default the CPU count). A worker sends back a
-compact value — the forms as plain dicts (`form_to_dict`), findings as tuples, the submitter by
-name — because pickling the object graph of a `FileRead` costs most of what a second core gains.
+compact value — findings as tuples, the submitter by name, and the forms either as plain dicts
+(`form_to_dict`) or, through the read cache, already as the cache keeps them (`keep`: the ledger's
+texts and each form's outline, compressed) — because pickling the object graph of a `FileRead`
+costs most of what a second core gains, and encoding forms in the parent costs the rest.
 Results come back in input order, so a run gives the same output with any number of jobs.
 
 A worker that dies on a file (a crash in a reader library, memory) must not lose the batch: the
@@ -185,8 +187,13 @@ def _from_head(head: tuple, blob: bytes, roster: Roster) -> tuple[FileRead, list
         opened = _from_kept(opened_kept(blob), roster, blob, outline=False)
         assert opened is not None  # made a moment ago by `keep`
         return opened
-    read, findings = unpack((*head[:2], [], *head[3:8]), roster)
-    read.forms = [form_from_outline(d) for d in head[8]]
+    return _outline(head, roster, blob)
+
+
+def _outline(kept: tuple, roster: Roster, blob: bytes | None) -> tuple[FileRead, list[Finding]]:
+    """A kept read (or a worker's head of one) with its forms' outlines for forms."""
+    read, findings = unpack((*kept[:2], [], *kept[3:8]), roster)
+    read.forms = [form_from_outline(d) for d in kept[8]]
     read.outline, read.kept = True, blob
     return read, findings
 
@@ -199,9 +206,7 @@ def _from_kept(kept: tuple, roster: Roster, blob: bytes | None = None,
     when a form does not decode (the file is then read again)."""
     texts = kept[2]
     if outline and kept[7] is not None:
-        read, findings = unpack((*kept[:2], [], *kept[3:8]), roster)
-        read.forms = [form_from_outline(d) for d in kept[8]]
-        read.outline, read.kept = True, blob
+        read, findings = _outline(kept, roster, blob)
     else:
         try:
             forms = [json.loads(t) for t in texts]
