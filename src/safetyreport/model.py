@@ -104,6 +104,10 @@ def _cell_in(v: list | None) -> Cell | None:
     return None if v is None else Cell(*v)
 
 
+def _date_in(iso: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(iso) if iso else None
+
+
 def form_to_dict(form: FormData) -> dict[str, Any]:
     ft = form.footer
     return {
@@ -133,7 +137,7 @@ def form_from_outline(d: dict[str, Any]) -> FormData:
     ft = d["footer"]
     return FormData(schema_id=d["schema_id"], path=d["path"], sheet=d["sheet"], submitter_text=d["submitter_text"],
                     submitter_ref=d["submitter_ref"], region=d["region"],
-                    footer=Footer(date=dt.date.fromisoformat(ft["date"]) if ft["date"] else None,
+                    footer=Footer(date=_date_in(ft["date"]),
                                   date_cell=_cell_in(ft["date_cell"]), ref=ft["ref"]))
 
 
@@ -153,6 +157,6 @@ def form_from_dict(d: dict[str, Any]) -> FormData:
         record_rows=d["record_rows"], none_rows=d.get("none_rows", []),
         footer=Footer(reviewer=_cell_in(ft["reviewer"]), filer=_cell_in(ft["filer"]),
                       phone=_cell_in(ft["phone"]),
-                      date=dt.date.fromisoformat(ft["date"]) if ft["date"] else None,
+                      date=_date_in(ft["date"]),
                       date_cell=_cell_in(ft["date_cell"]), ref=ft["ref"]),
     )

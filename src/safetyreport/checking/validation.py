@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 
 from ..config import Config
@@ -151,10 +150,6 @@ def submissions_for(reads: list[FileRead], labels: dict[str, str],
     the first counts.
     """
     siblings = _siblings(reads, week)
-
-    def key(read: FileRead) -> tuple[str, str, str]:
-        return _sibling_key(read, week)
-
     result: dict[str, Submission] = {}
     for read in reads:
         sub = Submission(submitter=read.submitter, files=[read])
@@ -168,7 +163,7 @@ def submissions_for(reads: list[FileRead], labels: dict[str, str],
                 form=form.schema_id, form_label=labels.get(form.schema_id, form.schema_id),
                 places=f"工作表“{kept.sheet}”和“{form.sheet}”", kept=f"工作表“{kept.sheet}”"))
         if read.submitter:
-            others = sorted((r for r in siblings[key(read)]
+            others = sorted((r for r in siblings[_sibling_key(read, week)]
                              if r is not read and r.sha256 != read.sha256),
                             key=lambda r: (_mtime(r.path), r.path), reverse=True)
             for other in others:
@@ -299,8 +294,12 @@ def _check_together(reads: list[FileRead], config: Config, schemas: SchemaSet) -
     _mark_duplicate_files(reads)
     by_path = {r.path: r for r in reads}
     labels = {s.id: s.label for s in schemas}
-    week = partial(week_of, config)
     with_forms = [r for r in reads if r.forms]
+    weeks = {r.path: week_of(config, r) for r in with_forms}  # asked twice a file below: worked out once
+
+    def week(read: FileRead) -> str:
+        return weeks[read.path]
+
     for siblings in _siblings(with_forms, week).values():
         if len(siblings) > 1:  # forms sent apart: their values are judged together (the others' kept)
             for read in siblings:
