@@ -321,6 +321,70 @@ def test_outlier_week(tmp_path):
         camp.take(write(layouts, tmp_path / "in" / f"w{i}"), period, f"{period}T09:00:00")
     found = [f for f in camp.merge("2021-10-07").findings if f.code == "weekly-outlier"]
     assert [f.column for f in found] == ["inspectors"] and found[0].severity == "warning"
+    assert found[0].message == _outlier_without_shortcuts(camp)
+
+
+def _outlier_without_shortcuts(camp: Campaign) -> str:
+    """The outlier's message worked out by hand from every week's stored 附件3, fully decoded."""
+    from safetyreport.findings import finding
+    from safetyreport.values import fmt_num
+
+    with Ledger(camp.folder) as ledger:
+        ids = [r[0] for r in ledger.db.execute("SELECT forms.id FROM forms JOIN filings ON filings.id = forms.filing_id"
+                                               " WHERE schema_id = 'a3' ORDER BY filings.period")]
+        forms = ledger.load_forms(set(ids))
+    weekly = [forms[i].value("weekly", "inspectors") for i in ids]
+    return finding("weekly-outlier", path="", sheet="", cell="", form="a3", column="inspectors",
+                   label=SCHEMAS["a3"].column("inspectors").display, weekly=fmt_num(weekly[-1]),
+                   history="、".join(fmt_num(x) for x in weekly[:-1])).message
+
+
+def test_merge_reads_the_weeks_before_last_for_their_weekly_row_alone(tmp_path, monkeypatch):
+    """Seven weeks of each unit's 附件3 stand behind the outlier check; merge decodes this week's
+    and last week's forms and takes the 当周 row of the weeks before out of the ledger (SQLite's
+    json_extract), or decodes them where SQLite has no JSON functions — the same findings."""
+    import collections
+    import sqlite3
+
+    import safetyreport.ledger.store as store
+
+    camp = Campaign(tmp_path / "c")
+    (tmp_path / "in").mkdir()
+    for i, (fig, _fac, _u, layouts) in enumerate(_weeks("开元街道", "o", 5)):
+        if i == 4:
+            layouts[0].cells[layouts[0].data_cells[("weekly", "inspectors")]] = fig["weekly"]["inspectors"] + 400
+            layouts[0].cells[layouts[0].data_cells[("cumulative", "inspectors")]] = fig["cumulative"]["inspectors"] + 400
+        period = ["2021-09-16", "2021-09-23", "2021-09-30", "2021-10-07", "2021-10-14"][i]
+        camp.take(write(layouts, tmp_path / "in" / f"w{i}"), period, f"{period}T09:00:00")
+    expected = ("weekly-outlier", "inspectors", _outlier_without_shortcuts(camp))
+    decoded: collections.Counter = collections.Counter()
+    real = store.form_from_dict
+    monkeypatch.setattr(store, "form_from_dict", lambda d: decoded.update([d["schema_id"]]) or real(d))
+    shortcut = [(f.code, f.column, f.message) for f in camp.merge("2021-10-14").findings]
+    assert expected in shortcut
+    assert decoded["a3"] == 2 and decoded["a4"] == 2  # this week's and last week's; 附件4 is kept across weeks
+
+    class NoJson:  # an SQLite built without its JSON functions
+        def __init__(self, db):
+            self.db = db
+
+        def execute(self, sql, *args):
+            if "json_extract" in sql:
+                raise sqlite3.OperationalError("no such function: json_extract")
+            return self.db.execute(sql, *args)
+
+        def __getattr__(self, name):
+            return getattr(self.db, name)
+
+    decoded.clear()
+    with Ledger(camp.folder) as ledger:
+        ledger.db = NoJson(ledger.db)  # type: ignore[assignment]
+        try:
+            plain = merge_period(camp.cfg, ledger, parse_period(camp.cfg, "2021-10-14"), SCHEMAS)
+        finally:
+            ledger.db = ledger.db.db
+    assert [(f.code, f.column, f.message) for f in plain.findings] == shortcut
+    assert decoded["a3"] == 5  # every week decoded, for the same answer
 
 
 def test_workbook_marks_findings_and_keeps_text_as_text(tmp_path):

@@ -78,10 +78,17 @@ _BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _BREAKS = re.compile("[\r\n\t\u2028\u2029\x85]+")
 
 
+# what either form of `neutral` changes: most texts hold none of it and are given back as they are
+_TOUCHED = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+_TOUCHED_BUT_NEWLINE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+
+
 def neutral(text: object, keep_newlines: bool = False) -> str:
     """A unit's text made harmless for any output: control characters shown as �, bidi overrides
     dropped, line breaks folded to a space (kept as \\n when `keep_newlines`, for a paragraph)."""
     s = "" if text is None else str(text)
+    if (_TOUCHED_BUT_NEWLINE if keep_newlines else _TOUCHED).search(s) is None:
+        return s
     if keep_newlines:
         s = s.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n")
         s = s.replace("\t", " ")

@@ -33,18 +33,27 @@ from ..model import FormData, Submission
 from ..periods import Period, filing_periods
 from ..schema import SchemaSet, evaluate
 from ..values import cn_date, deadline_in, fmt_num
-from .store import Filing, Ledger
+from .store import Filing, Ledger, StoredForm
 
 OUTLIER_WINDOW = 6  # weeks of a submitter's own history the outlier check looks at
 
 
 @dataclass
 class Counted:
-    """One form that counts for a submitter in this period, and where it came from."""
+    """One form that counts for a submitter in this period, and where it came from. Its values
+    are decoded from the ledger when first asked for (`StoredForm`)."""
 
-    form: FormData
+    stored: StoredForm
     filing: Filing
     period: str  # the period it was filed for (earlier than the merged one when carried forward)
+
+    @property
+    def form(self) -> FormData:
+        return self.stored.form
+
+    def row(self, key: str) -> dict[str, Any]:
+        """One table row's values by column key, without decoding the whole form."""
+        return self.stored.row(key)
 
 
 @dataclass
@@ -199,14 +208,8 @@ def _merge_period(cfg: Config, ledger: Ledger, period: Period, schemas: SchemaSe
             counting_ids[(filing.submitter, filing.period, schema_id)] = (form_id, filing)
         elif superseded_by is not None and filing.submitter and filing.period == period.key:
             superseded.setdefault(filing.submitter, []).append((filing, schema_id))
-    wanted: set[int] = set()
-    by_group: dict[tuple[str, str], list[str]] = {}
-    for (sub, per, schema_id) in counting_ids:
-        by_group.setdefault((sub, schema_id), []).append(per)
-    for (sub, schema_id), pers in by_group.items():
-        keep = sorted(pers, key=upto.index)[-(OUTLIER_WINDOW + 1 if schema_id == table_id else 2):]
-        wanted |= {counting_ids[(sub, p, schema_id)][0] for p in keep}
-    loaded = ledger.load_forms(wanted)
+    wanted, weekly_only = _wanted(counting_ids, upto, table_id)
+    loaded = {**ledger.stored_forms(wanted), **ledger.stored_forms(weekly_only, row="weekly")}
     counted: dict[tuple[str, str, str], Counted] = {
         k: Counted(loaded[fid], filing, k[1]) for k, (fid, filing) in counting_ids.items() if fid in loaded}
     this_period: dict[str, list[Filing]] = {}
@@ -263,6 +266,22 @@ def _merge_period(cfg: Config, ledger: Ledger, period: Period, schemas: SchemaSe
                         schemas.roles(list(cfg.campaign.weekly_forms)))
 
 
+def _wanted(counting_ids: dict[tuple[str, str, str], tuple[int, Filing]], upto: list[str],
+            table_id: str | None) -> tuple[set[int], set[int]]:
+    """The forms merge reads: each submitter's latest and previous of every kind, and the weeks
+    before those of the totals form, of which the outlier check reads the 当周 row alone."""
+    by_group: dict[tuple[str, str], list[str]] = {}
+    for (sub, per, schema_id) in counting_ids:
+        by_group.setdefault((sub, schema_id), []).append(per)
+    wanted: set[int] = set()
+    weekly_only: set[int] = set()
+    for (sub, schema_id), pers in by_group.items():
+        keep = sorted(pers, key=upto.index)[-(OUTLIER_WINDOW + 1 if schema_id == table_id else 2):]
+        wanted |= {counting_ids[(sub, p, schema_id)][0] for p in keep[-2:]}
+        weekly_only |= {counting_ids[(sub, p, schema_id)][0] for p in keep[:-2]}
+    return wanted, weekly_only
+
+
 def _status_and_figures(res: SubmitterResult, table_id: str | None, keys: list[str], period: Period,
                         upto: list[str]) -> Counted | None:
     """Filed, carried or missing, from the totals form (its 累计 and 当期 rows taken); in a campaign
@@ -271,9 +290,11 @@ def _status_and_figures(res: SubmitterResult, table_id: str | None, keys: list[s
     if table is not None:
         res.status = "filed" if table.period == period.key else "carried"
         res.source_period = table.period
-        res.cumulative = {k: table.form.value("cumulative", k) for k in keys}
+        cumulative = table.row("cumulative")
+        res.cumulative = {k: cumulative.get(k) for k in keys}
         if res.status == "filed":
-            res.weekly = {k: table.form.value("weekly", k) for k in keys}
+            weekly = table.row("weekly")
+            res.weekly = {k: weekly.get(k) for k in keys}
     elif table_id is None and res.forms:
         res.source_period = max((c.period for c in res.forms.values()), key=upto.index)
         res.status = "filed" if res.source_period == period.key else "carried"
@@ -387,12 +408,13 @@ def _across_weeks(submitter: str, table: Counted, counted, upto: list[str], sche
         return out
     consecutive = upto.index(prev.period) == len(upto) - 2
     form = table.form
+    cumulative, weekly, earlier = table.row("cumulative"), table.row("weekly"), prev.row("cumulative")
     for col in schema.columns:
         if not col.flow:
             continue
-        now_c = _num(form.value("cumulative", col.key))
-        now_w = _num(form.value("weekly", col.key))
-        before = _num(prev.form.value("cumulative", col.key))
+        now_c = _num(cumulative.get(col.key))
+        now_w = _num(weekly.get(col.key))
+        before = _num(earlier.get(col.key))
         if now_c is None or before is None:
             continue
         cell = form.table["cumulative"][col.key]
@@ -447,21 +469,17 @@ def _kept_across_periods(submitter: str, now: Counted, counted, upto, schema) ->
 def _outliers(submitter: str, table: Counted, counted, upto, schema, factor: float = 3.0,
               minimum: int = 3, margin: float = 10) -> list[Finding]:
     """DHIS2-style min-max check: a 当周 figure far above this submitter's own earlier weeks."""
-    history: dict[str, list[float]] = {}
-    for p in upto[:-1][-OUTLIER_WINDOW:]:
-        c = counted.get((submitter, p, schema.id))
-        if c:
-            weekly = c.form.table.get("weekly", {})  # looked up once a week, not once a column
-            for col in schema.columns:
-                cell = weekly.get(col.key)
-                v = _num(cell.value) if cell is not None else None
-                if v is not None:
-                    history.setdefault(col.key, []).append(v)
+    weeks = [c.row("weekly") for p in upto[:-1][-OUTLIER_WINDOW:] if (c := counted.get((submitter, p, schema.id)))]
+    if len(weeks) < minimum:  # too short a history to judge any column by
+        return []
+    now = table.row("weekly")
     out = []
     for col in schema.columns:
-        past = history.get(col.key, [])
-        v = _num(table.form.value("weekly", col.key))
-        if v is None or len(past) < minimum:
+        v = _num(now.get(col.key))
+        if v is None:
+            continue
+        past = [x for x in (_num(w.get(col.key)) for w in weeks) if x is not None]
+        if len(past) < minimum:
             continue
         top = max(past)
         if v > top * factor and v - top >= margin:

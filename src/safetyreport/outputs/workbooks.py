@@ -86,12 +86,13 @@ def _sheet_list(ws, result: PeriodResult, schema) -> None:
     heads = ["序号", "填报单位"] + [c.display for c in cols]
     _title(ws, f"{result.district}{schema.title or schema.name}", _subtitle(result), len(heads))
     _header(ws, 3, heads, [6, 16] + [24 if c.type == "text" else 12 for c in cols])
+    by_row = _findings_by_row(result)
     r = 4
     for n, item in enumerate(result.lists.get(schema.id, []), start=1):
         values = [n, item.submitter] + [labels.get(item.values.get(c.key), item.values.get(c.key) or "") for c in cols]
         for i, v in enumerate(values, start=1):
             ws.put(r, i, _shown(v), "sr-wrap")
-        _mark_list_row(ws, r, item, [c.key for c in cols], result, 3)
+        _mark_list_row(ws, r, item, [c.key for c in cols], by_row, 3)
         r += 1
     units = len({i.submitter for i in result.lists.get(schema.id, [])})
     ws.put(r + 1, 1, f"共 {r - 4} 条，来自 {units} 个单位。")
@@ -233,15 +234,26 @@ def _mark(ws, row: int, col: int, findings: list) -> None:
             "\n".join(f"[{f.title}] {f.message}" for f in findings))
 
 
-def _mark_list_row(ws, row: int, item, columns: list[str], result: PeriodResult, first_col: int) -> None:
-    """Findings about one record of a submitter's list (its file, sheet and row), by column."""
+def _findings_by_row(result: PeriodResult) -> dict[tuple[str, str, int], list]:
+    """The period's findings by the file, sheet and row (1-based) they point at: looked up once
+    per list record rather than each record going through every finding."""
     from ..reading.grid import parse_a1
 
-    sheet, _, rownum = item.ref.partition("!")
-    hits: dict[int, list] = {}
+    out: dict[tuple[str, str, int], list] = {}
     for f in result.findings:
         at = parse_a1(f.cell)
-        if f.path == item.path and f.sheet == sheet and at and at[0] + 1 == int(rownum) and f.column in columns:
+        if at:
+            out.setdefault((f.path, f.sheet, at[0] + 1), []).append(f)
+    return out
+
+
+def _mark_list_row(ws, row: int, item, columns: list[str], by_row: dict[tuple[str, str, int], list],
+                   first_col: int) -> None:
+    """Findings about one record of a submitter's list (its file, sheet and row), by column."""
+    sheet, _, rownum = item.ref.rpartition("!")  # a sheet's own name may hold a "!"
+    hits: dict[int, list] = {}
+    for f in by_row.get((item.path, sheet, int(rownum) if rownum.isdigit() else -1), ()):
+        if f.column in columns:
             hits.setdefault(first_col + columns.index(f.column), []).append(f)
     for col, fs in hits.items():
         _mark(ws, row, col, fs)
@@ -253,6 +265,7 @@ def _sheet_a4(ws, result: PeriodResult, schema) -> None:
     heads = ["序号", "填报单位"] + [c.display for c in cols] + ["疑似重复"]
     _title(ws, f"{result.district}{_consolidated(schema)}", _subtitle(result), len(heads))
     _header(ws, 3, heads, [6, 16] + [28 if c.key in ("hazard", "measures") else 18 for c in cols] + [22])
+    by_row = _findings_by_row(result)
     r = 4
     for n, item in enumerate(result.lists.get(schema.id, []), start=1):
         values = [n, item.submitter] + [labels.get(item.values.get(c.key), item.values.get(c.key) or "")
@@ -267,7 +280,7 @@ def _sheet_a4(ws, result: PeriodResult, schema) -> None:
                 mark = f"疑似与{d.second if d.first == item.submitter else d.first}重复（{d.id}），待核实"
         for i, v in enumerate([*values, mark], start=1):
             ws.put(r, i, v, "sr-wrap")
-        _mark_list_row(ws, r, item, [c.key for c in cols], result, 3)
+        _mark_list_row(ws, r, item, [c.key for c in cols], by_row, 3)
         r += 1
     counts = result.list_counts.get(schema.id, {})
     ws.put(r + 1, 1, f"共 {counts.get('records', 0)} 项重大隐患（已确认的重复只计一次），其中整改完成 {counts.get('closed', 0)} 项。")
@@ -278,13 +291,14 @@ def _sheet_a5(ws, result: PeriodResult, schema) -> None:
     heads = ["填报单位"] + [c.display for c in schema.columns]
     _title(ws, f"{result.district}{_consolidated(schema)}", _subtitle(result), len(heads))
     _header(ws, 3, heads, [16] + [22 if c.type == "names" else 10 for c in schema.columns])
+    by_row = _findings_by_row(result)
     r = 4
     for item in result.lists.get(schema.id, []):
         ws.put(r, 1, item.submitter, "sr-wrap")
         for i, c in enumerate(schema.columns, start=2):  # wrapped, as 附件4汇总: long firm names stay whole
             v = item.values.get(c.key)
             ws.put(r, i, "、".join(v) if isinstance(v, list) else (v if v not in (None, "") else ""), "sr-wrap")
-        _mark_list_row(ws, r, item, [c.key for c in schema.columns], result, 2)
+        _mark_list_row(ws, r, item, [c.key for c in schema.columns], by_row, 2)
         r += 1
     counts = result.list_counts.get(schema.id, {})
     parts = [f"{c.display} {counts.get(c.key, 0)} 家" for c in schema.columns if c.type == "names"]
