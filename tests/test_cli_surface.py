@@ -146,6 +146,20 @@ def test_json_on_a_gbk_console_never_crashes_on_an_emoji(tmp_path):
     assert proc.returncode == 0 and "通过" in proc.stdout and "Traceback" not in proc.stderr
 
 
+def test_merge_json_is_the_same_on_a_gbk_console_and_a_utf8_one(tmp_path):
+    """merge makes its JSON while the workbooks are written; a console that cannot show an emoji
+    gets the same JSON in \\u escapes."""
+    cli("init", str(tmp_path / "c"))
+    path = write([a3_layout()], tmp_path / "开元街道😀报表")
+    cfg = str(tmp_path / "c" / "safetyreport.toml")
+    proc = run("merge", str(path), "--period", "2021-09-16", "--json", "--config", cfg, encoding="gbk")
+    assert proc.returncode in (0, 1), proc.stderr
+    assert "\\ud83d\\ude00" in proc.stdout  # the emoji, escaped
+    again = run("merge", str(path), "--period", "2021-09-16", "--json", "--config", cfg)  # the same bytes: no-op
+    assert json.loads(proc.stdout) == json.loads(again.stdout)
+    assert json.loads(again.stdout)["taken"][0]["path"].endswith("开元街道😀报表.xlsx")
+
+
 # --- configuration: as a clerk's Notepad saves it, mistakes named in Chinese ----------------------
 
 

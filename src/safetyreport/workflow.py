@@ -40,6 +40,7 @@ class MergeOutcome:
     intake: IntakeReport | None
     workbook: Path
     district_filing: Path
+    alongside: Any = None  # what merge_job's `alongside` gave
 
     @property
     def exit_code(self) -> int:
@@ -151,7 +152,11 @@ def latest_filed_period(cfg: Config, ledger: Ledger) -> Period:
 
 def merge_job(cfg: Config, paths: list[Path], period_text: str | None, out: Path | None = None,
               schemas: SchemaSet | None = None, progress: Callable[[Path], None] | None = None,
-              received_text: str | None = None, new_ledger: bool = False, jobs: int | None = None) -> MergeOutcome:
+              received_text: str | None = None, new_ledger: bool = False, jobs: int | None = None,
+              alongside: Callable[[MergeOutcome], Any] | None = None) -> MergeOutcome:
+    """Take in `paths`, merge the period and write both workbooks. `alongside(outcome)`: work
+    that needs the outcome but not the workbooks (the --json text), done while they are written
+    (each in a process of its own); its result is `outcome.alongside`."""
     from .ledger.status import period_status, verdicts
     from .outputs.workbooks import write_consolidated, write_district_filing
     from .periods import now
@@ -178,9 +183,12 @@ def merge_job(cfg: Config, paths: list[Path], period_text: str | None, out: Path
         folder = output_folder(out, cfg.folder / OUTPUT_FOLDER)
         workbook = folder / f"{safe_file_name(cfg.campaign.district)}专项整治汇总_{period.key}.xlsx"
         filing = folder / f"{safe_file_name(cfg.campaign.district)}_{period.key}.xlsx"
-        side_by_side([lambda: write_district_filing(result, cfg, schemas, filing),
-                      lambda: write_consolidated(result, schemas, workbook, said, cfg.campaign.weekly_forms)], jobs)
-    return MergeOutcome(result, intake, workbook, filing)
+        outcome = MergeOutcome(result, intake, workbook, filing)
+        done = side_by_side([lambda: write_district_filing(result, cfg, schemas, filing),
+                             lambda: write_consolidated(result, schemas, workbook, said, cfg.campaign.weekly_forms),
+                             *([lambda: alongside(outcome)] if alongside else [])], jobs)
+    outcome.alongside = done[2] if alongside else None
+    return outcome
 
 
 OUTPUT_FOLDER = "输出"  # beside the configuration: workbooks and reports

@@ -197,12 +197,13 @@ def _guarded(work, *args, **kwargs):
         _fail(f"报送台账读写失败（{e}）。本次操作未生效；请检查磁盘空间和文件权限后重试。", kind="ledger")
 
 
-def _emit(result, as_json: bool, printer, code: int) -> None:
-    """Print a result for a person (rich) or a script (--json), then exit with `code`."""
+def _emit(result, as_json: bool, printer, code: int, text: str | None = None) -> None:
+    """Print a result for a person (rich) or a script (--json; `text`: its JSON made already),
+    then exit with `code`."""
     from .console import make_console, print_json
 
     if as_json:
-        print_json(result.to_dict())
+        print_json(result.to_dict() if text is None else None, text)
     else:
         printer(result, make_console())
     raise typer.Exit(code)
@@ -296,14 +297,16 @@ def merge(
     """
     from ..checking.validation import collect_files
     from ..workflow import merge_job
-    from .console import print_merge, progress_bar
+    from .console import indented_json, print_merge, progress_bar
 
     cfg = _config(config)
     _bulk()
     with progress_bar(len(collect_files(paths or [])[0]), "正在登记", enabled=not as_json) as tick:
         outcome = _guarded(merge_job, cfg, list(paths or []), period, out, progress=tick,
-                           received_text=received_at, new_ledger=new_ledger, jobs=jobs or None)
-    _emit(outcome, as_json, print_merge, outcome.exit_code)
+                           received_text=received_at, new_ledger=new_ledger, jobs=jobs or None,
+                           # a province's 7 MB of JSON is made while the workbooks are written
+                           alongside=(lambda o: indented_json(o.to_dict())) if as_json else None)
+    _emit(outcome, as_json, print_merge, outcome.exit_code, outcome.alongside)
 
 
 @app.command(cls=ChineseCommand)

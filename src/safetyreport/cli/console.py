@@ -49,14 +49,15 @@ def make_console(stderr: bool = False) -> Console:
     return Console(file=stream, highlight=False, soft_wrap=True, width=None if interactive else 100_000)
 
 
-def print_json(data: Any) -> None:
-    """JSON for scripts. On a console whose code page cannot hold every character (GBK and an
-    emoji in a file name), the text is written with \\u escapes: still the same JSON, never a crash."""
-    text = indented_json(data) + "\n"
+def print_json(data: Any, text: str | None = None) -> None:
+    """JSON for scripts (`text`: `indented_json(data)` made already). On a console whose code
+    page cannot hold every character (GBK and an emoji in a file name), the text is written with
+    \\u escapes: still the same JSON, never a crash."""
+    text = (indented_json(data) if text is None else text) + "\n"
     try:
         text.encode(sys.stdout.encoding or "utf-8")
     except (UnicodeEncodeError, LookupError):
-        text = json.dumps(data, ensure_ascii=True, indent=2, default=str) + "\n"
+        text = json.dumps(json.loads(text), ensure_ascii=True, indent=2) + "\n"  # the same JSON, escaped
     sys.stdout.write(text)
 
 
