@@ -2,6 +2,7 @@
 files, through the real CLI (and the library where the parsed value itself is the point)."""
 
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -346,3 +347,87 @@ def test_the_quick_far_cell_test_never_misses_a_far_cell():
             assert _FAR.search(ref), ref
 
     caught()
+
+
+def _archive_variants(tmp_path) -> dict[str, Path]:
+    """One form's archive as the writers write it, and as no spreadsheet program does."""
+    import shutil
+
+    base = write([a3_layout()], tmp_path / "openpyxl")
+    out = {"openpyxl": base, "xlsxwriter": write([a3_layout()], tmp_path / "xlsxwriter", writer="xlsxwriter")}
+    with zipfile.ZipFile(base) as src:
+        parts = [(i, src.read(i)) for i in src.infolist()]
+
+    def rewrite(name: str, **how) -> None:
+        path = out[name] = tmp_path / f"{name}.xlsx"
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED if how.get("stored") else zipfile.ZIP_DEFLATED) as z:
+            for info, data in parts:
+                if how.get("extra"):
+                    info.extra = b"UT\x05\x00\x01\x00\x00\x00\x00"  # an extended timestamp, as Info-ZIP writes
+                    z.writestr(info, data)
+                elif how.get("zip64"):
+                    with z.open(info.filename, "w", force_zip64=True) as member:
+                        member.write(data)
+                else:
+                    z.writestr(info.filename, data, zipfile.ZIP_STORED if how.get("stored") else zipfile.ZIP_DEFLATED)
+            if how.get("comment"):
+                z.comment = "某单位".encode()
+
+    rewrite("stored", stored=True)
+    rewrite("comment", comment=True)
+    rewrite("extra", extra=True)
+    rewrite("zip64", zip64=True)
+    prefixed = out["prefixed"] = tmp_path / "prefixed.xlsx"  # bytes before the archive (a self-extractor)
+    prefixed.write_bytes(b"MZ" + b"\0" * 62 + base.read_bytes())
+    data = bytearray(base.read_bytes())  # a part marked encrypted
+    at = data.find(b"PK\x01\x02")
+    data[at + 8] |= 0x1
+    out["encrypted"] = tmp_path / "encrypted.xlsx"
+    out["encrypted"].write_bytes(bytes(data))
+    data = bytearray(base.read_bytes())  # a sheet's local header that is not one
+    with zipfile.ZipFile(base) as src:
+        sheet = next(i for i in src.infolist() if i.filename.startswith("xl/worksheets/"))
+    data[sheet.header_offset:sheet.header_offset + 4] = b"PK\x09\x09"
+    out["bad-header"] = tmp_path / "bad-header.xlsx"
+    out["bad-header"].write_bytes(bytes(data))
+    out["cut"] = tmp_path / "cut.xlsx"  # cut short: no end record
+    out["cut"].write_bytes(base.read_bytes()[:-30])
+    shutil.copy(ROOT / "samples" / "flawed" / "公式未计算_区自然资源局.xlsx", tmp_path / "formulas.xlsx")
+    out["formulas"] = tmp_path / "formulas.xlsx"
+    return out
+
+
+def test_a_plain_archive_is_taken_apart_from_its_bytes_as_zipfile_reads_it(tmp_path):
+    """The pre-scan takes a form's archive apart from the bytes read (grid._plain_zip) when it is
+    laid out as spreadsheet programs write one; any other — a comment, zip64, bytes before it,
+    extra fields, an encrypted part — goes to zipfile as before. Either way it says the same, and
+    a damaged file is refused with the same message."""
+    from safetyreport.reading.grid import ReadError, _plain_zip, _scan_xlsx
+
+    def said(path: Path, data: bytes | None):
+        try:
+            return _scan_xlsx(path, data)
+        except ReadError as e:
+            return e.code, str(e)
+        except Exception as e:  # what zipfile raises of an archive it cannot read, as it did before
+            return type(e).__name__
+
+    variants = _archive_variants(tmp_path)
+    samples = sorted((ROOT / "samples").rglob("*.xlsx"))
+    plain = set()
+    for name, path in [*variants.items(), *((p.name, p) for p in samples)]:
+        data = path.read_bytes()
+        members = _plain_zip(data)
+        if members is not None:
+            plain.add(name)
+            with zipfile.ZipFile(path) as zf:
+                assert [(m.filename, m.compress_type, m.compress_size, m.file_size, m.header_offset)
+                        for m in members] == [(i.filename, i.compress_type, i.compress_size, i.file_size,
+                                               i.header_offset) for i in zf.infolist()]
+        assert said(path, data) == said(path, None), name
+    # zip64 in the local headers alone (small parts): the directory is plain, those headers stepped over
+    assert {"openpyxl", "xlsxwriter", "stored", "zip64", "bad-header", "formulas"} <= plain
+    assert not plain & {"comment", "extra", "prefixed", "encrypted", "cut"}
+    assert {p.name for p in samples if not p.name.startswith("~$")} <= plain
+    assert said(variants["bad-header"], variants["bad-header"].read_bytes())[0] == "unreadable-file"
+    assert _scan_xlsx(variants["formulas"], variants["formulas"].read_bytes()).has_formulas

@@ -106,9 +106,10 @@ def read_grid(path: Path) -> list[Sheet]:
                         f"不是电子表格文件（{suffix or '无扩展名'}），请报送 .xlsx 或 .xls 文件。")
     try:
         require_regular(path)
-        with path.open("rb") as fh:
-            head = fh.read(8)
-        size = path.stat().st_size
+        with path.open("rb") as fh:  # a form is read whole, once: the pre-scan takes it apart from memory
+            size = os.fstat(fh.fileno()).st_size
+            whole = fh.read() if size <= WHOLE_READ else None
+        head = whole[:8] if whole is not None else _head(path)
     except FileNotFoundError:
         raise ReadError("file-not-found", f"找不到文件：{path}") from None
     except OSError as e:
@@ -127,7 +128,7 @@ def read_grid(path: Path) -> list[Sheet]:
                             "文件设置了打开密码（已加密）。请取消密码后另存为 .xlsx 再报送。")
         if head[:2] != b"PK":
             raise ReadError("unreadable-file", "文件已损坏或不是 Excel 文件（扩展名是 .xlsx，内容却不是）。")
-        scan = _scan_xlsx(path)
+        scan = _scan_xlsx(path, whole if whole is not None and len(whole) == size else None)
         if scan.max_row > MAX_ROWS or scan.max_col > MAX_COLS or scan.max_row * scan.max_col > MAX_CELLS:
             # calamine allocates the whole rectangle up to the farthest cell (one cell at
             # XFD1048576 aborts the process); openpyxl reads cell by cell within our bounds
@@ -199,6 +200,14 @@ MAX_UNPACKED = 100 * 1024 * 1024
 MAX_RATIO = 200  # a "zip bomb" packs far tighter than any spreadsheet XML
 
 
+WHOLE_READ = 4 * 1024 * 1024  # a file up to this size is read into memory at once (a form is some 10 KB)
+
+
+def _head(path: Path) -> bytes:
+    with path.open("rb") as fh:
+        return fh.read(8)
+
+
 @dataclass
 class XlsxScan:
     has_formulas: bool = False
@@ -216,33 +225,98 @@ _FAR = re.compile(rb"""r\s*=\s*["'](?:[A-Z]{0,3}[0-9]{5}|[A-Z]{3}|G[S-Z]|[H-Z][A
 _LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature … file name length, extra field length
 
 
-def _scan_xlsx(path: Path) -> XlsxScan:
+def _scan_xlsx(path: Path, whole: bytes | None = None) -> XlsxScan:
     """One cheap pass over the sheet XML before parsing: refuse zip bombs, find the farthest
-    cell, and whether any formula is there (so the common file is parsed once)."""
-    scan = XlsxScan()
+    cell, and whether any formula is there (so the common file is parsed once). `whole`: the
+    file's bytes, read already — a plain archive is then taken apart from them (`_plain_zip`)."""
     try:
+        if whole is not None and (members := _plain_zip(whole)) is not None:
+            data = whole
+            return _scanned(members, lambda m: _member_of(data, m))
         with zipfile.ZipFile(path) as zf:
-            infos = zf.infolist()
-            total = sum(i.file_size for i in infos)
-            packed = sum(i.compress_size for i in infos) or 1
-            if total > MAX_UNPACKED or (total > 1024 * 1024 and total / packed > MAX_RATIO):
-                raise ReadError("unreadable-file", f"文件解压后达 {total // (1024 * 1024)} MB，远超正常报表，"
-                                                   "疑似损坏或恶意文件，已拒绝读取。")
-            for info in infos:
-                if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
-                    data = _member(zf, info)
-                    # a formula's tag is "<f" or, with a namespace prefix, ":f": where neither is, none
-                    scan.has_formulas = scan.has_formulas or (
-                        (b"<f" in data or b":f" in data) and bool(_FORMULA.search(data)))
-                    refs = _REF.findall(data) if _FAR.search(data) else None
-                    if refs:  # per distinct row and column, not per cell
-                        scan.max_row = max(scan.max_row, *map(int, set(map(itemgetter(1), refs))))
-                        letters = set(map(itemgetter(0), refs))
-                        letters.discard(b"")
-                        scan.max_col = max(scan.max_col, 0, *map(_col_number, letters))
+            return _scanned(zf.infolist(), lambda info: _member(zf, info))
     except (zipfile.BadZipFile, zlib.error, struct.error):
         raise ReadError("unreadable-file", "文件已损坏（压缩结构不完整），请重新保存后报送。") from None
+
+
+def _scanned(infos: list, member: Any) -> XlsxScan:
+    """What `_scan_xlsx` says of an archive's members (`member(info)`: one's inflated bytes)."""
+    scan = XlsxScan()
+    total = sum(i.file_size for i in infos)
+    packed = sum(i.compress_size for i in infos) or 1
+    if total > MAX_UNPACKED or (total > 1024 * 1024 and total / packed > MAX_RATIO):
+        raise ReadError("unreadable-file", f"文件解压后达 {total // (1024 * 1024)} MB，远超正常报表，"
+                                           "疑似损坏或恶意文件，已拒绝读取。")
+    for info in infos:
+        if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
+            data = member(info)
+            # a formula's tag is "<f" or, with a namespace prefix, ":f": where neither is, none
+            scan.has_formulas = scan.has_formulas or (
+                (b"<f" in data or b":f" in data) and bool(_FORMULA.search(data)))
+            refs = _REF.findall(data) if _FAR.search(data) else None
+            if refs:  # per distinct row and column, not per cell
+                scan.max_row = max(scan.max_row, *map(int, set(map(itemgetter(1), refs))))
+                letters = set(map(itemgetter(0), refs))
+                letters.discard(b"")
+                scan.max_col = max(scan.max_col, 0, *map(_col_number, letters))
     return scan
+
+
+@dataclass(frozen=True)
+class _Member:
+    """A central directory entry, named as zipfile.ZipInfo names its fields."""
+
+    filename: str
+    compress_type: int
+    compress_size: int
+    file_size: int
+    header_offset: int
+
+
+_END = struct.Struct("<4s4H2LH")  # end of central directory: signature … size, offset, comment length
+_ENTRY = struct.Struct("<4s4B4HL2L5H2L")  # a central directory entry, as zipfile reads it
+_ZIP64_LOCATOR = b"PK\x06\x07"
+_NEWEST_ZIP = 63  # zipfile's MAX_EXTRACT_VERSION: an archive needing a later version it refuses
+
+
+def _plain_zip(data: bytes) -> list[_Member] | None:
+    """The members of an archive as every spreadsheet program writes one — no comment, no zip64,
+    nothing before it, no extra fields, no encryption — read from its bytes (zipfile reads the
+    file a dozen times and builds a ZipInfo for each part: a twentieth of reading a form). None
+    for any other archive, which zipfile then reads as before, errors and all."""
+    if len(data) < _END.size + 20 or data[-_END.size:-_END.size + 4] != b"PK\x05\x06":
+        return None
+    _, disk, cd_disk, on_disk, entries, cd_size, cd_offset, comment = _END.unpack_from(data, len(data) - _END.size)
+    end = len(data) - _END.size
+    if (comment or disk or cd_disk or on_disk != entries or cd_offset + cd_size != end
+            or data[end - 20:end - 16] == _ZIP64_LOCATOR):
+        return None
+    members: list[_Member] = []
+    at = cd_offset
+    while at < end:
+        if at + _ENTRY.size > end:
+            return None
+        (magic, _, _, version, _, flags, method, _, _, _, packed, size, name_len, extra_len, note_len,
+         _, _, _, offset) = _ENTRY.unpack_from(data, at)
+        if (magic != b"PK\x01\x02" or version > _NEWEST_ZIP or flags & 0x1 or extra_len
+                or method not in (zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED) or 0xFFFFFFFF in (packed, size, offset)):
+            return None
+        raw = data[at + _ENTRY.size:at + _ENTRY.size + name_len]
+        members.append(_Member(raw.decode("utf-8" if flags & 0x800 else "cp437"), method, packed, size, offset))
+        at += _ENTRY.size + name_len + extra_len + note_len
+    return members if at == end and len(members) == entries else None
+
+
+def _member_of(data: bytes, m: _Member) -> bytes:
+    """A member's bytes out of the archive's, inflated at most to MAX_UNPACKED (as `_member`)."""
+    magic, name_len, extra_len = _LOCAL_HEADER.unpack_from(data, m.header_offset)
+    if magic != b"PK\x03\x04":
+        raise zipfile.BadZipFile("bad local header")
+    start = m.header_offset + _LOCAL_HEADER.size + name_len + extra_len
+    raw = data[start:start + m.compress_size]
+    if m.compress_type == zipfile.ZIP_STORED:
+        return raw[:MAX_UNPACKED]
+    return zlib.decompressobj(-15).decompress(raw, MAX_UNPACKED)
 
 
 assert MAX_ROWS >= 9_999 and MAX_COLS >= 200 and MAX_CELLS >= 9_999 * 200  # what _FAR rests on
