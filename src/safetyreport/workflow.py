@@ -155,8 +155,9 @@ def merge_job(cfg: Config, paths: list[Path], period_text: str | None, out: Path
               received_text: str | None = None, new_ledger: bool = False, jobs: int | None = None,
               alongside: Callable[[MergeOutcome], Any] | None = None) -> MergeOutcome:
     """Take in `paths`, merge the period and write both workbooks. `alongside(outcome)`: work
-    that needs the outcome but not the workbooks (the --json text), done while they are written
-    (each in a process of its own); its result is `outcome.alongside`."""
+    that needs the outcome but not the workbooks (the --json text), done after the district
+    filing in that filing's process while the consolidated workbook is written here; its
+    result is `outcome.alongside`."""
     from .ledger.status import period_status, verdicts
     from .outputs.workbooks import write_consolidated, write_district_filing
     from .periods import now
@@ -184,10 +185,11 @@ def merge_job(cfg: Config, paths: list[Path], period_text: str | None, out: Path
         workbook = folder / f"{safe_file_name(cfg.campaign.district)}专项整治汇总_{period.key}.xlsx"
         filing = folder / f"{safe_file_name(cfg.campaign.district)}_{period.key}.xlsx"
         outcome = MergeOutcome(result, intake, workbook, filing)
-        done = side_by_side([lambda: write_district_filing(result, cfg, schemas, filing),
-                             lambda: write_consolidated(result, schemas, workbook, said, cfg.campaign.weekly_forms),
-                             *([lambda: alongside(outcome)] if alongside else [])], jobs)
-    outcome.alongside = done[2] if alongside else None
+        # the district filing (and `alongside`) in a forked process, the larger consolidated
+        # workbook here: a child pays for every page of the merge's objects it touches
+        (_, outcome.alongside), _ = side_by_side([
+            lambda: (write_district_filing(result, cfg, schemas, filing), alongside(outcome) if alongside else None),
+            lambda: write_consolidated(result, schemas, workbook, said, cfg.campaign.weekly_forms)], jobs)
     return outcome
 
 
