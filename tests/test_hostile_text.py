@@ -148,26 +148,13 @@ def test_hostile_text_is_plain_text_in_every_output(tmp_path_factory, text):
         assert texts and not [v for v in texts if BAD.search(v.replace("\n", ""))]
 
 
-def _neutral_in_full(text: str, keep_newlines: bool) -> str:
-    """`neutral` without its shortcut for clean text: every replacement, always."""
-    from safetyreport.values import _BIDI, _BREAKS, _CONTROL
-
-    s = text
-    if keep_newlines:
-        s = s.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n")
-        s = s.replace("\t", " ")
-    else:
-        s = _BREAKS.sub(" ", s)
-    return _BIDI.sub("", _CONTROL.sub("\ufffd", s))
-
-
 @settings(max_examples=400, deadline=None)
 @given(st.one_of(hostile, st.text()), st.booleans())
 def test_neutral_gives_clean_text_back_as_it_is_and_changes_the_rest_in_full(text, keep_newlines):
     """The shortcut (a text with nothing to change is given back) says what the full neutraliser
     says, for hostile pieces and for any text at all."""
-    from safetyreport.values import neutral
+    from safetyreport.values import neutral, neutral_in_full
 
-    assert neutral(text, keep_newlines) == _neutral_in_full(text, keep_newlines)
+    assert neutral(text, keep_newlines) == neutral_in_full(text, keep_newlines)
     every = "".join(chr(c) for c in range(0x00, 0xA0)) + "\u061c\u200e\u200f\u202a\u202e\u2066\u2069\u2028\u2029"
-    assert neutral(every, keep_newlines) == _neutral_in_full(every, keep_newlines)
+    assert neutral(every, keep_newlines) == neutral_in_full(every, keep_newlines)

@@ -89,6 +89,11 @@ def neutral(text: object, keep_newlines: bool = False) -> str:
     s = "" if text is None else str(text)
     if (_TOUCHED_BUT_NEWLINE if keep_newlines else _TOUCHED).search(s) is None:
         return s
+    return neutral_in_full(s, keep_newlines)
+
+
+def neutral_in_full(s: str, keep_newlines: bool = False) -> str:
+    """`neutral` without its shortcut for text it would give back as it is."""
     if keep_newlines:
         s = s.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n")
         s = s.replace("\t", " ")
