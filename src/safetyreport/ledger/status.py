@@ -282,7 +282,9 @@ class _Ledgered:
         if key not in self._rows:
             ids: dict[str, int] = {}
             for (sub, kind), entries in self.counting.items():
-                i = bisect.bisect_right(entries, (upto, float("inf"))) if kind == schema_id else 0
+                if kind != schema_id:
+                    continue
+                i = bisect.bisect_right(entries, (upto, float("inf")))  # the latest period ≤ upto
                 if i:
                     ids[sub] = entries[i - 1][1]
             stored = self.ledger.stored_forms(set(ids.values()), row=row)

@@ -1078,36 +1078,35 @@ class Ledger:
         province's merge holds 14,300 and reads half of them for one row or not at all). With
         `row`, SQLite also takes that table row out of each (`StoredForm.row`, no decoding)."""
         path = f'$.table."{row}"' if row is not None and '"' not in row and "\\" not in row else None
-        extract = "json_extract(data, ?)" if path else "NULL"
         out: dict[int, StoredForm] = {}
         wanted = sorted(ids)
         for i in range(0, len(wanted), 500):
             chunk = wanted[i:i + 500]
-            query = f"SELECT id, data, {extract} FROM forms WHERE id IN ({','.join('?' * len(chunk))})"
             try:
-                rows = self.db.execute(query, [path, *chunk] if path else chunk).fetchall()
-            except sqlite3.OperationalError as e:  # an SQLite without its JSON functions: decoded in Python
-                if not path or "json_extract" not in str(e):
+                rows = self._form_texts(chunk, path)
+            except sqlite3.OperationalError as e:
+                if path is None or "json_extract" not in str(e):
                     raise
-                path, extract = None, "NULL"
-                rows = self.db.execute(query.replace("json_extract(data, ?)", "NULL"), chunk).fetchall()
+                path = None  # an SQLite without its JSON functions: the row is read from the decoded form
+                rows = self._form_texts(chunk, None)
             for fid, data, taken in rows:
-                out[fid] = StoredForm(data, {row: taken} if path and row is not None else None)
+                out[fid] = StoredForm(data, {row: taken} if path is not None and row is not None else None)
         return out
+
+    def _form_texts(self, ids: list[int], path: str | None) -> list[tuple[int, str, str | None]]:
+        """(id, stored text, what `path` names in it — None without a path) of these forms."""
+        marks = ",".join("?" * len(ids))
+        if path is None:
+            return self.db.execute(f"SELECT id, data, NULL FROM forms WHERE id IN ({marks})", ids).fetchall()
+        return self.db.execute(f"SELECT id, data, json_extract(data, ?) FROM forms WHERE id IN ({marks})",
+                               [path, *ids]).fetchall()
 
     def load_forms(self, ids: set[int]) -> dict[int, FormData]:
         """The parsed values of just these forms (merge needs a few weeks, not the whole campaign)."""
         from ..reading.parallel import collector_paused
 
-        out: dict[int, FormData] = {}
-        wanted = sorted(ids)
         with collector_paused():  # a province's 18,700 forms: 0.6 s instead of 1.7 s with it on
-            for i in range(0, len(wanted), 500):
-                chunk = wanted[i:i + 500]
-                marks = ",".join("?" * len(chunk))
-                for fid, data in self.db.execute(f"SELECT id, data FROM forms WHERE id IN ({marks})", chunk):
-                    out[fid] = form_from_dict(json.loads(data))
-        return out
+            return {fid: stored.form for fid, stored in self.stored_forms(ids).items()}
 
     def findings_of(self, filing_id: int, path: str) -> list[Finding]:
         return [Finding(code=r[0], severity=r[1], sheet=r[2], cell=r[3], form=r[4], column=r[5],

@@ -309,14 +309,8 @@ def _plain_zip(data: bytes) -> list[_Member] | None:
 
 def _member_of(data: bytes, m: _Member) -> bytes:
     """A member's bytes out of the archive's, inflated at most to MAX_UNPACKED (as `_member`)."""
-    magic, name_len, extra_len = _LOCAL_HEADER.unpack_from(data, m.header_offset)
-    if magic != b"PK\x03\x04":
-        raise zipfile.BadZipFile("bad local header")
-    start = m.header_offset + _LOCAL_HEADER.size + name_len + extra_len
-    raw = data[start:start + m.compress_size]
-    if m.compress_type == zipfile.ZIP_STORED:
-        return raw[:MAX_UNPACKED]
-    return zlib.decompressobj(-15).decompress(raw, MAX_UNPACKED)
+    start = m.header_offset + _to_data(data[m.header_offset:m.header_offset + _LOCAL_HEADER.size])
+    return _inflated(data[start:start + m.compress_size], m.compress_type)
 
 
 assert MAX_ROWS >= 9_999 and MAX_COLS >= 200 and MAX_CELLS >= 9_999 * 200  # what _FAR rests on
@@ -331,12 +325,21 @@ def _member(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
     fp = zf.fp
     assert fp is not None
     fp.seek(info.header_offset)
-    magic, name_len, extra_len = _LOCAL_HEADER.unpack(fp.read(_LOCAL_HEADER.size))
+    fp.seek(_to_data(fp.read(_LOCAL_HEADER.size)) - _LOCAL_HEADER.size, os.SEEK_CUR)
+    return _inflated(fp.read(info.compress_size), info.compress_type)
+
+
+def _to_data(header: bytes) -> int:
+    """From a member's local header to its data, in bytes (BadZipFile when it is no header)."""
+    magic, name_len, extra_len = _LOCAL_HEADER.unpack(header)
     if magic != b"PK\x03\x04":
         raise zipfile.BadZipFile("bad local header")
-    fp.seek(name_len + extra_len, os.SEEK_CUR)
-    raw = fp.read(info.compress_size)
-    if info.compress_type == zipfile.ZIP_STORED:
+    return _LOCAL_HEADER.size + name_len + extra_len
+
+
+def _inflated(raw: bytes, method: int) -> bytes:
+    """A stored or deflated member's bytes, at most MAX_UNPACKED whatever its header claims."""
+    if method == zipfile.ZIP_STORED:
         return raw[:MAX_UNPACKED]
     return zlib.decompressobj(-15).decompress(raw, MAX_UNPACKED)
 
